@@ -1,0 +1,39 @@
+//! Platforms (tenants) that use Verity.
+
+use crate::{ClientId, UnixTime};
+
+/// Whether a client gets sandbox controls (scripted outcomes) or only the real pipeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Sandbox,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Sandbox => "sandbox",
+            Environment::Production => "production",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "sandbox" => Some(Environment::Sandbox),
+            "production" => Some(Environment::Production),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client {
+    pub id: ClientId,
+    pub name: String,
+    pub environment: Environment,
+    /// Hosted IDV must be activated per platform, as at Mangopay; creating a session otherwise
+    /// answers the "feature not activated" 403.
+    pub idv_enabled: bool,
+    pub created_at: UnixTime,
+}

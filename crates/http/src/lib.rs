@@ -1,0 +1,167 @@
+//! Verity's HTTP layers: the Mangopay-compatible REST API, the hosted pages behind `HostedUrl`,
+//! and the OpenAPI document. Handlers are thin: they read the request, call the domain rules and
+//! the store, and render the wire shape.
+
+pub mod auth;
+pub mod error;
+pub mod hosted;
+pub mod idempotency;
+pub mod openapi;
+pub mod path;
+pub mod ratelimit;
+pub mod sessions;
+pub mod users;
+pub mod wire;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::routing::get;
+use axum::Router;
+use tower::Layer;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::TraceLayer;
+use verity_store::Store;
+
+pub use ratelimit::{Window, DEFAULT_WINDOWS};
+
+/// Settings of the HTTP layers.
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    /// Base of every link handed out (`HostedUrl`, `Link` headers, SCA redirects), no trailing `/`.
+    pub public_url: String,
+    /// Lifetime of an OAuth access token, in seconds.
+    pub token_ttl: i64,
+    pub rate_limits: Vec<Window>,
+    /// Failed token requests from one address before it is locked out.
+    pub login_max_failures: u32,
+    /// How long failures are remembered, and how long a lock lasts, in seconds.
+    pub login_lock_seconds: i64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            public_url: "http://127.0.0.1:8080".into(),
+            token_ttl: 3600,
+            rate_limits: DEFAULT_WINDOWS.to_vec(),
+            login_max_failures: 10,
+            login_lock_seconds: 15 * 60,
+        }
+    }
+}
+
+pub struct AppInner {
+    pub store: Arc<dyn Store>,
+    pub config: HttpConfig,
+    pub limiter: ratelimit::RateLimiter,
+    pub logins: auth::LoginGuard,
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState(pub Arc<AppInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: HttpConfig) -> Self {
+        let limiter = ratelimit::RateLimiter::new(config.rate_limits.clone());
+        let logins = auth::LoginGuard::new(config.login_max_failures, config.login_lock_seconds);
+        AppState(Arc::new(AppInner { store, config, limiter, logins }))
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.config.public_url
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Milliseconds since the Unix epoch, for ULIDs.
+pub fn now_millis() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A fresh unguessable token: 256 bits, URL-safe.
+pub fn random_token() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Hex SHA-256, how secrets (API keys, access tokens) are stored.
+pub fn sha256_hex(secret: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The whole application: API, hosted pages, OpenAPI document.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(auth::token_routes())
+        .merge(api_routes(state.clone()))
+        .merge(hosted::routes())
+        .route("/openapi.json", get(openapi::document))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(not_found)
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(error::ApiError::Internal("handler panicked".into()))
+        }))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(SetSensitiveRequestHeadersLayer::new([axum::http::header::AUTHORIZATION, axum::http::header::COOKIE]))
+        .with_state(state)
+}
+
+/// The API under `/v2.01/{ClientId}`: authenticated, rate limited, idempotent POSTs.
+fn api_routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .merge(users::routes())
+        .merge(sessions::routes())
+        .merge(idempotency::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::middleware))
+        .layer(axum::middleware::from_fn_with_state(state, auth::api_guard))
+}
+
+async fn not_found(req: Request) -> error::ApiError {
+    error::ApiError::NotFound { resource: "Route", id: req.uri().path().to_owned() }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, normalising paths before routing.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = tower::util::MapRequestLayer::new(path::normalize::<axum::body::Body>).layer(router(state));
+    axum::serve(listener, axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Headers of every HTML page: no framing by default, no sniffing, no referrer leaks of tokens.
+pub fn security_headers(headers: &mut axum::http::HeaderMap) {
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    headers.insert("cache-control", HeaderValue::from_static("no-store"));
+}

@@ -1,0 +1,302 @@
+//! IDV session endpoints: create, view, list for a user, and the beta checks view.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Extension, Router};
+use serde::Serialize;
+use utoipa::ToSchema;
+use verity_domain::session::{check_user_eligible, Check, NewSession, SessionRefusal, TypedValue};
+use verity_domain::{IdvSession, SessionId, SessionStatus, UnixTime, UserId};
+
+use crate::auth::{Authed, AuthedClient};
+use crate::error::ApiError;
+use crate::idempotency::{stored, IdempotencyKey};
+use crate::wire::{json_response, Fields, JsonBody, ListQuery};
+use crate::{now, now_millis, random_token, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v2.01/{client_id}/users/{user_id}/identity-verifications", get(list_sessions).post(create_session))
+        .route("/v2.01/{client_id}/identity-verifications/{session_id}", get(view_session))
+        .route("/v2.01/{client_id}/identity-verifications/{session_id}/checks", get(view_checks_beta))
+}
+
+/// Request body of Create an IDV Session.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateSessionBody {
+    /// Absolute http(s) URL, at most 500 characters; the user is sent there at the end.
+    pub return_url: String,
+    /// At most 255 characters.
+    pub tag: Option<String>,
+}
+
+/// The create response: exactly the fields Mangopay returns on creation.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreatedSessionView {
+    pub id: String,
+    pub tag: Option<String>,
+    pub creation_date: UnixTime,
+    pub hosted_url: String,
+    #[schema(example = "PENDING")]
+    pub status: &'static str,
+    pub return_url: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TypedValueView {
+    #[serde(rename = "Type")]
+    pub kind: String,
+    #[serde(rename = "Value")]
+    pub value: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct CheckView {
+    pub check_id: String,
+    #[serde(rename = "Type")]
+    pub kind: String,
+    pub check_status: String,
+    pub reasons: Vec<TypedValueView>,
+    pub creation_date: UnixTime,
+    pub last_update: UnixTime,
+    pub data: Vec<TypedValueView>,
+}
+
+/// The full IDV Session object.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct SessionView {
+    pub id: String,
+    pub tag: Option<String>,
+    pub hosted_url: String,
+    pub return_url: String,
+    pub status: &'static str,
+    pub user_id: String,
+    pub creation_date: UnixTime,
+    pub last_update: UnixTime,
+    pub checks: Vec<CheckView>,
+}
+
+/// One entry of List IDV Sessions for a User.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct SessionSummaryView {
+    pub id: String,
+    pub status: &'static str,
+    pub creation_date: UnixTime,
+    /// `null` while the session never changed after creation.
+    pub last_update: Option<UnixTime>,
+}
+
+/// The removed beta "View Checks" shape, kept for SDK versions of early 2025.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct BetaChecksView {
+    pub session_id: String,
+    pub status: &'static str,
+    pub creation_date: UnixTime,
+    pub last_update: UnixTime,
+    pub checks: Vec<BetaCheckView>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct BetaCheckView {
+    pub check_id: String,
+    #[serde(rename = "Type")]
+    pub kind: String,
+    pub check_status: String,
+    pub creation_date: UnixTime,
+    pub last_update: UnixTime,
+    pub data: Vec<TypedValueView>,
+}
+
+fn values(v: &[TypedValue]) -> Vec<TypedValueView> {
+    v.iter().map(|t| TypedValueView { kind: t.kind.clone(), value: t.value.clone() }).collect()
+}
+
+fn check_view(c: &Check) -> CheckView {
+    CheckView {
+        check_id: c.id.clone(),
+        kind: c.kind.clone(),
+        check_status: c.status.clone(),
+        reasons: values(&c.reasons),
+        creation_date: c.created_at,
+        last_update: c.updated_at,
+        data: values(&c.data),
+    }
+}
+
+pub fn session_view(state: &AppState, s: &IdvSession) -> SessionView {
+    SessionView {
+        id: s.id.to_string(),
+        tag: s.tag.clone(),
+        hosted_url: s.hosted_url(state.public_url()),
+        return_url: s.return_url.clone(),
+        status: s.status.as_str(),
+        user_id: s.user_id.to_string(),
+        creation_date: s.created_at,
+        last_update: s.updated_at.unwrap_or(s.created_at),
+        checks: s.checks.iter().map(check_view).collect(),
+    }
+}
+
+/// Create an IDV Session for a user.
+#[utoipa::path(post, path = "/v2.01/{ClientId}/users/{UserId}/identity-verifications", tag = "IDV Sessions",
+    params(("ClientId" = String, Path), ("UserId" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = CreateSessionBody),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = CreatedSessionView),
+        (status = 400, description = "param_error (ReturnUrl, Tag, UserId is not valid) or invalid_action (not OWNER, PARTNERSHIP)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Hosted IDV not activated for this client (RFC 7807 body)", body = crate::openapi::ProblemBody),
+        (status = 409, description = "idempotent_creation_conflict", body = crate::openapi::ErrorBody),
+    ))]
+pub async fn create_session(
+    State(state): State<AppState>,
+    Extension(Authed(client)): AuthedClient,
+    idem: Option<Extension<IdempotencyKey>>,
+    Path((_, user_id)): Path<(String, String)>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    if !client.idv_enabled {
+        return Err(ApiError::FeatureNotActivated);
+    }
+    let mut f = Fields::new(&body.0);
+    let (return_url, tag) = (f.string("ReturnUrl"), f.string("Tag"));
+    f.errors.into_result()?;
+    let new = NewSession::parse(return_url, tag)?;
+    let user = state.store.user(&client.id, &UserId::from_raw(&user_id)).await?.ok_or(ApiError::UserIdNotValid)?;
+    check_user_eligible(&user).map_err(|refusal| match refusal {
+        SessionRefusal::UserNotValid => ApiError::UserIdNotValid,
+        SessionRefusal::NotOwner => ApiError::InvalidAction("This feature is only available for users categorised as Owner.".into()),
+        SessionRefusal::UnsupportedLegalType(t) => ApiError::InvalidAction(format!(
+            "The LegalUserType {} is not currently supported in the identity verification process. An event will be skipped. PartnerId: {}/ UserExternalId: {}",
+            t.as_str(),
+            client.id,
+            user.id
+        )),
+    })?;
+    let session = IdvSession {
+        id: SessionId::generate(now_millis(), rand::random()),
+        client_id: client.id.clone(),
+        user_id: user.id.clone(),
+        tag: new.tag,
+        return_url: new.return_url,
+        hosted_token: random_token(),
+        status: SessionStatus::Pending,
+        created_at: now(),
+        updated_at: None,
+        checks: Vec::new(),
+    };
+    let view = CreatedSessionView {
+        id: session.id.to_string(),
+        tag: session.tag.clone(),
+        creation_date: session.created_at,
+        hosted_url: session.hosted_url(state.public_url()),
+        status: session.status.as_str(),
+        return_url: session.return_url.clone(),
+    };
+    state.store.insert_session(&session, stored(&idem, StatusCode::OK, &view).as_ref()).await?;
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+async fn load(state: &AppState, client: &verity_domain::Client, id: &str) -> Result<IdvSession, ApiError> {
+    state
+        .store
+        .session(&client.id, &SessionId::from_raw(id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound { resource: "IdentityVerification", id: id.to_owned() })
+}
+
+/// View an IDV Session, with its checks.
+#[utoipa::path(get, path = "/v2.01/{ClientId}/identity-verifications/{IdvSessionId}", tag = "IDV Sessions",
+    params(("ClientId" = String, Path), ("IdvSessionId" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = SessionView), (status = 404, description = "ressource_not_found", body = crate::openapi::ErrorBody)))]
+pub async fn view_session(
+    State(state): State<AppState>,
+    Extension(Authed(client)): AuthedClient,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let session = load(&state, &client, &id).await?;
+    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
+}
+
+/// View the checks of a session in the removed beta shape (for SDK versions of early 2025).
+#[utoipa::path(get, path = "/v2.01/{ClientId}/identity-verifications/{IdvSessionId}/checks", tag = "IDV Sessions",
+    params(("ClientId" = String, Path), ("IdvSessionId" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = BetaChecksView), (status = 404, description = "ressource_not_found", body = crate::openapi::ErrorBody)))]
+pub async fn view_checks_beta(
+    State(state): State<AppState>,
+    Extension(Authed(client)): AuthedClient,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let s = load(&state, &client, &id).await?;
+    let checks = s
+        .checks
+        .iter()
+        .map(|c| {
+            // The beta carried refusals as data entries instead of `Reasons`.
+            let mut data = values(&c.data);
+            for r in &c.reasons {
+                data.push(TypedValueView { kind: "REFUSAL_REASON".into(), value: Some(r.kind.clone()) });
+                data.push(TypedValueView { kind: "REFUSAL_DESCRIPTION".into(), value: r.value.clone() });
+            }
+            BetaCheckView {
+                check_id: c.id.clone(),
+                kind: c.kind.clone(),
+                check_status: c.status.clone(),
+                creation_date: c.created_at,
+                last_update: c.updated_at,
+                data,
+            }
+        })
+        .collect();
+    let view = BetaChecksView {
+        session_id: s.id.to_string(),
+        status: s.status.as_str(),
+        creation_date: s.created_at,
+        last_update: s.updated_at.unwrap_or(s.created_at),
+        checks,
+    };
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+/// List the IDV Sessions of a user.
+#[utoipa::path(get, path = "/v2.01/{ClientId}/users/{UserId}/identity-verifications", tag = "IDV Sessions",
+    params(("ClientId" = String, Path), ("UserId" = String, Path), crate::openapi::Pagination),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Sessions, with X-Number-Of-Pages, X-Number-Of-Items and Link headers", body = Vec<SessionSummaryView>),
+        (status = 400, description = "param_error: bad pagination", body = crate::openapi::ErrorBody),
+        (status = 404, description = "ressource_not_found: no such user", body = crate::openapi::ErrorBody),
+    ))]
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    Extension(Authed(client)): AuthedClient,
+    Path((_, user_id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let list = ListQuery::parse(query.as_deref())?;
+    let user_id = UserId::from_raw(user_id);
+    if state.store.user(&client.id, &user_id).await?.is_none() {
+        return Err(ApiError::NotFound { resource: "User", id: user_id.to_string() });
+    }
+    let page = state.store.sessions_of_user(&client.id, &user_id, list.page).await?;
+    let items: Vec<_> = page
+        .items
+        .iter()
+        .map(|s| SessionSummaryView { id: s.id.to_string(), status: s.status.as_str(), creation_date: s.created_at, last_update: s.updated_at })
+        .collect();
+    let mut response = json_response(StatusCode::OK, &items);
+    let base = format!("{}/v2.01/{}/users/{}/identity-verifications", state.public_url(), client.id, user_id);
+    response.headers_mut().extend(list.headers(page.total_items, &base));
+    Ok(response)
+}

@@ -1,0 +1,69 @@
+//! A small migration runner: numbered SQL files embedded in the binary, applied in order, each in
+//! its own transaction, recorded in `schema_migrations`. Written by hand (rather than sqlx's
+//! migrator) so one list serves both databases through the `Any` driver, with a per-dialect file
+//! only where the SQL has to differ.
+
+use sqlx::Row;
+
+use crate::sql::{Dialect, SqlStore};
+use crate::StoreResult;
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial",
+    sqlite: include_str!("../migrations/0001_initial.sql"),
+    postgres: include_str!("../migrations/0001_initial.sql"),
+}];
+
+/// Latest schema version this binary knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+pub(crate) async fn run(store: &SqlStore) -> StoreResult<Vec<String>> {
+    let mut applied = Vec::new();
+    let mut tx = store.begin_write().await?;
+    if store.dialect() == Dialect::Postgres {
+        // Serialises concurrent starts of several processes on one database.
+        sqlx::query("SELECT pg_advisory_xact_lock(7306589247)").execute(&mut *tx).await?;
+    }
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("v")?;
+    if current > latest_version() {
+        return Err(crate::StoreError::Corrupt(format!(
+            "the database schema is at version {current}, newer than this binary's {}; upgrade Verity",
+            latest_version()
+        )));
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        let sql = match store.dialect() {
+            Dialect::Sqlite => m.sqlite,
+            Dialect::Postgres => m.postgres,
+        };
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        applied.push(format!("{:04}_{}", m.version, m.name));
+    }
+    tx.commit().await?;
+    Ok(applied)
+}

@@ -1,0 +1,198 @@
+//! Configuration: built-in defaults, then a TOML file (`--config`), then `VERITY_*` environment
+//! variables, the environment winning.
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use verity_http::Window;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (`VERITY_LISTEN`).
+    pub listen: String,
+    /// `sqlite://PATH` or `postgres://...` (`VERITY_DATABASE_URL`); default: SQLite in the data dir.
+    pub database_url: Option<String>,
+    /// Base of every `HostedUrl` and link (`VERITY_PUBLIC_URL`); default: `http://` + listen address.
+    pub public_url: Option<String>,
+    /// Where the SQLite database and blobs live (`VERITY_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// How long a session may stay PENDING before it expires (`VERITY_SESSION_TTL`), e.g. `7d`.
+    pub session_ttl: String,
+    /// Lifetime of OAuth access tokens (`VERITY_TOKEN_TTL`), e.g. `1h`.
+    pub token_ttl: String,
+    /// Webhook retry delays after a failed delivery (`VERITY_WEBHOOK_RETRY_SCHEDULE`),
+    /// comma-separated durations.
+    pub webhook_retry_schedule: String,
+    /// API rate-limit windows (`VERITY_RATE_LIMITS`), e.g. `15m=2300,30m=4500,1h=8800,24h=105600`.
+    pub rate_limits: String,
+    /// Failed token requests from one address before it is locked (`VERITY_LOGIN_MAX_FAILURES`).
+    pub login_max_failures: u32,
+    /// How long such a lock lasts (`VERITY_LOGIN_LOCK`), e.g. `15m`.
+    pub login_lock: String,
+    /// `text` or `json` (`VERITY_LOG_FORMAT`).
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            database_url: None,
+            public_url: None,
+            data_dir: PathBuf::from("./data"),
+            session_ttl: "7d".into(),
+            token_ttl: "1h".into(),
+            // Mangopay's schedule: every 10 minutes for an hour, then every 8 hours for 3 days.
+            webhook_retry_schedule: "10m,10m,10m,10m,10m,10m,8h,8h,8h,8h,8h,8h,8h,8h,8h".into(),
+            rate_limits: "15m=2300,30m=4500,1h=8800,24h=105600".into(),
+            login_max_failures: 10,
+            login_lock: "15m".into(),
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// The configuration with every value checked and converted.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub listen: String,
+    pub database_url: String,
+    pub public_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub session_ttl: i64,
+    pub token_ttl: i64,
+    pub webhook_retry_schedule: Vec<i64>,
+    pub rate_limits: Vec<Window>,
+    pub login_max_failures: u32,
+    pub login_lock: i64,
+    pub json_logs: bool,
+}
+
+/// Parses `90`, `45s`, `10m`, `8h`, `7d` into seconds.
+pub fn parse_duration(raw: &str) -> Result<i64, String> {
+    let raw = raw.trim();
+    let (number, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => raw.split_at(i),
+        None => (raw, "s"),
+    };
+    let n: i64 = number.parse().map_err(|_| format!("'{raw}' is not a duration (examples: 45s, 10m, 8h, 7d)"))?;
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("'{raw}' has an unknown unit (use s, m, h or d)")),
+    };
+    Ok(n * unit)
+}
+
+fn parse_windows(raw: &str) -> Result<Vec<Window>, String> {
+    raw.split(',')
+        .map(|part| {
+            let (len, limit) = part
+                .split_once('=')
+                .ok_or_else(|| format!("rate limit window '{part}' must look like 15m=2300"))?;
+            let seconds = parse_duration(len)?;
+            let limit = limit.trim().parse().map_err(|_| format!("rate limit '{limit}' is not a number"))?;
+            if seconds <= 0 || limit == 0 {
+                return Err(format!("rate limit window '{part}' must have a positive length and limit"));
+            }
+            Ok(Window { seconds, limit })
+        })
+        .collect()
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>) -> Result<Config, String> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(format!("configuration file {} does not exist", path.display()));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("VERITY_").only(&[
+            "listen",
+            "database_url",
+            "public_url",
+            "data_dir",
+            "session_ttl",
+            "token_ttl",
+            "webhook_retry_schedule",
+            "rate_limits",
+            "login_max_failures",
+            "login_lock",
+            "log_format",
+        ]));
+        figment.extract().map_err(|e| format!("invalid configuration: {e}"))
+    }
+
+    pub fn settings(&self) -> Result<Settings, String> {
+        let field = |name: &str, r: Result<i64, String>| r.map_err(|e| format!("{name}: {e}"));
+        let database_url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("verity.db").display()),
+        };
+        if verity_store::Dialect::from_url(&database_url).is_none() {
+            return Err("database_url must start with sqlite:// or postgres://".into());
+        }
+        if let Some(url) = &self.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!("public_url '{url}' must start with http:// or https://"));
+            }
+        }
+        let json_logs = match self.log_format.as_str() {
+            "text" => false,
+            "json" => true,
+            other => return Err(format!("log_format '{other}' must be text or json")),
+        };
+        let session_ttl = field("session_ttl", parse_duration(&self.session_ttl))?;
+        let token_ttl = field("token_ttl", parse_duration(&self.token_ttl))?;
+        if token_ttl < 120 {
+            // SDKs refresh about a minute before expiry; shorter tokens make them fetch one per call.
+            return Err("token_ttl must be at least 2m".into());
+        }
+        Ok(Settings {
+            listen: self.listen.clone(),
+            database_url,
+            public_url: self.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
+            data_dir: self.data_dir.clone(),
+            session_ttl,
+            token_ttl,
+            webhook_retry_schedule: self
+                .webhook_retry_schedule
+                .split(',')
+                .map(|d| field("webhook_retry_schedule", parse_duration(d)))
+                .collect::<Result<_, _>>()?,
+            rate_limits: parse_windows(&self.rate_limits).map_err(|e| format!("rate_limits: {e}"))?,
+            login_max_failures: self.login_max_failures.max(1),
+            login_lock: field("login_lock", parse_duration(&self.login_lock))?,
+            json_logs,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("7d"), Ok(604_800));
+        assert_eq!(parse_duration("90"), Ok(90));
+        assert_eq!(parse_duration("10m"), Ok(600));
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5y").is_err());
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let s = Config::default().settings().unwrap();
+        assert_eq!(s.rate_limits.len(), 4);
+        assert_eq!(s.webhook_retry_schedule.len(), 15);
+        assert!(s.database_url.starts_with("sqlite://"));
+    }
+}

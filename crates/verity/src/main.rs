@@ -1,0 +1,325 @@
+//! The `verity` binary: the server and the operator's commands.
+
+mod config;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use verity_domain::{Client, ClientId, Environment};
+use verity_http::{AppState, HttpConfig};
+use verity_store::{SqlStore, Store, StoreError};
+
+use crate::config::{Config, Settings};
+
+const ENV_HELP: &str = "\
+Configuration (a TOML file given with --config, overridden by environment variables):
+  VERITY_LISTEN                  address to listen on [default: 127.0.0.1:8080]
+  VERITY_DATABASE_URL            sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the data dir]
+  VERITY_PUBLIC_URL              base URL of every HostedUrl and link [default: http://LISTEN]
+  VERITY_DATA_DIR                data folder (SQLite database, documents) [default: ./data]
+  VERITY_SESSION_TTL             how long a session may stay PENDING [default: 7d]
+  VERITY_TOKEN_TTL               OAuth access token lifetime [default: 1h]
+  VERITY_WEBHOOK_RETRY_SCHEDULE  delays between webhook retries [default: 6x10m then 9x8h]
+  VERITY_RATE_LIMITS             API rate-limit windows [default: 15m=2300,30m=4500,1h=8800,24h=105600]
+  VERITY_LOGIN_MAX_FAILURES      failed token requests before an address is locked [default: 10]
+  VERITY_LOGIN_LOCK              how long such a lock lasts [default: 15m]
+  VERITY_LOG_FORMAT              text or json [default: text]; RUST_LOG sets the level
+Durations are written 45s, 10m, 8h or 7d. TOML keys are the same names in lower case
+(listen, database_url, ...).";
+
+#[derive(Parser)]
+#[command(name = "verity", version, about = "Self-hostable identity verification, wire-compatible with Mangopay's hosted KYC/KYB API.", after_help = ENV_HELP)]
+struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: API, hosted pages and background work.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage API clients (platforms).
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EnvArg {
+    Sandbox,
+    Production,
+}
+
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Create a client and print its ClientId and API key (shown only once).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "sandbox")]
+        environment: EnvArg,
+        /// Choose the ClientId instead of deriving one from the name.
+        #[arg(long)]
+        id: Option<String>,
+        /// Leave hosted IDV deactivated (session creation answers 403 until it is activated).
+        #[arg(long)]
+        idv_disabled: bool,
+        /// Print {"ClientId": ..., "ApiKey": ...}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List clients.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue a new API key for a client; the old key and its tokens stop working at once.
+    RotateKey {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Activate or deactivate hosted IDV for a client.
+    SetIdv {
+        client_id: String,
+        #[arg(long, action = clap::ArgAction::Set)]
+        enabled: bool,
+    },
+}
+
+/// An operator-facing failure: printed as `error: ...`, exit status 1.
+struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Config::load(cli.config.as_deref()).and_then(|c| c.settings()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&settings);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if settings.json_logs {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open_store(settings: &Settings) -> Result<SqlStore, Failure> {
+    if settings.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| format!("cannot create the data folder {}: {e}", settings.data_dir.display()))?;
+    }
+    let store = SqlStore::connect(&settings.database_url).await.map_err(|e| {
+        format!("cannot open the database {}: {e}", verity_store::redact_url(&settings.database_url))
+    })?;
+    let applied = store.migrate().await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+    for m in applied {
+        tracing::info!(migration = %m, "applied migration");
+    }
+    Ok(store)
+}
+
+async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
+    match command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            open_store(&settings).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Clients(c) => clients(c, &open_store(&settings).await?).await,
+    }
+}
+
+/// 48 random letters and digits.
+fn new_api_key() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut bytes = [0u8; 48];
+    rand::fill(&mut bytes);
+    bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
+}
+
+fn client_id_from_name(name: &str) -> Result<ClientId, Failure> {
+    let mut slug: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    while slug.contains("--") {
+        slug = slug.replace("--", "-");
+    }
+    let slug = slug.trim_matches('-');
+    let slug = if slug.is_empty() { "client" } else { &slug[..slug.len().min(40)] };
+    let suffix: String = (0..6).map(|_| (b'a' + rand::random::<u8>() % 26) as char).collect();
+    Ok(ClientId::parse(&format!("{}-{suffix}", slug.trim_end_matches('-')))?)
+}
+
+async fn create_client(store: &SqlStore, id: ClientId, name: &str, environment: Environment, idv_enabled: bool) -> Result<String, StoreError> {
+    let key = new_api_key();
+    let client = Client { id, name: name.to_owned(), environment, idv_enabled, created_at: verity_http::now() };
+    store.insert_client(&client, &verity_http::sha256_hex(&key)).await?;
+    Ok(key)
+}
+
+fn print_credentials(id: &ClientId, key: &str, json: bool) {
+    if json {
+        println!("{}", serde_json::json!({"ClientId": id.as_str(), "ApiKey": key}));
+    } else {
+        println!("ClientId: {id}\nApiKey:   {key}\n(the API key is shown only once; `verity clients rotate-key` issues a new one)");
+    }
+}
+
+async fn clients(command: ClientsCommand, store: &SqlStore) -> Result<(), Failure> {
+    match command {
+        ClientsCommand::Create { name, environment, id, idv_disabled, json } => {
+            let id = match id {
+                Some(raw) => ClientId::parse(&raw).map_err(|e| format!("--id {raw}: {e}"))?,
+                None => client_id_from_name(&name)?,
+            };
+            let environment = match environment {
+                EnvArg::Sandbox => Environment::Sandbox,
+                EnvArg::Production => Environment::Production,
+            };
+            let key = match create_client(store, id.clone(), &name, environment, !idv_disabled).await {
+                Err(StoreError::Conflict(_)) => return Err(Failure(format!("a client with id {id} already exists"))),
+                other => other?,
+            };
+            print_credentials(&id, &key, json);
+        }
+        ClientsCommand::List { json } => {
+            let all = store.clients().await?;
+            if json {
+                let rows: Vec<_> = all
+                    .iter()
+                    .map(|c| serde_json::json!({"ClientId": c.id.as_str(), "Name": c.name, "Environment": c.environment.as_str(), "IdvEnabled": c.idv_enabled, "CreationDate": c.created_at}))
+                    .collect();
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                for c in all {
+                    let idv = if c.idv_enabled { "idv on" } else { "idv off" };
+                    println!("{}\t{}\t{}\t{}", c.id, c.environment.as_str(), idv, c.name);
+                }
+            }
+        }
+        ClientsCommand::RotateKey { client_id, json } => {
+            let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
+            let key = new_api_key();
+            if !store.rotate_api_key(&id, &verity_http::sha256_hex(&key)).await? {
+                return Err(Failure(format!("no client with id {id}")));
+            }
+            print_credentials(&id, &key, json);
+        }
+        ClientsCommand::SetIdv { client_id, enabled } => {
+            let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
+            if !store.set_idv_enabled(&id, enabled).await? {
+                return Err(Failure(format!("no client with id {id}")));
+            }
+            println!("hosted IDV {} for {id}", if enabled { "activated" } else { "deactivated" });
+        }
+    }
+    Ok(())
+}
+
+async fn serve(settings: Settings) -> Result<(), Failure> {
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let address = listener.local_addr()?;
+    let store = open_store(&settings).await?;
+    if store.clients().await?.is_empty() {
+        let id = ClientId::parse("sandbox")?;
+        match create_client(&store, id.clone(), "Sandbox", Environment::Sandbox, true).await {
+            Ok(key) => {
+                println!("First start: created a sandbox client.");
+                print_credentials(&id, &key, false);
+            }
+            // Another process starting on the same database created it first.
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
+    let config = HttpConfig {
+        public_url: public_url.clone(),
+        token_ttl: settings.token_ttl,
+        rate_limits: settings.rate_limits.clone(),
+        login_max_failures: settings.login_max_failures,
+        login_lock_seconds: settings.login_lock,
+    };
+    let store: Arc<dyn Store> = Arc::new(store);
+    let state = AppState::new(store.clone(), config);
+    tokio::spawn(housekeeping(store));
+    tracing::info!(%address, %public_url, session_ttl = settings.session_ttl, "server starting");
+    // Scripts and tests wait for this line; it is printed once the port accepts connections.
+    println!("Verity listening on http://{address}");
+    verity_http::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+/// Purges expired access tokens and idempotency responses every ten minutes.
+async fn housekeeping(store: Arc<dyn Store>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let now = verity_http::now();
+        if let Err(e) = store.purge_expired_tokens(now).await {
+            tracing::warn!(error = %e, "token purge failed");
+        }
+        if let Err(e) = store.purge_stored_responses(now - verity_http::idempotency::KEY_LIFETIME_SECONDS).await {
+            tracing::warn!(error = %e, "idempotency purge failed");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
