@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
+        .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         .layer(CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(error::ApiError::Internal("handler panicked".into()))
         }))

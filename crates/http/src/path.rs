@@ -31,6 +31,9 @@ pub fn normalize<B>(mut req: Request<B>) -> Request<B> {
 
 /// The normalised path, or `None` when it is already normal.
 fn normalized_path(path: &str) -> Option<String> {
+    if path == "/" {
+        return None;
+    }
     let trimmed = if path.len() > 1 { path.strip_suffix('/').unwrap_or(path) } else { path };
     let mut out = String::with_capacity(trimmed.len());
     let mut after_responses = false;

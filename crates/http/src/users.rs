@@ -165,7 +165,11 @@ pub struct PendingUserActionView {
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct UserCommon {
-    pub pending_user_action: Option<PendingUserActionView>,
+    /// SCA shapes only (absent from legacy shapes, which is how SDKs tell them apart):
+    /// `null`, or the enrolment link while `UserStatus` is `PENDING_USER_ACTION`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<PendingUserActionView>)]
+    pub pending_user_action: Option<Option<PendingUserActionView>>,
     pub id: String,
     pub tag: Option<String>,
     pub creation_date: UnixTime,
@@ -253,12 +257,13 @@ pub struct LegalUserLegacyView {
     pub common: UserCommon,
 }
 
-fn common(state: &AppState, u: &User, email: &str) -> UserCommon {
+fn common(state: &AppState, u: &User, email: &str, flavour: Flavour) -> UserCommon {
     UserCommon {
-        pending_user_action: u
-            .pending_sca_token
-            .as_ref()
-            .map(|t| PendingUserActionView { redirect_url: format!("{}/sca/{t}", state.public_url()) }),
+        pending_user_action: (flavour == Flavour::Sca).then(|| {
+            u.pending_sca_token
+                .as_ref()
+                .map(|t| PendingUserActionView { redirect_url: format!("{}/sca/{t}", state.public_url()) })
+        }),
         id: u.id.to_string(),
         tag: u.tag.clone(),
         creation_date: u.created_at,
@@ -292,7 +297,7 @@ pub fn render(state: &AppState, u: &User, flavour: Flavour) -> serde_json::Value
             phone_number: n.phone_number.clone(),
             phone_number_country: n.phone_number_country.clone(),
             address: AddressView::of(&n.address),
-            common: common(state, u, &n.email),
+            common: common(state, u, &n.email, flavour),
         }),
         Person::Legal(l) => {
             let r = &l.legal_representative;
@@ -317,7 +322,7 @@ pub fn render(state: &AppState, u: &User, flavour: Flavour) -> serde_json::Value
                     company_number: l.company_number.clone(),
                     headquarters_address: AddressView::of(&l.headquarters_address),
                     legal_representative_address: AddressView::of(&l.legal_representative_address),
-                    common: common(state, u, &l.email),
+                    common: common(state, u, &l.email, flavour),
                 }),
                 Flavour::Legacy => serde_json::to_value(LegalUserLegacyView {
                     name: l.name.clone(),
@@ -335,7 +340,7 @@ pub fn render(state: &AppState, u: &User, flavour: Flavour) -> serde_json::Value
                     shareholder_declaration: l.shareholder_declaration.clone(),
                     statute: l.statute.clone(),
                     company_number: l.company_number.clone(),
-                    common: common(state, u, &l.email),
+                    common: common(state, u, &l.email, flavour),
                 }),
             }
         }

@@ -1,0 +1,200 @@
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::*;
+
+both_backends!(paths_ignore_case_and_one_trailing_slash, |app| {
+    let api = app.client().await;
+    let user = api.natural_owner().await;
+    for path in [format!("/Users/{user}/"), format!("/USERS/natural/{user}"), format!("/sca/Users/{user}/")] {
+        let r = api.get(&path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        assert_eq!(r.json()["Id"], user.as_str());
+    }
+    // Identifiers keep their case: a lower-cased id is another id.
+    assert_eq!(api.get(&format!("/users/{}", user.to_lowercase())).await.status, 404);
+});
+
+both_backends!(sdk_value_quirks_and_unknown_fields_are_accepted, |app| {
+    let api = app.client().await;
+    // Python: integer booleans, numbers as strings, read-only fields; Java: CreationDate 0;
+    // plus fields no version of the API knows.
+    let r = api
+        .post(
+            "/users/natural",
+            json!({
+                "PersonType": "NATURAL", "KYCLevel": "REGULAR", "Id": "user_m_forged", "CreationDate": 0,
+                "FirstName": "John", "LastName": "Doe", "Email": "john.doe@sample.org",
+                "Birthday": "188352000", "Nationality": "FR", "CountryOfResidence": "FR",
+                "IncomeRange": "1", "TermsAndConditionsAccepted": 1, "UserCategory": "OWNER",
+                "Birthplace": {"City": "Paris", "Country": "FR"}, "SomethingNew": [1, 2]
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let u = r.json();
+    assert_eq!(u["KYCLevel"], "LIGHT", "read-only KYCLevel ignored");
+    assert_ne!(u["Id"], "user_m_forged");
+    assert!(u["CreationDate"].as_i64().unwrap() > 1_700_000_000);
+    assert_eq!(u["Birthday"], 188352000);
+    assert_eq!(u["TermsAndConditionsAccepted"], true);
+    assert!(u.get("Birthplace").is_none());
+    // Ruby sends `{}` bodies on GETs.
+    let ruby = api.send(reqwest::Method::GET, &format!("/users/{}", u["Id"].as_str().unwrap()), Some(json!({})), &[]).await;
+    assert_eq!(ruby.status, 200);
+    // A body that is not JSON is a param_error, not a 500.
+    let bad = api
+        .http
+        .post(format!("{}/users/natural", api.prefix))
+        .bearer_auth(&api.token)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.json::<Value>().await.unwrap()["Type"], "param_error");
+});
+
+both_backends!(lists_paginate_with_headers_only_on_lists, |app| {
+    let api = app.client().await;
+    let user = api.natural_owner().await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(api.session(&user).await["Id"].as_str().unwrap().to_owned());
+    }
+    let path = format!("/users/{user}/identity-verifications");
+    let page2 = api.get(&format!("{path}?page=2&per_page=2&user_id={user}")).await;
+    assert_eq!(page2.status, 200);
+    assert_eq!(page2.header("x-number-of-pages"), Some("2"));
+    assert_eq!(page2.header("x-number-of-items"), Some("3"));
+    let link = page2.header("link").unwrap();
+    assert!(link.contains("page=1&per_page=2>; rel=\"first\""), "{link}");
+    assert!(link.contains("page=1&per_page=2>; rel=\"prev\""), "{link}");
+    assert!(!link.contains("rel=\"next\""), "{link}");
+    assert_eq!(page2.json().as_array().unwrap().len(), 1);
+    assert_eq!(page2.json()[0]["Id"], ids[2].as_str());
+    let desc = api.get(&format!("{path}?Sort=CreationDate:DESC")).await.json();
+    let got: Vec<&str> = desc.as_array().unwrap().iter().map(|s| s["Id"].as_str().unwrap()).collect();
+    assert_eq!(got, [ids[2].as_str(), ids[1].as_str(), ids[0].as_str()]);
+    // Single objects never carry list headers (Java and PHP would fail on them).
+    let one = api.get(&format!("/identity-verifications/{}", ids[0])).await;
+    assert!(one.header("x-number-of-pages").is_none());
+    assert!(one.header("link").is_none());
+    // Over the maximum page size: a clear param_error.
+    assert_error(
+        &api.get(&format!("{path}?per_page=101")).await,
+        400,
+        "One or several required parameters are missing or incorrect. An incorrect resource ID also raises this kind of error.",
+        "param_error",
+        json!({"per_page": "The per_page parameter must be an integer between 1 and 100."}),
+    );
+    let users = api.get("/users?per_page=100").await;
+    assert_eq!(users.header("x-number-of-items"), Some("1"));
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_reported_per_window_and_enforced() {
+    let app = TestApp::spawn(Backend::Sqlite, &[("VERITY_RATE_LIMITS", "1m=4,1h=100")]).await;
+    let api = app.client().await;
+    let first = api.get("/users").await;
+    let made: Vec<&str> = first.headers.get_all("x-ratelimit").iter().map(|v| v.to_str().unwrap()).collect();
+    let remaining: Vec<&str> = first.headers.get_all("x-ratelimit-remaining").iter().map(|v| v.to_str().unwrap()).collect();
+    assert_eq!(made, ["1", "1"], "one header line per window");
+    assert_eq!(remaining, ["3", "99"]);
+    assert_eq!(first.headers.get_all("x-ratelimit-reset").iter().count(), 2);
+    for _ in 0..3 {
+        assert_eq!(api.get("/users").await.status, 200);
+    }
+    let limited = api.get("/users").await;
+    assert_error(&limited, 429, "Rate limit exceeded. Please contact support for more assistance", "rate_limit", Value::Null);
+    assert_eq!(limited.headers.get_all("x-ratelimit-remaining").iter().next().unwrap(), "0");
+    // Errors carry the headers too.
+    assert!(api.get("/users/nope").await.headers.contains_key("x-ratelimit"));
+}
+
+both_backends!(idempotency_keys_block_reuse_and_keep_the_response, |app| {
+    let api = app.client().await;
+    let user = api.natural_owner().await;
+    let key = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    let path = format!("/users/{user}/identity-verifications");
+    let body = json!({"ReturnUrl": "https://example.com", "Tag": "idem"});
+    let first = api.send(reqwest::Method::POST, &path, Some(body.clone()), &[("Idempotency-Key", key)]).await;
+    assert_eq!(first.status, 200);
+    let again = api.send(reqwest::Method::POST, &path, Some(body.clone()), &[("Idempotency-Key", key)]).await;
+    assert_error(&again, 409, "A resource has already been created with this Idempotency Key", "idempotent_creation_conflict", Value::Null);
+    let listed = api.get(&path).await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "the retry created nothing");
+    let stored = api.get(&format!("/responses/{key}")).await;
+    assert_eq!(stored.status, 200);
+    let s = stored.json();
+    assert_eq!(s["StatusCode"], "200");
+    assert_eq!(s["Resource"], first.json());
+    assert!(s["RequestURL"].as_str().unwrap().ends_with(&format!("/users/{user}/identity-verifications")));
+    assert_eq!(s["ContentLength"], first.text.len().to_string());
+    // A refused request also uses up its key, and its error is what is stored.
+    let bad_key = "aaaaaaaaaaaaaaaa-bbbb";
+    let refused = api.send(reqwest::Method::POST, &path, Some(json!({})), &[("Idempotency-Key", bad_key)]).await;
+    assert_eq!(refused.status, 400);
+    let retry = api.send(reqwest::Method::POST, &path, Some(body), &[("Idempotency-Key", bad_key)]).await;
+    assert_eq!(retry.status, 409);
+    assert_eq!(api.get(&format!("/responses/{bad_key}")).await.json()["StatusCode"], "400");
+    // Malformed keys are refused before anything happens.
+    let short = api.send(reqwest::Method::POST, &path, Some(json!({"ReturnUrl": "https://e.com"})), &[("Idempotency-Key", "short")]).await;
+    assert_eq!(short.status, 400);
+    assert!(short.json()["errors"]["Idempotency-Key"].is_string());
+    assert_eq!(api.get(&path).await.json().as_array().unwrap().len(), 1);
+    // Unknown keys are a 404 with the standard body.
+    assert_eq!(api.get("/responses/ffffffffffffffffffff").await.status, 404);
+});
+
+both_backends!(concurrent_requests_with_one_key_create_once, |app| {
+    let api = app.client().await;
+    let user = api.natural_owner().await;
+    let path = format!("/users/{user}/identity-verifications");
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (api, path) = (api.clone(), path.clone());
+        tasks.push(tokio::spawn(async move {
+            api.send(reqwest::Method::POST, &path, Some(json!({"ReturnUrl": "https://example.com"})), &[("Idempotency-Key", "race-race-race-race-1")]).await.status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+    assert_eq!(api.get(&path).await.json().as_array().unwrap().len(), 1);
+});
+
+both_backends!(openapi_document_covers_the_api, |app| {
+    let doc: Value = app.http.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/v2.01/oauth/token",
+        "/v2.01/{ClientId}/users",
+        "/v2.01/{ClientId}/users/natural",
+        "/v2.01/{ClientId}/sca/users/legal/{UserId}/category",
+        "/v2.01/{ClientId}/users/{UserId}/identity-verifications",
+        "/v2.01/{ClientId}/identity-verifications/{IdvSessionId}",
+        "/v2.01/{ClientId}/identity-verifications/{IdvSessionId}/checks",
+        "/v2.01/{ClientId}/responses/{IdempotencyKey}",
+    ] {
+        assert!(paths.contains_key(p), "missing {p}");
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for s in ["ErrorBody", "ProblemBody", "SessionView", "CreatedSessionView", "NaturalUserView", "LegalUserScaView"] {
+        assert!(schemas.contains_key(s), "missing schema {s}");
+    }
+});
+
+both_backends!(unknown_routes_and_methods_answer_with_error_bodies, |app| {
+    let api = app.client().await;
+    let r = api.get("/no-such-thing").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["Type"], "ressource_not_found");
+    let m = api.send(reqwest::Method::DELETE, "/users", None, &[]).await;
+    assert_eq!(m.status, 405);
+    assert_eq!(m.json()["Type"], "method_not_allowed");
+});
