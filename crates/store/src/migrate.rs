@@ -32,15 +32,15 @@ pub(crate) async fn run(store: &SqlStore) -> StoreResult<Vec<String>> {
     let mut tx = store.begin_write().await?;
     if store.dialect() == Dialect::Postgres {
         // Serialises concurrent starts of several processes on one database.
-        sqlx::query("SELECT pg_advisory_xact_lock(7306589247)").execute(&mut *tx).await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(7306589247)").execute(&mut **tx).await?;
     }
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?
         .try_get("v")?;
     if current > latest_version() {
@@ -55,12 +55,12 @@ pub(crate) async fn run(store: &SqlStore) -> StoreResult<Vec<String>> {
             Dialect::Sqlite => m.sqlite,
             Dialect::Postgres => m.postgres,
         };
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut **tx).await?;
         sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
             .bind(m.version)
             .bind(m.name)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         applied.push(format!("{:04}_{}", m.version, m.name));
     }

@@ -2,6 +2,7 @@
 //! driver. Columns are TEXT and BIGINT only so every statement runs unchanged on both.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -36,6 +37,36 @@ impl Dialect {
 pub struct SqlStore {
     pool: AnyPool,
     dialect: Dialect,
+    /// SQLite has one writer at a time. Queuing this process's writers here, instead of on
+    /// SQLite's busy handler (which sleeps and retries), keeps write latency flat under load;
+    /// `busy_timeout` still arbitrates between processes.
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction, holding the process-wide SQLite write slot for its whole life.
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, sqlx::Any>,
+    _slot: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Transaction<'static, sqlx::Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -85,7 +116,7 @@ impl SqlStore {
                     .await?
             }
         };
-        Ok(SqlStore { pool, dialect })
+        Ok(SqlStore { pool, dialect, write_lock: Arc::new(tokio::sync::Mutex::new(())) })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -99,10 +130,13 @@ impl SqlStore {
 
     /// A write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so two
     /// writers queue on `busy_timeout` instead of failing when a read lock is upgraded.
-    pub(crate) async fn begin_write(&self) -> StoreResult<Transaction<'static, sqlx::Any>> {
+    pub(crate) async fn begin_write(&self) -> StoreResult<WriteTx> {
         Ok(match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Dialect::Postgres => self.pool.begin().await?,
+            Dialect::Sqlite => {
+                let slot = self.write_lock.clone().lock_owned().await;
+                WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _slot: Some(slot) }
+            }
+            Dialect::Postgres => WriteTx { tx: self.pool.begin().await?, _slot: None },
         })
     }
 
@@ -182,7 +216,7 @@ fn user_json(user: &User) -> StoreResult<String> {
 }
 
 async fn insert_response(
-    tx: &mut Transaction<'static, sqlx::Any>,
+    tx: &mut WriteTx,
     client: &ClientId,
     r: &StoredResponse,
 ) -> StoreResult<()> {
@@ -197,7 +231,7 @@ async fn insert_response(
     .bind(&r.content_type)
     .bind(&r.body)
     .bind(&r.request_url)
-    .execute(&mut **tx)
+    .execute(&mut ***tx)
     .await;
     match result {
         Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("idempotency_key")),
@@ -256,10 +290,10 @@ impl Store for SqlStore {
         let updated = sqlx::query("UPDATE clients SET api_key_hash = $1 WHERE id = $2")
             .bind(api_key_hash)
             .bind(id.as_str())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?
             .rows_affected();
-        sqlx::query("DELETE FROM access_tokens WHERE client_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM access_tokens WHERE client_id = $1").bind(id.as_str()).execute(&mut **tx).await?;
         tx.commit().await?;
         Ok(updated == 1)
     }
@@ -319,7 +353,7 @@ impl Store for SqlStore {
         .bind(user.created_at)
         .bind(user.pending_sca_token.as_deref())
         .bind(user_json(user)?)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         tx.commit().await?;
         Ok(())
@@ -341,7 +375,7 @@ impl Store for SqlStore {
         .bind(user_json(user)?)
         .bind(user.id.as_str())
         .bind(user.client_id.as_str())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         tx.commit().await?;
         Ok(())
@@ -403,7 +437,7 @@ impl Store for SqlStore {
         .bind(s.created_at)
         .bind(s.updated_at)
         .bind(serde_json::to_string(&s.checks).map_err(|e| corrupt("session checks", e))?)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         tx.commit().await?;
         Ok(())

@@ -1,0 +1,2 @@
+-- wrk script: authenticated GET. TOKEN comes from the environment.
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
