@@ -35,5 +35,8 @@ pub struct Client {
     /// Hosted IDV must be activated per platform, as at Mangopay; creating a session otherwise
     /// answers the "feature not activated" 403.
     pub idv_enabled: bool,
+    /// Verity extension: send unclear natural-user cases to manual review (production clients
+    /// without an automatic face match); off by default, as at Mangopay.
+    pub natural_review: bool,
     pub created_at: UnixTime,
 }

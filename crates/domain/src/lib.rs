@@ -3,7 +3,11 @@
 //! every rule can be tested in isolation and every layer above shares one definition of it.
 
 pub mod client;
+pub mod event;
+pub mod hook;
 pub mod ids;
+pub mod lifecycle;
+pub mod sandbox;
 pub mod session;
 pub mod user;
 pub mod validation;

@@ -95,6 +95,12 @@ pub struct IdvSession {
     /// `None` until the session first changes after creation.
     pub updated_at: Option<UnixTime>,
     pub checks: Vec<Check>,
+    /// When a still-PENDING session becomes EXPIRED.
+    pub expires_at: UnixTime,
+    /// A sandbox outcome scripted by a `Tag` directive, and when it applies.
+    pub scripted: Option<(crate::sandbox::Directive, UnixTime)>,
+    /// Optimistic-concurrency version, checked and bumped by every write.
+    pub version: i64,
 }
 
 impl IdvSession {
@@ -216,6 +222,9 @@ mod tests {
             created_at: 0,
             updated_at: None,
             checks: vec![],
+            expires_at: 0,
+            scripted: None,
+            version: 0,
         };
         assert_eq!(
             s.hosted_url("http://127.0.0.1:8080/"),

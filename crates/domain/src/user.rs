@@ -178,6 +178,9 @@ pub struct User {
     /// Set while an SCA enrolment is pending: the secret of the enrolment link the user must
     /// follow (rendered as `PendingUserAction.RedirectUrl`).
     pub pending_sca_token: Option<String>,
+    /// Optimistic-concurrency version, checked and bumped by every write.
+    #[serde(default)]
+    pub version: i64,
 }
 
 impl User {
@@ -426,6 +429,7 @@ impl User {
             terms_accepted: false,
             terms_accepted_at: None,
             pending_sca_token: None,
+            version: 0,
         };
         user.apply_fields(patch);
         errors.merge(user.validate_fields(ctx.flavour));
@@ -538,6 +542,24 @@ impl User {
         self.status = UserStatus::Closed;
         self.pending_sca_token = None;
         Ok(())
+    }
+
+    /// Whether a change touched what a verification vouched for: a natural user's names, birthday
+    /// or nationality; a legal representative's; the legal person type. Such a change downgrades a
+    /// REGULAR user.
+    pub fn protected_fields_differ(&self, other: &User) -> bool {
+        match (&self.person, &other.person) {
+            (Person::Natural(a), Person::Natural(b)) => {
+                (&a.first_name, &a.last_name, a.birthday, &a.nationality) != (&b.first_name, &b.last_name, b.birthday, &b.nationality)
+            }
+            (Person::Legal(a), Person::Legal(b)) => {
+                let (ra, rb) = (&a.legal_representative, &b.legal_representative);
+                a.legal_person_type != b.legal_person_type
+                    || (&ra.first_name, &ra.last_name, ra.birthday, &ra.nationality)
+                        != (&rb.first_name, &rb.last_name, rb.birthday, &rb.nationality)
+            }
+            _ => true,
+        }
     }
 
     fn phone(&self) -> (Option<String>, Option<String>) {

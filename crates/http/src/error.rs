@@ -69,6 +69,21 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<verity_service::LifecycleError> for ApiError {
+    fn from(e: verity_service::LifecycleError) -> Self {
+        use verity_service::LifecycleError as L;
+        match e {
+            L::NotFound("user") => ApiError::NotFound { resource: "User", id: String::new() },
+            L::NotFound(_) => ApiError::NotFound { resource: "IdentityVerification", id: String::new() },
+            L::Transition(t) => ApiError::InvalidAction(t.to_string()),
+            L::Rule(r) => r.into(),
+            L::Invalid(msg) => ApiError::InvalidAction(msg),
+            L::Busy => ApiError::Internal("too much contention".into()),
+            L::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<FieldErrors> for ApiError {
     fn from(e: FieldErrors) -> Self {
         ApiError::Params(e)

@@ -92,7 +92,7 @@ async fn sca_confirm(State(state): State<AppState>, Path(token): Path<String>, R
     if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_some_and(|v| v == "cross-site") {
         return page(StatusCode::FORBIDDEN, "Request refused", "<p>Open the enrolment link again.</p>");
     }
-    let mut user = match state.store.user_by_sca_token(&token).await {
+    let user = match state.store.user_by_sca_token(&token).await {
         Ok(Some(u)) => u,
         Ok(None) => return invalid_link(),
         Err(e) => {
@@ -100,8 +100,23 @@ async fn sca_confirm(State(state): State<AppState>, Path(token): Path<String>, R
             return page(StatusCode::SERVICE_UNAVAILABLE, "Please try again", "<p>The service is busy.</p>");
         }
     };
-    user.complete_enrollment();
-    if let Err(e) = state.store.update_user(&user, None).await {
+    let client = match state.store.client(&user.client_id).await {
+        Ok(Some(c)) => c.client,
+        _ => return page(StatusCode::SERVICE_UNAVAILABLE, "Please try again", "<p>The service is busy.</p>"),
+    };
+    let completed = state
+        .services
+        .change_user(
+            &client,
+            &user.id,
+            &|u| {
+                u.complete_enrollment();
+                Ok(())
+            },
+            &|_| None,
+        )
+        .await;
+    if let Err(e) = completed {
         tracing::error!(error = %e, "SCA enrolment could not be saved");
         return page(StatusCode::SERVICE_UNAVAILABLE, "Please try again", "<p>Your confirmation was not saved. Try again.</p>");
     }

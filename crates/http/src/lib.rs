@@ -2,13 +2,17 @@
 //! and the OpenAPI document. Handlers are thin: they read the request, call the domain rules and
 //! the store, and render the wire shape.
 
+pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod events;
+pub mod hooks;
 pub mod hosted;
 pub mod idempotency;
 pub mod openapi;
 pub mod path;
 pub mod ratelimit;
+pub mod sandbox;
 pub mod sessions;
 pub mod users;
 pub mod wire;
@@ -24,6 +28,7 @@ use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
+use verity_service::Services;
 use verity_store::Store;
 
 pub use ratelimit::{Window, DEFAULT_WINDOWS};
@@ -40,6 +45,8 @@ pub struct HttpConfig {
     pub login_max_failures: u32,
     /// How long failures are remembered, and how long a lock lasts, in seconds.
     pub login_lock_seconds: i64,
+    /// Bearer token of the operator's admin API; the admin API is off when unset.
+    pub admin_token: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -50,12 +57,14 @@ impl Default for HttpConfig {
             rate_limits: DEFAULT_WINDOWS.to_vec(),
             login_max_failures: 10,
             login_lock_seconds: 15 * 60,
+            admin_token: None,
         }
     }
 }
 
 pub struct AppInner {
     pub store: Arc<dyn Store>,
+    pub services: Services,
     pub config: HttpConfig,
     pub limiter: ratelimit::RateLimiter,
     pub logins: auth::LoginGuard,
@@ -73,10 +82,10 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, config: HttpConfig) -> Self {
+    pub fn new(services: Services, config: HttpConfig) -> Self {
         let limiter = ratelimit::RateLimiter::new(config.rate_limits.clone());
         let logins = auth::LoginGuard::new(config.login_max_failures, config.login_lock_seconds);
-        AppState(Arc::new(AppInner { store, config, limiter, logins }))
+        AppState(Arc::new(AppInner { store: services.store.clone(), services, config, limiter, logins }))
     }
 
     pub fn public_url(&self) -> &str {
@@ -115,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::token_routes())
         .merge(api_routes(state.clone()))
         .merge(hosted::routes())
+        .merge(admin::routes())
         .route("/openapi.json", get(openapi::document))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
@@ -135,6 +145,9 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .merge(users::routes())
         .merge(sessions::routes())
         .merge(idempotency::routes())
+        .merge(hooks::routes())
+        .merge(events::routes())
+        .merge(sandbox::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::middleware))
         .layer(axum::middleware::from_fn_with_state(state, auth::api_guard))
 }

@@ -9,6 +9,7 @@ use axum::http::{Request, Uri};
 const VOCABULARY: &[&str] = &[
     "v2.01", "oauth", "token", "users", "natural", "legal", "sca", "category", "enrollment",
     "identity-verifications", "checks", "responses", "kyc", "documents", "hooks", "events",
+    "sandbox", "outcome", "expire", "downgrade",
 ];
 
 /// Rewrites the request URI in place; see the module documentation.

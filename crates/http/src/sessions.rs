@@ -8,7 +8,10 @@ use axum::{Extension, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 use verity_domain::session::{check_user_eligible, Check, NewSession, SessionRefusal, TypedValue};
-use verity_domain::{IdvSession, SessionId, SessionStatus, UnixTime, UserId};
+use verity_domain::event::{self, Happened};
+use verity_domain::sandbox::Directive;
+use verity_domain::{Environment, IdvSession, SessionId, SessionStatus, UnixTime, UserId};
+use verity_store::{Changeset, Write};
 
 use crate::auth::{Authed, AuthedClient};
 use crate::error::ApiError;
@@ -171,6 +174,14 @@ pub async fn create_session(
     let (return_url, tag) = (f.string("ReturnUrl"), f.string("Tag"));
     f.errors.into_result()?;
     let new = NewSession::parse(return_url, tag)?;
+    // Sandbox clients script outcomes through the Tag; the same Tag is refused in production.
+    let directive = match new.tag.as_deref().map(Directive::from_tag).transpose() {
+        Ok(d) => d.flatten(),
+        Err(message) => return Err(ApiError::param("Tag", message)),
+    };
+    if directive.is_some() && client.environment != Environment::Sandbox {
+        return Err(ApiError::Forbidden);
+    }
     let user = state.store.user(&client.id, &UserId::from_raw(&user_id)).await?.ok_or(ApiError::UserIdNotValid)?;
     check_user_eligible(&user).map_err(|refusal| match refusal {
         SessionRefusal::UserNotValid => ApiError::UserIdNotValid,
@@ -182,6 +193,11 @@ pub async fn create_session(
             user.id
         )),
     })?;
+    if let Some(d) = &directive {
+        d.applies_to(&user, client.natural_review).map_err(|m| ApiError::param("Tag", m))?;
+    }
+    let now = now();
+    let config = &state.services.config;
     let session = IdvSession {
         id: SessionId::generate(now_millis(), rand::random()),
         client_id: client.id.clone(),
@@ -190,9 +206,12 @@ pub async fn create_session(
         return_url: new.return_url,
         hosted_token: random_token(),
         status: SessionStatus::Pending,
-        created_at: now(),
+        created_at: now,
         updated_at: None,
         checks: Vec::new(),
+        expires_at: now + config.session_ttl,
+        scripted: directive.map(|d| (d, now + config.sandbox_delay)),
+        version: 0,
     };
     let view = CreatedSessionView {
         id: session.id.to_string(),
@@ -202,7 +221,21 @@ pub async fn create_session(
         status: session.status.as_str(),
         return_url: session.return_url.clone(),
     };
-    state.store.insert_session(&session, stored(&idem, StatusCode::OK, &view).as_ref()).await?;
+    let mut changes = Changeset::new(client.id.clone());
+    changes.response = stored(&idem, StatusCode::OK, &view);
+    changes.events = verity_service::record(&client.id, vec![Happened::new(event::IDV_PENDING, &session.id)], now);
+    changes.sessions.push(Write::Insert(session));
+    state.store.commit(&changes).await?;
+    state.services.outbox.notify_one();
+    if changes.sessions.iter().any(|w| matches!(w, Write::Insert(s) if s.scripted.as_ref().is_some_and(|(_, at)| *at <= now))) {
+        // A scripted outcome due at once: apply it now rather than at the next sweep.
+        let services = state.services.clone();
+        tokio::spawn(async move {
+            if let Err(e) = services.sweep_due_sessions().await {
+                tracing::warn!(error = %e, "sandbox outcome sweep failed");
+            }
+        });
+    }
     Ok(json_response(StatusCode::OK, &view))
 }
 

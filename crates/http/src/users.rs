@@ -13,6 +13,7 @@ use verity_domain::user::{
     UserContext, UserPatch,
 };
 use verity_domain::{Client, User, UserId, UnixTime};
+use verity_store::{Changeset, Write};
 
 use crate::auth::{Authed, AuthedClient};
 use crate::error::ApiError;
@@ -366,7 +367,10 @@ async fn create(
     let id = UserId::generate(now_millis(), rand::random());
     let user = User::create(id, client.id.clone(), person_type, &patch, &ctx)?;
     let body = render(&state, &user, flavour);
-    state.store.insert_user(&user, stored(&idem, StatusCode::OK, &body).as_ref()).await?;
+    let mut changes = Changeset::new(client.id.clone());
+    changes.response = stored(&idem, StatusCode::OK, &body);
+    changes.users.push(Write::Insert(user));
+    state.store.commit(&changes).await?;
     Ok(json_response(StatusCode::OK, &body))
 }
 
@@ -454,13 +458,20 @@ async fn change(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let (patch, sca) = read_patch(&body)?;
-    let mut user = load(&state, &client, &user_id, Some(person)).await?;
+    let user = load(&state, &client, &user_id, Some(person)).await?;
     let ctx = context(&client, flavour, sca);
-    match change {
-        Change::Update => user.update(&patch, &ctx)?,
-        Change::Categorize => user.categorize(&patch, &ctx)?,
-    }
-    state.store.update_user(&user, None).await?;
+    let user = state
+        .services
+        .change_user(
+            &client,
+            &user.id,
+            &|u| match change {
+                Change::Update => u.update(&patch, &ctx),
+                Change::Categorize => u.categorize(&patch, &ctx),
+            },
+            &|_| None,
+        )
+        .await?;
     Ok(json_response(StatusCode::OK, &render(&state, &user, flavour)))
 }
 
@@ -515,19 +526,26 @@ pub async fn enroll(
     idem: Idem,
     Path((_, user_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let mut user = load(&state, &client, &user_id, None).await?;
+    let user = load(&state, &client, &user_id, None).await?;
     let ctx = context(&client, Flavour::Sca, None);
-    user.enroll(&ctx)?;
-    let token = user.pending_sca_token.clone().unwrap_or_default();
-    let body = EnrollmentView { pending_user_action: PendingUserActionView { redirect_url: format!("{}/sca/{token}", state.public_url()) } };
-    state.store.update_user(&user, stored(&idem, StatusCode::OK, &body).as_ref()).await?;
-    Ok(json_response(StatusCode::OK, &body))
+    let view = |u: &User| EnrollmentView {
+        pending_user_action: PendingUserActionView {
+            redirect_url: format!("{}/sca/{}", state.public_url(), u.pending_sca_token.as_deref().unwrap_or_default()),
+        },
+    };
+    let user = state
+        .services
+        .change_user(&client, &user.id, &|u| u.enroll(&ctx), &|u| stored(&idem, StatusCode::OK, &view(u)))
+        .await?;
+    Ok(json_response(StatusCode::OK, &view(&user)))
 }
 
 async fn close(state: AppState, client: Client, user_id: String, person: PersonType) -> Result<Response, ApiError> {
-    let mut user = load(&state, &client, &user_id, Some(person)).await?;
-    user.close().map_err(|_| ApiError::InvalidAction("User already closed".into()))?;
-    state.store.update_user(&user, None).await?;
+    let user = load(&state, &client, &user_id, Some(person)).await?;
+    state.services.change_user(&client, &user.id, &|u| u.close(), &|_| None).await.map_err(|e| match e {
+        verity_service::LifecycleError::Rule(_) => ApiError::InvalidAction("User already closed".into()),
+        other => other.into(),
+    })?;
     Ok(axum::response::IntoResponse::into_response(StatusCode::NO_CONTENT))
 }
 

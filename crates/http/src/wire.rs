@@ -72,6 +72,11 @@ impl<'a> Fields<'a> {
         self.get(key).is_some()
     }
 
+    /// The raw JSON of a field, for shapes read by hand.
+    pub fn raw(&self, key: &str) -> Option<&'a Value> {
+        self.get(key)
+    }
+
     /// A string; numbers and booleans are taken as their text.
     pub fn string(&mut self, key: &str) -> Option<String> {
         match self.get(key)? {
@@ -177,6 +182,11 @@ impl ListQuery {
     /// Reads `page`, `per_page` and `Sort` (only `CreationDate` can be sorted on). Unknown
     /// parameters are ignored, as SDKs add their own (`user_id`, `ScaContext`).
     pub fn parse(query: Option<&str>) -> Result<ListQuery, ApiError> {
+        Self::parse_sorted_by(query, "CreationDate")
+    }
+
+    /// As [`ListQuery::parse`], for a list sorted by `field`.
+    pub fn parse_sorted_by(query: Option<&str>, field: &str) -> Result<ListQuery, ApiError> {
         let mut errors = FieldErrors::new();
         let mut page = 1;
         let mut per_page = PER_PAGE_DEFAULT;
@@ -193,18 +203,18 @@ impl ListQuery {
                     _ => errors.add("per_page", format!("The per_page parameter must be an integer between 1 and {PER_PAGE_MAX}.")),
                 },
                 "sort" => {
-                    let (field, dir) = v.split_once(':').unwrap_or((v.as_str(), "ASC"));
+                    let (name, dir) = v.split_once(':').unwrap_or((v.as_str(), "ASC"));
                     let dir = match dir.to_ascii_uppercase().as_str() {
                         "ASC" => Some(SortDirection::Asc),
                         "DESC" => Some(SortDirection::Desc),
                         _ => None,
                     };
-                    match (field.eq_ignore_ascii_case("CreationDate"), dir) {
+                    match (name.eq_ignore_ascii_case(field), dir) {
                         (true, Some(d)) => {
                             direction = d;
                             sort = Some(v.clone());
                         }
-                        _ => errors.add("Sort", "Sort must be CreationDate:ASC or CreationDate:DESC."),
+                        _ => errors.add("Sort", format!("Sort must be {field}:ASC or {field}:DESC.")),
                     }
                 }
                 _ => {}

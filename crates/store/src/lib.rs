@@ -7,6 +7,8 @@ mod migrate;
 mod sql;
 
 use async_trait::async_trait;
+use verity_domain::event::Event;
+use verity_domain::hook::Hook;
 use verity_domain::{Client, ClientId, IdvSession, SessionId, UnixTime, User, UserId};
 
 pub use sql::{redact_url, Dialect, SqlStore};
@@ -69,6 +71,90 @@ pub struct ClientCredentials {
     pub api_key_hash: String,
 }
 
+/// A write of one object: new, or an update of the version that was read.
+#[derive(Clone, Debug)]
+pub enum Write<T> {
+    Insert(T),
+    Update(T),
+}
+
+/// Everything one decision changes, committed in one transaction: objects, the events they
+/// caused, a webhook delivery for each event with an active hook, and the idempotent response.
+#[derive(Clone, Debug)]
+pub struct Changeset {
+    pub client: ClientId,
+    pub users: Vec<Write<User>>,
+    pub sessions: Vec<Write<IdvSession>>,
+    pub events: Vec<Event>,
+    pub response: Option<StoredResponse>,
+}
+
+impl Changeset {
+    pub fn new(client: ClientId) -> Self {
+        Changeset { client, users: Vec::new(), sessions: Vec::new(), events: Vec::new(), response: None }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub event_type: Option<String>,
+    pub before: Option<UnixTime>,
+    pub after: Option<UnixTime>,
+}
+
+/// A webhook delivery claimed by a worker for one attempt.
+#[derive(Clone, Debug)]
+pub struct DeliveryJob {
+    pub id: String,
+    pub client_id: ClientId,
+    pub hook_id: String,
+    pub url: String,
+    pub hook_active: bool,
+    pub event_type: String,
+    pub resource_id: String,
+    pub date: UnixTime,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// The client's Standard Webhooks secret, when signing is on.
+    pub secret: Option<String>,
+    /// Production clients may only reach public addresses.
+    pub public_only: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub delivery_id: String,
+    pub attempt: u32,
+    pub started_at: UnixTime,
+    pub duration_ms: u64,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextStep {
+    Delivered,
+    RetryAt(UnixTime),
+    /// The retry schedule is exhausted.
+    GiveUp,
+    /// The hook was disabled or invalidated meanwhile: nothing more is sent.
+    Cancel,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliverySummary {
+    pub id: String,
+    pub client_id: ClientId,
+    pub hook_id: String,
+    pub event_type: String,
+    pub resource_id: String,
+    pub state: String,
+    pub attempts: u32,
+    pub next_attempt_at: UnixTime,
+    pub created_at: UnixTime,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // Clients.
@@ -78,6 +164,9 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the API key hash and revokes every access token issued with the old key.
     async fn rotate_api_key(&self, id: &ClientId, api_key_hash: &str) -> StoreResult<bool>;
     async fn set_idv_enabled(&self, id: &ClientId, enabled: bool) -> StoreResult<bool>;
+    async fn set_natural_review(&self, id: &ClientId, enabled: bool) -> StoreResult<bool>;
+    /// Sets or clears the secret that signs this client's webhooks.
+    async fn set_webhook_secret(&self, id: &ClientId, secret: Option<&str>) -> StoreResult<bool>;
 
     // OAuth access tokens, stored as hashes.
     async fn insert_token(&self, token_hash: &str, client: &ClientId, expires_at: UnixTime) -> StoreResult<()>;
@@ -85,22 +174,47 @@ pub trait Store: Send + Sync + 'static {
     async fn client_for_token(&self, token_hash: &str, now: UnixTime) -> StoreResult<Option<Client>>;
     async fn purge_expired_tokens(&self, now: UnixTime) -> StoreResult<u64>;
 
-    // Users. A stored response, when given, commits in the same transaction as the write.
-    async fn insert_user(&self, user: &User, response: Option<&StoredResponse>) -> StoreResult<()>;
-    async fn update_user(&self, user: &User, response: Option<&StoredResponse>) -> StoreResult<()>;
+    /// Commits a changeset atomically. Fails with `Conflict("stale")`, changing nothing, when an
+    /// updated object's version moved since it was read, and `Conflict("idempotency_key")` when
+    /// the response's key was used.
+    async fn commit(&self, changes: &Changeset) -> StoreResult<()>;
+
+    // Users.
     async fn user(&self, client: &ClientId, id: &UserId) -> StoreResult<Option<User>>;
     async fn user_by_sca_token(&self, token: &str) -> StoreResult<Option<User>>;
     async fn users(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<User>>;
 
     // IDV sessions.
-    async fn insert_session(&self, session: &IdvSession, response: Option<&StoredResponse>) -> StoreResult<()>;
     async fn session(&self, client: &ClientId, id: &SessionId) -> StoreResult<Option<IdvSession>>;
     async fn session_by_token(&self, token: &str) -> StoreResult<Option<IdvSession>>;
     async fn sessions_of_user(&self, client: &ClientId, user: &UserId, page: PageRequest) -> StoreResult<Page<IdvSession>>;
+    async fn validated_sessions(&self, client: &ClientId, user: &UserId) -> StoreResult<Vec<IdvSession>>;
+    /// PENDING sessions whose expiry or scripted outcome is due.
+    async fn due_sessions(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<(ClientId, SessionId)>>;
 
     // Idempotency keys.
     async fn stored_response(&self, client: &ClientId, key: &str) -> StoreResult<Option<StoredResponse>>;
     /// Records a response on its own (for requests that created nothing, such as a refused one).
     async fn insert_stored_response(&self, client: &ClientId, response: &StoredResponse) -> StoreResult<()>;
     async fn purge_stored_responses(&self, created_before: UnixTime) -> StoreResult<u64>;
+
+    // Hooks and events.
+    /// Fails with `Conflict("hook_event_type")` when the client has a hook for that type.
+    async fn insert_hook(&self, hook: &Hook) -> StoreResult<()>;
+    /// Saves URL, status, validity and tag; re-validating resets the failure count.
+    async fn update_hook(&self, hook: &Hook) -> StoreResult<()>;
+    async fn hook(&self, client: &ClientId, id: &str) -> StoreResult<Option<Hook>>;
+    async fn hooks(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<Hook>>;
+    async fn events(&self, client: &ClientId, filter: &EventFilter, page: PageRequest) -> StoreResult<Page<Event>>;
+
+    // The webhook outbox.
+    /// Claims due deliveries until `lease_until`, counting the attempt.
+    async fn claim_deliveries(&self, now: UnixTime, lease_until: UnixTime, limit: u32) -> StoreResult<Vec<DeliveryJob>>;
+    /// Records an attempt and its consequence; after `invalid_after` consecutive failures of a
+    /// hook, the hook becomes INVALID.
+    async fn finish_attempt(&self, job: &DeliveryJob, attempt: &AttemptRecord, next: NextStep, invalid_after: u32) -> StoreResult<()>;
+    async fn deliveries(&self, client: Option<&ClientId>, state: Option<&str>, page: PageRequest) -> StoreResult<Page<DeliverySummary>>;
+    async fn attempts(&self, delivery_id: &str) -> StoreResult<Vec<AttemptRecord>>;
+    /// Queues a delivery again for an immediate attempt; false when it does not exist.
+    async fn replay_delivery(&self, delivery_id: &str, now: UnixTime) -> StoreResult<bool>;
 }

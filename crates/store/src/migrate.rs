@@ -15,12 +15,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sqlite: include_str!("../migrations/0001_initial.sql"),
-    postgres: include_str!("../migrations/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sqlite: include_str!("../migrations/0001_initial.sql"),
+        postgres: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "lifecycle",
+        sqlite: include_str!("../migrations/0002_lifecycle.sql"),
+        postgres: include_str!("../migrations/0002_lifecycle.sql"),
+    },
+];
 
 /// Latest schema version this binary knows.
 pub fn latest_version() -> i64 {

@@ -8,11 +8,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row, Transaction};
+use verity_domain::event::Event;
+use verity_domain::hook::Hook;
+use verity_domain::ids::HookId;
+use verity_domain::sandbox::Directive;
 use verity_domain::session::{Check, SessionStatus};
 use verity_domain::{Client, ClientId, Environment, IdvSession, SessionId, UnixTime, User, UserId};
 
 use crate::{
-    ClientCredentials, Page, PageRequest, SortDirection, Store, StoreError, StoreResult, StoredResponse,
+    AttemptRecord, Changeset, ClientCredentials, DeliveryJob, DeliverySummary, EventFilter, NextStep, Page, PageRequest,
+    SortDirection, Store, StoreError, StoreResult, StoredResponse, Write,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,6 +177,7 @@ fn client_from_row(row: &AnyRow) -> StoreResult<ClientCredentials> {
             name: row.try_get("name")?,
             environment: Environment::parse(&environment).ok_or_else(|| corrupt("client environment", &environment))?,
             idv_enabled: row.try_get::<i64, _>("idv_enabled")? != 0,
+            natural_review: row.try_get::<i64, _>("natural_review")? != 0,
             created_at: row.try_get("created_at")?,
         },
         api_key_hash: row.try_get("api_key_hash")?,
@@ -180,7 +186,9 @@ fn client_from_row(row: &AnyRow) -> StoreResult<ClientCredentials> {
 
 fn user_from_row(row: &AnyRow) -> StoreResult<User> {
     let data: String = row.try_get("data")?;
-    serde_json::from_str(&data).map_err(|e| corrupt("user record", e))
+    let mut user: User = serde_json::from_str(&data).map_err(|e| corrupt("user record", e))?;
+    user.version = row.try_get("version")?;
+    Ok(user)
 }
 
 fn session_from_row(row: &AnyRow) -> StoreResult<IdvSession> {
@@ -197,7 +205,76 @@ fn session_from_row(row: &AnyRow) -> StoreResult<IdvSession> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         checks: serde_json::from_str::<Vec<Check>>(&checks).map_err(|e| corrupt("session checks", e))?,
+        expires_at: row.try_get("expires_at")?,
+        scripted: match (row.try_get::<Option<String>, _>("scripted_outcome")?, row.try_get::<Option<i64>, _>("scripted_at")?) {
+            (Some(d), Some(at)) => Some((serde_json::from_str::<Directive>(&d).map_err(|e| corrupt("scripted outcome", e))?, at)),
+            _ => None,
+        },
+        version: row.try_get("version")?,
     })
+}
+
+fn hook_from_row(row: &AnyRow) -> StoreResult<Hook> {
+    Ok(Hook {
+        id: HookId::from_raw(row.try_get::<String, _>("id")?),
+        client_id: ClientId::from_raw(row.try_get::<String, _>("client_id")?),
+        event_type: row.try_get("event_type")?,
+        url: row.try_get("url")?,
+        enabled: row.try_get::<String, _>("status")? == "ENABLED",
+        valid: row.try_get::<String, _>("validity")? == "VALID",
+        tag: row.try_get("tag")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
+    let kind: String = row.try_get("event_type")?;
+    Ok(Event {
+        id: row.try_get("id")?,
+        client_id: ClientId::from_raw(row.try_get::<String, _>("client_id")?),
+        // Stored types are always ones Verity emitted; an unknown one is shown as stored.
+        event_type: verity_domain::event::HOOK_EVENT_TYPES.iter().copied().find(|t| *t == kind).unwrap_or("UNKNOWN"),
+        resource_id: row.try_get("resource_id")?,
+        date: row.try_get("date")?,
+    })
+}
+
+fn summary_from_row(row: &AnyRow) -> StoreResult<DeliverySummary> {
+    Ok(DeliverySummary {
+        id: row.try_get("id")?,
+        client_id: ClientId::from_raw(row.try_get::<String, _>("client_id")?),
+        hook_id: row.try_get("hook_id")?,
+        event_type: row.try_get("event_type")?,
+        resource_id: row.try_get("resource_id")?,
+        state: row.try_get("state")?,
+        attempts: row.try_get::<i64, _>("attempts")? as u32,
+        next_attempt_at: row.try_get("next_attempt_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn session_checks_json(s: &IdvSession) -> StoreResult<String> {
+    serde_json::to_string(&s.checks).map_err(|e| corrupt("session checks", e))
+}
+
+fn scripted_json(s: &IdvSession) -> StoreResult<(Option<String>, Option<i64>)> {
+    match &s.scripted {
+        Some((d, at)) => Ok((Some(serde_json::to_string(d).map_err(|e| corrupt("scripted outcome", e))?), Some(*at))),
+        None => Ok((None, None)),
+    }
+}
+
+fn person_type_column(user: &User) -> &'static str {
+    match user.person_type() {
+        verity_domain::user::PersonType::Natural => "NATURAL",
+        verity_domain::user::PersonType::Legal => "LEGAL",
+    }
+}
+
+/// Fails the transaction (it rolls back when dropped) when an update matched no row: the
+/// version read is no longer current.
+fn expect_one(result: sqlx::any::AnyQueryResult) -> StoreResult<()> {
+    if result.rows_affected() == 1 { Ok(()) } else { Err(StoreError::Conflict("stale")) }
 }
 
 fn response_from_row(row: &AnyRow) -> StoreResult<StoredResponse> {
@@ -308,6 +385,140 @@ impl Store for SqlStore {
         Ok(updated == 1)
     }
 
+    async fn set_natural_review(&self, id: &ClientId, enabled: bool) -> StoreResult<bool> {
+        let updated = sqlx::query("UPDATE clients SET natural_review = $1 WHERE id = $2")
+            .bind(i64::from(enabled))
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn set_webhook_secret(&self, id: &ClientId, secret: Option<&str>) -> StoreResult<bool> {
+        let updated = sqlx::query("UPDATE clients SET webhook_secret = $1 WHERE id = $2")
+            .bind(secret)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn commit(&self, c: &Changeset) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        if let Some(r) = &c.response {
+            insert_response(&mut tx, &c.client, r).await?;
+        }
+        for w in &c.users {
+            match w {
+                Write::Insert(u) => {
+                    sqlx::query(
+                        "INSERT INTO users (id, client_id, person_type, category, status, kyc_level, created_at, sca_token, data, version) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)",
+                    )
+                    .bind(u.id.as_str())
+                    .bind(u.client_id.as_str())
+                    .bind(person_type_column(u))
+                    .bind(u.category.as_str())
+                    .bind(u.status.as_str())
+                    .bind(u.kyc_level.as_str())
+                    .bind(u.created_at)
+                    .bind(u.pending_sca_token.as_deref())
+                    .bind(user_json(u)?)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Write::Update(u) => expect_one(
+                    sqlx::query(
+                        "UPDATE users SET category = $1, status = $2, kyc_level = $3, sca_token = $4, data = $5, version = version + 1 \
+                         WHERE id = $6 AND client_id = $7 AND version = $8",
+                    )
+                    .bind(u.category.as_str())
+                    .bind(u.status.as_str())
+                    .bind(u.kyc_level.as_str())
+                    .bind(u.pending_sca_token.as_deref())
+                    .bind(user_json(u)?)
+                    .bind(u.id.as_str())
+                    .bind(u.client_id.as_str())
+                    .bind(u.version)
+                    .execute(&mut **tx)
+                    .await?,
+                )?,
+            }
+        }
+        for w in &c.sessions {
+            match w {
+                Write::Insert(s) => {
+                    let (scripted, scripted_at) = scripted_json(s)?;
+                    sqlx::query(
+                        "INSERT INTO idv_sessions (id, client_id, user_id, status, hosted_token, return_url, tag, created_at, updated_at, checks, \
+                         expires_at, scripted_outcome, scripted_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0)",
+                    )
+                    .bind(s.id.as_str())
+                    .bind(s.client_id.as_str())
+                    .bind(s.user_id.as_str())
+                    .bind(s.status.as_str())
+                    .bind(&s.hosted_token)
+                    .bind(&s.return_url)
+                    .bind(s.tag.as_deref())
+                    .bind(s.created_at)
+                    .bind(s.updated_at)
+                    .bind(session_checks_json(s)?)
+                    .bind(s.expires_at)
+                    .bind(scripted)
+                    .bind(scripted_at)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Write::Update(s) => {
+                    let (scripted, scripted_at) = scripted_json(s)?;
+                    expect_one(
+                        sqlx::query(
+                            "UPDATE idv_sessions SET status = $1, updated_at = $2, checks = $3, scripted_outcome = $4, scripted_at = $5, \
+                             version = version + 1 WHERE id = $6 AND client_id = $7 AND version = $8",
+                        )
+                        .bind(s.status.as_str())
+                        .bind(s.updated_at)
+                        .bind(session_checks_json(s)?)
+                        .bind(scripted)
+                        .bind(scripted_at)
+                        .bind(s.id.as_str())
+                        .bind(s.client_id.as_str())
+                        .bind(s.version)
+                        .execute(&mut **tx)
+                        .await?,
+                    )?;
+                }
+            }
+        }
+        for e in &c.events {
+            sqlx::query("INSERT INTO events (id, client_id, event_type, resource_id, date) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&e.id)
+                .bind(e.client_id.as_str())
+                .bind(e.event_type)
+                .bind(&e.resource_id)
+                .bind(e.date)
+                .execute(&mut **tx)
+                .await?;
+            // The outbox row, in the same transaction as its event: at most one hook per type.
+            let delivery_id = format!("whdlv_{}", e.id.trim_start_matches("evt_"));
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (id, client_id, event_id, hook_id, state, attempts, next_attempt_at, created_at) \
+                 SELECT $1, client_id, $2, id, 'pending', 0, $3, $3 FROM hooks \
+                 WHERE client_id = $4 AND event_type = $5 AND status = 'ENABLED' AND validity = 'VALID'",
+            )
+            .bind(delivery_id)
+            .bind(&e.id)
+            .bind(e.date)
+            .bind(e.client_id.as_str())
+            .bind(e.event_type)
+            .execute(&mut **tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
     async fn insert_token(&self, token_hash: &str, client: &ClientId, expires_at: UnixTime) -> StoreResult<()> {
         sqlx::query("INSERT INTO access_tokens (token_hash, client_id, expires_at) VALUES ($1, $2, $3)")
             .bind(token_hash)
@@ -335,54 +546,8 @@ impl Store for SqlStore {
         Ok(sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1").bind(now).execute(&self.pool).await?.rows_affected())
     }
 
-    async fn insert_user(&self, user: &User, response: Option<&StoredResponse>) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        if let Some(r) = response {
-            insert_response(&mut tx, &user.client_id, r).await?;
-        }
-        sqlx::query(
-            "INSERT INTO users (id, client_id, person_type, category, status, kyc_level, created_at, sca_token, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(user.id.as_str())
-        .bind(user.client_id.as_str())
-        .bind(format!("{:?}", user.person_type()).to_uppercase())
-        .bind(user.category.as_str())
-        .bind(user.status.as_str())
-        .bind(user.kyc_level.as_str())
-        .bind(user.created_at)
-        .bind(user.pending_sca_token.as_deref())
-        .bind(user_json(user)?)
-        .execute(&mut **tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn update_user(&self, user: &User, response: Option<&StoredResponse>) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        if let Some(r) = response {
-            insert_response(&mut tx, &user.client_id, r).await?;
-        }
-        sqlx::query(
-            "UPDATE users SET category = $1, status = $2, kyc_level = $3, sca_token = $4, data = $5 \
-             WHERE id = $6 AND client_id = $7",
-        )
-        .bind(user.category.as_str())
-        .bind(user.status.as_str())
-        .bind(user.kyc_level.as_str())
-        .bind(user.pending_sca_token.as_deref())
-        .bind(user_json(user)?)
-        .bind(user.id.as_str())
-        .bind(user.client_id.as_str())
-        .execute(&mut **tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     async fn user(&self, client: &ClientId, id: &UserId) -> StoreResult<Option<User>> {
-        sqlx::query("SELECT data FROM users WHERE client_id = $1 AND id = $2")
+        sqlx::query("SELECT data, version FROM users WHERE client_id = $1 AND id = $2")
             .bind(client.as_str())
             .bind(id.as_str())
             .fetch_optional(&self.pool)
@@ -393,7 +558,7 @@ impl Store for SqlStore {
     }
 
     async fn user_by_sca_token(&self, token: &str) -> StoreResult<Option<User>> {
-        sqlx::query("SELECT data FROM users WHERE sca_token = $1")
+        sqlx::query("SELECT data, version FROM users WHERE sca_token = $1")
             .bind(token)
             .fetch_optional(&self.pool)
             .await?
@@ -408,7 +573,7 @@ impl Store for SqlStore {
             .fetch_one(&self.pool)
             .await?
             .try_get("n")?;
-        let sql = format!("SELECT data FROM users WHERE client_id = $1 {} LIMIT $2 OFFSET $3", order(page.direction));
+        let sql = format!("SELECT data, version FROM users WHERE client_id = $1 {} LIMIT $2 OFFSET $3", order(page.direction));
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(client.as_str())
             .bind(i64::from(page.per_page))
@@ -416,31 +581,6 @@ impl Store for SqlStore {
             .fetch_all(&self.pool)
             .await?;
         Ok(Page { items: rows.iter().map(user_from_row).collect::<StoreResult<_>>()?, total_items: total as u64 })
-    }
-
-    async fn insert_session(&self, s: &IdvSession, response: Option<&StoredResponse>) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        if let Some(r) = response {
-            insert_response(&mut tx, &s.client_id, r).await?;
-        }
-        sqlx::query(
-            "INSERT INTO idv_sessions (id, client_id, user_id, status, hosted_token, return_url, tag, created_at, updated_at, checks) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(s.id.as_str())
-        .bind(s.client_id.as_str())
-        .bind(s.user_id.as_str())
-        .bind(s.status.as_str())
-        .bind(&s.hosted_token)
-        .bind(&s.return_url)
-        .bind(s.tag.as_deref())
-        .bind(s.created_at)
-        .bind(s.updated_at)
-        .bind(serde_json::to_string(&s.checks).map_err(|e| corrupt("session checks", e))?)
-        .execute(&mut **tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     async fn session(&self, client: &ClientId, id: &SessionId) -> StoreResult<Option<IdvSession>> {
@@ -509,5 +649,289 @@ impl Store for SqlStore {
             .execute(&self.pool)
             .await?
             .rows_affected())
+    }
+    async fn validated_sessions(&self, client: &ClientId, user: &UserId) -> StoreResult<Vec<IdvSession>> {
+        sqlx::query("SELECT * FROM idv_sessions WHERE client_id = $1 AND user_id = $2 AND status = 'VALIDATED' ORDER BY created_at, id")
+            .bind(client.as_str())
+            .bind(user.as_str())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(session_from_row)
+            .collect()
+    }
+
+    async fn due_sessions(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<(ClientId, SessionId)>> {
+        let rows = sqlx::query(
+            "SELECT client_id, id FROM idv_sessions WHERE status = 'PENDING' AND (expires_at <= $1 OR scripted_at <= $1) \
+             ORDER BY created_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((ClientId::from_raw(r.try_get::<String, _>("client_id")?), SessionId::from_raw(r.try_get::<String, _>("id")?))))
+            .collect()
+    }
+
+    async fn insert_hook(&self, h: &Hook) -> StoreResult<()> {
+        let result = sqlx::query(
+            "INSERT INTO hooks (id, client_id, event_type, url, status, validity, tag, created_at, consecutive_failures) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)",
+        )
+        .bind(h.id.as_str())
+        .bind(h.client_id.as_str())
+        .bind(&h.event_type)
+        .bind(&h.url)
+        .bind(h.status())
+        .bind(h.validity())
+        .bind(h.tag.as_deref())
+        .bind(h.created_at)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("hook_event_type")),
+            other => other.map(|_| ()).map_err(Into::into),
+        }
+    }
+
+    async fn update_hook(&self, h: &Hook) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE hooks SET url = $1, status = $2, validity = $3, tag = $4, \
+             consecutive_failures = CASE WHEN $3 = 'VALID' AND validity = 'INVALID' THEN 0 ELSE consecutive_failures END \
+             WHERE id = $5 AND client_id = $6",
+        )
+        .bind(&h.url)
+        .bind(h.status())
+        .bind(h.validity())
+        .bind(h.tag.as_deref())
+        .bind(h.id.as_str())
+        .bind(h.client_id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn hook(&self, client: &ClientId, id: &str) -> StoreResult<Option<Hook>> {
+        sqlx::query("SELECT * FROM hooks WHERE client_id = $1 AND id = $2")
+            .bind(client.as_str())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(hook_from_row)
+            .transpose()
+    }
+
+    async fn hooks(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<Hook>> {
+        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM hooks WHERE client_id = $1")
+            .bind(client.as_str())
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        let sql = format!("SELECT * FROM hooks WHERE client_id = $1 {} LIMIT $2 OFFSET $3", order(page.direction));
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(client.as_str())
+            .bind(i64::from(page.per_page))
+            .bind(page.offset())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Page { items: rows.iter().map(hook_from_row).collect::<StoreResult<_>>()?, total_items: total as u64 })
+    }
+
+    async fn events(&self, client: &ClientId, f: &EventFilter, page: PageRequest) -> StoreResult<Page<Event>> {
+        // Only placeholders are interpolated; every value is bound.
+        let mut conditions = vec!["client_id = $1".to_owned()];
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        if f.event_type.is_some() {
+            conditions.push(format!("event_type = ${}", next()));
+        }
+        if f.after.is_some() {
+            conditions.push(format!("date >= ${}", next()));
+        }
+        if f.before.is_some() {
+            conditions.push(format!("date <= ${}", next()));
+        }
+        let filter = conditions.join(" AND ");
+        let (limit, offset) = (next(), next());
+        let direction = match page.direction {
+            SortDirection::Asc => "ASC",
+            SortDirection::Desc => "DESC",
+        };
+        let count_sql = format!("SELECT COUNT(*) AS n FROM events WHERE {filter}");
+        let list_sql = format!("SELECT * FROM events WHERE {filter} ORDER BY date {direction}, id {direction} LIMIT ${limit} OFFSET ${offset}");
+        let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql)).bind(client.as_str());
+        let mut list = sqlx::query(sqlx::AssertSqlSafe(list_sql)).bind(client.as_str());
+        if let Some(t) = &f.event_type {
+            count = count.bind(t.clone());
+            list = list.bind(t.clone());
+        }
+        for v in [f.after, f.before].into_iter().flatten() {
+            count = count.bind(v);
+            list = list.bind(v);
+        }
+        let total: i64 = count.fetch_one(&self.pool).await?.try_get("n")?;
+        let rows = list.bind(i64::from(page.per_page)).bind(page.offset()).fetch_all(&self.pool).await?;
+        Ok(Page { items: rows.iter().map(event_from_row).collect::<StoreResult<_>>()?, total_items: total as u64 })
+    }
+
+    async fn claim_deliveries(&self, now: UnixTime, lease_until: UnixTime, limit: u32) -> StoreResult<Vec<DeliveryJob>> {
+        let lock = match self.dialect {
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+            Dialect::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE webhook_deliveries SET locked_until = $1, attempts = attempts + 1 WHERE id IN (\
+             SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
+             AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at LIMIT $3{lock}) RETURNING id"
+        );
+        let mut tx = self.begin_write().await?;
+        let ids: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(lease_until)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("id"))
+            .collect::<Result<_, _>>()?;
+        tx.commit().await?;
+        let mut jobs = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = sqlx::query(
+                "SELECT d.id, d.client_id, d.hook_id, d.attempts, h.url, h.status, h.validity, e.event_type, e.resource_id, e.date, \
+                 c.webhook_secret, c.environment FROM webhook_deliveries d JOIN hooks h ON h.id = d.hook_id \
+                 JOIN events e ON e.id = d.event_id JOIN clients c ON c.id = d.client_id WHERE d.id = $1",
+            )
+            .bind(&id)
+            .fetch_one(&self.pool)
+            .await?;
+            jobs.push(DeliveryJob {
+                id,
+                client_id: ClientId::from_raw(row.try_get::<String, _>("client_id")?),
+                hook_id: row.try_get("hook_id")?,
+                url: row.try_get("url")?,
+                hook_active: row.try_get::<String, _>("status")? == "ENABLED" && row.try_get::<String, _>("validity")? == "VALID",
+                event_type: row.try_get("event_type")?,
+                resource_id: row.try_get("resource_id")?,
+                date: row.try_get("date")?,
+                attempt: row.try_get::<i64, _>("attempts")? as u32,
+                secret: row.try_get("webhook_secret")?,
+                public_only: row.try_get::<String, _>("environment")? == "production",
+            });
+        }
+        Ok(jobs)
+    }
+
+    async fn finish_attempt(&self, job: &DeliveryJob, a: &AttemptRecord, next: NextStep, invalid_after: u32) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, http_status, error) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(&a.delivery_id)
+        .bind(i64::from(a.attempt))
+        .bind(a.started_at)
+        .bind(a.duration_ms as i64)
+        .bind(a.http_status.map(i64::from))
+        .bind(a.error.as_deref())
+        .execute(&mut **tx)
+        .await?;
+        let (state, next_at) = match next {
+            NextStep::Delivered => ("delivered", a.started_at),
+            NextStep::RetryAt(at) => ("pending", at),
+            NextStep::GiveUp => ("failed", a.started_at),
+            NextStep::Cancel => ("cancelled", a.started_at),
+        };
+        // Only the worker holding the latest claim decides the delivery's fate.
+        let current = sqlx::query(
+            "UPDATE webhook_deliveries SET state = $1, next_attempt_at = $2, locked_until = NULL WHERE id = $3 AND attempts = $4",
+        )
+        .bind(state)
+        .bind(next_at)
+        .bind(&job.id)
+        .bind(i64::from(job.attempt))
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if current && next != NextStep::Cancel {
+            if next == NextStep::Delivered {
+                sqlx::query("UPDATE hooks SET consecutive_failures = 0 WHERE id = $1").bind(&job.hook_id).execute(&mut **tx).await?;
+            } else {
+                sqlx::query(
+                    "UPDATE hooks SET consecutive_failures = consecutive_failures + 1, \
+                     validity = CASE WHEN consecutive_failures + 1 >= $1 THEN 'INVALID' ELSE validity END WHERE id = $2",
+                )
+                .bind(i64::from(invalid_after))
+                .bind(&job.hook_id)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        tx.commit().await
+    }
+
+    async fn deliveries(&self, client: Option<&ClientId>, state: Option<&str>, page: PageRequest) -> StoreResult<Page<DeliverySummary>> {
+        let filter = "($1 IS NULL OR d.client_id = $1) AND ($2 IS NULL OR d.state = $2)";
+        let direction = match page.direction {
+            SortDirection::Asc => "ASC",
+            SortDirection::Desc => "DESC",
+        };
+        let client = client.map(|c| c.as_str().to_owned());
+        let state = state.map(str::to_owned);
+        let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM webhook_deliveries d WHERE {filter}")))
+            .bind(client.clone())
+            .bind(state.clone())
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        let sql = format!(
+            "SELECT d.id, d.client_id, d.hook_id, d.state, d.attempts, d.next_attempt_at, d.created_at, e.event_type, e.resource_id \
+             FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE {filter} \
+             ORDER BY d.created_at {direction}, d.id {direction} LIMIT $3 OFFSET $4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(client)
+            .bind(state)
+            .bind(i64::from(page.per_page))
+            .bind(page.offset())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Page { items: rows.iter().map(summary_from_row).collect::<StoreResult<_>>()?, total_items: total as u64 })
+    }
+
+    async fn attempts(&self, delivery_id: &str) -> StoreResult<Vec<AttemptRecord>> {
+        let rows = sqlx::query("SELECT * FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt")
+            .bind(delivery_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AttemptRecord {
+                    delivery_id: r.try_get("delivery_id")?,
+                    attempt: r.try_get::<i64, _>("attempt")? as u32,
+                    started_at: r.try_get("started_at")?,
+                    duration_ms: r.try_get::<i64, _>("duration_ms")? as u64,
+                    http_status: r.try_get::<Option<i64>, _>("http_status")?.map(|s| s as u16),
+                    error: r.try_get("error")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn replay_delivery(&self, delivery_id: &str, now: UnixTime) -> StoreResult<bool> {
+        let updated = sqlx::query("UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, locked_until = NULL WHERE id = $2")
+            .bind(now)
+            .bind(delivery_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(updated == 1)
     }
 }

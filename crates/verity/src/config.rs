@@ -34,6 +34,16 @@ pub struct Config {
     pub login_lock: String,
     /// `text` or `json` (`VERITY_LOG_FORMAT`).
     pub log_format: String,
+    /// Delay before a sandbox session with a `Tag` directive completes (`VERITY_SANDBOX_DELAY`).
+    pub sandbox_delay: String,
+    /// Time a webhook receiver has to answer (`VERITY_WEBHOOK_TIMEOUT`).
+    pub webhook_timeout: String,
+    /// Consecutive failed deliveries after which a hook becomes INVALID (`VERITY_WEBHOOK_INVALID_AFTER`).
+    pub webhook_invalid_after: u32,
+    /// Let production clients' webhooks reach private and loopback addresses (`VERITY_WEBHOOK_ALLOW_PRIVATE`).
+    pub webhook_allow_private: bool,
+    /// Bearer token of the admin API (`VERITY_ADMIN_TOKEN`); the admin API is off when unset.
+    pub admin_token: Option<String>,
 }
 
 impl Default for Config {
@@ -51,6 +61,11 @@ impl Default for Config {
             login_max_failures: 10,
             login_lock: "15m".into(),
             log_format: "text".into(),
+            sandbox_delay: "3s".into(),
+            webhook_timeout: "2s".into(),
+            webhook_invalid_after: 100,
+            webhook_allow_private: false,
+            admin_token: None,
         }
     }
 }
@@ -69,6 +84,11 @@ pub struct Settings {
     pub login_max_failures: u32,
     pub login_lock: i64,
     pub json_logs: bool,
+    pub sandbox_delay: i64,
+    pub webhook_timeout: i64,
+    pub webhook_invalid_after: u32,
+    pub webhook_allow_private: bool,
+    pub admin_token: Option<String>,
 }
 
 /// Parses `90`, `45s`, `10m`, `8h`, `7d` into seconds.
@@ -126,6 +146,11 @@ impl Config {
             "login_max_failures",
             "login_lock",
             "log_format",
+            "sandbox_delay",
+            "webhook_timeout",
+            "webhook_invalid_after",
+            "webhook_allow_private",
+            "admin_token",
         ]));
         figment.extract().map_err(|e| format!("invalid configuration: {e}"))
     }
@@ -171,6 +196,17 @@ impl Config {
             login_max_failures: self.login_max_failures.max(1),
             login_lock: field("login_lock", parse_duration(&self.login_lock))?,
             json_logs,
+            sandbox_delay: field("sandbox_delay", parse_duration(&self.sandbox_delay))?,
+            webhook_timeout: match field("webhook_timeout", parse_duration(&self.webhook_timeout))? {
+                t if t >= 1 => t,
+                _ => return Err("webhook_timeout must be at least 1s".into()),
+            },
+            webhook_invalid_after: self.webhook_invalid_after.max(1),
+            webhook_allow_private: self.webhook_allow_private,
+            admin_token: match &self.admin_token {
+                Some(t) if t.len() < 24 => return Err("admin_token must be at least 24 characters".into()),
+                other => other.clone(),
+            },
         })
     }
 }

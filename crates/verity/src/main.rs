@@ -7,9 +7,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use verity_domain::{Client, ClientId, Environment};
+use verity_domain::{Client, ClientId, Environment, SessionId, UserId};
 use verity_http::{AppState, HttpConfig};
-use verity_store::{SqlStore, Store, StoreError};
+use verity_service::lifecycle::Verdict;
+use verity_service::webhooks::Deliverer;
+use verity_service::{ServiceConfig, Services};
+use verity_store::{PageRequest, SortDirection, SqlStore, Store, StoreError};
 
 use crate::config::{Config, Settings};
 
@@ -25,6 +28,11 @@ Configuration (a TOML file given with --config, overridden by environment variab
   VERITY_RATE_LIMITS             API rate-limit windows [default: 15m=2300,30m=4500,1h=8800,24h=105600]
   VERITY_LOGIN_MAX_FAILURES      failed token requests before an address is locked [default: 10]
   VERITY_LOGIN_LOCK              how long such a lock lasts [default: 15m]
+  VERITY_SANDBOX_DELAY           delay before a Tag-scripted sandbox session completes [default: 3s]
+  VERITY_WEBHOOK_TIMEOUT         time a webhook receiver has to answer [default: 2s]
+  VERITY_WEBHOOK_INVALID_AFTER   consecutive failures that make a hook INVALID [default: 100]
+  VERITY_WEBHOOK_ALLOW_PRIVATE   let production webhooks reach private addresses [default: false]
+  VERITY_ADMIN_TOKEN             bearer token of the /admin/v1 API (off when unset; 24+ chars)
   VERITY_LOG_FORMAT              text or json [default: text]; RUST_LOG sets the level
 Durations are written 45s, 10m, 8h or 7d. TOML keys are the same names in lower case
 (listen, database_url, ...).";
@@ -48,6 +56,73 @@ enum Command {
     /// Manage API clients (platforms).
     #[command(subcommand)]
     Clients(ClientsCommand),
+    /// Decide sessions waiting in REVIEW.
+    #[command(subcommand)]
+    Review(ReviewCommand),
+    /// Act on users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Inspect and replay webhook deliveries.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+}
+
+#[derive(Subcommand)]
+enum ReviewCommand {
+    /// Validate a session in REVIEW (its checks are kept as they are).
+    Approve {
+        #[arg(long)]
+        client: String,
+        session: String,
+    },
+    /// Refuse a session in REVIEW; the comment becomes the reason's Value.
+    Refuse {
+        #[arg(long)]
+        client: String,
+        session: String,
+        /// Refusal reason type, e.g. DOCUMENT_NOT_ACCEPTED or BUSINESS_INSIGHTS_MATCH_FAILED.
+        #[arg(long)]
+        reason: String,
+        /// The check refused (default: the first check that can give the reason).
+        #[arg(long)]
+        check: Option<String>,
+        #[arg(long)]
+        comment: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Downgrade a REGULAR user to LIGHT; its validated sessions become OUT_OF_DATE.
+    Downgrade {
+        #[arg(long)]
+        client: String,
+        user: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebhooksCommand {
+    /// List deliveries, newest first.
+    List {
+        #[arg(long)]
+        client: Option<String>,
+        /// pending, delivered, failed or cancelled.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the attempts of one delivery.
+    Attempts {
+        delivery: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a delivery again for an immediate attempt.
+    Replay { delivery: String },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -91,6 +166,19 @@ enum ClientsCommand {
         #[arg(long, action = clap::ArgAction::Set)]
         enabled: bool,
     },
+    /// Send natural users' unclear cases to manual review (Verity extension; off by default).
+    SetNaturalReview {
+        client_id: String,
+        #[arg(long, action = clap::ArgAction::Set)]
+        enabled: bool,
+    },
+    /// Issue (and print) a new secret that signs the client's webhooks (Standard Webhooks).
+    WebhookSecret {
+        client_id: String,
+        /// Stop signing instead.
+        #[arg(long)]
+        disable: bool,
+    },
 }
 
 /// An operator-facing failure: printed as `error: ...`, exit status 1.
@@ -112,6 +200,8 @@ fn main() -> ExitCode {
         }
     };
     init_logging(&settings);
+    // TLS for webhook deliveries uses ring: no C toolchain beyond cc is needed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -162,7 +252,105 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             Ok(())
         }
         Command::Clients(c) => clients(c, &open_store(&settings).await?).await,
+        Command::Review(c) => review(c, services(&settings, open_store(&settings).await?)).await,
+        Command::Users(c) => users(c, services(&settings, open_store(&settings).await?)).await,
+        Command::Webhooks(c) => webhooks(c, &open_store(&settings).await?).await,
     }
+}
+
+fn service_config(settings: &Settings) -> ServiceConfig {
+    ServiceConfig {
+        session_ttl: settings.session_ttl,
+        sandbox_delay: settings.sandbox_delay,
+        retry_schedule: settings.webhook_retry_schedule.clone(),
+        webhook_timeout: std::time::Duration::from_secs(settings.webhook_timeout as u64),
+        invalid_after: settings.webhook_invalid_after,
+        allow_private_webhooks: settings.webhook_allow_private,
+    }
+}
+
+fn services(settings: &Settings, store: SqlStore) -> Services {
+    Services::new(Arc::new(store), service_config(settings))
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+}
+
+async fn client_of(store: &dyn Store, raw: &str) -> Result<Client, Failure> {
+    let id = ClientId::parse(raw).map_err(|e| format!("{raw}: {e}"))?;
+    Ok(store.client(&id).await?.ok_or_else(|| format!("no client with id {id}"))?.client)
+}
+
+async fn review(command: ReviewCommand, services: Services) -> Result<(), Failure> {
+    let (client, session, verdict) = match command {
+        ReviewCommand::Approve { client, session } => (client, session, Verdict::Approve),
+        ReviewCommand::Refuse { client, session, reason, check, comment } => {
+            (client, session, Verdict::Refuse { reason, check, comment })
+        }
+    };
+    let client = client_of(services.store.as_ref(), &client).await?;
+    let decided = services
+        .review(&client.id, &SessionId::from_raw(session), verdict)
+        .await
+        .map_err(|e| Failure(e.to_string()))?;
+    println!("session {} is now {}", decided.id, decided.status.as_str());
+    Ok(())
+}
+
+async fn users(command: UsersCommand, services: Services) -> Result<(), Failure> {
+    match command {
+        UsersCommand::Downgrade { client, user } => {
+            let client = client_of(services.store.as_ref(), &client).await?;
+            let user = services.downgrade_user(&client, &UserId::from_raw(user)).await.map_err(|e| Failure(e.to_string()))?;
+            println!("user {} is now KYC {}", user.id, user.kyc_level.as_str());
+        }
+    }
+    Ok(())
+}
+
+async fn webhooks(command: WebhooksCommand, store: &SqlStore) -> Result<(), Failure> {
+    match command {
+        WebhooksCommand::List { client, state, limit, json } => {
+            let client = client.map(ClientId::from_raw);
+            let page = PageRequest { page: 1, per_page: limit.clamp(1, 1000), direction: SortDirection::Desc };
+            let found = store.deliveries(client.as_ref(), state.as_deref(), page).await?;
+            if json {
+                let rows: Vec<_> = found.items.iter().map(|d| serde_json::json!({
+                    "Id": d.id, "ClientId": d.client_id.as_str(), "HookId": d.hook_id, "EventType": d.event_type,
+                    "ResourceId": d.resource_id, "State": d.state, "Attempts": d.attempts,
+                    "NextAttemptDate": d.next_attempt_at, "CreationDate": d.created_at,
+                })).collect();
+                print_json(&rows);
+            } else {
+                for d in found.items {
+                    println!("{}\t{}\t{}\t{}\t{}\tattempts={}", d.id, d.client_id, d.event_type, d.resource_id, d.state, d.attempts);
+                }
+            }
+        }
+        WebhooksCommand::Attempts { delivery, json } => {
+            let attempts = store.attempts(&delivery).await?;
+            if json {
+                let rows: Vec<_> = attempts.iter().map(|a| serde_json::json!({
+                    "Attempt": a.attempt, "Date": a.started_at, "DurationMs": a.duration_ms,
+                    "StatusCode": a.http_status, "Error": a.error,
+                })).collect();
+                print_json(&rows);
+            } else {
+                for a in attempts {
+                    let outcome = a.error.unwrap_or_else(|| format!("HTTP {}", a.http_status.unwrap_or(0)));
+                    println!("#{}\t{}\t{} ms\t{}", a.attempt, a.started_at, a.duration_ms, outcome);
+                }
+            }
+        }
+        WebhooksCommand::Replay { delivery } => {
+            if !store.replay_delivery(&delivery, verity_http::now()).await? {
+                return Err(Failure(format!("no delivery with id {delivery}")));
+            }
+            println!("delivery {delivery} queued for an immediate attempt");
+        }
+    }
+    Ok(())
 }
 
 /// 48 random letters and digits.
@@ -190,7 +378,7 @@ fn client_id_from_name(name: &str) -> Result<ClientId, Failure> {
 
 async fn create_client(store: &SqlStore, id: ClientId, name: &str, environment: Environment, idv_enabled: bool) -> Result<String, StoreError> {
     let key = new_api_key();
-    let client = Client { id, name: name.to_owned(), environment, idv_enabled, created_at: verity_http::now() };
+    let client = Client { id, name: name.to_owned(), environment, idv_enabled, natural_review: false, created_at: verity_http::now() };
     store.insert_client(&client, &verity_http::sha256_hex(&key)).await?;
     Ok(key)
 }
@@ -250,6 +438,24 @@ async fn clients(command: ClientsCommand, store: &SqlStore) -> Result<(), Failur
             }
             println!("hosted IDV {} for {id}", if enabled { "activated" } else { "deactivated" });
         }
+        ClientsCommand::SetNaturalReview { client_id, enabled } => {
+            let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
+            if !store.set_natural_review(&id, enabled).await? {
+                return Err(Failure(format!("no client with id {id}")));
+            }
+            println!("manual review of natural users {} for {id}", if enabled { "on" } else { "off" });
+        }
+        ClientsCommand::WebhookSecret { client_id, disable } => {
+            let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
+            let secret = (!disable).then(verity_service::webhooks::new_secret);
+            if !store.set_webhook_secret(&id, secret.as_deref()).await? {
+                return Err(Failure(format!("no client with id {id}")));
+            }
+            match secret {
+                Some(s) => println!("{s}"),
+                None => println!("webhooks of {id} are no longer signed"),
+            }
+        }
     }
     Ok(())
 }
@@ -279,16 +485,31 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
         rate_limits: settings.rate_limits.clone(),
         login_max_failures: settings.login_max_failures,
         login_lock_seconds: settings.login_lock,
+        admin_token: settings.admin_token.clone(),
     };
-    let store: Arc<dyn Store> = Arc::new(store);
-    let state = AppState::new(store.clone(), config);
-    tokio::spawn(housekeeping(store));
+    let services = services(&settings, store);
+    let deliverer = Arc::new(Deliverer::new(services.clone()).map_err(|e| format!("cannot build the webhook client: {e}"))?);
+    tokio::spawn(deliverer.run());
+    tokio::spawn(sweep_sessions(services.clone()));
+    tokio::spawn(housekeeping(services.store.clone()));
+    let state = AppState::new(services, config);
     tracing::info!(%address, %public_url, session_ttl = settings.session_ttl, "server starting");
     // Scripts and tests wait for this line; it is printed once the port accepts connections.
     println!("Verity listening on http://{address}");
     verity_http::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("server stopped");
     Ok(())
+}
+
+/// Applies due sandbox outcomes and expires sessions left PENDING, every second.
+async fn sweep_sessions(services: Services) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Err(e) = services.sweep_due_sessions().await {
+            tracing::warn!(error = %e, "session sweep failed");
+        }
+    }
 }
 
 /// Purges expired access tokens and idempotency responses every ten minutes.

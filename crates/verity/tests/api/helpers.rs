@@ -136,7 +136,7 @@ impl TestApp {
         .expect("server did not start within 60 s");
         // Keep draining stdout so the server never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        TestApp { base, client_id, api_key, http: reqwest::Client::new(), db, env, child }
+        TestApp { base, client_id, api_key, http: http_client(), db, env, child }
     }
 
     pub async fn stop(mut self) -> (std::sync::Arc<Database>, Vec<(String, String)>, String, String) {
@@ -176,6 +176,12 @@ impl TestApp {
     pub async fn client(&self) -> Api {
         Api { http: self.http.clone(), token: self.token().await, prefix: self.api("") }
     }
+}
+
+/// An HTTP client for tests (reqwest's TLS needs a crypto provider chosen once per process).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }
 
 pub async fn create_client(db: &Database, env: &[(String, String)], name: &str, extra: &[&str]) -> (String, String) {

@@ -124,6 +124,7 @@ both_backends!(sca_owners_enrol_unless_sandbox_accept, |app| {
     // The enrolment page completes SCA and returns to the platform.
     let page = app.http.get(&link).send().await.unwrap();
     assert_eq!(page.status(), 200);
+    let _ = http_client();
     let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let done = no_redirect.post(format!("{link}?returnUrl=https%3A%2F%2Fplatform.example%2Fdone")).send().await.unwrap();
     assert_eq!(done.status(), 303);

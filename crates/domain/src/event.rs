@@ -1,0 +1,94 @@
+//! Events: what happened to which resource, recorded for `GET /events` and sent to hooks.
+
+use crate::{ClientId, UnixTime};
+
+/// Every event type Verity emits, plus the other Mangopay types a hook may subscribe to.
+pub const IDV_PENDING: &str = "IDENTITY_VERIFICATION_PENDING";
+pub const IDV_VALIDATED: &str = "IDENTITY_VERIFICATION_VALIDATED";
+pub const IDV_FAILED: &str = "IDENTITY_VERIFICATION_FAILED";
+pub const IDV_INCONCLUSIVE: &str = "IDENTITY_VERIFICATION_INCONCLUSIVE";
+pub const IDV_EXPIRED: &str = "IDENTITY_VERIFICATION_EXPIRED";
+pub const IDV_OUTDATED: &str = "IDENTITY_VERIFICATION_OUTDATED";
+pub const USER_KYC_REGULAR: &str = "USER_KYC_REGULAR";
+pub const USER_KYC_LIGHT: &str = "USER_KYC_LIGHT";
+
+/// Event types a hook can be registered for.
+pub const HOOK_EVENT_TYPES: &[&str] = &[
+    IDV_PENDING,
+    IDV_VALIDATED,
+    IDV_FAILED,
+    IDV_INCONCLUSIVE,
+    IDV_EXPIRED,
+    IDV_OUTDATED,
+    "IDENTITY_VERIFICATION_TIMEOUT",
+    "IDENTITY_VERIFICATION_PENDING_PSC_ACTION",
+    "IDENTITY_VERIFICATION_PSC_PENDING",
+    "IDENTITY_VERIFICATION_PSC_VALIDATED",
+    "IDENTITY_VERIFICATION_PSC_REJECTED",
+    "IDENTITY_VERIFICATION_PSC_ABANDONED",
+    USER_KYC_REGULAR,
+    USER_KYC_LIGHT,
+    "USER_KYC_RENEWAL_REQUIRED",
+    "USER_KYC_RENEWED",
+    "USER_ACCOUNT_VALIDATION_ASKED",
+    "USER_ACCOUNT_ACTIVATED",
+    "USER_ACCOUNT_CLOSED",
+    "USER_CATEGORY_UPDATED_TO_OWNER",
+    "USER_CATEGORY_UPDATED_TO_PAYER",
+    "USER_CATEGORY_UPDATED_TO_PLATFORM",
+    "SCA_ENROLLMENT_SUCCEEDED",
+    "SCA_ENROLLMENT_FAILED",
+    "SCA_ENROLLMENT_EXPIRED",
+    "KYC_CREATED",
+    "KYC_VALIDATION_ASKED",
+    "KYC_SUCCEEDED",
+    "KYC_FAILED",
+    "KYC_OUTDATED",
+    "UBO_DECLARATION_CREATED",
+    "UBO_DECLARATION_VALIDATION_ASKED",
+    "UBO_DECLARATION_REFUSED",
+    "UBO_DECLARATION_VALIDATED",
+    "UBO_DECLARATION_INCOMPLETE",
+];
+
+/// The event type a hook is stored under: known types as they are, with the documented alias
+/// `..._PSC_FAILED` mapped to `..._PSC_REJECTED`.
+pub fn canonical_hook_event_type(raw: &str) -> Option<&'static str> {
+    let raw = if raw == "IDENTITY_VERIFICATION_PSC_FAILED" { "IDENTITY_VERIFICATION_PSC_REJECTED" } else { raw };
+    HOOK_EVENT_TYPES.iter().copied().find(|t| *t == raw)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Internal identifier (`evt_<ULID>`); not part of Mangopay's event object.
+    pub id: String,
+    pub client_id: ClientId,
+    pub event_type: &'static str,
+    pub resource_id: String,
+    pub date: UnixTime,
+}
+
+/// An event a rule decided on, before it gets its identity and date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Happened {
+    pub event_type: &'static str,
+    pub resource_id: String,
+}
+
+impl Happened {
+    pub fn new(event_type: &'static str, resource_id: impl ToString) -> Self {
+        Happened { event_type, resource_id: resource_id.to_string() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn psc_failed_is_an_alias() {
+        assert_eq!(canonical_hook_event_type("IDENTITY_VERIFICATION_PSC_FAILED"), Some("IDENTITY_VERIFICATION_PSC_REJECTED"));
+        assert_eq!(canonical_hook_event_type(IDV_VALIDATED), Some(IDV_VALIDATED));
+        assert_eq!(canonical_hook_event_type("NOPE"), None);
+    }
+}

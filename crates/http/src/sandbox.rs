@@ -1,0 +1,200 @@
+//! Sandbox test helpers (a Verity extension): script a session's outcome, expire it, downgrade a
+//! user, without a browser. Sandbox clients only; production clients get 403.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::post;
+use axum::{Extension, Router};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use verity_domain::lifecycle::Decision;
+use verity_domain::sandbox::{Directive, REASONS};
+use verity_domain::session::{Check, TypedValue};
+use verity_domain::user::Flavour;
+use verity_domain::{Client, Environment, FieldErrors, SessionId, SessionStatus, UserId};
+
+use crate::auth::{Authed, AuthedClient};
+use crate::error::ApiError;
+use crate::sessions::session_view;
+use crate::wire::{json_response, Fields, JsonBody};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v2.01/{client_id}/sandbox/identity-verifications/{session_id}/outcome", post(force_outcome))
+        .route("/v2.01/{client_id}/sandbox/identity-verifications/{session_id}/expire", post(expire))
+        .route("/v2.01/{client_id}/sandbox/users/{user_id}/downgrade", post(downgrade))
+}
+
+fn sandbox_only(client: &Client) -> Result<(), ApiError> {
+    if client.environment == Environment::Sandbox { Ok(()) } else { Err(ApiError::Forbidden) }
+}
+
+/// Body of the force-outcome helper.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct OutcomeBody {
+    /// `VALIDATED`, `REFUSED` or `REVIEW`.
+    pub status: String,
+    /// For `REFUSED` without `Checks`: the refusal reason type.
+    pub refused_reason_type: Option<String>,
+    /// For `REFUSED` without `Checks`: the check that refuses (default: the first that can give the reason).
+    pub check_type: Option<String>,
+    /// Checks to report exactly, instead of the generated ones: `[{Type, CheckStatus, Reasons, Data}]`.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub checks: Option<Value>,
+}
+
+fn typed_values(f: &mut Fields, key: &str, errors: &mut FieldErrors) -> Vec<TypedValue> {
+    let Some(Value::Array(items)) = f_value(f, key) else { return Vec::new() };
+    items
+        .iter()
+        .filter_map(|item| match (item.get("Type").and_then(Value::as_str), item.get("Value")) {
+            (Some(t), Some(Value::String(v))) => Some(TypedValue { kind: t.to_owned(), value: Some(v.clone()) }),
+            (Some(t), None | Some(Value::Null)) => Some(TypedValue { kind: t.to_owned(), value: None }),
+            _ => {
+                errors.add(format!("Checks.{key}"), "Each entry needs a string Type and a string or null Value.");
+                None
+            }
+        })
+        .collect()
+}
+
+fn f_value(f: &Fields, key: &str) -> Option<Value> {
+    f.raw(key).cloned()
+}
+
+fn explicit_checks(raw: &Value, now: i64) -> Result<Vec<Check>, ApiError> {
+    let mut errors = FieldErrors::new();
+    let Value::Array(items) = raw else { return Err(ApiError::param("Checks", "Checks must be an array.")) };
+    let mut checks = Vec::new();
+    for item in items {
+        let Value::Object(map) = item else {
+            errors.add("Checks", "Each check must be an object.");
+            continue;
+        };
+        let mut f = Fields::new(map);
+        let kind = f.string("Type");
+        let status = f.one_of("CheckStatus", |s| matches!(s, "VALIDATED" | "REFUSED").then(|| s.to_owned()));
+        let reasons = typed_values(&mut f, "Reasons", &mut errors);
+        let data = typed_values(&mut f, "Data", &mut errors);
+        errors.merge(f.errors);
+        match kind {
+            Some(k) if REASONS.iter().any(|(t, _)| *t == k) => checks.push(Check {
+                id: verity_service::new_id("idnchc_"),
+                kind: k,
+                status: status.unwrap_or_else(|| "VALIDATED".into()),
+                reasons,
+                data,
+                created_at: now,
+                updated_at: now,
+            }),
+            Some(k) => errors.add("Checks.Type", format!("Unknown check type {k}.")),
+            None => errors.required("Checks.Type"),
+        }
+    }
+    errors.into_result()?;
+    Ok(checks)
+}
+
+/// Force a sandbox session's outcome now, with generated or chosen checks, reasons and data.
+#[utoipa::path(post, path = "/v2.01/{ClientId}/sandbox/identity-verifications/{IdvSessionId}/outcome", tag = "Sandbox (Verity extension)",
+    params(("ClientId" = String, Path), ("IdvSessionId" = String, Path)), request_body(content = OutcomeBody), security(("bearer" = [])),
+    responses((status = 200, body = crate::sessions::SessionView),
+              (status = 400, description = "param_error, or invalid_action when the state machine refuses the transition", body = crate::openapi::ErrorBody),
+              (status = 403, description = "forbidden_ressource: not a sandbox client", body = crate::openapi::ErrorBody),
+              (status = 404, body = crate::openapi::ErrorBody)))]
+pub async fn force_outcome(
+    State(state): State<AppState>,
+    Extension(Authed(client)): AuthedClient,
+    Path((_, id)): Path<(String, String)>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    sandbox_only(&client)?;
+    let mut f = Fields::new(&body.0);
+    let status = f.one_of("Status", |s| match s {
+        "VALIDATED" => Some(SessionStatus::Validated),
+        "REFUSED" => Some(SessionStatus::Refused),
+        "REVIEW" => Some(SessionStatus::Review),
+        _ => None,
+    });
+    let reason = f.string("RefusedReasonType");
+    let check = f.string("CheckType");
+    let raw_checks = f.raw("Checks").cloned();
+    let mut errors = std::mem::take(&mut f.errors);
+    let Some(status) = status else {
+        if !errors.contains("Status") {
+            errors.required("Status");
+        }
+        return Err(ApiError::Params(errors));
+    };
+    errors.into_result()?;
+    let explicit = raw_checks.map(|c| explicit_checks(&c, crate::now())).transpose()?;
+    let directive = match (status, explicit.is_some()) {
+        (_, true) => None,
+        (SessionStatus::Validated, false) => Some(Directive::Accept),
+        (SessionStatus::Review, false) => Some(Directive::Review),
+        (_, false) => match reason {
+            Some(r) => Some(Directive::refuse(&r, check.as_deref()).map_err(|m| ApiError::param("RefusedReasonType", m))?),
+            None => return Err(ApiError::param("RefusedReasonType", "The RefusedReasonType field is required to refuse without Checks.")),
+        },
+    };
+    let session_id = SessionId::from_raw(&id);
+    ensure_session(&state, &client, &session_id).await?;
+    let session = state
+        .services
+        .transition(&client, &session_id, &|_, user, client| {
+            if let Some(d) = &directive {
+                d.applies_to(user, client.natural_review).map_err(verity_service::LifecycleError::Invalid)?;
+            }
+            let checks = match (&explicit, &directive) {
+                (Some(checks), _) => checks.clone(),
+                (None, Some(d)) => d.outcome(user, crate::now(), &mut || verity_service::new_id("idnchc_")).1,
+                (None, None) => Vec::new(),
+            };
+            Ok(Decision { status, checks: Some(checks) })
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
+}
+
+async fn ensure_session(state: &AppState, client: &Client, id: &SessionId) -> Result<(), ApiError> {
+    match state.store.session(&client.id, id).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::NotFound { resource: "IdentityVerification", id: id.to_string() }),
+    }
+}
+
+/// Expire a PENDING sandbox session now.
+#[utoipa::path(post, path = "/v2.01/{ClientId}/sandbox/identity-verifications/{IdvSessionId}/expire", tag = "Sandbox (Verity extension)",
+    params(("ClientId" = String, Path), ("IdvSessionId" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = crate::sessions::SessionView), (status = 400, body = crate::openapi::ErrorBody),
+              (status = 403, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
+pub async fn expire(State(state): State<AppState>, Extension(Authed(client)): AuthedClient, Path((_, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+    sandbox_only(&client)?;
+    let session_id = SessionId::from_raw(&id);
+    ensure_session(&state, &client, &session_id).await?;
+    let session = state
+        .services
+        .transition(&client, &session_id, &|_, _, _| Ok(Decision { status: SessionStatus::Expired, checks: None }))
+        .await?;
+    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
+}
+
+/// Downgrade a sandbox user: KYC level LIGHT, validated sessions OUT_OF_DATE.
+#[utoipa::path(post, path = "/v2.01/{ClientId}/sandbox/users/{UserId}/downgrade", tag = "Sandbox (Verity extension)",
+    params(("ClientId" = String, Path), ("UserId" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "The user (legacy shape)", body = crate::users::NaturalUserView),
+              (status = 400, description = "invalid_action: the user is not REGULAR", body = crate::openapi::ErrorBody),
+              (status = 403, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
+pub async fn downgrade(State(state): State<AppState>, Extension(Authed(client)): AuthedClient, Path((_, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+    sandbox_only(&client)?;
+    let user_id = UserId::from_raw(&id);
+    if state.store.user(&client.id, &user_id).await?.is_none() {
+        return Err(ApiError::NotFound { resource: "User", id });
+    }
+    let user = state.services.downgrade_user(&client, &user_id).await?;
+    Ok(json_response(StatusCode::OK, &crate::users::render(&state, &user, Flavour::Legacy)))
+}

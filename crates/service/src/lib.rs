@@ -1,0 +1,82 @@
+//! Verity's application services: they load what a decision needs from the store, let the domain
+//! decide, and commit the result with its events and webhook deliveries in one transaction. The
+//! HTTP layers, the CLI and the background workers all change sessions and users through here.
+
+pub mod lifecycle;
+pub mod webhooks;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use verity_domain::event::{Event, Happened};
+use verity_domain::{ClientId, UnixTime};
+use verity_store::Store;
+
+pub use lifecycle::LifecycleError;
+
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    /// How long a session may stay PENDING.
+    pub session_ttl: i64,
+    /// How long after creation a sandbox session with a `Tag` directive completes.
+    pub sandbox_delay: i64,
+    /// Delays before each retry of a failed webhook delivery, in seconds.
+    pub retry_schedule: Vec<i64>,
+    /// Time a webhook receiver has to answer.
+    pub webhook_timeout: Duration,
+    /// Consecutive failures after which a hook becomes INVALID.
+    pub invalid_after: u32,
+    /// Let production clients' webhooks reach private and loopback addresses (on-premises use).
+    pub allow_private_webhooks: bool,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            session_ttl: 7 * 86_400,
+            sandbox_delay: 3,
+            retry_schedule: [600; 6].into_iter().chain([8 * 3600; 9]).collect(),
+            webhook_timeout: Duration::from_secs(2),
+            invalid_after: 100,
+            allow_private_webhooks: false,
+        }
+    }
+}
+
+/// Shared handle on the services.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<ServiceConfig>,
+    /// Woken after each commit that queued webhook deliveries, so the worker starts at once.
+    pub outbox: Arc<Notify>,
+}
+
+impl Services {
+    pub fn new(store: Arc<dyn Store>, config: ServiceConfig) -> Self {
+        Services { store, config: Arc::new(config), outbox: Arc::new(Notify::new()) }
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> UnixTime {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn now_millis() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A prefixed ULID.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}{}", ulid::Ulid::from_parts(now_millis(), rand::random()))
+}
+
+/// Gives decided events their identity and date.
+pub fn record(client: &ClientId, happened: Vec<Happened>, now: UnixTime) -> Vec<Event> {
+    happened
+        .into_iter()
+        .map(|h| Event { id: new_id("evt_"), client_id: client.clone(), event_type: h.event_type, resource_id: h.resource_id, date: now })
+        .collect()
+}

@@ -1,0 +1,189 @@
+//! Orchestration of session transitions and user changes, with optimistic concurrency: read,
+//! decide in the domain, commit if nothing moved meanwhile, otherwise read again and re-decide.
+
+use verity_domain::lifecycle::{self, Decision, TransitionError};
+use verity_domain::sandbox::Directive;
+use verity_domain::user::UserRuleError;
+use verity_domain::{Client, ClientId, IdvSession, SessionId, SessionStatus, User, UserId};
+use verity_store::{Changeset, StoreError, StoredResponse, Write};
+
+use crate::{new_id, now, record, Services};
+
+/// Attempts at a read-decide-commit cycle before giving up under contention.
+const MAX_ATTEMPTS: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LifecycleError {
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Transition(TransitionError),
+    #[error("user rule: {0:?}")]
+    Rule(UserRuleError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("too much contention on this object, try again")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What to do with a session, decided from its current state and its user.
+pub type Decide<'a> = dyn Fn(&IdvSession, &User, &Client) -> Result<Decision, LifecycleError> + Send + Sync + 'a;
+
+impl Services {
+    /// Moves a session through the state machine. Two racing calls on one session end with
+    /// exactly one winner; the other sees the new state and gets the state machine's refusal.
+    pub async fn transition(&self, client: &Client, id: &SessionId, decide: &Decide<'_>) -> Result<IdvSession, LifecycleError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let mut session = self.store.session(&client.id, id).await?.ok_or(LifecycleError::NotFound("session"))?;
+            let mut user = self.store.user(&client.id, &session.user_id).await?.ok_or(LifecycleError::NotFound("user"))?;
+            let decision = decide(&session, &user, client)?;
+            let now = now();
+            let user_before = user.clone();
+            let happened = lifecycle::transition(&mut session, &mut user, decision, client.natural_review, now)
+                .map_err(LifecycleError::Transition)?;
+            let mut changes = Changeset::new(client.id.clone());
+            if user != user_before {
+                changes.users.push(Write::Update(user));
+            }
+            changes.sessions.push(Write::Update(session.clone()));
+            changes.events = record(&client.id, happened, now);
+            match self.store.commit(&changes).await {
+                Ok(()) => {
+                    self.outbox.notify_one();
+                    session.version += 1;
+                    return Ok(session);
+                }
+                Err(StoreError::Conflict("stale")) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(LifecycleError::Busy)
+    }
+
+    /// Changes a user with `change`. When a REGULAR user's verified fields change, the user is
+    /// downgraded in the same commit: LIGHT again, validated sessions OUT_OF_DATE, events sent.
+    pub async fn change_user(
+        &self,
+        client: &Client,
+        id: &UserId,
+        change: &(dyn Fn(&mut User) -> Result<(), UserRuleError> + Send + Sync),
+        response: &(dyn Fn(&User) -> Option<StoredResponse> + Send + Sync),
+    ) -> Result<User, LifecycleError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let before = self.store.user(&client.id, id).await?.ok_or(LifecycleError::NotFound("user"))?;
+            let mut user = before.clone();
+            change(&mut user).map_err(LifecycleError::Rule)?;
+            let mut changes = Changeset::new(client.id.clone());
+            let now = now();
+            if before.protected_fields_differ(&user) {
+                let mut sessions = self.store.validated_sessions(&client.id, id).await?;
+                let happened = lifecycle::downgrade(&mut user, &mut sessions, now);
+                changes.sessions = sessions.into_iter().map(Write::Update).collect();
+                changes.events = record(&client.id, happened, now);
+            }
+            changes.response = response(&user);
+            changes.users.push(Write::Update(user.clone()));
+            match self.store.commit(&changes).await {
+                Ok(()) => {
+                    self.outbox.notify_one();
+                    user.version += 1;
+                    return Ok(user);
+                }
+                Err(StoreError::Conflict("stale")) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(LifecycleError::Busy)
+    }
+
+    /// An operator's downgrade: LIGHT again, validated sessions OUT_OF_DATE.
+    pub async fn downgrade_user(&self, client: &Client, id: &UserId) -> Result<User, LifecycleError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let mut user = self.store.user(&client.id, id).await?.ok_or(LifecycleError::NotFound("user"))?;
+            let mut sessions = self.store.validated_sessions(&client.id, id).await?;
+            let now = now();
+            let happened = lifecycle::downgrade(&mut user, &mut sessions, now);
+            if happened.is_empty() {
+                return Err(LifecycleError::Invalid("The user is not KYC REGULAR: there is nothing to downgrade.".into()));
+            }
+            let mut changes = Changeset::new(client.id.clone());
+            changes.sessions = sessions.into_iter().map(Write::Update).collect();
+            changes.users.push(Write::Update(user.clone()));
+            changes.events = record(&client.id, happened, now);
+            match self.store.commit(&changes).await {
+                Ok(()) => {
+                    self.outbox.notify_one();
+                    return Ok(user);
+                }
+                Err(StoreError::Conflict("stale")) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(LifecycleError::Busy)
+    }
+
+    /// Applies what is due: scripted sandbox outcomes, then expiry of sessions left PENDING.
+    /// Safe with several processes: a session handled elsewhere meanwhile is simply skipped.
+    pub async fn sweep_due_sessions(&self) -> Result<usize, LifecycleError> {
+        let mut done = 0;
+        for (client_id, session_id) in self.store.due_sessions(now(), 200).await? {
+            let Some(client) = self.store.client(&client_id).await?.map(|c| c.client) else { continue };
+            let result = self
+                .transition(&client, &session_id, &|session, user, _| {
+                    let now = now();
+                    match &session.scripted {
+                        Some((directive, at)) if *at <= now => {
+                            let (status, checks) = directive.outcome(user, now, &mut || new_id("idnchc_"));
+                            Ok(Decision { status, checks: Some(checks) })
+                        }
+                        _ if session.expires_at <= now => Ok(Decision { status: SessionStatus::Expired, checks: None }),
+                        _ => Err(LifecycleError::Invalid("not due".into())),
+                    }
+                })
+                .await;
+            match result {
+                Ok(_) => done += 1,
+                // Decided by someone else meanwhile, or no longer due.
+                Err(LifecycleError::Transition(_)) | Err(LifecycleError::Invalid(_)) | Err(LifecycleError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+
+    /// A reviewer's decision on a session in REVIEW: approve, or refuse with a reason type and a
+    /// comment that becomes the reason's `Value`.
+    pub async fn review(&self, client_id: &ClientId, id: &SessionId, verdict: Verdict) -> Result<IdvSession, LifecycleError> {
+        let client = self.store.client(client_id).await?.ok_or(LifecycleError::NotFound("client"))?.client;
+        let refusal = match &verdict {
+            Verdict::Approve => None,
+            Verdict::Refuse { reason, check, comment } => {
+                let directive = Directive::refuse(reason, check.as_deref()).map_err(LifecycleError::Invalid)?;
+                let Directive::Refuse { check, .. } = directive else { unreachable!("refuse builds a refusal") };
+                Some((reason.clone(), check, comment.clone()))
+            }
+        };
+        self.transition(&client, id, &|session, _, _| {
+            if session.status != SessionStatus::Review {
+                return Err(LifecycleError::Invalid(format!("The session is {}, not in REVIEW.", session.status.as_str())));
+            }
+            Ok(match &refusal {
+                None => Decision { status: SessionStatus::Validated, checks: None },
+                Some((reason, check, comment)) => Decision {
+                    status: SessionStatus::Refused,
+                    checks: Some(lifecycle::manual_refusal(session, reason, check, comment, now(), &mut || new_id("idnchc_"))),
+                },
+            })
+        })
+        .await
+    }
+}
+
+/// A reviewer's verdict.
+#[derive(Clone, Debug)]
+pub enum Verdict {
+    Approve,
+    Refuse { reason: String, check: Option<String>, comment: String },
+}

@@ -1,0 +1,199 @@
+//! Webhook delivery from the outbox: Mangopay's request (a GET with `EventType`, `RessourceId`
+//! and `Date`), a short timeout, the retry schedule, and optional Standard Webhooks signatures.
+//!
+//! Deliveries are leased, not removed, while in flight: if the process dies mid-delivery the
+//! lease runs out and the delivery is attempted again (at least once, never lost).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use hmac::{KeyInit, Mac};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use tokio::task::JoinSet;
+use verity_domain::hook::is_public_ip;
+use verity_store::{AttemptRecord, DeliveryJob, NextStep};
+
+use crate::{now, Services};
+
+/// Deliveries taken per round.
+const BATCH: u32 = 32;
+/// How often the worker looks for due deliveries when nothing woke it.
+const POLL: Duration = Duration::from_millis(250);
+
+/// Resolves names to public addresses only, for production clients' hooks: a hook cannot be
+/// pointed at an internal service through DNS.
+struct PublicOnly;
+
+impl Resolve for PublicOnly {
+    fn resolve(&self, name: Name) -> Resolving {
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> = found.into_iter().filter(|a| is_public_ip(a.ip())).collect();
+            if public.is_empty() {
+                return Err(format!("{} resolves to no public address", name.as_str()).into());
+            }
+            Ok(Box::new(public.into_iter()) as Addrs)
+        })
+    }
+}
+
+pub struct Deliverer {
+    services: Services,
+    any_address: reqwest::Client,
+    public_only: reqwest::Client,
+}
+
+impl Deliverer {
+    pub fn new(services: Services) -> Result<Deliverer, reqwest::Error> {
+        let timeout = services.config.webhook_timeout;
+        let base = || {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(timeout)
+                .connect_timeout(timeout)
+                .user_agent(concat!("Verity-Webhooks/", env!("CARGO_PKG_VERSION")))
+        };
+        Ok(Deliverer { any_address: base().build()?, public_only: base().dns_resolver(Arc::new(PublicOnly)).build()?, services })
+    }
+
+    /// Runs forever: claims due deliveries and attempts them concurrently.
+    pub async fn run(self: Arc<Self>) {
+        loop {
+            let claimed = self.round().await;
+            if claimed == 0 {
+                tokio::select! {
+                    _ = self.services.outbox.notified() => {}
+                    _ = tokio::time::sleep(POLL) => {}
+                }
+            }
+        }
+    }
+
+    /// One round: returns how many deliveries were attempted.
+    pub async fn round(self: &Arc<Self>) -> usize {
+        let now = now();
+        // The lease outlives the longest attempt, so a live worker never loses its claim.
+        let lease = now + self.services.config.webhook_timeout.as_secs() as i64 + 10;
+        let jobs = match self.services.store.claim_deliveries(now, lease, BATCH).await {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim webhook deliveries");
+                tokio::time::sleep(POLL).await;
+                return 0;
+            }
+        };
+        let count = jobs.len();
+        let mut set = JoinSet::new();
+        for job in jobs {
+            let me = self.clone();
+            set.spawn(async move { me.attempt(job).await });
+        }
+        while set.join_next().await.is_some() {}
+        count
+    }
+
+    async fn attempt(&self, job: DeliveryJob) {
+        let started_at = now();
+        let clock = Instant::now();
+        let outcome = if job.hook_active { self.send(&job).await } else { Err("hook disabled or invalid".to_owned()) };
+        let duration_ms = clock.elapsed().as_millis() as u64;
+        let (http_status, error) = match &outcome {
+            Ok(status) if (200..300).contains(status) => (Some(*status), None),
+            Ok(status) => (Some(*status), Some(format!("receiver answered HTTP {status}"))),
+            Err(e) => (None, Some(e.clone())),
+        };
+        let next = if !job.hook_active {
+            NextStep::Cancel
+        } else if error.is_none() {
+            NextStep::Delivered
+        } else {
+            match self.services.config.retry_schedule.get(job.attempt as usize - 1) {
+                Some(delay) => NextStep::RetryAt(started_at + delay),
+                None => NextStep::GiveUp,
+            }
+        };
+        tracing::info!(delivery = %job.id, event = %job.event_type, attempt = job.attempt, status = ?http_status, duration_ms, ?next, "webhook attempt");
+        let record = AttemptRecord { delivery_id: job.id.clone(), attempt: job.attempt, started_at, duration_ms, http_status, error };
+        if let Err(e) = self.services.store.finish_attempt(&job, &record, next, self.services.config.invalid_after).await {
+            // The lease will expire and the delivery will be attempted again.
+            tracing::warn!(delivery = %job.id, error = %e, "cannot record webhook attempt");
+        }
+    }
+
+    async fn send(&self, job: &DeliveryJob) -> Result<u16, String> {
+        let mut url = url::Url::parse(&job.url).map_err(|e| format!("invalid hook URL: {e}"))?;
+        url.query_pairs_mut()
+            .append_pair("EventType", &job.event_type)
+            .append_pair("RessourceId", &job.resource_id)
+            .append_pair("Date", &job.date.to_string());
+        let public_only = job.public_only && !self.services.config.allow_private_webhooks;
+        if public_only {
+            let literal_internal = match url.host() {
+                Some(url::Host::Ipv4(ip)) => !is_public_ip(ip.into()),
+                Some(url::Host::Ipv6(ip)) => !is_public_ip(ip.into()),
+                _ => false,
+            };
+            if literal_internal {
+                return Err("the hook URL points to a non-public address".into());
+            }
+        }
+        let client = if public_only { &self.public_only } else { &self.any_address };
+        let mut request = client.get(url.clone());
+        if let Some(secret) = &job.secret {
+            let timestamp = now();
+            let payload = url.query().unwrap_or_default();
+            request = request
+                .header("webhook-id", &job.id)
+                .header("webhook-timestamp", timestamp.to_string())
+                .header("webhook-signature", sign(secret, &job.id, timestamp, payload)?);
+        }
+        match request.send().await {
+            Ok(response) => Ok(response.status().as_u16()),
+            Err(e) if e.is_timeout() => Err("timed out".into()),
+            Err(e) => Err(format!("request failed: {}", error_chain(&e))),
+        }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// A Standard Webhooks signature (`v1,<base64 HMAC-SHA256>` of `id.timestamp.payload`) with a
+/// `whsec_<base64>` secret. Verity's GET webhooks have no body: the payload signed is the
+/// request's query string.
+pub fn sign(secret: &str, id: &str, timestamp: i64, payload: &str) -> Result<String, String> {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let key = engine.decode(secret.trim_start_matches("whsec_")).map_err(|_| "the webhook secret is not valid base64".to_owned())?;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|_| "unusable webhook secret".to_owned())?;
+    mac.update(format!("{id}.{timestamp}.{payload}").as_bytes());
+    Ok(format!("v1,{}", engine.encode(mac.finalize().into_bytes())))
+}
+
+/// A fresh `whsec_` secret of 256 bits.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_matches_the_standard_webhooks_example() {
+        // The example of the Standard Webhooks specification.
+        let sig = sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, r#"{"test": 2432232314}"#).unwrap();
+        assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+}
