@@ -54,7 +54,11 @@ pub const HOOK_EVENT_TYPES: &[&str] = &[
 /// The event type a hook is stored under: known types as they are, with the documented alias
 /// `..._PSC_FAILED` mapped to `..._PSC_REJECTED`.
 pub fn canonical_hook_event_type(raw: &str) -> Option<&'static str> {
-    let raw = if raw == "IDENTITY_VERIFICATION_PSC_FAILED" { "IDENTITY_VERIFICATION_PSC_REJECTED" } else { raw };
+    let raw = if raw == "IDENTITY_VERIFICATION_PSC_FAILED" {
+        "IDENTITY_VERIFICATION_PSC_REJECTED"
+    } else {
+        raw
+    };
     HOOK_EVENT_TYPES.iter().copied().find(|t| *t == raw)
 }
 
@@ -77,7 +81,10 @@ pub struct Happened {
 
 impl Happened {
     pub fn new(event_type: &'static str, resource_id: impl ToString) -> Self {
-        Happened { event_type, resource_id: resource_id.to_string() }
+        Happened {
+            event_type,
+            resource_id: resource_id.to_string(),
+        }
     }
 }
 
@@ -87,8 +94,14 @@ mod tests {
 
     #[test]
     fn psc_failed_is_an_alias() {
-        assert_eq!(canonical_hook_event_type("IDENTITY_VERIFICATION_PSC_FAILED"), Some("IDENTITY_VERIFICATION_PSC_REJECTED"));
-        assert_eq!(canonical_hook_event_type(IDV_VALIDATED), Some(IDV_VALIDATED));
+        assert_eq!(
+            canonical_hook_event_type("IDENTITY_VERIFICATION_PSC_FAILED"),
+            Some("IDENTITY_VERIFICATION_PSC_REJECTED")
+        );
+        assert_eq!(
+            canonical_hook_event_type(IDV_VALIDATED),
+            Some(IDV_VALIDATED)
+        );
         assert_eq!(canonical_hook_event_type("NOPE"), None);
     }
 }

@@ -38,7 +38,10 @@ pub fn check_url(url: &str, public_only: bool) -> Result<(), FieldErrors> {
     let parsed = match url::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
         _ => {
-            e.add("Url", "The Url field must be an absolute http or https URL.");
+            e.add(
+                "Url",
+                "The Url field must be an absolute http or https URL.",
+            );
             return Err(e);
         }
     };
@@ -48,7 +51,11 @@ pub fn check_url(url: &str, public_only: bool) -> Result<(), FieldErrors> {
             Some(url::Host::Ipv6(ip)) => !is_public_ip(ip.into()),
             Some(url::Host::Domain(d)) => {
                 let d = d.trim_end_matches('.').to_ascii_lowercase();
-                d == "localhost" || d.ends_with(".localhost") || d.ends_with(".local") || d.ends_with(".internal") || !d.contains('.')
+                d == "localhost"
+                    || d.ends_with(".localhost")
+                    || d.ends_with(".local")
+                    || d.ends_with(".internal")
+                    || !d.contains('.')
             }
             None => true,
         };
@@ -99,7 +106,15 @@ mod tests {
 
     #[test]
     fn internal_targets_are_refused_for_public_only() {
-        for url in ["http://127.0.0.1:9000/h", "http://localhost/h", "http://10.1.2.3/", "http://[::1]/", "http://169.254.169.254/", "http://printer/", "http://[::ffff:192.168.1.1]/"] {
+        for url in [
+            "http://127.0.0.1:9000/h",
+            "http://localhost/h",
+            "http://10.1.2.3/",
+            "http://[::1]/",
+            "http://169.254.169.254/",
+            "http://printer/",
+            "http://[::ffff:192.168.1.1]/",
+        ] {
             assert!(check_url(url, true).is_err(), "{url}");
             assert!(check_url(url, false).is_ok(), "{url}");
         }

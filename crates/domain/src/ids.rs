@@ -39,17 +39,31 @@ macro_rules! id_type {
 
 id_type!(UserId, "user_m_", "Identifier of a natural or legal user.");
 id_type!(SessionId, "idnver_", "Identifier of an IDV session.");
-id_type!(CheckId, "idnchc_", "Identifier of one check of an IDV session.");
+id_type!(
+    CheckId,
+    "idnchc_",
+    "Identifier of one check of an IDV session."
+);
 id_type!(HookId, "hook_m_", "Identifier of a webhook subscription.");
-id_type!(ClientId, "", "Identifier of a platform (tenant), chosen at creation.");
+id_type!(
+    ClientId,
+    "",
+    "Identifier of a platform (tenant), chosen at creation."
+);
 
 impl ClientId {
     /// Client ids appear in URL paths, so they are restricted to a safe, readable alphabet.
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         let ok = (3..=64).contains(&raw.len())
-            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
             && !raw.starts_with('-');
-        if ok { Ok(Self(raw.to_owned())) } else { Err("a client id is 3 to 64 characters: lower-case letters, digits, '-' and '_'") }
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err("a client id is 3 to 64 characters: lower-case letters, digits, '-' and '_'")
+        }
     }
 }
 

@@ -2,15 +2,18 @@
 //! only code that changes a session's status; every caller (API, sandbox, reviewers, sweepers)
 //! goes through [`transition`].
 
+use crate::UnixTime;
 use crate::event::{self, Happened};
 use crate::session::{Check, IdvSession, SessionStatus, TypedValue};
 use crate::user::{KycLevel, Person, User};
-use crate::UnixTime;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TransitionError {
     /// The status machine has no such edge.
-    NotAllowed { from: SessionStatus, to: SessionStatus },
+    NotAllowed {
+        from: SessionStatus,
+        to: SessionStatus,
+    },
     /// Natural users' sessions are decided automatically unless the client opted in to review.
     NaturalReview,
 }
@@ -19,9 +22,16 @@ impl std::fmt::Display for TransitionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TransitionError::NotAllowed { from, to } => {
-                write!(f, "The session is {} and cannot become {}.", from.as_str(), to.as_str())
+                write!(
+                    f,
+                    "The session is {} and cannot become {}.",
+                    from.as_str(),
+                    to.as_str()
+                )
             }
-            TransitionError::NaturalReview => f.write_str("Sessions of natural users are never sent to review."),
+            TransitionError::NaturalReview => {
+                f.write_str("Sessions of natural users are never sent to review.")
+            }
         }
     }
 }
@@ -47,7 +57,10 @@ pub fn transition(
     if !from.can_become(to) {
         return Err(TransitionError::NotAllowed { from, to });
     }
-    if to == SessionStatus::Review && matches!(user.person, Person::Natural(_)) && !natural_review_allowed {
+    if to == SessionStatus::Review
+        && matches!(user.person, Person::Natural(_))
+        && !natural_review_allowed
+    {
         return Err(TransitionError::NaturalReview);
     }
     session.status = to;
@@ -83,7 +96,10 @@ pub fn downgrade(user: &mut User, validated: &mut [IdvSession], now: UnixTime) -
     }
     user.kyc_level = KycLevel::Light;
     let mut events = Vec::new();
-    for session in validated.iter_mut().filter(|s| s.status == SessionStatus::Validated) {
+    for session in validated
+        .iter_mut()
+        .filter(|s| s.status == SessionStatus::Validated)
+    {
         session.status = SessionStatus::OutOfDate;
         session.updated_at = Some(now);
         events.push(Happened::new(event::IDV_OUTDATED, &session.id));
@@ -93,7 +109,10 @@ pub fn downgrade(user: &mut User, validated: &mut [IdvSession], now: UnixTime) -
 }
 
 fn value<'a>(data: &'a [TypedValue], kind: &str) -> Option<&'a str> {
-    data.iter().find(|d| d.kind == kind).and_then(|d| d.value.as_deref()).filter(|v| !v.is_empty())
+    data.iter()
+        .find(|d| d.kind == kind)
+        .and_then(|d| d.value.as_deref())
+        .filter(|v| !v.is_empty())
 }
 
 /// On validation the verified data replaces what the user declared (Mangopay's mapping; the
@@ -136,9 +155,19 @@ fn apply_verified_data(user: &mut User, checks: &[Check]) {
 
 /// A reviewer's refusal: the check that gives `reason` is refused with the reviewer's comment
 /// as the reason's `Value` (added if the case never reached that check).
-pub fn manual_refusal(session: &IdvSession, reason: &str, check: &str, comment: &str, now: UnixTime, new_id: &mut dyn FnMut() -> String) -> Vec<Check> {
+pub fn manual_refusal(
+    session: &IdvSession,
+    reason: &str,
+    check: &str,
+    comment: &str,
+    now: UnixTime,
+    new_id: &mut dyn FnMut() -> String,
+) -> Vec<Check> {
     let mut checks = session.checks.clone();
-    let reason = TypedValue { kind: reason.to_owned(), value: Some(comment.to_owned()) };
+    let reason = TypedValue {
+        kind: reason.to_owned(),
+        value: Some(comment.to_owned()),
+    };
     match checks.iter_mut().find(|c| c.kind == check) {
         Some(c) => {
             c.status = "REFUSED".into();
@@ -176,8 +205,21 @@ mod tests {
             terms_accepted: Some(true),
             ..Default::default()
         };
-        let ctx = UserContext { flavour: Flavour::Legacy, environment: Environment::Sandbox, now: 1, sca_token: "t".into(), sca_context: None };
-        User::create(UserId::from_raw("user_m_1"), ClientId::from_raw("c"), person, &patch, &ctx).unwrap()
+        let ctx = UserContext {
+            flavour: Flavour::Legacy,
+            environment: Environment::Sandbox,
+            now: 1,
+            sca_token: "t".into(),
+            sca_context: None,
+        };
+        User::create(
+            UserId::from_raw("user_m_1"),
+            ClientId::from_raw("c"),
+            person,
+            &patch,
+            &ctx,
+        )
+        .unwrap()
     }
 
     fn session() -> IdvSession {
@@ -210,17 +252,46 @@ mod tests {
     fn validation_overwrites_user_and_raises_kyc_level_once() {
         let (mut s, mut u) = (session(), user(PersonType::Natural));
         let (status, checks) = Directive::Accept.outcome(&u, 5, &mut ids());
-        let events = transition(&mut s, &mut u, Decision { status, checks: Some(checks) }, false, 5).unwrap();
-        assert_eq!(events, vec![Happened::new(event::IDV_VALIDATED, "idnver_1"), Happened::new(event::USER_KYC_REGULAR, "user_m_1")]);
+        let events = transition(
+            &mut s,
+            &mut u,
+            Decision {
+                status,
+                checks: Some(checks),
+            },
+            false,
+            5,
+        )
+        .unwrap();
+        assert_eq!(
+            events,
+            vec![
+                Happened::new(event::IDV_VALIDATED, "idnver_1"),
+                Happened::new(event::USER_KYC_REGULAR, "user_m_1")
+            ]
+        );
         assert_eq!(u.kyc_level, KycLevel::Regular);
         match &u.person {
-            Person::Natural(n) => assert_eq!((n.first_name.as_str(), n.last_name.as_str()), ("ALEX", "SMITH")),
+            Person::Natural(n) => assert_eq!(
+                (n.first_name.as_str(), n.last_name.as_str()),
+                ("ALEX", "SMITH")
+            ),
             _ => unreachable!(),
         }
         assert_eq!(s.updated_at, Some(5));
         // A second validated session of an already REGULAR user raises no user event.
         let mut s2 = session();
-        let events = transition(&mut s2, &mut u, Decision { status: SessionStatus::Validated, checks: None }, false, 6).unwrap();
+        let events = transition(
+            &mut s2,
+            &mut u,
+            Decision {
+                status: SessionStatus::Validated,
+                checks: None,
+            },
+            false,
+            6,
+        )
+        .unwrap();
         assert_eq!(events.len(), 1);
     }
 
@@ -229,16 +300,38 @@ mod tests {
         let (mut s, mut u) = (session(), user(PersonType::Natural));
         s.status = SessionStatus::Refused;
         let before = (s.clone(), u.clone());
-        let err = transition(&mut s, &mut u, Decision { status: SessionStatus::Validated, checks: Some(vec![]) }, false, 9).unwrap_err();
-        assert_eq!(err, TransitionError::NotAllowed { from: SessionStatus::Refused, to: SessionStatus::Validated });
+        let err = transition(
+            &mut s,
+            &mut u,
+            Decision {
+                status: SessionStatus::Validated,
+                checks: Some(vec![]),
+            },
+            false,
+            9,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            TransitionError::NotAllowed {
+                from: SessionStatus::Refused,
+                to: SessionStatus::Validated
+            }
+        );
         assert_eq!((s, u), before);
     }
 
     #[test]
     fn natural_users_never_go_to_review_by_default() {
         let (mut s, mut u) = (session(), user(PersonType::Natural));
-        let d = Decision { status: SessionStatus::Review, checks: None };
-        assert_eq!(transition(&mut s, &mut u, d.clone(), false, 2), Err(TransitionError::NaturalReview));
+        let d = Decision {
+            status: SessionStatus::Review,
+            checks: None,
+        };
+        assert_eq!(
+            transition(&mut s, &mut u, d.clone(), false, 2),
+            Err(TransitionError::NaturalReview)
+        );
         assert!(transition(&mut s, &mut u, d, true, 2).is_ok());
     }
 
@@ -256,12 +349,31 @@ mod tests {
     #[test]
     fn downgrade_outdates_validated_sessions() {
         let (mut s, mut u) = (session(), user(PersonType::Natural));
-        transition(&mut s, &mut u, Decision { status: SessionStatus::Validated, checks: None }, false, 2).unwrap();
+        transition(
+            &mut s,
+            &mut u,
+            Decision {
+                status: SessionStatus::Validated,
+                checks: None,
+            },
+            false,
+            2,
+        )
+        .unwrap();
         let mut sessions = vec![s];
         let events = downgrade(&mut u, &mut sessions, 3);
         assert_eq!(u.kyc_level, KycLevel::Light);
         assert_eq!(sessions[0].status, SessionStatus::OutOfDate);
-        assert_eq!(events, vec![Happened::new(event::IDV_OUTDATED, "idnver_1"), Happened::new(event::USER_KYC_LIGHT, "user_m_1")]);
-        assert!(downgrade(&mut u, &mut sessions, 4).is_empty(), "a LIGHT user has nothing to downgrade");
+        assert_eq!(
+            events,
+            vec![
+                Happened::new(event::IDV_OUTDATED, "idnver_1"),
+                Happened::new(event::USER_KYC_LIGHT, "user_m_1")
+            ]
+        );
+        assert!(
+            downgrade(&mut u, &mut sessions, 4).is_empty(),
+            "a LIGHT user has nothing to downgrade"
+        );
     }
 }

@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::UnixTime;
 use crate::session::{Check, SessionStatus, TypedValue};
 use crate::user::{LegalPersonType, Person, User};
-use crate::UnixTime;
 
 pub const IDENTITY_DOCUMENT_VERIFICATION: &str = "IDENTITY_DOCUMENT_VERIFICATION";
 pub const IDV_NAME_MATCH_CHECK: &str = "IDV_NAME_MATCH_CHECK";
@@ -18,13 +18,28 @@ pub const BUSINESS_INSIGHTS_MATCH: &str = "BUSINESS_INSIGHTS_MATCH";
 pub const REASONS: &[(&str, &[&str])] = &[
     (
         IDENTITY_DOCUMENT_VERIFICATION,
-        &["DOCUMENT_NOT_ACCEPTED", "FACE_MATCH_FAIL", "DOCUMENT_FALSIFIED", "DOCUMENT_UNREADABLE", "DOCUMENT_HAS_EXPIRED"],
+        &[
+            "DOCUMENT_NOT_ACCEPTED",
+            "FACE_MATCH_FAIL",
+            "DOCUMENT_FALSIFIED",
+            "DOCUMENT_UNREADABLE",
+            "DOCUMENT_HAS_EXPIRED",
+        ],
     ),
     (
         BUSINESS_VERIFICATION,
-        &["DOCUMENT_NOT_ACCEPTED", "DOCUMENT_TYPE_NOT_SUPPORTED", "DOCUMENT_HAS_EXPIRED", "DOCUMENT_UNREADABLE", "DOCUMENT_INCOMPLETE"],
+        &[
+            "DOCUMENT_NOT_ACCEPTED",
+            "DOCUMENT_TYPE_NOT_SUPPORTED",
+            "DOCUMENT_HAS_EXPIRED",
+            "DOCUMENT_UNREADABLE",
+            "DOCUMENT_INCOMPLETE",
+        ],
     ),
-    (BUSINESS_INSIGHTS_MATCH, &["BUSINESS_INSIGHTS_MATCH_FAILED", "DOCUMENT_NOT_ACCEPTED"]),
+    (
+        BUSINESS_INSIGHTS_MATCH,
+        &["BUSINESS_INSIGHTS_MATCH_FAILED", "DOCUMENT_NOT_ACCEPTED"],
+    ),
     (BUSINESS_NAME_MATCH, &["BUSINESS_NAME_MATCH_FAILED"]),
     (IDV_NAME_MATCH_CHECK, &["DOCUMENT_NOT_ACCEPTED"]),
     (IDV_AGE_CHECK, &["DOCUMENT_NOT_ACCEPTED"]),
@@ -44,14 +59,31 @@ pub fn preset_reason_value(check: &str) -> &'static str {
 /// The checks a user type goes through, in the order they are reported.
 pub fn check_types(user: &User) -> &'static [&'static str] {
     match user.legal_person_type() {
-        None => &[IDENTITY_DOCUMENT_VERIFICATION, IDV_NAME_MATCH_CHECK, IDV_AGE_CHECK],
-        Some(LegalPersonType::Soletrader) => {
-            &[BUSINESS_VERIFICATION, IDENTITY_DOCUMENT_VERIFICATION, IDV_NAME_MATCH_CHECK, IDV_AGE_CHECK, BUSINESS_NAME_MATCH]
-        }
-        Some(LegalPersonType::Business) | Some(LegalPersonType::Partnership) => {
-            &[BUSINESS_VERIFICATION, IDENTITY_DOCUMENT_VERIFICATION, BUSINESS_INSIGHTS_MATCH, IDV_NAME_MATCH_CHECK, IDV_AGE_CHECK]
-        }
-        Some(LegalPersonType::Organization) => &[BUSINESS_VERIFICATION, IDENTITY_DOCUMENT_VERIFICATION, IDV_NAME_MATCH_CHECK, IDV_AGE_CHECK],
+        None => &[
+            IDENTITY_DOCUMENT_VERIFICATION,
+            IDV_NAME_MATCH_CHECK,
+            IDV_AGE_CHECK,
+        ],
+        Some(LegalPersonType::Soletrader) => &[
+            BUSINESS_VERIFICATION,
+            IDENTITY_DOCUMENT_VERIFICATION,
+            IDV_NAME_MATCH_CHECK,
+            IDV_AGE_CHECK,
+            BUSINESS_NAME_MATCH,
+        ],
+        Some(LegalPersonType::Business) | Some(LegalPersonType::Partnership) => &[
+            BUSINESS_VERIFICATION,
+            IDENTITY_DOCUMENT_VERIFICATION,
+            BUSINESS_INSIGHTS_MATCH,
+            IDV_NAME_MATCH_CHECK,
+            IDV_AGE_CHECK,
+        ],
+        Some(LegalPersonType::Organization) => &[
+            BUSINESS_VERIFICATION,
+            IDENTITY_DOCUMENT_VERIFICATION,
+            IDV_NAME_MATCH_CHECK,
+            IDV_AGE_CHECK,
+        ],
     }
 }
 
@@ -67,7 +99,9 @@ impl Directive {
     /// Finds a directive in a session `Tag`: `verity:accept`, `verity:review` or
     /// `verity:refuse=<REASON_TYPE>[@<CHECK_TYPE>]`, anywhere in the tag.
     pub fn from_tag(tag: &str) -> Result<Option<Directive>, String> {
-        let Some(start) = tag.find("verity:") else { return Ok(None) };
+        let Some(start) = tag.find("verity:") else {
+            return Ok(None);
+        };
         let word: String = tag[start + "verity:".len()..]
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '=' | '@' | '-'))
@@ -92,7 +126,11 @@ impl Directive {
 
     /// A refusal with `reason`, by `check` or by the first check that can give that reason.
     pub fn refuse(reason: &str, check: Option<&str>) -> Result<Directive, String> {
-        let fits = |c: &str| REASONS.iter().any(|(ct, rs)| *ct == c && rs.contains(&reason));
+        let fits = |c: &str| {
+            REASONS
+                .iter()
+                .any(|(ct, rs)| *ct == c && rs.contains(&reason))
+        };
         let check = match check {
             Some(c) if REASONS.iter().any(|(ct, _)| *ct == c) => {
                 if !fits(c) {
@@ -106,14 +144,19 @@ impl Directive {
                 None => return Err(format!("Unknown refusal reason type {reason}.")),
             },
         };
-        Ok(Directive::Refuse { reason: reason.to_owned(), check })
+        Ok(Directive::Refuse {
+            reason: reason.to_owned(),
+            check,
+        })
     }
 
     /// Whether the directive can apply to this user (checks and review exist per user type).
     pub fn applies_to(&self, user: &User, natural_review_allowed: bool) -> Result<(), String> {
         match self {
             Directive::Accept => Ok(()),
-            Directive::Review if matches!(user.person, Person::Natural(_)) && !natural_review_allowed => {
+            Directive::Review
+                if matches!(user.person, Person::Natural(_)) && !natural_review_allowed =>
+            {
                 Err("Sessions of natural users are never sent to review.".into())
             }
             Directive::Review => Ok(()),
@@ -125,36 +168,71 @@ impl Directive {
     }
 
     /// The status and checks this directive gives `user`'s session.
-    pub fn outcome(&self, user: &User, now: UnixTime, new_id: &mut dyn FnMut() -> String) -> (SessionStatus, Vec<Check>) {
+    pub fn outcome(
+        &self,
+        user: &User,
+        now: UnixTime,
+        new_id: &mut dyn FnMut() -> String,
+    ) -> (SessionStatus, Vec<Check>) {
         let mut checks = Vec::new();
         let refused_id_check = matches!(self, Directive::Refuse { check, .. } if check == IDENTITY_DOCUMENT_VERIFICATION);
         for &kind in check_types(user) {
             // These checks run only once the identity document passed; business matches are
             // left to the reviewer when a case goes to review.
-            let dependent = matches!(kind, IDV_NAME_MATCH_CHECK | IDV_AGE_CHECK | BUSINESS_NAME_MATCH | BUSINESS_INSIGHTS_MATCH);
+            let dependent = matches!(
+                kind,
+                IDV_NAME_MATCH_CHECK
+                    | IDV_AGE_CHECK
+                    | BUSINESS_NAME_MATCH
+                    | BUSINESS_INSIGHTS_MATCH
+            );
             if dependent && refused_id_check {
                 continue;
             }
-            if matches!(self, Directive::Review) && matches!(kind, BUSINESS_NAME_MATCH | BUSINESS_INSIGHTS_MATCH) {
+            if matches!(self, Directive::Review)
+                && matches!(kind, BUSINESS_NAME_MATCH | BUSINESS_INSIGHTS_MATCH)
+            {
                 continue;
             }
             let refused_reason = match self {
                 Directive::Refuse { reason, check } if check == kind => Some(reason.clone()),
-                Directive::Review if kind == BUSINESS_VERIFICATION => Some("DOCUMENT_NOT_ACCEPTED".to_owned()),
+                Directive::Review if kind == BUSINESS_VERIFICATION => {
+                    Some("DOCUMENT_NOT_ACCEPTED".to_owned())
+                }
                 _ => None,
             };
             let data = if kind == IDENTITY_DOCUMENT_VERIFICATION && refused_reason.is_some() {
                 // Nothing could be read from a refused document.
-                identity_data(user).into_iter().map(|t| TypedValue { value: if t.kind.ends_with("BIRTHDATE") { None } else { Some(String::new()) }, ..t }).collect()
+                identity_data(user)
+                    .into_iter()
+                    .map(|t| TypedValue {
+                        value: if t.kind.ends_with("BIRTHDATE") {
+                            None
+                        } else {
+                            Some(String::new())
+                        },
+                        ..t
+                    })
+                    .collect()
             } else {
                 verified_data(user, kind)
             };
             checks.push(Check {
                 id: new_id(),
                 kind: kind.to_owned(),
-                status: if refused_reason.is_some() { "REFUSED" } else { "VALIDATED" }.to_owned(),
+                status: if refused_reason.is_some() {
+                    "REFUSED"
+                } else {
+                    "VALIDATED"
+                }
+                .to_owned(),
                 reasons: refused_reason
-                    .map(|r| vec![TypedValue { kind: r, value: Some(preset_reason_value(kind).to_owned()) }])
+                    .map(|r| {
+                        vec![TypedValue {
+                            kind: r,
+                            value: Some(preset_reason_value(kind).to_owned()),
+                        }]
+                    })
                     .unwrap_or_default(),
                 data,
                 created_at: now,
@@ -171,7 +249,10 @@ impl Directive {
 }
 
 fn tv(kind: &str, value: Option<String>) -> TypedValue {
-    TypedValue { kind: kind.to_owned(), value }
+    TypedValue {
+        kind: kind.to_owned(),
+        value,
+    }
 }
 
 /// What a document of this user would show: names in capitals, as on an MRZ.
@@ -185,9 +266,18 @@ fn identity_data(user: &User) -> Vec<TypedValue> {
         Person::Legal(l) => {
             let r = &l.legal_representative;
             vec![
-                tv("LEGAL_REPRESENTATIVE_FIRST_NAME", Some(r.first_name.to_uppercase())),
-                tv("LEGAL_REPRESENTATIVE_LAST_NAME", Some(r.last_name.to_uppercase())),
-                tv("LEGAL_REPRESENTATIVE_BIRTHDATE", r.birthday.map(|b| b.to_string())),
+                tv(
+                    "LEGAL_REPRESENTATIVE_FIRST_NAME",
+                    Some(r.first_name.to_uppercase()),
+                ),
+                tv(
+                    "LEGAL_REPRESENTATIVE_LAST_NAME",
+                    Some(r.last_name.to_uppercase()),
+                ),
+                tv(
+                    "LEGAL_REPRESENTATIVE_BIRTHDATE",
+                    r.birthday.map(|b| b.to_string()),
+                ),
             ]
         }
     }
@@ -197,7 +287,10 @@ fn verified_data(user: &User, check: &str) -> Vec<TypedValue> {
     match (check, &user.person) {
         (IDENTITY_DOCUMENT_VERIFICATION, _) => identity_data(user),
         (BUSINESS_VERIFICATION, Person::Legal(l)) => {
-            vec![tv("COMPANY_NAME", Some(l.name.to_uppercase())), tv("COMPANY_NUMBER", l.company_number.clone())]
+            vec![
+                tv("COMPANY_NAME", Some(l.name.to_uppercase())),
+                tv("COMPANY_NUMBER", l.company_number.clone()),
+            ]
         }
         _ => Vec::new(),
     }
@@ -210,19 +303,34 @@ mod tests {
     #[test]
     fn directives_in_tags() {
         assert_eq!(Directive::from_tag("plain tag"), Ok(None));
-        assert_eq!(Directive::from_tag("ci run 42 verity:accept"), Ok(Some(Directive::Accept)));
-        assert_eq!(Directive::from_tag("verity:review"), Ok(Some(Directive::Review)));
+        assert_eq!(
+            Directive::from_tag("ci run 42 verity:accept"),
+            Ok(Some(Directive::Accept))
+        );
+        assert_eq!(
+            Directive::from_tag("verity:review"),
+            Ok(Some(Directive::Review))
+        );
         assert_eq!(
             Directive::from_tag("verity:refuse=DOCUMENT_FALSIFIED"),
-            Ok(Some(Directive::Refuse { reason: "DOCUMENT_FALSIFIED".into(), check: IDENTITY_DOCUMENT_VERIFICATION.into() }))
+            Ok(Some(Directive::Refuse {
+                reason: "DOCUMENT_FALSIFIED".into(),
+                check: IDENTITY_DOCUMENT_VERIFICATION.into()
+            }))
         );
         assert_eq!(
             Directive::from_tag("verity:refuse=DOCUMENT_NOT_ACCEPTED@IDV_AGE_CHECK"),
-            Ok(Some(Directive::Refuse { reason: "DOCUMENT_NOT_ACCEPTED".into(), check: IDV_AGE_CHECK.into() }))
+            Ok(Some(Directive::Refuse {
+                reason: "DOCUMENT_NOT_ACCEPTED".into(),
+                check: IDV_AGE_CHECK.into()
+            }))
         );
         assert_eq!(
             Directive::from_tag("verity:refuse=BUSINESS_NAME_MATCH_FAILED"),
-            Ok(Some(Directive::Refuse { reason: "BUSINESS_NAME_MATCH_FAILED".into(), check: BUSINESS_NAME_MATCH.into() }))
+            Ok(Some(Directive::Refuse {
+                reason: "BUSINESS_NAME_MATCH_FAILED".into(),
+                check: BUSINESS_NAME_MATCH.into()
+            }))
         );
         assert!(Directive::from_tag("verity:refuse=NOPE").is_err());
         assert!(Directive::from_tag("verity:refuse=FACE_MATCH_FAIL@IDV_AGE_CHECK").is_err());

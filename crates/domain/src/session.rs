@@ -8,8 +8,11 @@ use crate::validation::FieldErrors;
 use crate::{ClientId, SessionId, UnixTime, UserId};
 
 /// Characters escaped in a query component: everything but RFC 3986's unreserved set.
-const URL_COMPONENT: &percent_encoding::AsciiSet =
-    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const URL_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Longest `ReturnUrl` accepted (the object page's limit; see the product decisions).
 pub const RETURN_URL_MAX: usize = 500;
@@ -56,7 +59,9 @@ impl SessionStatus {
         use SessionStatus::*;
         matches!(
             (self, next),
-            (Pending, Validated | Refused | Review | Expired) | (Review, Validated | Refused) | (Validated, OutOfDate)
+            (Pending, Validated | Refused | Review | Expired)
+                | (Review, Validated | Refused)
+                | (Validated, OutOfDate)
         )
     }
 }
@@ -108,7 +113,12 @@ impl IdvSession {
     /// `ReturnUrl` percent-encoded as `redirectURL`, as in Mangopay's links.
     pub fn hosted_url(&self, public_base: &str) -> String {
         let encoded = percent_encoding::utf8_percent_encode(&self.return_url, URL_COMPONENT);
-        format!("{}/verify/{}?redirectURL={}", public_base.trim_end_matches('/'), self.hosted_token, encoded)
+        format!(
+            "{}/verify/{}?redirectURL={}",
+            public_base.trim_end_matches('/'),
+            self.hosted_token,
+            encoded
+        )
     }
 }
 
@@ -122,28 +132,41 @@ pub struct NewSession {
 impl NewSession {
     /// Validates `ReturnUrl` (required, absolute http(s), at most 500 characters, echoed back
     /// exactly as sent) and `Tag` (at most 255 characters).
-    pub fn parse(return_url: Option<String>, tag: Option<String>) -> Result<NewSession, FieldErrors> {
+    pub fn parse(
+        return_url: Option<String>,
+        tag: Option<String>,
+    ) -> Result<NewSession, FieldErrors> {
         let mut errors = FieldErrors::new();
         match &return_url {
             None => errors.required("ReturnUrl"),
             Some(u) if u.trim().is_empty() => errors.required("ReturnUrl"),
-            Some(u) if u.chars().count() > RETURN_URL_MAX => errors.max_len("ReturnUrl", RETURN_URL_MAX),
-            Some(u) if !is_absolute_http_url(u) => {
-                errors.add("ReturnUrl", "The ReturnUrl field must be an absolute http or https URL.")
+            Some(u) if u.chars().count() > RETURN_URL_MAX => {
+                errors.max_len("ReturnUrl", RETURN_URL_MAX)
             }
+            Some(u) if !is_absolute_http_url(u) => errors.add(
+                "ReturnUrl",
+                "The ReturnUrl field must be an absolute http or https URL.",
+            ),
             Some(_) => {}
         }
         if tag.as_ref().is_some_and(|t| t.chars().count() > TAG_MAX) {
             errors.max_len("Tag", TAG_MAX);
         }
         errors.into_result()?;
-        Ok(NewSession { return_url: return_url.unwrap_or_default(), tag })
+        Ok(NewSession {
+            return_url: return_url.unwrap_or_default(),
+            tag,
+        })
     }
 }
 
 fn is_absolute_http_url(raw: &str) -> bool {
     match url::Url::parse(raw) {
-        Ok(u) => matches!(u.scheme(), "http" | "https") && u.host().is_some() && !raw.contains(char::is_whitespace),
+        Ok(u) => {
+            matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && !raw.contains(char::is_whitespace)
+        }
         Err(_) => false,
     }
 }
@@ -191,7 +214,11 @@ mod tests {
         ];
         for from in SessionStatus::ALL {
             for to in SessionStatus::ALL {
-                assert_eq!(from.can_become(to), allowed.contains(&(from, to)), "{from:?} -> {to:?}");
+                assert_eq!(
+                    from.can_become(to),
+                    allowed.contains(&(from, to)),
+                    "{from:?} -> {to:?}"
+                );
             }
         }
     }
@@ -199,14 +226,22 @@ mod tests {
     #[test]
     fn return_url_rules() {
         assert!(NewSession::parse(Some("https://example.com".into()), None).is_ok());
-        assert!(NewSession::parse(None, None).unwrap_err().contains("ReturnUrl"));
+        assert!(
+            NewSession::parse(None, None)
+                .unwrap_err()
+                .contains("ReturnUrl")
+        );
         assert!(NewSession::parse(Some("example.com".into()), None).is_err());
         assert!(NewSession::parse(Some("ftp://example.com".into()), None).is_err());
         let long = format!("https://example.com/{}", "a".repeat(481));
         assert_eq!(long.len(), 501);
         assert!(NewSession::parse(Some(long[..500].to_owned()), None).is_ok());
         assert!(NewSession::parse(Some(long), None).is_err());
-        assert!(NewSession::parse(Some("https://e.com".into()), Some("t".repeat(256))).unwrap_err().contains("Tag"));
+        assert!(
+            NewSession::parse(Some("https://e.com".into()), Some("t".repeat(256)))
+                .unwrap_err()
+                .contains("Tag")
+        );
     }
 
     #[test]

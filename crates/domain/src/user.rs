@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::validation::{email_error, is_country_code, is_email, FieldErrors};
+use crate::validation::{FieldErrors, email_error, is_country_code, is_email};
 use crate::{ClientId, Environment, UnixTime, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,9 +106,16 @@ pub struct Address {
 
 impl Address {
     fn is_blank(&self) -> bool {
-        [&self.address_line1, &self.address_line2, &self.city, &self.region, &self.postal_code, &self.country]
-            .iter()
-            .all(|f| f.as_deref().is_none_or(str::is_empty))
+        [
+            &self.address_line1,
+            &self.address_line2,
+            &self.city,
+            &self.region,
+            &self.postal_code,
+            &self.country,
+        ]
+        .iter()
+        .all(|f| f.as_deref().is_none_or(str::is_empty))
     }
 }
 
@@ -208,7 +215,10 @@ impl User {
 
     /// SCA enrolment is only asked of natural users and sole traders.
     fn sca_applies(&self) -> bool {
-        matches!(self.legal_person_type(), None | Some(LegalPersonType::Soletrader))
+        matches!(
+            self.legal_person_type(),
+            None | Some(LegalPersonType::Soletrader)
+        )
     }
 }
 
@@ -338,7 +348,11 @@ fn check_address(errors: &mut FieldErrors, prefix: &str, address: Option<&Addres
     if a.is_blank() {
         return;
     }
-    for (name, value) in [("City", &a.city), ("PostalCode", &a.postal_code), ("Country", &a.country)] {
+    for (name, value) in [
+        ("City", &a.city),
+        ("PostalCode", &a.postal_code),
+        ("Country", &a.country),
+    ] {
         if value.as_deref().is_none_or(str::is_empty) {
             errors.required(&format!("{prefix}.{name}"));
         }
@@ -365,14 +379,20 @@ impl UserPatch {
     fn legacy_default_category(&self, person: PersonType) -> UserCategory {
         let complete = match person {
             PersonType::Natural => {
-                self.birthday.is_some() && !blank(&self.nationality) && !blank(&self.country_of_residence)
+                self.birthday.is_some()
+                    && !blank(&self.nationality)
+                    && !blank(&self.country_of_residence)
             }
             PersonType::Legal => {
                 let r = &self.legal_representative;
                 r.birthday.is_some() && !blank(&r.nationality) && !blank(&r.country_of_residence)
             }
         };
-        if complete { UserCategory::Owner } else { UserCategory::Payer }
+        if complete {
+            UserCategory::Owner
+        } else {
+            UserCategory::Payer
+        }
     }
 }
 
@@ -434,7 +454,10 @@ impl User {
         user.apply_fields(patch);
         errors.merge(user.validate_fields(ctx.flavour));
         if category == UserCategory::Platform {
-            errors.add("UserCategory", "The UserCategory PLATFORM can only be assigned by the platform operator.");
+            errors.add(
+                "UserCategory",
+                "The UserCategory PLATFORM can only be assigned by the platform operator.",
+            );
         }
         errors.into_result()?;
         user.accept_terms(patch.terms_accepted, ctx.now)?;
@@ -461,23 +484,31 @@ impl User {
         let mut errors = next.validate_fields(ctx.flavour);
         match patch.category {
             Some(UserCategory::Payer) if self.category == UserCategory::Owner => {
-                errors.add("UserCategory", "A User OWNER can't be modified to a user PAYER");
+                errors.add(
+                    "UserCategory",
+                    "A User OWNER can't be modified to a user PAYER",
+                );
             }
             Some(UserCategory::Platform) if self.category != UserCategory::Platform => {
-                errors.add("UserCategory", "The UserCategory PLATFORM can only be assigned by the platform operator.");
+                errors.add(
+                    "UserCategory",
+                    "The UserCategory PLATFORM can only be assigned by the platform operator.",
+                );
             }
             _ => {}
         }
         errors.into_result()?;
         next.accept_terms(patch.terms_accepted, ctx.now)?;
-        let becomes_owner = patch.category == Some(UserCategory::Owner) && self.category != UserCategory::Owner;
+        let becomes_owner =
+            patch.category == Some(UserCategory::Owner) && self.category != UserCategory::Owner;
         if becomes_owner {
             next.become_owner(ctx)?;
         } else if next.category == UserCategory::Owner {
             next.validate_owner(ctx.flavour)?;
             // An owner's contact details are what SCA authenticates: changing them over the SCA
             // endpoints asks for a new enrolment.
-            let contact_changed = next.sca_email() != sca_email_before || next.phone() != phone_before;
+            let contact_changed =
+                next.sca_email() != sca_email_before || next.phone() != phone_before;
             if ctx.flavour == Flavour::Sca && contact_changed {
                 next.require_sca(ctx)?;
             }
@@ -487,7 +518,11 @@ impl User {
     }
 
     /// `PUT /sca/users/{natural|legal}/{UserId}/category`: PAYER to OWNER.
-    pub fn categorize(&mut self, patch: &UserPatch, ctx: &UserContext) -> Result<(), UserRuleError> {
+    pub fn categorize(
+        &mut self,
+        patch: &UserPatch,
+        ctx: &UserContext,
+    ) -> Result<(), UserRuleError> {
         if self.status == UserStatus::Closed {
             return Err(UserRuleError::Closed);
         }
@@ -495,7 +530,10 @@ impl User {
         match patch.category {
             None => errors.required("UserCategory"),
             Some(UserCategory::Owner) => {}
-            Some(_) => errors.add("UserCategory", "The only category a user can be categorized to is OWNER."),
+            Some(_) => errors.add(
+                "UserCategory",
+                "The only category a user can be categorized to is OWNER.",
+            ),
         }
         if self.category == UserCategory::Owner {
             errors.add("UserCategory", "The user is already categorized as OWNER.");
@@ -550,7 +588,8 @@ impl User {
     pub fn protected_fields_differ(&self, other: &User) -> bool {
         match (&self.person, &other.person) {
             (Person::Natural(a), Person::Natural(b)) => {
-                (&a.first_name, &a.last_name, a.birthday, &a.nationality) != (&b.first_name, &b.last_name, b.birthday, &b.nationality)
+                (&a.first_name, &a.last_name, a.birthday, &a.nationality)
+                    != (&b.first_name, &b.last_name, b.birthday, &b.nationality)
             }
             (Person::Legal(a), Person::Legal(b)) => {
                 let (ra, rb) = (&a.legal_representative, &b.legal_representative);
@@ -628,7 +667,10 @@ impl User {
             Person::Legal(l) => {
                 let r = &l.legal_representative;
                 let missing = |errors: &mut FieldErrors, sca: &str, legacy: &str| match flavour {
-                    Flavour::Sca => errors.add(format!("LegalRepresentative.{sca}"), format!("'{sca}' must not be empty.")),
+                    Flavour::Sca => errors.add(
+                        format!("LegalRepresentative.{sca}"),
+                        format!("'{sca}' must not be empty."),
+                    ),
                     Flavour::Legacy => errors.required(legacy),
                 };
                 if r.birthday.is_none() {
@@ -638,12 +680,19 @@ impl User {
                     missing(&mut errors, "Nationality", "LegalRepresentativeNationality");
                 }
                 if blank(&r.country_of_residence) {
-                    missing(&mut errors, "CountryOfResidence", "LegalRepresentativeCountryOfResidence");
+                    missing(
+                        &mut errors,
+                        "CountryOfResidence",
+                        "LegalRepresentativeCountryOfResidence",
+                    );
                 }
                 if blank(&r.email) {
                     missing(&mut errors, "Email", "LegalRepresentativeEmail");
                 }
-                if l.headquarters_address.as_ref().is_none_or(Address::is_blank) {
+                if l.headquarters_address
+                    .as_ref()
+                    .is_none_or(Address::is_blank)
+                {
                     errors.required("HeadquartersAddress");
                 }
                 if l.legal_person_type == LegalPersonType::Business && blank(&l.company_number) {
@@ -682,7 +731,10 @@ impl User {
                 set(&mut l.email, &p.email);
                 set_opt(&mut l.company_number, &p.company_number);
                 set_opt(&mut l.headquarters_address, &p.headquarters_address);
-                set_opt(&mut l.legal_representative_address, &p.legal_representative_address);
+                set_opt(
+                    &mut l.legal_representative_address,
+                    &p.legal_representative_address,
+                );
                 let (r, rp) = (&mut l.legal_representative, &p.legal_representative);
                 set(&mut r.first_name, &rp.first_name);
                 set(&mut r.last_name, &rp.last_name);
@@ -711,8 +763,16 @@ impl User {
                 }
                 check_email(&mut e, "Email", Some(&n.email), true);
                 check_country(&mut e, "Nationality", n.nationality.as_deref());
-                check_country(&mut e, "CountryOfResidence", n.country_of_residence.as_deref());
-                check_country(&mut e, "PhoneNumberCountry", n.phone_number_country.as_deref());
+                check_country(
+                    &mut e,
+                    "CountryOfResidence",
+                    n.country_of_residence.as_deref(),
+                );
+                check_country(
+                    &mut e,
+                    "PhoneNumberCountry",
+                    n.phone_number_country.as_deref(),
+                );
                 check_len(&mut e, "Occupation", n.occupation.as_deref(), 255);
                 if let Some(r) = &n.income_range {
                     if !matches!(r.as_str(), "1" | "2" | "3" | "4" | "5" | "6") {
@@ -733,8 +793,14 @@ impl User {
                     Flavour::Legacy => legacy.to_owned(),
                 };
                 for (field, value) in [
-                    (name("FirstName", "LegalRepresentativeFirstName"), &r.first_name),
-                    (name("LastName", "LegalRepresentativeLastName"), &r.last_name),
+                    (
+                        name("FirstName", "LegalRepresentativeFirstName"),
+                        &r.first_name,
+                    ),
+                    (
+                        name("LastName", "LegalRepresentativeLastName"),
+                        &r.last_name,
+                    ),
                 ] {
                     if value.trim().is_empty() {
                         e.required(&field);
@@ -742,16 +808,36 @@ impl User {
                         check_len(&mut e, &field, Some(value), 100);
                     }
                 }
-                check_email(&mut e, &name("Email", "LegalRepresentativeEmail"), r.email.as_deref(), false);
-                check_country(&mut e, &name("Nationality", "LegalRepresentativeNationality"), r.nationality.as_deref());
+                check_email(
+                    &mut e,
+                    &name("Email", "LegalRepresentativeEmail"),
+                    r.email.as_deref(),
+                    false,
+                );
                 check_country(
                     &mut e,
-                    &name("CountryOfResidence", "LegalRepresentativeCountryOfResidence"),
+                    &name("Nationality", "LegalRepresentativeNationality"),
+                    r.nationality.as_deref(),
+                );
+                check_country(
+                    &mut e,
+                    &name(
+                        "CountryOfResidence",
+                        "LegalRepresentativeCountryOfResidence",
+                    ),
                     r.country_of_residence.as_deref(),
                 );
                 check_len(&mut e, "CompanyNumber", l.company_number.as_deref(), 255);
-                check_address(&mut e, "HeadquartersAddress", l.headquarters_address.as_ref());
-                check_address(&mut e, "LegalRepresentativeAddress", l.legal_representative_address.as_ref());
+                check_address(
+                    &mut e,
+                    "HeadquartersAddress",
+                    l.headquarters_address.as_ref(),
+                );
+                check_address(
+                    &mut e,
+                    "LegalRepresentativeAddress",
+                    l.legal_representative_address.as_ref(),
+                );
             }
         }
         e

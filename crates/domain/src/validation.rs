@@ -22,7 +22,10 @@ impl FieldErrors {
     }
 
     pub fn max_len(&mut self, field: &str, max: usize) {
-        self.add(field, format!("The field {field} must be a string with a maximum length of {max}."));
+        self.add(
+            field,
+            format!("The field {field} must be a string with a maximum length of {max}."),
+        );
     }
 
     pub fn is_empty(&self) -> bool {
@@ -60,10 +63,15 @@ pub fn is_country_code(value: &str) -> bool {
 /// atoms, `@`, then dot-separated DNS labels with at least one dot.
 pub fn is_email(value: &str) -> bool {
     const LOCAL_EXTRA: &[u8] = b"!#$%&'*+/=?^_`{|}~-";
-    let Some((local, domain)) = value.rsplit_once('@') else { return false };
+    let Some((local, domain)) = value.rsplit_once('@') else {
+        return false;
+    };
     let local_ok = !local.is_empty()
         && local.split('.').all(|atom| {
-            !atom.is_empty() && atom.bytes().all(|b| b.is_ascii_alphanumeric() || LOCAL_EXTRA.contains(&b))
+            !atom.is_empty()
+                && atom
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || LOCAL_EXTRA.contains(&b))
         });
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = labels.len() >= 2

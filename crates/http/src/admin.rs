@@ -2,30 +2,45 @@
 //! resolve sessions in REVIEW, downgrade users, inspect and replay webhook deliveries. Off unless
 //! `VERITY_ADMIN_TOKEN` is set.
 
+use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::Serialize;
 use utoipa::ToSchema;
 use verity_domain::user::Flavour;
 use verity_domain::{ClientId, SessionId, UserId};
 use verity_service::lifecycle::Verdict;
 
+use crate::AppState;
 use crate::error::ApiError;
 use crate::sessions::session_view;
-use crate::wire::{json_response, url_pairs, Fields, JsonBody, ListQuery};
-use crate::AppState;
+use crate::wire::{Fields, JsonBody, ListQuery, json_response, url_pairs};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/admin/v1/clients/{client_id}/identity-verifications/{session_id}/approve", post(approve))
-        .route("/admin/v1/clients/{client_id}/identity-verifications/{session_id}/refuse", post(refuse))
-        .route("/admin/v1/clients/{client_id}/users/{user_id}/downgrade", post(downgrade))
+        .route(
+            "/admin/v1/clients/{client_id}/identity-verifications/{session_id}/approve",
+            post(approve),
+        )
+        .route(
+            "/admin/v1/clients/{client_id}/identity-verifications/{session_id}/refuse",
+            post(refuse),
+        )
+        .route(
+            "/admin/v1/clients/{client_id}/users/{user_id}/downgrade",
+            post(downgrade),
+        )
         .route("/admin/v1/webhook-deliveries", get(deliveries))
-        .route("/admin/v1/webhook-deliveries/{delivery_id}/attempts", get(attempts))
-        .route("/admin/v1/webhook-deliveries/{delivery_id}/replay", post(replay))
+        .route(
+            "/admin/v1/webhook-deliveries/{delivery_id}/attempts",
+            get(attempts),
+        )
+        .route(
+            "/admin/v1/webhook-deliveries/{delivery_id}/replay",
+            post(replay),
+        )
 }
 
 /// Proof that the request carried the admin token.
@@ -34,27 +49,64 @@ pub struct Admin;
 impl axum::extract::FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Some(expected) = &state.config.admin_token else { return Err(ApiError::Forbidden) };
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(expected) = &state.config.admin_token else {
+            return Err(ApiError::Forbidden);
+        };
         let given = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
-        let same = given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
-        if same { Ok(Admin) } else { Err(ApiError::InvalidCredentials) }
+        let same = given.len() == expected.len()
+            && given
+                .bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |a, (x, y)| a | (x ^ y))
+                == 0;
+        if same {
+            Ok(Admin)
+        } else {
+            Err(ApiError::InvalidCredentials)
+        }
     }
 }
 
-async fn approve(_: Admin, State(state): State<AppState>, Path((client, id)): Path<(String, String)>) -> Result<Response, ApiError> {
-    let session = state.services.review(&ClientId::from_raw(client), &SessionId::from_raw(id), Verdict::Approve).await?;
-    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
+async fn approve(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((client, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let session = state
+        .services
+        .review(
+            &ClientId::from_raw(client),
+            &SessionId::from_raw(id),
+            Verdict::Approve,
+        )
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &session_view(&state, &session),
+    ))
 }
 
-async fn refuse(_: Admin, State(state): State<AppState>, Path((client, id)): Path<(String, String)>, body: JsonBody) -> Result<Response, ApiError> {
+async fn refuse(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((client, id)): Path<(String, String)>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let mut f = Fields::new(&body.0);
-    let (reason, check, comment) = (f.string("ReasonType"), f.string("CheckType"), f.string("Comment"));
+    let (reason, check, comment) = (
+        f.string("ReasonType"),
+        f.string("CheckType"),
+        f.string("Comment"),
+    );
     let mut errors = f.errors;
     if reason.is_none() {
         errors.required("ReasonType");
@@ -63,20 +115,47 @@ async fn refuse(_: Admin, State(state): State<AppState>, Path((client, id)): Pat
         errors.required("Comment");
     }
     errors.into_result()?;
-    let verdict = Verdict::Refuse { reason: reason.unwrap_or_default(), check, comment: comment.unwrap_or_default() };
-    let session = state.services.review(&ClientId::from_raw(client), &SessionId::from_raw(id), verdict).await?;
-    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
+    let verdict = Verdict::Refuse {
+        reason: reason.unwrap_or_default(),
+        check,
+        comment: comment.unwrap_or_default(),
+    };
+    let session = state
+        .services
+        .review(
+            &ClientId::from_raw(client),
+            &SessionId::from_raw(id),
+            verdict,
+        )
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &session_view(&state, &session),
+    ))
 }
 
-async fn downgrade(_: Admin, State(state): State<AppState>, Path((client, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+async fn downgrade(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((client, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     let client = state
         .store
         .client(&ClientId::from_raw(&client))
         .await?
-        .ok_or(ApiError::NotFound { resource: "Client", id: client })?
+        .ok_or(ApiError::NotFound {
+            resource: "Client",
+            id: client,
+        })?
         .client;
-    let user = state.services.downgrade_user(&client, &UserId::from_raw(id)).await?;
-    Ok(json_response(StatusCode::OK, &crate::users::render(&state, &user, Flavour::Legacy)))
+    let user = state
+        .services
+        .downgrade_user(&client, &UserId::from_raw(id))
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &crate::users::render(&state, &user, Flavour::Legacy),
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -103,13 +182,25 @@ pub struct AttemptView {
     pub error: Option<String>,
 }
 
-async fn deliveries(_: Admin, State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+async fn deliveries(
+    _: Admin,
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
     let mut list = ListQuery::parse(query.as_deref())?;
     list.page.direction = verity_store::SortDirection::Desc;
     let pairs = url_pairs(query.as_deref().unwrap_or(""));
-    let find = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let find = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
     let client = find("ClientId").map(ClientId::from_raw);
-    let page = state.store.deliveries(client.as_ref(), find("State").as_deref(), list.page).await?;
+    let page = state
+        .store
+        .deliveries(client.as_ref(), find("State").as_deref(), list.page)
+        .await?;
     let items: Vec<_> = page
         .items
         .into_iter()
@@ -126,24 +217,44 @@ async fn deliveries(_: Admin, State(state): State<AppState>, RawQuery(query): Ra
         })
         .collect();
     let mut response = json_response(StatusCode::OK, &items);
-    response.headers_mut().extend(list.headers(page.total_items, &format!("{}/admin/v1/webhook-deliveries", state.public_url())));
+    response.headers_mut().extend(list.headers(
+        page.total_items,
+        &format!("{}/admin/v1/webhook-deliveries", state.public_url()),
+    ));
     Ok(response)
 }
 
-async fn attempts(_: Admin, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn attempts(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let items: Vec<_> = state
         .store
         .attempts(&id)
         .await?
         .into_iter()
-        .map(|a| AttemptView { attempt: a.attempt, date: a.started_at, duration_ms: a.duration_ms, status_code: a.http_status, error: a.error })
+        .map(|a| AttemptView {
+            attempt: a.attempt,
+            date: a.started_at,
+            duration_ms: a.duration_ms,
+            status_code: a.http_status,
+            error: a.error,
+        })
         .collect();
     Ok(json_response(StatusCode::OK, &items))
 }
 
-async fn replay(_: Admin, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn replay(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     if !state.store.replay_delivery(&id, crate::now()).await? {
-        return Err(ApiError::NotFound { resource: "WebhookDelivery", id });
+        return Err(ApiError::NotFound {
+            resource: "WebhookDelivery",
+            id,
+        });
     }
     state.services.outbox.notify_one();
     Ok(StatusCode::NO_CONTENT.into_response())

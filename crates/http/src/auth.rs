@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -16,7 +16,7 @@ use verity_domain::{Client, ClientId, UnixTime};
 
 use crate::error::ApiError;
 use crate::wire::json_response;
-use crate::{now, sha256_hex, AppState};
+use crate::{AppState, now, sha256_hex};
 
 /// The authenticated client of an API request.
 #[derive(Clone, Debug)]
@@ -44,12 +44,18 @@ pub struct LoginGuard {
 
 impl LoginGuard {
     pub fn new(max_failures: u32, lock_seconds: i64) -> Self {
-        LoginGuard { max_failures, lock_seconds, state: Mutex::new(HashMap::new()) }
+        LoginGuard {
+            max_failures,
+            lock_seconds,
+            state: Mutex::new(HashMap::new()),
+        }
     }
 
     fn is_locked(&self, ip: IpAddr, now: UnixTime) -> bool {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.get(&ip).is_some_and(|(since, n)| *n >= self.max_failures && now < since + self.lock_seconds)
+        state
+            .get(&ip)
+            .is_some_and(|(since, n)| *n >= self.max_failures && now < since + self.lock_seconds)
     }
 
     fn failed(&self, ip: IpAddr, now: UnixTime) {
@@ -69,7 +75,10 @@ impl LoginGuard {
     }
 
     fn succeeded(&self, ip: IpAddr) {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).remove(&ip);
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&ip);
     }
 }
 
@@ -79,7 +88,9 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, key) = text.split_once(':')?;
     Some((id.to_owned(), key.to_owned()))
@@ -87,7 +98,11 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 
 /// Compares two equal-length secrets' hashes without an early exit.
 fn same_hash(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// `POST /{version}/oauth/token`. Credentials come from the `Basic` header only: SDKs send the
@@ -111,19 +126,30 @@ pub async fn token(
     let mut response = if !usage.allowed {
         ApiError::RateLimited.into_response()
     } else {
-        issue_token(&state, peer.ip(), &headers, now).await.unwrap_or_else(IntoResponse::into_response)
+        issue_token(&state, peer.ip(), &headers, now)
+            .await
+            .unwrap_or_else(IntoResponse::into_response)
     };
     usage.write_headers(response.headers_mut());
     response
 }
 
-async fn issue_token(state: &AppState, ip: IpAddr, headers: &HeaderMap, now: UnixTime) -> Result<Response, ApiError> {
+async fn issue_token(
+    state: &AppState,
+    ip: IpAddr,
+    headers: &HeaderMap,
+    now: UnixTime,
+) -> Result<Response, ApiError> {
     if state.logins.is_locked(ip, now) {
         return Err(ApiError::TemporarilyLocked);
     }
     let verified = match basic_credentials(headers) {
         Some((id, key)) => match ClientId::parse(&id) {
-            Ok(id) => state.store.client(&id).await?.filter(|c| same_hash(&c.api_key_hash, &sha256_hex(&key))),
+            Ok(id) => state
+                .store
+                .client(&id)
+                .await?
+                .filter(|c| same_hash(&c.api_key_hash, &sha256_hex(&key))),
             Err(_) => None,
         },
         None => None,
@@ -136,20 +162,37 @@ async fn issue_token(state: &AppState, ip: IpAddr, headers: &HeaderMap, now: Uni
     // 128 bits, shown as 32 hex digits like Mangopay's tokens.
     let token = format!("{:032x}", rand::random::<u128>());
     let ttl = state.config.token_ttl;
-    state.store.insert_token(&sha256_hex(&token), &credentials.client.id, now + ttl).await?;
-    Ok(json_response(StatusCode::OK, &TokenResponse { access_token: token, token_type: "Bearer", expires_in: ttl }))
+    state
+        .store
+        .insert_token(&sha256_hex(&token), &credentials.client.id, now + ttl)
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &TokenResponse {
+            access_token: token,
+            token_type: "Bearer",
+            expires_in: ttl,
+        },
+    ))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// In front of every `/v2.01/{ClientId}/...` route: checks the bearer token, checks that the
 /// path's `ClientId` is the token's client (so no client can reach another's objects), counts
 /// the call against the client's rate limits and reports them on the response.
-pub async fn api_guard(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, mut req: Request, next: Next) -> Response {
+pub async fn api_guard(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let now = now();
     let path_client = req.uri().path().split('/').nth(2).unwrap_or("").to_owned();
     let client = match bearer(req.headers()) {

@@ -1,16 +1,15 @@
 //! The one error type of the HTTP API. Every failure a caller can meet is a variant here, and each
 //! variant renders exactly one Mangopay error body, so the wire format is decided in one place.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Map, Value};
-use verity_domain::user::UserRuleError;
+use serde_json::{Map, Value, json};
 use verity_domain::FieldErrors;
+use verity_domain::user::UserRuleError;
 use verity_store::StoreError;
 
 /// Message of every `param_error` that lists its fields.
-pub const PARAM_ERROR_MESSAGE: &str =
-    "One or several required parameters are missing or incorrect. An incorrect resource ID also raises this kind of error.";
+pub const PARAM_ERROR_MESSAGE: &str = "One or several required parameters are missing or incorrect. An incorrect resource ID also raises this kind of error.";
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -73,8 +72,14 @@ impl From<verity_service::LifecycleError> for ApiError {
     fn from(e: verity_service::LifecycleError) -> Self {
         use verity_service::LifecycleError as L;
         match e {
-            L::NotFound("user") => ApiError::NotFound { resource: "User", id: String::new() },
-            L::NotFound(_) => ApiError::NotFound { resource: "IdentityVerification", id: String::new() },
+            L::NotFound("user") => ApiError::NotFound {
+                resource: "User",
+                id: String::new(),
+            },
+            L::NotFound(_) => ApiError::NotFound {
+                resource: "IdentityVerification",
+                id: String::new(),
+            },
             L::Transition(t) => ApiError::InvalidAction(t.to_string()),
             L::Rule(r) => r.into(),
             L::Invalid(msg) => ApiError::InvalidAction(msg),
@@ -95,9 +100,9 @@ impl From<UserRuleError> for ApiError {
         match e {
             UserRuleError::Invalid(fields) => ApiError::Params(fields),
             UserRuleError::TermsNotAccepted => ApiError::TermsNotAccepted,
-            UserRuleError::TermsRevoked => {
-                ApiError::InvalidAction("The user cannot revoke the terms and conditions acceptance".into())
-            }
+            UserRuleError::TermsRevoked => ApiError::InvalidAction(
+                "The user cannot revoke the terms and conditions acceptance".into(),
+            ),
             UserRuleError::ScaProxyMissing => ApiError::ScaProxyMissing,
             UserRuleError::PayerNotAllowed => ApiError::PayerNotAllowed,
             UserRuleError::Closed => ApiError::InvalidAction("The user is closed".into()),
@@ -114,7 +119,12 @@ fn now_f64() -> f64 {
     crate::now() as f64
 }
 
-fn standard(status: StatusCode, message: &str, kind: &str, errors: Option<Map<String, Value>>) -> (StatusCode, Value) {
+fn standard(
+    status: StatusCode,
+    message: &str,
+    kind: &str,
+    errors: Option<Map<String, Value>>,
+) -> (StatusCode, Value) {
     (
         status,
         json!({
@@ -128,28 +138,52 @@ fn standard(status: StatusCode, message: &str, kind: &str, errors: Option<Map<St
 }
 
 fn fields(errors: &FieldErrors) -> Map<String, Value> {
-    errors.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()
+    errors
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect()
 }
 
 impl ApiError {
     pub fn status_and_body(&self) -> (StatusCode, Value) {
         use ApiError::*;
         match self {
-            Params(e) => standard(StatusCode::BAD_REQUEST, PARAM_ERROR_MESSAGE, "param_error", Some(fields(e))),
+            Params(e) => standard(
+                StatusCode::BAD_REQUEST,
+                PARAM_ERROR_MESSAGE,
+                "param_error",
+                Some(fields(e)),
+            ),
             UserIdNotValid => {
                 let mut m = Map::new();
                 m.insert("UserId".into(), "UserId is not valid".into());
-                standard(StatusCode::BAD_REQUEST, "Missing or incorrect required parameter", "param_error", Some(m))
+                standard(
+                    StatusCode::BAD_REQUEST,
+                    "Missing or incorrect required parameter",
+                    "param_error",
+                    Some(m),
+                )
             }
             InvalidAction(msg) => standard(StatusCode::BAD_REQUEST, msg, "invalid_action", None),
             NotFound { resource, id } => {
                 let mut m = Map::new();
-                m.insert("RessourceNotFound".into(), format!("Cannot found the ressource {resource} with the id={id}").into());
-                standard(StatusCode::NOT_FOUND, "The ressource does not exist", "ressource_not_found", Some(m))
+                m.insert(
+                    "RessourceNotFound".into(),
+                    format!("Cannot found the ressource {resource} with the id={id}").into(),
+                );
+                standard(
+                    StatusCode::NOT_FOUND,
+                    "The ressource does not exist",
+                    "ressource_not_found",
+                    Some(m),
+                )
             }
-            InvalidCredentials => {
-                standard(StatusCode::UNAUTHORIZED, "The authorization credentials are not valid", "invalid_credentials", None)
-            }
+            InvalidCredentials => standard(
+                StatusCode::UNAUTHORIZED,
+                "The authorization credentials are not valid",
+                "invalid_credentials",
+                None,
+            ),
             TemporarilyLocked => (
                 StatusCode::BAD_REQUEST,
                 json!({
@@ -157,9 +191,12 @@ impl ApiError {
                     "error_description": "This account has been temporarily locked for security reasons. Please try again later."
                 }),
             ),
-            Forbidden => {
-                standard(StatusCode::FORBIDDEN, "This endpoint is not available for your account", "forbidden_ressource", None)
-            }
+            Forbidden => standard(
+                StatusCode::FORBIDDEN,
+                "This endpoint is not available for your account",
+                "forbidden_ressource",
+                None,
+            ),
             FeatureNotActivated => {
                 let trace: u128 = rand::random();
                 let span: u64 = rand::random();
@@ -203,13 +240,24 @@ impl ApiError {
                 "rate_limit",
                 None,
             ),
-            MethodNotAllowed => {
-                standard(StatusCode::METHOD_NOT_ALLOWED, "The requested method is not supported by this resource", "method_not_allowed", None)
-            }
+            MethodNotAllowed => standard(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "The requested method is not supported by this resource",
+                "method_not_allowed",
+                None,
+            ),
             PayloadTooLarge(limit) => {
                 let mut m = Map::new();
-                m.insert("Body".into(), format!("The request body must not exceed {limit} bytes.").into());
-                standard(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large", "param_error", Some(m))
+                m.insert(
+                    "Body".into(),
+                    format!("The request body must not exceed {limit} bytes.").into(),
+                );
+                standard(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "The request body is too large",
+                    "param_error",
+                    Some(m),
+                )
             }
             Internal(_) => standard(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -233,7 +281,9 @@ impl IntoResponse for ApiError {
             "application/json; charset=utf-8"
         };
         let mut response = (status, body.to_string()).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         response
     }
 }

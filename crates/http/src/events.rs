@@ -12,8 +12,8 @@ use verity_store::EventFilter;
 
 use crate::auth::{Authed, AuthedClient};
 use crate::error::ApiError;
-use crate::wire::{json_response, url_pairs, ListQuery};
-use crate::{now, AppState};
+use crate::wire::{ListQuery, json_response, url_pairs};
+use crate::{AppState, now};
 
 /// Events older than this cannot be searched.
 const SEARCH_WINDOW: i64 = 45 * 86_400;
@@ -56,7 +56,11 @@ pub struct EventQuery {
     params(("ClientId" = String, Path), EventQuery), security(("bearer" = [])),
     responses((status = 200, description = "Events, with pagination headers", body = Vec<EventView>),
               (status = 400, description = "param_error, including dates older than 45 days", body = crate::openapi::ErrorBody)))]
-pub async fn list_events(State(state): State<AppState>, Extension(Authed(client)): AuthedClient, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+pub async fn list_events(
+    State(state): State<AppState>,
+    Extension(Authed(client)): AuthedClient,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
     let list = ListQuery::parse_sorted_by(query.as_deref(), "Date")?;
     let mut filter = EventFilter::default();
     let mut errors = FieldErrors::new();
@@ -65,7 +69,9 @@ pub async fn list_events(State(state): State<AppState>, Extension(Authed(client)
         match k.as_str() {
             "EventType" if !v.is_empty() => filter.event_type = Some(v),
             "BeforeDate" | "AfterDate" => match v.parse::<i64>() {
-                Ok(date) if date < oldest => errors.add(k.clone(), "Events older than 45 days can not be searched"),
+                Ok(date) if date < oldest => {
+                    errors.add(k.clone(), "Events older than 45 days can not be searched")
+                }
                 Ok(date) if k == "BeforeDate" => filter.before = Some(date),
                 Ok(date) => filter.after = Some(date),
                 Err(_) => errors.add(k.clone(), format!("The value {v} is not valid for {k}.")),
@@ -79,9 +85,16 @@ pub async fn list_events(State(state): State<AppState>, Extension(Authed(client)
     let items: Vec<_> = page
         .items
         .iter()
-        .map(|e| EventView { resource_id: e.resource_id.clone(), event_type: e.event_type.to_owned(), date: e.date })
+        .map(|e| EventView {
+            resource_id: e.resource_id.clone(),
+            event_type: e.event_type.to_owned(),
+            date: e.date,
+        })
         .collect();
     let mut response = json_response(StatusCode::OK, &items);
-    response.headers_mut().extend(list.headers(page.total_items, &format!("{}/v2.01/{}/events", state.public_url(), client.id)));
+    response.headers_mut().extend(list.headers(
+        page.total_items,
+        &format!("{}/v2.01/{}/events", state.public_url(), client.id),
+    ));
     Ok(response)
 }

@@ -8,21 +8,27 @@ use axum::{Extension, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 use verity_domain::event::canonical_hook_event_type;
-use verity_domain::hook::{check_url, Hook};
+use verity_domain::hook::{Hook, check_url};
 use verity_domain::ids::HookId;
 use verity_domain::{Environment, FieldErrors, UnixTime};
 use verity_store::StoreError;
 
 use crate::auth::{Authed, AuthedClient};
 use crate::error::ApiError;
-use crate::idempotency::{stored, IdempotencyKey};
-use crate::wire::{json_response, Fields, JsonBody, ListQuery};
-use crate::{now, now_millis, AppState};
+use crate::idempotency::{IdempotencyKey, stored};
+use crate::wire::{Fields, JsonBody, ListQuery, json_response};
+use crate::{AppState, now, now_millis};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v2.01/{client_id}/hooks", get(list_hooks).post(create_hook))
-        .route("/v2.01/{client_id}/hooks/{hook_id}", get(view_hook).put(update_hook))
+        .route(
+            "/v2.01/{client_id}/hooks",
+            get(list_hooks).post(create_hook),
+        )
+        .route(
+            "/v2.01/{client_id}/hooks/{hook_id}",
+            get(view_hook).put(update_hook),
+        )
 }
 
 /// The Hook object.
@@ -88,7 +94,10 @@ pub async fn create_hook(
             None
         }
         Some(raw) => canonical_hook_event_type(raw).or_else(|| {
-            errors.add("EventType", format!("The value {raw} is not valid for EventType."));
+            errors.add(
+                "EventType",
+                format!("The value {raw} is not valid for EventType."),
+            );
             None
         }),
     };
@@ -117,7 +126,10 @@ pub async fn create_hook(
     match state.store.insert_hook(&hook).await {
         Err(StoreError::Conflict("hook_event_type")) => {
             let mut e = FieldErrors::new();
-            e.add("EventType", "A hook has already been registered for this EventType");
+            e.add(
+                "EventType",
+                "A hook has already been registered for this EventType",
+            );
             return Err(ApiError::Params(e));
         }
         other => other?,
@@ -130,16 +142,34 @@ pub async fn create_hook(
     Ok(json_response(StatusCode::OK, &body))
 }
 
-async fn load(state: &AppState, client: &verity_domain::Client, id: &str) -> Result<Hook, ApiError> {
-    state.store.hook(&client.id, id).await?.ok_or_else(|| ApiError::NotFound { resource: "Hook", id: id.to_owned() })
+async fn load(
+    state: &AppState,
+    client: &verity_domain::Client,
+    id: &str,
+) -> Result<Hook, ApiError> {
+    state
+        .store
+        .hook(&client.id, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            resource: "Hook",
+            id: id.to_owned(),
+        })
 }
 
 /// View a Hook.
 #[utoipa::path(get, path = "/v2.01/{ClientId}/hooks/{HookId}", tag = "Hooks",
     params(("ClientId" = String, Path), ("HookId" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = HookView), (status = 404, body = crate::openapi::ErrorBody)))]
-pub async fn view_hook(State(state): State<AppState>, Extension(Authed(client)): AuthedClient, Path((_, id)): Path<(String, String)>) -> Result<Response, ApiError> {
-    Ok(json_response(StatusCode::OK, &view(&load(&state, &client, &id).await?)))
+pub async fn view_hook(
+    State(state): State<AppState>,
+    Extension(Authed(client)): AuthedClient,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    Ok(json_response(
+        StatusCode::OK,
+        &view(&load(&state, &client, &id).await?),
+    ))
 }
 
 /// Update a Hook: `Url`, `Status`, `Tag`, and `Validity: VALID` to re-validate it.
@@ -190,11 +220,18 @@ pub async fn update_hook(
 #[utoipa::path(get, path = "/v2.01/{ClientId}/hooks", tag = "Hooks",
     params(("ClientId" = String, Path), crate::openapi::Pagination), security(("bearer" = [])),
     responses((status = 200, description = "Hooks, enabled and disabled, with pagination headers", body = Vec<HookView>)))]
-pub async fn list_hooks(State(state): State<AppState>, Extension(Authed(client)): AuthedClient, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+pub async fn list_hooks(
+    State(state): State<AppState>,
+    Extension(Authed(client)): AuthedClient,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
     let list = ListQuery::parse(query.as_deref())?;
     let page = state.store.hooks(&client.id, list.page).await?;
     let items: Vec<_> = page.items.iter().map(view).collect();
     let mut response = json_response(StatusCode::OK, &items);
-    response.headers_mut().extend(list.headers(page.total_items, &format!("{}/v2.01/{}/hooks", state.public_url(), client.id)));
+    response.headers_mut().extend(list.headers(
+        page.total_items,
+        &format!("{}/v2.01/{}/hooks", state.public_url(), client.id),
+    ));
     Ok(response)
 }

@@ -1,14 +1,14 @@
 //! Pages opened by end users: the hosted verification page behind `HostedUrl` (a status page
 //! until the hosted flow lands) and the SCA enrolment page behind `PendingUserAction.RedirectUrl`.
 
+use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 
-use crate::wire::url_pairs;
 use crate::AppState;
+use crate::wire::url_pairs;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -17,7 +17,11 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -32,7 +36,11 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 }
 
 fn invalid_link() -> Response {
-    page(StatusCode::NOT_FOUND, "This link is not valid", "<p>Check that you opened the whole link you were given, or ask for a new one.</p>")
+    page(
+        StatusCode::NOT_FOUND,
+        "This link is not valid",
+        "<p>Check that you opened the whole link you were given, or ask for a new one.</p>",
+    )
 }
 
 async fn verification_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
@@ -48,7 +56,11 @@ async fn verification_page(State(state): State<AppState>, Path(token): Path<Stri
         Ok(None) => invalid_link(),
         Err(e) => {
             tracing::error!(error = %e, "hosted page lookup failed");
-            page(StatusCode::SERVICE_UNAVAILABLE, "Please try again", "<p>The service is busy. Reload this page in a moment.</p>")
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "<p>The service is busy. Reload this page in a moment.</p>",
+            )
         }
     }
 }
@@ -63,7 +75,11 @@ fn return_url(query: Option<&str>) -> Option<String> {
         .filter(|v| v.starts_with("https://") || v.starts_with("http://"))
 }
 
-async fn sca_page(State(state): State<AppState>, Path(token): Path<String>, RawQuery(query): RawQuery) -> Response {
+async fn sca_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
     match state.store.user_by_sca_token(&token).await {
         Ok(Some(_)) => {
             let action = match query {
@@ -82,27 +98,54 @@ async fn sca_page(State(state): State<AppState>, Path(token): Path<String>, RawQ
         Ok(None) => invalid_link(),
         Err(e) => {
             tracing::error!(error = %e, "SCA page lookup failed");
-            page(StatusCode::SERVICE_UNAVAILABLE, "Please try again", "<p>The service is busy. Reload this page in a moment.</p>")
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "<p>The service is busy. Reload this page in a moment.</p>",
+            )
         }
     }
 }
 
-async fn sca_confirm(State(state): State<AppState>, Path(token): Path<String>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+async fn sca_confirm(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     // The form is only ever posted from this page.
-    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_some_and(|v| v == "cross-site") {
-        return page(StatusCode::FORBIDDEN, "Request refused", "<p>Open the enrolment link again.</p>");
+    if headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site")
+    {
+        return page(
+            StatusCode::FORBIDDEN,
+            "Request refused",
+            "<p>Open the enrolment link again.</p>",
+        );
     }
     let user = match state.store.user_by_sca_token(&token).await {
         Ok(Some(u)) => u,
         Ok(None) => return invalid_link(),
         Err(e) => {
             tracing::error!(error = %e, "SCA lookup failed");
-            return page(StatusCode::SERVICE_UNAVAILABLE, "Please try again", "<p>The service is busy.</p>");
+            return page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "<p>The service is busy.</p>",
+            );
         }
     };
     let client = match state.store.client(&user.client_id).await {
         Ok(Some(c)) => c.client,
-        _ => return page(StatusCode::SERVICE_UNAVAILABLE, "Please try again", "<p>The service is busy.</p>"),
+        _ => {
+            return page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "<p>The service is busy.</p>",
+            );
+        }
     };
     let completed = state
         .services
@@ -118,13 +161,21 @@ async fn sca_confirm(State(state): State<AppState>, Path(token): Path<String>, R
         .await;
     if let Err(e) = completed {
         tracing::error!(error = %e, "SCA enrolment could not be saved");
-        return page(StatusCode::SERVICE_UNAVAILABLE, "Please try again", "<p>Your confirmation was not saved. Try again.</p>");
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Please try again",
+            "<p>Your confirmation was not saved. Try again.</p>",
+        );
     }
     match return_url(query.as_deref()) {
         Some(target) => {
             let sep = if target.contains('?') { '&' } else { '?' };
             Redirect::to(&format!("{target}{sep}controlStatus=VALIDATED")).into_response()
         }
-        None => page(StatusCode::OK, "Account secured", "<p>You can close this page.</p>"),
+        None => page(
+            StatusCode::OK,
+            "Account secured",
+            "<p>You can close this page.</p>",
+        ),
     }
 }

@@ -20,7 +20,7 @@ use verity_store::{StoreError, StoredResponse};
 use crate::auth::{Authed, AuthedClient};
 use crate::error::ApiError;
 use crate::wire::json_response;
-use crate::{now, AppState};
+use crate::{AppState, now};
 
 /// How long a key blocks reuse and its response can be fetched.
 pub const KEY_LIFETIME_SECONDS: i64 = 24 * 60 * 60;
@@ -47,7 +47,11 @@ impl IdempotencyKey {
 }
 
 /// The stored response for an optional key.
-pub fn stored(key: &Option<Extension<IdempotencyKey>>, status: StatusCode, body: &impl Serialize) -> Option<StoredResponse> {
+pub fn stored(
+    key: &Option<Extension<IdempotencyKey>>,
+    status: StatusCode,
+    body: &impl Serialize,
+) -> Option<StoredResponse> {
     key.as_ref().map(|k| k.response(status, body))
 }
 
@@ -55,7 +59,12 @@ fn valid_key(key: &str) -> bool {
     (16..=36).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-pub async fn middleware(State(state): State<AppState>, Extension(Authed(client)): AuthedClient, mut req: Request, next: Next) -> Response {
+pub async fn middleware(
+    State(state): State<AppState>,
+    Extension(Authed(client)): AuthedClient,
+    mut req: Request,
+    next: Next,
+) -> Response {
     if req.method() != Method::POST {
         return next.run(req).await;
     }
@@ -66,7 +75,10 @@ pub async fn middleware(State(state): State<AppState>, Extension(Authed(client))
         Ok(k) if valid_key(k) => k.to_owned(),
         _ => {
             let mut e = FieldErrors::new();
-            e.add("Idempotency-Key", "The Idempotency-Key must be 16 to 36 characters: letters, digits and '-'.");
+            e.add(
+                "Idempotency-Key",
+                "The Idempotency-Key must be 16 to 36 characters: letters, digits and '-'.",
+            );
             return ApiError::Params(e).into_response();
         }
     };
@@ -76,21 +88,32 @@ pub async fn middleware(State(state): State<AppState>, Extension(Authed(client))
         }
         Ok(Some(_)) => {
             // Expired but not yet purged: free it for reuse.
-            if let Err(e) = state.store.purge_stored_responses(now() - KEY_LIFETIME_SECONDS).await {
+            if let Err(e) = state
+                .store
+                .purge_stored_responses(now() - KEY_LIFETIME_SECONDS)
+                .await
+            {
                 return ApiError::from(e).into_response();
             }
         }
         Ok(None) => {}
         Err(e) => return ApiError::from(e).into_response(),
     }
-    let request_url = format!("{}{}", state.public_url(), req.uri().path_and_query().map_or("", |p| p.as_str()));
+    let request_url = format!(
+        "{}{}",
+        state.public_url(),
+        req.uri().path_and_query().map_or("", |p| p.as_str())
+    );
     let idem = IdempotencyKey { key, request_url };
     req.extensions_mut().insert(idem.clone());
     let response = next.run(req).await;
     let status = response.status();
     // Successful creates stored their response themselves; a refusal is stored here, so a
     // retry with the same key is answered 409 whatever the first outcome was.
-    if !status.is_client_error() || status == StatusCode::CONFLICT || status == StatusCode::TOO_MANY_REQUESTS {
+    if !status.is_client_error()
+        || status == StatusCode::CONFLICT
+        || status == StatusCode::TOO_MANY_REQUESTS
+    {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -101,11 +124,20 @@ pub async fn middleware(State(state): State<AppState>, Extension(Authed(client))
         key: idem.key,
         created_at: now(),
         status_code: status.as_u16(),
-        content_type: parts.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json").to_owned(),
+        content_type: parts
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/json")
+            .to_owned(),
         body: String::from_utf8_lossy(&bytes).into_owned(),
         request_url: idem.request_url,
     };
-    match state.store.insert_stored_response(&client.id, &record).await {
+    match state
+        .store
+        .insert_stored_response(&client.id, &record)
+        .await
+    {
         Ok(()) | Err(StoreError::Conflict(_)) => Response::from_parts(parts, Body::from(bytes)),
         Err(e) => ApiError::from(e).into_response(),
     }
@@ -151,12 +183,17 @@ pub async fn view_response(
         .stored_response(&client.id, &key)
         .await?
         .filter(|r| r.created_at + KEY_LIFETIME_SECONDS > now())
-        .ok_or(ApiError::NotFound { resource: "ApiResponse", id: key })?;
+        .ok_or(ApiError::NotFound {
+            resource: "ApiResponse",
+            id: key,
+        })?;
     let view = ApiResponseView {
         status_code: found.status_code.to_string(),
         content_length: found.body.len().to_string(),
         content_type: found.content_type,
-        date: httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(found.created_at.max(0) as u64)),
+        date: httpdate::fmt_http_date(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(found.created_at.max(0) as u64),
+        ),
         request_url: found.request_url,
         resource: serde_json::from_str(&found.body).unwrap_or(Value::String(found.body)),
     };

@@ -20,10 +20,10 @@ pub mod wire;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::routing::get;
-use axum::Router;
 use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -31,7 +31,7 @@ use tower_http::trace::TraceLayer;
 use verity_service::Services;
 use verity_store::Store;
 
-pub use ratelimit::{Window, DEFAULT_WINDOWS};
+pub use ratelimit::{DEFAULT_WINDOWS, Window};
 
 /// Settings of the HTTP layers.
 #[derive(Clone, Debug)]
@@ -85,7 +85,13 @@ impl AppState {
     pub fn new(services: Services, config: HttpConfig) -> Self {
         let limiter = ratelimit::RateLimiter::new(config.rate_limits.clone());
         let logins = auth::LoginGuard::new(config.login_max_failures, config.login_lock_seconds);
-        AppState(Arc::new(AppInner { store: services.store.clone(), services, config, limiter, logins }))
+        AppState(Arc::new(AppInner {
+            store: services.store.clone(),
+            services,
+            config,
+            limiter,
+            logins,
+        }))
     }
 
     pub fn public_url(&self) -> &str {
@@ -95,12 +101,16 @@ impl AppState {
 
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Milliseconds since the Unix epoch, for ULIDs.
 pub fn now_millis() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// A fresh unguessable token: 256 bits, URL-safe.
@@ -148,12 +158,18 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .merge(hooks::routes())
         .merge(events::routes())
         .merge(sandbox::routes())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::middleware))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::middleware,
+        ))
         .layer(axum::middleware::from_fn_with_state(state, auth::api_guard))
 }
 
 async fn not_found(req: Request) -> error::ApiError {
-    error::ApiError::NotFound { resource: "Route", id: req.uri().path().to_owned() }
+    error::ApiError::NotFound {
+        resource: "Route",
+        id: req.uri().path().to_owned(),
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, normalising paths before routing.
@@ -162,15 +178,22 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = tower::util::MapRequestLayer::new(path::normalize::<axum::body::Body>).layer(router(state));
-    axum::serve(listener, axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app =
+        tower::util::MapRequestLayer::new(path::normalize::<axum::body::Body>).layer(router(state));
+    axum::serve(
+        listener,
+        axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Headers of every HTML page: no framing by default, no sniffing, no referrer leaks of tokens.
 pub fn security_headers(headers: &mut axum::http::HeaderMap) {
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     headers.insert(

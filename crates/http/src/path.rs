@@ -7,9 +7,26 @@ use axum::http::{Request, Uri};
 
 /// Every literal path segment the API routes use.
 const VOCABULARY: &[&str] = &[
-    "v2.01", "oauth", "token", "users", "natural", "legal", "sca", "category", "enrollment",
-    "identity-verifications", "checks", "responses", "kyc", "documents", "hooks", "events",
-    "sandbox", "outcome", "expire", "downgrade",
+    "v2.01",
+    "oauth",
+    "token",
+    "users",
+    "natural",
+    "legal",
+    "sca",
+    "category",
+    "enrollment",
+    "identity-verifications",
+    "checks",
+    "responses",
+    "kyc",
+    "documents",
+    "hooks",
+    "events",
+    "sandbox",
+    "outcome",
+    "expire",
+    "downgrade",
 ];
 
 /// Rewrites the request URI in place; see the module documentation.
@@ -35,11 +52,19 @@ fn normalized_path(path: &str) -> Option<String> {
     if path == "/" {
         return None;
     }
-    let trimmed = if path.len() > 1 { path.strip_suffix('/').unwrap_or(path) } else { path };
+    let trimmed = if path.len() > 1 {
+        path.strip_suffix('/').unwrap_or(path)
+    } else {
+        path
+    };
     let mut out = String::with_capacity(trimmed.len());
     let mut after_responses = false;
     // Repeated slashes collapse (Python builds `/responses//{key}`).
-    let segments = trimmed.split('/').enumerate().filter(|(i, s)| *i == 0 || !s.is_empty()).map(|(_, s)| s);
+    let segments = trimmed
+        .split('/')
+        .enumerate()
+        .filter(|(i, s)| *i == 0 || !s.is_empty())
+        .map(|(_, s)| s);
     for (i, segment) in segments.enumerate() {
         if i > 0 {
             out.push('/');
@@ -50,7 +75,10 @@ fn normalized_path(path: &str) -> Option<String> {
         } else if after_responses {
             None
         } else {
-            VOCABULARY.iter().copied().find(|w| w.eq_ignore_ascii_case(segment))
+            VOCABULARY
+                .iter()
+                .copied()
+                .find(|w| w.eq_ignore_ascii_case(segment))
         };
         // An idempotency key may spell anything: never rewrite it.
         after_responses = segment.eq_ignore_ascii_case("responses");
@@ -65,20 +93,35 @@ mod tests {
 
     #[test]
     fn literal_segments_lose_case_and_trailing_slash() {
-        assert_eq!(n("/V2_01/oauth/token").as_deref(), Some("/v2.01/oauth/token"));
-        assert_eq!(n("/v2.01/oauth/token/").as_deref(), Some("/v2.01/oauth/token"));
+        assert_eq!(
+            n("/V2_01/oauth/token").as_deref(),
+            Some("/v2.01/oauth/token")
+        );
+        assert_eq!(
+            n("/v2.01/oauth/token/").as_deref(),
+            Some("/v2.01/oauth/token")
+        );
         assert_eq!(
             n("/v2.01/acme/Users/user_m_01ABC/KYC/documents/").as_deref(),
             Some("/v2.01/acme/users/user_m_01ABC/kyc/documents")
         );
-        assert_eq!(n("/v2.01/acme/sca/users/natural/user_m_01ABC/category/").as_deref(), Some("/v2.01/acme/sca/users/natural/user_m_01ABC/category"));
+        assert_eq!(
+            n("/v2.01/acme/sca/users/natural/user_m_01ABC/category/").as_deref(),
+            Some("/v2.01/acme/sca/users/natural/user_m_01ABC/category")
+        );
     }
 
     #[test]
     fn identifiers_are_kept() {
-        assert_eq!(n("/v2.01/acme/identity-verifications/idnver_01JH2ZK1MKAMG5H2Q20M5K6020"), None);
+        assert_eq!(
+            n("/v2.01/acme/identity-verifications/idnver_01JH2ZK1MKAMG5H2Q20M5K6020"),
+            None
+        );
         assert_eq!(n("/v2.01/acme/responses/Users-Users-Users-1"), None);
         assert_eq!(n("/"), None);
-        assert_eq!(n("/v2.01/acme/responses//key-0123456789abcdef").as_deref(), Some("/v2.01/acme/responses/key-0123456789abcdef"));
+        assert_eq!(
+            n("/v2.01/acme/responses//key-0123456789abcdef").as_deref(),
+            Some("/v2.01/acme/responses/key-0123456789abcdef")
+        );
     }
 }

@@ -18,10 +18,22 @@ pub struct Window {
 
 /// Mangopay's published limits.
 pub const DEFAULT_WINDOWS: [Window; 4] = [
-    Window { seconds: 15 * 60, limit: 2_300 },
-    Window { seconds: 30 * 60, limit: 4_500 },
-    Window { seconds: 60 * 60, limit: 8_800 },
-    Window { seconds: 24 * 60 * 60, limit: 105_600 },
+    Window {
+        seconds: 15 * 60,
+        limit: 2_300,
+    },
+    Window {
+        seconds: 30 * 60,
+        limit: 4_500,
+    },
+    Window {
+        seconds: 60 * 60,
+        limit: 8_800,
+    },
+    Window {
+        seconds: 24 * 60 * 60,
+        limit: 105_600,
+    },
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -58,7 +70,10 @@ const MAX_TRACKED: usize = 10_000;
 
 impl RateLimiter {
     pub fn new(windows: Vec<Window>) -> Self {
-        RateLimiter { windows, counters: Mutex::new(HashMap::new()) }
+        RateLimiter {
+            windows,
+            counters: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Counts one call by `key` at `now`. A refused call is not counted, so a caller who backs
@@ -69,15 +84,27 @@ impl RateLimiter {
             let longest = self.windows.iter().map(|w| w.seconds).max().unwrap_or(0);
             counters.retain(|_, cs| cs.iter().any(|c| c.started + longest > now));
         }
-        let entry = counters
-            .entry(key.to_owned())
-            .or_insert_with(|| self.windows.iter().map(|_| Counter { started: now, count: 0 }).collect());
+        let entry = counters.entry(key.to_owned()).or_insert_with(|| {
+            self.windows
+                .iter()
+                .map(|_| Counter {
+                    started: now,
+                    count: 0,
+                })
+                .collect()
+        });
         for (c, w) in entry.iter_mut().zip(&self.windows) {
             if now >= c.started + w.seconds {
-                *c = Counter { started: now, count: 0 };
+                *c = Counter {
+                    started: now,
+                    count: 0,
+                };
             }
         }
-        let allowed = entry.iter().zip(&self.windows).all(|(c, w)| c.count < w.limit);
+        let allowed = entry
+            .iter()
+            .zip(&self.windows)
+            .all(|(c, w)| c.count < w.limit);
         if allowed {
             for c in entry.iter_mut() {
                 c.count += 1;
@@ -86,7 +113,13 @@ impl RateLimiter {
         let windows = entry
             .iter()
             .zip(&self.windows)
-            .map(|(c, w)| (c.count, w.limit.saturating_sub(c.count), c.started + w.seconds))
+            .map(|(c, w)| {
+                (
+                    c.count,
+                    w.limit.saturating_sub(c.count),
+                    c.started + w.seconds,
+                )
+            })
             .collect();
         Usage { windows, allowed }
     }
@@ -98,7 +131,16 @@ mod tests {
 
     #[test]
     fn enforces_the_smallest_remaining_window_and_resets() {
-        let l = RateLimiter::new(vec![Window { seconds: 10, limit: 2 }, Window { seconds: 100, limit: 3 }]);
+        let l = RateLimiter::new(vec![
+            Window {
+                seconds: 10,
+                limit: 2,
+            },
+            Window {
+                seconds: 100,
+                limit: 3,
+            },
+        ]);
         assert!(l.hit("a", 0).allowed);
         assert!(l.hit("a", 1).allowed);
         let third = l.hit("a", 2);
@@ -115,6 +157,12 @@ mod tests {
         let mut h = HeaderMap::new();
         l.hit("k", 1000).write_headers(&mut h);
         assert_eq!(h.get_all("x-ratelimit").iter().count(), 4);
-        assert_eq!(h.get_all("x-ratelimit-remaining").iter().map(|v| v.to_str().unwrap()).collect::<Vec<_>>(), ["2299", "4499", "8799", "105599"]);
+        assert_eq!(
+            h.get_all("x-ratelimit-remaining")
+                .iter()
+                .map(|v| v.to_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["2299", "4499", "8799", "105599"]
+        );
     }
 }

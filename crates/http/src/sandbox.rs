@@ -9,27 +9,40 @@ use axum::{Extension, Router};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
-use verity_domain::lifecycle::Decision;
+use verity_domain::lifecycle::{Decision, TransitionError};
 use verity_domain::sandbox::{Directive, REASONS};
 use verity_domain::session::{Check, TypedValue};
 use verity_domain::user::Flavour;
 use verity_domain::{Client, Environment, FieldErrors, SessionId, SessionStatus, UserId};
 
+use crate::AppState;
 use crate::auth::{Authed, AuthedClient};
 use crate::error::ApiError;
 use crate::sessions::session_view;
-use crate::wire::{json_response, Fields, JsonBody};
-use crate::AppState;
+use crate::wire::{Fields, JsonBody, json_response};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v2.01/{client_id}/sandbox/identity-verifications/{session_id}/outcome", post(force_outcome))
-        .route("/v2.01/{client_id}/sandbox/identity-verifications/{session_id}/expire", post(expire))
-        .route("/v2.01/{client_id}/sandbox/users/{user_id}/downgrade", post(downgrade))
+        .route(
+            "/v2.01/{client_id}/sandbox/identity-verifications/{session_id}/outcome",
+            post(force_outcome),
+        )
+        .route(
+            "/v2.01/{client_id}/sandbox/identity-verifications/{session_id}/expire",
+            post(expire),
+        )
+        .route(
+            "/v2.01/{client_id}/sandbox/users/{user_id}/downgrade",
+            post(downgrade),
+        )
 }
 
 fn sandbox_only(client: &Client) -> Result<(), ApiError> {
-    if client.environment == Environment::Sandbox { Ok(()) } else { Err(ApiError::Forbidden) }
+    if client.environment == Environment::Sandbox {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
 }
 
 /// Body of the force-outcome helper.
@@ -48,17 +61,30 @@ pub struct OutcomeBody {
 }
 
 fn typed_values(f: &mut Fields, key: &str, errors: &mut FieldErrors) -> Vec<TypedValue> {
-    let Some(Value::Array(items)) = f_value(f, key) else { return Vec::new() };
+    let Some(Value::Array(items)) = f_value(f, key) else {
+        return Vec::new();
+    };
     items
         .iter()
-        .filter_map(|item| match (item.get("Type").and_then(Value::as_str), item.get("Value")) {
-            (Some(t), Some(Value::String(v))) => Some(TypedValue { kind: t.to_owned(), value: Some(v.clone()) }),
-            (Some(t), None | Some(Value::Null)) => Some(TypedValue { kind: t.to_owned(), value: None }),
-            _ => {
-                errors.add(format!("Checks.{key}"), "Each entry needs a string Type and a string or null Value.");
-                None
-            }
-        })
+        .filter_map(
+            |item| match (item.get("Type").and_then(Value::as_str), item.get("Value")) {
+                (Some(t), Some(Value::String(v))) => Some(TypedValue {
+                    kind: t.to_owned(),
+                    value: Some(v.clone()),
+                }),
+                (Some(t), None | Some(Value::Null)) => Some(TypedValue {
+                    kind: t.to_owned(),
+                    value: None,
+                }),
+                _ => {
+                    errors.add(
+                        format!("Checks.{key}"),
+                        "Each entry needs a string Type and a string or null Value.",
+                    );
+                    None
+                }
+            },
+        )
         .collect()
 }
 
@@ -68,7 +94,9 @@ fn f_value(f: &Fields, key: &str) -> Option<Value> {
 
 fn explicit_checks(raw: &Value, now: i64) -> Result<Vec<Check>, ApiError> {
     let mut errors = FieldErrors::new();
-    let Value::Array(items) = raw else { return Err(ApiError::param("Checks", "Checks must be an array.")) };
+    let Value::Array(items) = raw else {
+        return Err(ApiError::param("Checks", "Checks must be an array."));
+    };
     let mut checks = Vec::new();
     for item in items {
         let Value::Object(map) = item else {
@@ -77,7 +105,9 @@ fn explicit_checks(raw: &Value, now: i64) -> Result<Vec<Check>, ApiError> {
         };
         let mut f = Fields::new(map);
         let kind = f.string("Type");
-        let status = f.one_of("CheckStatus", |s| matches!(s, "VALIDATED" | "REFUSED").then(|| s.to_owned()));
+        let status = f.one_of("CheckStatus", |s| {
+            matches!(s, "VALIDATED" | "REFUSED").then(|| s.to_owned())
+        });
         let reasons = typed_values(&mut f, "Reasons", &mut errors);
         let data = typed_values(&mut f, "Data", &mut errors);
         errors.merge(f.errors);
@@ -131,39 +161,71 @@ pub async fn force_outcome(
         return Err(ApiError::Params(errors));
     };
     errors.into_result()?;
-    let explicit = raw_checks.map(|c| explicit_checks(&c, crate::now())).transpose()?;
+    let explicit = raw_checks
+        .map(|c| explicit_checks(&c, crate::now()))
+        .transpose()?;
     let directive = match (status, explicit.is_some()) {
         (_, true) => None,
         (SessionStatus::Validated, false) => Some(Directive::Accept),
         (SessionStatus::Review, false) => Some(Directive::Review),
         (_, false) => match reason {
-            Some(r) => Some(Directive::refuse(&r, check.as_deref()).map_err(|m| ApiError::param("RefusedReasonType", m))?),
-            None => return Err(ApiError::param("RefusedReasonType", "The RefusedReasonType field is required to refuse without Checks.")),
+            Some(r) => Some(
+                Directive::refuse(&r, check.as_deref())
+                    .map_err(|m| ApiError::param("RefusedReasonType", m))?,
+            ),
+            None => {
+                return Err(ApiError::param(
+                    "RefusedReasonType",
+                    "The RefusedReasonType field is required to refuse without Checks.",
+                ));
+            }
         },
     };
     let session_id = SessionId::from_raw(&id);
     ensure_session(&state, &client, &session_id).await?;
     let session = state
         .services
-        .transition(&client, &session_id, &|_, user, client| {
+        .transition(&client, &session_id, &|session, user, client| {
+            if !session.status.can_become(status) {
+                let refusal = TransitionError::NotAllowed {
+                    from: session.status,
+                    to: status,
+                };
+                return Err(verity_service::LifecycleError::Transition(refusal));
+            }
             if let Some(d) = &directive {
-                d.applies_to(user, client.natural_review).map_err(verity_service::LifecycleError::Invalid)?;
+                d.applies_to(user, client.natural_review)
+                    .map_err(verity_service::LifecycleError::Invalid)?;
             }
             let checks = match (&explicit, &directive) {
                 (Some(checks), _) => checks.clone(),
-                (None, Some(d)) => d.outcome(user, crate::now(), &mut || verity_service::new_id("idnchc_")).1,
+                (None, Some(d)) => {
+                    d.outcome(user, crate::now(), &mut || {
+                        verity_service::new_id("idnchc_")
+                    })
+                    .1
+                }
                 (None, None) => Vec::new(),
             };
-            Ok(Decision { status, checks: Some(checks) })
+            Ok(Decision {
+                status,
+                checks: Some(checks),
+            })
         })
         .await?;
-    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
+    Ok(json_response(
+        StatusCode::OK,
+        &session_view(&state, &session),
+    ))
 }
 
 async fn ensure_session(state: &AppState, client: &Client, id: &SessionId) -> Result<(), ApiError> {
     match state.store.session(&client.id, id).await? {
         Some(_) => Ok(()),
-        None => Err(ApiError::NotFound { resource: "IdentityVerification", id: id.to_string() }),
+        None => Err(ApiError::NotFound {
+            resource: "IdentityVerification",
+            id: id.to_string(),
+        }),
     }
 }
 
@@ -172,15 +234,27 @@ async fn ensure_session(state: &AppState, client: &Client, id: &SessionId) -> Re
     params(("ClientId" = String, Path), ("IdvSessionId" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = crate::sessions::SessionView), (status = 400, body = crate::openapi::ErrorBody),
               (status = 403, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
-pub async fn expire(State(state): State<AppState>, Extension(Authed(client)): AuthedClient, Path((_, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn expire(
+    State(state): State<AppState>,
+    Extension(Authed(client)): AuthedClient,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     sandbox_only(&client)?;
     let session_id = SessionId::from_raw(&id);
     ensure_session(&state, &client, &session_id).await?;
     let session = state
         .services
-        .transition(&client, &session_id, &|_, _, _| Ok(Decision { status: SessionStatus::Expired, checks: None }))
+        .transition(&client, &session_id, &|_, _, _| {
+            Ok(Decision {
+                status: SessionStatus::Expired,
+                checks: None,
+            })
+        })
         .await?;
-    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
+    Ok(json_response(
+        StatusCode::OK,
+        &session_view(&state, &session),
+    ))
 }
 
 /// Downgrade a sandbox user: KYC level LIGHT, validated sessions OUT_OF_DATE.
@@ -189,12 +263,22 @@ pub async fn expire(State(state): State<AppState>, Extension(Authed(client)): Au
     responses((status = 200, description = "The user (legacy shape)", body = crate::users::NaturalUserView),
               (status = 400, description = "invalid_action: the user is not REGULAR", body = crate::openapi::ErrorBody),
               (status = 403, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
-pub async fn downgrade(State(state): State<AppState>, Extension(Authed(client)): AuthedClient, Path((_, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn downgrade(
+    State(state): State<AppState>,
+    Extension(Authed(client)): AuthedClient,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     sandbox_only(&client)?;
     let user_id = UserId::from_raw(&id);
     if state.store.user(&client.id, &user_id).await?.is_none() {
-        return Err(ApiError::NotFound { resource: "User", id });
+        return Err(ApiError::NotFound {
+            resource: "User",
+            id,
+        });
     }
     let user = state.services.downgrade_user(&client, &user_id).await?;
-    Ok(json_response(StatusCode::OK, &crate::users::render(&state, &user, Flavour::Legacy)))
+    Ok(json_response(
+        StatusCode::OK,
+        &crate::users::render(&state, &user, Flavour::Legacy),
+    ))
 }

@@ -7,23 +7,32 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
-use verity_domain::session::{check_user_eligible, Check, NewSession, SessionRefusal, TypedValue};
 use verity_domain::event::{self, Happened};
 use verity_domain::sandbox::Directive;
+use verity_domain::session::{Check, NewSession, SessionRefusal, TypedValue, check_user_eligible};
 use verity_domain::{Environment, IdvSession, SessionId, SessionStatus, UnixTime, UserId};
 use verity_store::{Changeset, Write};
 
 use crate::auth::{Authed, AuthedClient};
 use crate::error::ApiError;
-use crate::idempotency::{stored, IdempotencyKey};
-use crate::wire::{json_response, Fields, JsonBody, ListQuery};
-use crate::{now, now_millis, random_token, AppState};
+use crate::idempotency::{IdempotencyKey, stored};
+use crate::wire::{Fields, JsonBody, ListQuery, json_response};
+use crate::{AppState, now, now_millis, random_token};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v2.01/{client_id}/users/{user_id}/identity-verifications", get(list_sessions).post(create_session))
-        .route("/v2.01/{client_id}/identity-verifications/{session_id}", get(view_session))
-        .route("/v2.01/{client_id}/identity-verifications/{session_id}/checks", get(view_checks_beta))
+        .route(
+            "/v2.01/{client_id}/users/{user_id}/identity-verifications",
+            get(list_sessions).post(create_session),
+        )
+        .route(
+            "/v2.01/{client_id}/identity-verifications/{session_id}",
+            get(view_session),
+        )
+        .route(
+            "/v2.01/{client_id}/identity-verifications/{session_id}/checks",
+            get(view_checks_beta),
+        )
 }
 
 /// Request body of Create an IDV Session.
@@ -120,7 +129,12 @@ pub struct BetaCheckView {
 }
 
 fn values(v: &[TypedValue]) -> Vec<TypedValueView> {
-    v.iter().map(|t| TypedValueView { kind: t.kind.clone(), value: t.value.clone() }).collect()
+    v.iter()
+        .map(|t| TypedValueView {
+            kind: t.kind.clone(),
+            value: t.value.clone(),
+        })
+        .collect()
 }
 
 fn check_view(c: &Check) -> CheckView {
@@ -182,7 +196,11 @@ pub async fn create_session(
     if directive.is_some() && client.environment != Environment::Sandbox {
         return Err(ApiError::Forbidden);
     }
-    let user = state.store.user(&client.id, &UserId::from_raw(&user_id)).await?.ok_or(ApiError::UserIdNotValid)?;
+    let user = state
+        .store
+        .user(&client.id, &UserId::from_raw(&user_id))
+        .await?
+        .ok_or(ApiError::UserIdNotValid)?;
     check_user_eligible(&user).map_err(|refusal| match refusal {
         SessionRefusal::UserNotValid => ApiError::UserIdNotValid,
         SessionRefusal::NotOwner => ApiError::InvalidAction("This feature is only available for users categorised as Owner.".into()),
@@ -194,7 +212,8 @@ pub async fn create_session(
         )),
     })?;
     if let Some(d) = &directive {
-        d.applies_to(&user, client.natural_review).map_err(|m| ApiError::param("Tag", m))?;
+        d.applies_to(&user, client.natural_review)
+            .map_err(|m| ApiError::param("Tag", m))?;
     }
     let now = now();
     let config = &state.services.config;
@@ -223,11 +242,17 @@ pub async fn create_session(
     };
     let mut changes = Changeset::new(client.id.clone());
     changes.response = stored(&idem, StatusCode::OK, &view);
-    changes.events = verity_service::record(&client.id, vec![Happened::new(event::IDV_PENDING, &session.id)], now);
+    changes.events = verity_service::record(
+        &client.id,
+        vec![Happened::new(event::IDV_PENDING, &session.id)],
+        now,
+    );
     changes.sessions.push(Write::Insert(session));
     state.store.commit(&changes).await?;
     state.services.outbox.notify_one();
-    if changes.sessions.iter().any(|w| matches!(w, Write::Insert(s) if s.scripted.as_ref().is_some_and(|(_, at)| *at <= now))) {
+    if changes.sessions.iter().any(
+        |w| matches!(w, Write::Insert(s) if s.scripted.as_ref().is_some_and(|(_, at)| *at <= now)),
+    ) {
         // A scripted outcome due at once: apply it now rather than at the next sweep.
         let services = state.services.clone();
         tokio::spawn(async move {
@@ -239,12 +264,19 @@ pub async fn create_session(
     Ok(json_response(StatusCode::OK, &view))
 }
 
-async fn load(state: &AppState, client: &verity_domain::Client, id: &str) -> Result<IdvSession, ApiError> {
+async fn load(
+    state: &AppState,
+    client: &verity_domain::Client,
+    id: &str,
+) -> Result<IdvSession, ApiError> {
     state
         .store
         .session(&client.id, &SessionId::from_raw(id))
         .await?
-        .ok_or_else(|| ApiError::NotFound { resource: "IdentityVerification", id: id.to_owned() })
+        .ok_or_else(|| ApiError::NotFound {
+            resource: "IdentityVerification",
+            id: id.to_owned(),
+        })
 }
 
 /// View an IDV Session, with its checks.
@@ -258,7 +290,10 @@ pub async fn view_session(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let session = load(&state, &client, &id).await?;
-    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
+    Ok(json_response(
+        StatusCode::OK,
+        &session_view(&state, &session),
+    ))
 }
 
 /// View the checks of a session in the removed beta shape (for SDK versions of early 2025).
@@ -279,8 +314,14 @@ pub async fn view_checks_beta(
             // The beta carried refusals as data entries instead of `Reasons`.
             let mut data = values(&c.data);
             for r in &c.reasons {
-                data.push(TypedValueView { kind: "REFUSAL_REASON".into(), value: Some(r.kind.clone()) });
-                data.push(TypedValueView { kind: "REFUSAL_DESCRIPTION".into(), value: r.value.clone() });
+                data.push(TypedValueView {
+                    kind: "REFUSAL_REASON".into(),
+                    value: Some(r.kind.clone()),
+                });
+                data.push(TypedValueView {
+                    kind: "REFUSAL_DESCRIPTION".into(),
+                    value: r.value.clone(),
+                });
             }
             BetaCheckView {
                 check_id: c.id.clone(),
@@ -320,16 +361,34 @@ pub async fn list_sessions(
     let list = ListQuery::parse(query.as_deref())?;
     let user_id = UserId::from_raw(user_id);
     if state.store.user(&client.id, &user_id).await?.is_none() {
-        return Err(ApiError::NotFound { resource: "User", id: user_id.to_string() });
+        return Err(ApiError::NotFound {
+            resource: "User",
+            id: user_id.to_string(),
+        });
     }
-    let page = state.store.sessions_of_user(&client.id, &user_id, list.page).await?;
+    let page = state
+        .store
+        .sessions_of_user(&client.id, &user_id, list.page)
+        .await?;
     let items: Vec<_> = page
         .items
         .iter()
-        .map(|s| SessionSummaryView { id: s.id.to_string(), status: s.status.as_str(), creation_date: s.created_at, last_update: s.updated_at })
+        .map(|s| SessionSummaryView {
+            id: s.id.to_string(),
+            status: s.status.as_str(),
+            creation_date: s.created_at,
+            last_update: s.updated_at,
+        })
         .collect();
     let mut response = json_response(StatusCode::OK, &items);
-    let base = format!("{}/v2.01/{}/users/{}/identity-verifications", state.public_url(), client.id, user_id);
-    response.headers_mut().extend(list.headers(page.total_items, &base));
+    let base = format!(
+        "{}/v2.01/{}/users/{}/identity-verifications",
+        state.public_url(),
+        client.id,
+        user_id
+    );
+    response
+        .headers_mut()
+        .extend(list.headers(page.total_items, &base));
     Ok(response)
 }

@@ -9,40 +9,65 @@ use axum::{Extension, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 use verity_domain::user::{
-    Address, Flavour, LegalPersonType, LegalRepresentativePatch, Person, PersonType, ScaContext, UserCategory,
-    UserContext, UserPatch,
+    Address, Flavour, LegalPersonType, LegalRepresentativePatch, Person, PersonType, ScaContext,
+    UserCategory, UserContext, UserPatch,
 };
-use verity_domain::{Client, User, UserId, UnixTime};
+use verity_domain::{Client, UnixTime, User, UserId};
 use verity_store::{Changeset, Write};
 
 use crate::auth::{Authed, AuthedClient};
 use crate::error::ApiError;
-use crate::idempotency::{stored, IdempotencyKey};
-use crate::wire::{json_response, Fields, JsonBody, ListQuery};
-use crate::{now, now_millis, random_token, AppState};
+use crate::idempotency::{IdempotencyKey, stored};
+use crate::wire::{Fields, JsonBody, ListQuery, json_response};
+use crate::{AppState, now, now_millis, random_token};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v2.01/{client_id}/users", get(list_users))
-        .route("/v2.01/{client_id}/users/natural", post(create_natural_legacy))
+        .route(
+            "/v2.01/{client_id}/users/natural",
+            post(create_natural_legacy),
+        )
         .route("/v2.01/{client_id}/users/legal", post(create_legal_legacy))
         .route("/v2.01/{client_id}/users/{user_id}", get(view_legacy))
         .route(
             "/v2.01/{client_id}/users/natural/{user_id}",
-            get(view_natural_legacy).put(update_natural_legacy).delete(close_natural),
+            get(view_natural_legacy)
+                .put(update_natural_legacy)
+                .delete(close_natural),
         )
         .route(
             "/v2.01/{client_id}/users/legal/{user_id}",
-            get(view_legal_legacy).put(update_legal_legacy).delete(close_legal),
+            get(view_legal_legacy)
+                .put(update_legal_legacy)
+                .delete(close_legal),
         )
-        .route("/v2.01/{client_id}/sca/users/natural", post(create_natural_sca))
+        .route(
+            "/v2.01/{client_id}/sca/users/natural",
+            post(create_natural_sca),
+        )
         .route("/v2.01/{client_id}/sca/users/legal", post(create_legal_sca))
         .route("/v2.01/{client_id}/sca/users/{user_id}", get(view_sca))
-        .route("/v2.01/{client_id}/sca/users/natural/{user_id}", get(view_natural_sca).put(update_natural_sca))
-        .route("/v2.01/{client_id}/sca/users/legal/{user_id}", get(view_legal_sca).put(update_legal_sca))
-        .route("/v2.01/{client_id}/sca/users/natural/{user_id}/category", put(categorize_natural))
-        .route("/v2.01/{client_id}/sca/users/legal/{user_id}/category", put(categorize_legal))
-        .route("/v2.01/{client_id}/sca/users/{user_id}/enrollment", post(enroll))
+        .route(
+            "/v2.01/{client_id}/sca/users/natural/{user_id}",
+            get(view_natural_sca).put(update_natural_sca),
+        )
+        .route(
+            "/v2.01/{client_id}/sca/users/legal/{user_id}",
+            get(view_legal_sca).put(update_legal_sca),
+        )
+        .route(
+            "/v2.01/{client_id}/sca/users/natural/{user_id}/category",
+            put(categorize_natural),
+        )
+        .route(
+            "/v2.01/{client_id}/sca/users/legal/{user_id}/category",
+            put(categorize_legal),
+        )
+        .route(
+            "/v2.01/{client_id}/sca/users/{user_id}/enrollment",
+            post(enroll),
+        )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -113,7 +138,16 @@ fn read_patch(body: &JsonBody) -> Result<(UserPatch, Option<ScaContext>), ApiErr
         macro_rules! prefer {
             ($($field:ident),*) => { $( if nested.$field.is_some() { lr.$field = nested.$field.clone(); } )* };
         }
-        prefer!(first_name, last_name, birthday, nationality, country_of_residence, email, phone_number, phone_number_country);
+        prefer!(
+            first_name,
+            last_name,
+            birthday,
+            nationality,
+            country_of_residence,
+            email,
+            phone_number,
+            phone_number_country
+        );
     }
     let sca = f.one_of("ScaContext", |s| match s {
         "USER_PRESENT" => Some(ScaContext::UserPresent),
@@ -125,7 +159,13 @@ fn read_patch(body: &JsonBody) -> Result<(UserPatch, Option<ScaContext>), ApiErr
 }
 
 fn context(client: &Client, flavour: Flavour, sca_context: Option<ScaContext>) -> UserContext {
-    UserContext { flavour, environment: client.environment, now: now(), sca_token: random_token(), sca_context }
+    UserContext {
+        flavour,
+        environment: client.environment,
+        now: now(),
+        sca_token: random_token(),
+        sca_context,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -261,9 +301,9 @@ pub struct LegalUserLegacyView {
 fn common(state: &AppState, u: &User, email: &str, flavour: Flavour) -> UserCommon {
     UserCommon {
         pending_user_action: (flavour == Flavour::Sca).then(|| {
-            u.pending_sca_token
-                .as_ref()
-                .map(|t| PendingUserActionView { redirect_url: format!("{}/sca/{t}", state.public_url()) })
+            u.pending_sca_token.as_ref().map(|t| PendingUserActionView {
+                redirect_url: format!("{}/sca/{t}", state.public_url()),
+            })
         }),
         id: u.id.to_string(),
         tag: u.tag.clone(),
@@ -393,20 +433,60 @@ macro_rules! create_handler {
     };
 }
 
-create_handler!(create_natural_legacy, PersonType::Natural, Flavour::Legacy, "/v2.01/{ClientId}/users/natural", NaturalUserView, "Create a natural user (legacy endpoint).");
-create_handler!(create_legal_legacy, PersonType::Legal, Flavour::Legacy, "/v2.01/{ClientId}/users/legal", LegalUserLegacyView, "Create a legal user (legacy endpoint).");
-create_handler!(create_natural_sca, PersonType::Natural, Flavour::Sca, "/v2.01/{ClientId}/sca/users/natural", NaturalUserView, "Create a natural user (SCA endpoint).");
-create_handler!(create_legal_sca, PersonType::Legal, Flavour::Sca, "/v2.01/{ClientId}/sca/users/legal", LegalUserScaView, "Create a legal user (SCA endpoint).");
+create_handler!(
+    create_natural_legacy,
+    PersonType::Natural,
+    Flavour::Legacy,
+    "/v2.01/{ClientId}/users/natural",
+    NaturalUserView,
+    "Create a natural user (legacy endpoint)."
+);
+create_handler!(
+    create_legal_legacy,
+    PersonType::Legal,
+    Flavour::Legacy,
+    "/v2.01/{ClientId}/users/legal",
+    LegalUserLegacyView,
+    "Create a legal user (legacy endpoint)."
+);
+create_handler!(
+    create_natural_sca,
+    PersonType::Natural,
+    Flavour::Sca,
+    "/v2.01/{ClientId}/sca/users/natural",
+    NaturalUserView,
+    "Create a natural user (SCA endpoint)."
+);
+create_handler!(
+    create_legal_sca,
+    PersonType::Legal,
+    Flavour::Sca,
+    "/v2.01/{ClientId}/sca/users/legal",
+    LegalUserScaView,
+    "Create a legal user (SCA endpoint)."
+);
 
 /// Loads a user of this client, optionally of one person type (the typed view paths).
-async fn load(state: &AppState, client: &Client, id: &str, person: Option<PersonType>) -> Result<User, ApiError> {
+async fn load(
+    state: &AppState,
+    client: &Client,
+    id: &str,
+    person: Option<PersonType>,
+) -> Result<User, ApiError> {
     let resource = match person {
         None => "User",
         Some(PersonType::Natural) => "UserNatural",
         Some(PersonType::Legal) => "UserLegal",
     };
-    let not_found = || ApiError::NotFound { resource, id: id.to_owned() };
-    let user = state.store.user(&client.id, &UserId::from_raw(id)).await?.ok_or_else(not_found)?;
+    let not_found = || ApiError::NotFound {
+        resource,
+        id: id.to_owned(),
+    };
+    let user = state
+        .store
+        .user(&client.id, &UserId::from_raw(id))
+        .await?
+        .ok_or_else(not_found)?;
     if person.is_some_and(|p| p != user.person_type()) {
         return Err(not_found());
     }
@@ -434,12 +514,48 @@ macro_rules! view_handler {
     };
 }
 
-view_handler!(view_legacy, None, Flavour::Legacy, "/v2.01/{ClientId}/users/{UserId}", "View a user (legacy shape).");
-view_handler!(view_natural_legacy, Some(PersonType::Natural), Flavour::Legacy, "/v2.01/{ClientId}/users/natural/{UserId}", "View a natural user (legacy shape).");
-view_handler!(view_legal_legacy, Some(PersonType::Legal), Flavour::Legacy, "/v2.01/{ClientId}/users/legal/{UserId}", "View a legal user (legacy shape).");
-view_handler!(view_sca, None, Flavour::Sca, "/v2.01/{ClientId}/sca/users/{UserId}", "View a user (SCA shape).");
-view_handler!(view_natural_sca, Some(PersonType::Natural), Flavour::Sca, "/v2.01/{ClientId}/sca/users/natural/{UserId}", "View a natural user (SCA shape).");
-view_handler!(view_legal_sca, Some(PersonType::Legal), Flavour::Sca, "/v2.01/{ClientId}/sca/users/legal/{UserId}", "View a legal user (SCA shape).");
+view_handler!(
+    view_legacy,
+    None,
+    Flavour::Legacy,
+    "/v2.01/{ClientId}/users/{UserId}",
+    "View a user (legacy shape)."
+);
+view_handler!(
+    view_natural_legacy,
+    Some(PersonType::Natural),
+    Flavour::Legacy,
+    "/v2.01/{ClientId}/users/natural/{UserId}",
+    "View a natural user (legacy shape)."
+);
+view_handler!(
+    view_legal_legacy,
+    Some(PersonType::Legal),
+    Flavour::Legacy,
+    "/v2.01/{ClientId}/users/legal/{UserId}",
+    "View a legal user (legacy shape)."
+);
+view_handler!(
+    view_sca,
+    None,
+    Flavour::Sca,
+    "/v2.01/{ClientId}/sca/users/{UserId}",
+    "View a user (SCA shape)."
+);
+view_handler!(
+    view_natural_sca,
+    Some(PersonType::Natural),
+    Flavour::Sca,
+    "/v2.01/{ClientId}/sca/users/natural/{UserId}",
+    "View a natural user (SCA shape)."
+);
+view_handler!(
+    view_legal_sca,
+    Some(PersonType::Legal),
+    Flavour::Sca,
+    "/v2.01/{ClientId}/sca/users/legal/{UserId}",
+    "View a legal user (SCA shape)."
+);
 
 /// What a change request does to a loaded user.
 #[derive(Clone, Copy)]
@@ -472,7 +588,10 @@ async fn change(
             &|_| None,
         )
         .await?;
-    Ok(json_response(StatusCode::OK, &render(&state, &user, flavour)))
+    Ok(json_response(
+        StatusCode::OK,
+        &render(&state, &user, flavour),
+    ))
 }
 
 macro_rules! change_handler {
@@ -498,12 +617,60 @@ macro_rules! change_handler {
     };
 }
 
-change_handler!(update_natural_legacy, PersonType::Natural, Flavour::Legacy, Change::Update, "/v2.01/{ClientId}/users/natural/{UserId}", NaturalUserView, "Update a natural user (legacy endpoint).");
-change_handler!(update_legal_legacy, PersonType::Legal, Flavour::Legacy, Change::Update, "/v2.01/{ClientId}/users/legal/{UserId}", LegalUserLegacyView, "Update a legal user (legacy endpoint).");
-change_handler!(update_natural_sca, PersonType::Natural, Flavour::Sca, Change::Update, "/v2.01/{ClientId}/sca/users/natural/{UserId}", NaturalUserView, "Update a natural user (SCA endpoint).");
-change_handler!(update_legal_sca, PersonType::Legal, Flavour::Sca, Change::Update, "/v2.01/{ClientId}/sca/users/legal/{UserId}", LegalUserScaView, "Update a legal user (SCA endpoint).");
-change_handler!(categorize_natural, PersonType::Natural, Flavour::Sca, Change::Categorize, "/v2.01/{ClientId}/sca/users/natural/{UserId}/category", NaturalUserView, "Categorize a natural user from PAYER to OWNER.");
-change_handler!(categorize_legal, PersonType::Legal, Flavour::Sca, Change::Categorize, "/v2.01/{ClientId}/sca/users/legal/{UserId}/category", LegalUserScaView, "Categorize a legal user from PAYER to OWNER.");
+change_handler!(
+    update_natural_legacy,
+    PersonType::Natural,
+    Flavour::Legacy,
+    Change::Update,
+    "/v2.01/{ClientId}/users/natural/{UserId}",
+    NaturalUserView,
+    "Update a natural user (legacy endpoint)."
+);
+change_handler!(
+    update_legal_legacy,
+    PersonType::Legal,
+    Flavour::Legacy,
+    Change::Update,
+    "/v2.01/{ClientId}/users/legal/{UserId}",
+    LegalUserLegacyView,
+    "Update a legal user (legacy endpoint)."
+);
+change_handler!(
+    update_natural_sca,
+    PersonType::Natural,
+    Flavour::Sca,
+    Change::Update,
+    "/v2.01/{ClientId}/sca/users/natural/{UserId}",
+    NaturalUserView,
+    "Update a natural user (SCA endpoint)."
+);
+change_handler!(
+    update_legal_sca,
+    PersonType::Legal,
+    Flavour::Sca,
+    Change::Update,
+    "/v2.01/{ClientId}/sca/users/legal/{UserId}",
+    LegalUserScaView,
+    "Update a legal user (SCA endpoint)."
+);
+change_handler!(
+    categorize_natural,
+    PersonType::Natural,
+    Flavour::Sca,
+    Change::Categorize,
+    "/v2.01/{ClientId}/sca/users/natural/{UserId}/category",
+    NaturalUserView,
+    "Categorize a natural user from PAYER to OWNER."
+);
+change_handler!(
+    categorize_legal,
+    PersonType::Legal,
+    Flavour::Sca,
+    Change::Categorize,
+    "/v2.01/{ClientId}/sca/users/legal/{UserId}/category",
+    LegalUserScaView,
+    "Categorize a legal user from PAYER to OWNER."
+);
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
@@ -530,30 +697,53 @@ pub async fn enroll(
     let ctx = context(&client, Flavour::Sca, None);
     let view = |u: &User| EnrollmentView {
         pending_user_action: PendingUserActionView {
-            redirect_url: format!("{}/sca/{}", state.public_url(), u.pending_sca_token.as_deref().unwrap_or_default()),
+            redirect_url: format!(
+                "{}/sca/{}",
+                state.public_url(),
+                u.pending_sca_token.as_deref().unwrap_or_default()
+            ),
         },
     };
     let user = state
         .services
-        .change_user(&client, &user.id, &|u| u.enroll(&ctx), &|u| stored(&idem, StatusCode::OK, &view(u)))
+        .change_user(&client, &user.id, &|u| u.enroll(&ctx), &|u| {
+            stored(&idem, StatusCode::OK, &view(u))
+        })
         .await?;
     Ok(json_response(StatusCode::OK, &view(&user)))
 }
 
-async fn close(state: AppState, client: Client, user_id: String, person: PersonType) -> Result<Response, ApiError> {
+async fn close(
+    state: AppState,
+    client: Client,
+    user_id: String,
+    person: PersonType,
+) -> Result<Response, ApiError> {
     let user = load(&state, &client, &user_id, Some(person)).await?;
-    state.services.change_user(&client, &user.id, &|u| u.close(), &|_| None).await.map_err(|e| match e {
-        verity_service::LifecycleError::Rule(_) => ApiError::InvalidAction("User already closed".into()),
-        other => other.into(),
-    })?;
-    Ok(axum::response::IntoResponse::into_response(StatusCode::NO_CONTENT))
+    state
+        .services
+        .change_user(&client, &user.id, &|u| u.close(), &|_| None)
+        .await
+        .map_err(|e| match e {
+            verity_service::LifecycleError::Rule(_) => {
+                ApiError::InvalidAction("User already closed".into())
+            }
+            other => other.into(),
+        })?;
+    Ok(axum::response::IntoResponse::into_response(
+        StatusCode::NO_CONTENT,
+    ))
 }
 
 /// Close a natural user.
 #[utoipa::path(delete, path = "/v2.01/{ClientId}/users/natural/{UserId}", tag = "Users",
     params(("ClientId" = String, Path), ("UserId" = String, Path)), security(("bearer" = [])),
     responses((status = 204, description = "Closed"), (status = 400, description = "invalid_action: already closed", body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
-pub async fn close_natural(State(state): State<AppState>, Extension(Authed(client)): AuthedClient, Path((_, user_id)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn close_natural(
+    State(state): State<AppState>,
+    Extension(Authed(client)): AuthedClient,
+    Path((_, user_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     close(state, client, user_id, PersonType::Natural).await
 }
 
@@ -561,7 +751,11 @@ pub async fn close_natural(State(state): State<AppState>, Extension(Authed(clien
 #[utoipa::path(delete, path = "/v2.01/{ClientId}/users/legal/{UserId}", tag = "Users",
     params(("ClientId" = String, Path), ("UserId" = String, Path)), security(("bearer" = [])),
     responses((status = 204, description = "Closed"), (status = 400, description = "invalid_action: already closed", body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
-pub async fn close_legal(State(state): State<AppState>, Extension(Authed(client)): AuthedClient, Path((_, user_id)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn close_legal(
+    State(state): State<AppState>,
+    Extension(Authed(client)): AuthedClient,
+    Path((_, user_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     close(state, client, user_id, PersonType::Legal).await
 }
 
@@ -570,12 +764,22 @@ pub async fn close_legal(State(state): State<AppState>, Extension(Authed(client)
     params(("ClientId" = String, Path), crate::openapi::Pagination), security(("bearer" = [])),
     responses((status = 200, description = "Users (legacy shape), with X-Number-Of-Pages, X-Number-Of-Items and Link headers", body = Vec<NaturalUserView>),
               (status = 400, description = "param_error: bad pagination", body = crate::openapi::ErrorBody)))]
-pub async fn list_users(State(state): State<AppState>, Extension(Authed(client)): AuthedClient, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    Extension(Authed(client)): AuthedClient,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
     let list = ListQuery::parse(query.as_deref())?;
     let page = state.store.users(&client.id, list.page).await?;
-    let items: Vec<_> = page.items.iter().map(|u| render(&state, u, Flavour::Legacy)).collect();
+    let items: Vec<_> = page
+        .items
+        .iter()
+        .map(|u| render(&state, u, Flavour::Legacy))
+        .collect();
     let mut response = json_response(StatusCode::OK, &items);
     let base = format!("{}/v2.01/{}/users", state.public_url(), client.id);
-    response.headers_mut().extend(list.headers(page.total_items, &base));
+    response
+        .headers_mut()
+        .extend(list.headers(page.total_items, &base));
     Ok(response)
 }

@@ -6,7 +6,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -38,8 +38,14 @@ pub fn parse_object(bytes: &Bytes) -> Result<Map<String, Value>, ApiError> {
     }
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::param("Body", "The request body must be a JSON object.")),
-        Err(e) => Err(ApiError::param("Body", format!("The request body is not valid JSON: {e}."))),
+        Ok(_) => Err(ApiError::param(
+            "Body",
+            "The request body must be a JSON object.",
+        )),
+        Err(e) => Err(ApiError::param(
+            "Body",
+            format!("The request body is not valid JSON: {e}."),
+        )),
     }
 }
 
@@ -52,16 +58,27 @@ pub struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     pub fn new(map: &'a Map<String, Value>) -> Self {
-        Fields { map, prefix: String::new(), errors: FieldErrors::new() }
+        Fields {
+            map,
+            prefix: String::new(),
+            errors: FieldErrors::new(),
+        }
     }
 
     fn name(&self, key: &str) -> String {
-        if self.prefix.is_empty() { key.to_owned() } else { format!("{}.{key}", self.prefix) }
+        if self.prefix.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.prefix)
+        }
     }
 
     fn invalid(&mut self, key: &str, value: &Value) {
         let name = self.name(key);
-        self.errors.add(name.clone(), format!("The value {value} is not valid for {name}."));
+        self.errors.add(
+            name.clone(),
+            format!("The value {value} is not valid for {name}."),
+        );
     }
 
     fn get(&self, key: &str) -> Option<&'a Value> {
@@ -94,7 +111,11 @@ impl<'a> Fields<'a> {
     pub fn int(&mut self, key: &str) -> Option<i64> {
         let value = self.get(key)?;
         let parsed = match value {
-            Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)),
+            Value::Number(n) => n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            }),
             Value::String(s) => s.trim().parse::<i64>().ok(),
             _ => None,
         };
@@ -133,7 +154,10 @@ impl<'a> Fields<'a> {
         let parsed = parse(&raw);
         if parsed.is_none() {
             let name = self.name(key);
-            self.errors.add(name.clone(), format!("The value {raw} is not valid for {name}."));
+            self.errors.add(
+                name.clone(),
+                format!("The value {raw} is not valid for {name}."),
+            );
         }
         parsed
     }
@@ -142,7 +166,11 @@ impl<'a> Fields<'a> {
     pub fn object<T>(&mut self, key: &str, read: impl FnOnce(&mut Fields<'a>) -> T) -> Option<T> {
         match self.get(key)? {
             Value::Object(map) => {
-                let mut nested = Fields { map, prefix: self.name(key), errors: FieldErrors::new() };
+                let mut nested = Fields {
+                    map,
+                    prefix: self.name(key),
+                    errors: FieldErrors::new(),
+                };
                 let out = read(&mut nested);
                 self.errors.merge(nested.errors);
                 Some(out)
@@ -160,7 +188,10 @@ pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
     match serde_json::to_string(body) {
         Ok(text) => {
             let mut r = (status, text).into_response();
-            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            );
             r
         }
         Err(e) => ApiError::internal(e).into_response(),
@@ -221,7 +252,14 @@ impl ListQuery {
             }
         }
         errors.into_result()?;
-        Ok(ListQuery { page: PageRequest { page, per_page, direction }, sort })
+        Ok(ListQuery {
+            page: PageRequest {
+                page,
+                per_page,
+                direction,
+            },
+            sort,
+        })
     }
 
     /// `X-Number-Of-Pages`, `X-Number-Of-Items` and `Link`, for list responses only (Java and PHP
@@ -232,8 +270,14 @@ impl ListQuery {
         let mut h = HeaderMap::new();
         h.insert("x-number-of-pages", HeaderValue::from(pages));
         h.insert("x-number-of-items", HeaderValue::from(total_items));
-        let sort = self.sort.as_ref().map(|s| format!("&Sort={}", encode(s))).unwrap_or_default();
-        let link = |page: u64, rel: &str| format!("<{base_url}?page={page}&per_page={per_page}{sort}>; rel=\"{rel}\"");
+        let sort = self
+            .sort
+            .as_ref()
+            .map(|s| format!("&Sort={}", encode(s)))
+            .unwrap_or_default();
+        let link = |page: u64, rel: &str| {
+            format!("<{base_url}?page={page}&per_page={per_page}{sort}>; rel=\"{rel}\"")
+        };
         let current = u64::from(self.page.page);
         let last = pages.max(1);
         let mut links = vec![link(1, "first")];
@@ -257,7 +301,11 @@ fn encode(s: &str) -> String {
 
 /// Decodes `a=b&c=d` (percent and `+` decoding), keeping repeated keys.
 pub fn url_pairs(query: &str) -> Vec<(String, String)> {
-    let decode = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -294,8 +342,12 @@ mod tests {
 
     #[test]
     fn list_query_limits() {
-        let q = ListQuery::parse(Some("page=2&per_page=5&Sort=CreationDate:DESC&user_id=x")).unwrap();
-        assert_eq!((q.page.page, q.page.per_page, q.page.direction), (2, 5, SortDirection::Desc));
+        let q =
+            ListQuery::parse(Some("page=2&per_page=5&Sort=CreationDate:DESC&user_id=x")).unwrap();
+        assert_eq!(
+            (q.page.page, q.page.per_page, q.page.direction),
+            (2, 5, SortDirection::Desc)
+        );
         assert!(ListQuery::parse(Some("per_page=101")).is_err());
         assert!(ListQuery::parse(Some("page=0")).is_err());
         assert!(ListQuery::parse(Some("Sort=Name:ASC")).is_err());
@@ -303,7 +355,13 @@ mod tests {
         assert_eq!(h["x-number-of-pages"], "3");
         assert_eq!(h["x-number-of-items"], "11");
         let link = h["link"].to_str().unwrap();
-        assert!(link.contains("page=1&per_page=5&Sort=CreationDate%3ADESC>; rel=\"prev\""), "{link}");
-        assert!(link.contains("page=3&per_page=5&Sort=CreationDate%3ADESC>; rel=\"last\""), "{link}");
+        assert!(
+            link.contains("page=1&per_page=5&Sort=CreationDate%3ADESC>; rel=\"prev\""),
+            "{link}"
+        );
+        assert!(
+            link.contains("page=3&per_page=5&Sort=CreationDate%3ADESC>; rel=\"last\""),
+            "{link}"
+        );
     }
 }

@@ -55,28 +55,45 @@ pub struct Services {
 
 impl Services {
     pub fn new(store: Arc<dyn Store>, config: ServiceConfig) -> Self {
-        Services { store, config: Arc::new(config), outbox: Arc::new(Notify::new()) }
+        Services {
+            store,
+            config: Arc::new(config),
+            outbox: Arc::new(Notify::new()),
+        }
     }
 }
 
 /// Seconds since the Unix epoch.
 pub fn now() -> UnixTime {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn now_millis() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+pub fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// A prefixed ULID.
 pub fn new_id(prefix: &str) -> String {
-    format!("{prefix}{}", ulid::Ulid::from_parts(now_millis(), rand::random()))
+    format!(
+        "{prefix}{}",
+        ulid::Ulid::from_parts(now_millis(), rand::random())
+    )
 }
 
 /// Gives decided events their identity and date.
 pub fn record(client: &ClientId, happened: Vec<Happened>, now: UnixTime) -> Vec<Event> {
     happened
         .into_iter()
-        .map(|h| Event { id: new_id("evt_"), client_id: client.clone(), event_type: h.event_type, resource_id: h.resource_id, date: now })
+        .map(|h| Event {
+            id: new_id("evt_"),
+            client_id: client.clone(),
+            event_type: h.event_type,
+            resource_id: h.resource_id,
+            date: now,
+        })
         .collect()
 }

@@ -7,7 +7,7 @@ use verity_domain::user::UserRuleError;
 use verity_domain::{Client, ClientId, IdvSession, SessionId, SessionStatus, User, UserId};
 use verity_store::{Changeset, StoreError, StoredResponse, Write};
 
-use crate::{new_id, now, record, Services};
+use crate::{Services, new_id, now, record};
 
 /// Attempts at a read-decide-commit cycle before giving up under contention.
 const MAX_ATTEMPTS: usize = 8;
@@ -29,20 +29,40 @@ pub enum LifecycleError {
 }
 
 /// What to do with a session, decided from its current state and its user.
-pub type Decide<'a> = dyn Fn(&IdvSession, &User, &Client) -> Result<Decision, LifecycleError> + Send + Sync + 'a;
+pub type Decide<'a> =
+    dyn Fn(&IdvSession, &User, &Client) -> Result<Decision, LifecycleError> + Send + Sync + 'a;
 
 impl Services {
     /// Moves a session through the state machine. Two racing calls on one session end with
     /// exactly one winner; the other sees the new state and gets the state machine's refusal.
-    pub async fn transition(&self, client: &Client, id: &SessionId, decide: &Decide<'_>) -> Result<IdvSession, LifecycleError> {
+    pub async fn transition(
+        &self,
+        client: &Client,
+        id: &SessionId,
+        decide: &Decide<'_>,
+    ) -> Result<IdvSession, LifecycleError> {
         for _ in 0..MAX_ATTEMPTS {
-            let mut session = self.store.session(&client.id, id).await?.ok_or(LifecycleError::NotFound("session"))?;
-            let mut user = self.store.user(&client.id, &session.user_id).await?.ok_or(LifecycleError::NotFound("user"))?;
+            let mut session = self
+                .store
+                .session(&client.id, id)
+                .await?
+                .ok_or(LifecycleError::NotFound("session"))?;
+            let mut user = self
+                .store
+                .user(&client.id, &session.user_id)
+                .await?
+                .ok_or(LifecycleError::NotFound("user"))?;
             let decision = decide(&session, &user, client)?;
             let now = now();
             let user_before = user.clone();
-            let happened = lifecycle::transition(&mut session, &mut user, decision, client.natural_review, now)
-                .map_err(LifecycleError::Transition)?;
+            let happened = lifecycle::transition(
+                &mut session,
+                &mut user,
+                decision,
+                client.natural_review,
+                now,
+            )
+            .map_err(LifecycleError::Transition)?;
             let mut changes = Changeset::new(client.id.clone());
             if user != user_before {
                 changes.users.push(Write::Update(user));
@@ -72,7 +92,11 @@ impl Services {
         response: &(dyn Fn(&User) -> Option<StoredResponse> + Send + Sync),
     ) -> Result<User, LifecycleError> {
         for _ in 0..MAX_ATTEMPTS {
-            let before = self.store.user(&client.id, id).await?.ok_or(LifecycleError::NotFound("user"))?;
+            let before = self
+                .store
+                .user(&client.id, id)
+                .await?
+                .ok_or(LifecycleError::NotFound("user"))?;
             let mut user = before.clone();
             change(&mut user).map_err(LifecycleError::Rule)?;
             let mut changes = Changeset::new(client.id.clone());
@@ -99,14 +123,24 @@ impl Services {
     }
 
     /// An operator's downgrade: LIGHT again, validated sessions OUT_OF_DATE.
-    pub async fn downgrade_user(&self, client: &Client, id: &UserId) -> Result<User, LifecycleError> {
+    pub async fn downgrade_user(
+        &self,
+        client: &Client,
+        id: &UserId,
+    ) -> Result<User, LifecycleError> {
         for _ in 0..MAX_ATTEMPTS {
-            let mut user = self.store.user(&client.id, id).await?.ok_or(LifecycleError::NotFound("user"))?;
+            let mut user = self
+                .store
+                .user(&client.id, id)
+                .await?
+                .ok_or(LifecycleError::NotFound("user"))?;
             let mut sessions = self.store.validated_sessions(&client.id, id).await?;
             let now = now();
             let happened = lifecycle::downgrade(&mut user, &mut sessions, now);
             if happened.is_empty() {
-                return Err(LifecycleError::Invalid("The user is not KYC REGULAR: there is nothing to downgrade.".into()));
+                return Err(LifecycleError::Invalid(
+                    "The user is not KYC REGULAR: there is nothing to downgrade.".into(),
+                ));
             }
             let mut changes = Changeset::new(client.id.clone());
             changes.sessions = sessions.into_iter().map(Write::Update).collect();
@@ -129,16 +163,25 @@ impl Services {
     pub async fn sweep_due_sessions(&self) -> Result<usize, LifecycleError> {
         let mut done = 0;
         for (client_id, session_id) in self.store.due_sessions(now(), 200).await? {
-            let Some(client) = self.store.client(&client_id).await?.map(|c| c.client) else { continue };
+            let Some(client) = self.store.client(&client_id).await?.map(|c| c.client) else {
+                continue;
+            };
             let result = self
                 .transition(&client, &session_id, &|session, user, _| {
                     let now = now();
                     match &session.scripted {
                         Some((directive, at)) if *at <= now => {
-                            let (status, checks) = directive.outcome(user, now, &mut || new_id("idnchc_"));
-                            Ok(Decision { status, checks: Some(checks) })
+                            let (status, checks) =
+                                directive.outcome(user, now, &mut || new_id("idnchc_"));
+                            Ok(Decision {
+                                status,
+                                checks: Some(checks),
+                            })
                         }
-                        _ if session.expires_at <= now => Ok(Decision { status: SessionStatus::Expired, checks: None }),
+                        _ if session.expires_at <= now => Ok(Decision {
+                            status: SessionStatus::Expired,
+                            checks: None,
+                        }),
                         _ => Err(LifecycleError::Invalid("not due".into())),
                     }
                 })
@@ -146,7 +189,9 @@ impl Services {
             match result {
                 Ok(_) => done += 1,
                 // Decided by someone else meanwhile, or no longer due.
-                Err(LifecycleError::Transition(_)) | Err(LifecycleError::Invalid(_)) | Err(LifecycleError::NotFound(_)) => {}
+                Err(LifecycleError::Transition(_))
+                | Err(LifecycleError::Invalid(_))
+                | Err(LifecycleError::NotFound(_)) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -155,25 +200,55 @@ impl Services {
 
     /// A reviewer's decision on a session in REVIEW: approve, or refuse with a reason type and a
     /// comment that becomes the reason's `Value`.
-    pub async fn review(&self, client_id: &ClientId, id: &SessionId, verdict: Verdict) -> Result<IdvSession, LifecycleError> {
-        let client = self.store.client(client_id).await?.ok_or(LifecycleError::NotFound("client"))?.client;
+    pub async fn review(
+        &self,
+        client_id: &ClientId,
+        id: &SessionId,
+        verdict: Verdict,
+    ) -> Result<IdvSession, LifecycleError> {
+        let client = self
+            .store
+            .client(client_id)
+            .await?
+            .ok_or(LifecycleError::NotFound("client"))?
+            .client;
         let refusal = match &verdict {
             Verdict::Approve => None,
-            Verdict::Refuse { reason, check, comment } => {
-                let directive = Directive::refuse(reason, check.as_deref()).map_err(LifecycleError::Invalid)?;
-                let Directive::Refuse { check, .. } = directive else { unreachable!("refuse builds a refusal") };
+            Verdict::Refuse {
+                reason,
+                check,
+                comment,
+            } => {
+                let directive =
+                    Directive::refuse(reason, check.as_deref()).map_err(LifecycleError::Invalid)?;
+                let Directive::Refuse { check, .. } = directive else {
+                    unreachable!("refuse builds a refusal")
+                };
                 Some((reason.clone(), check, comment.clone()))
             }
         };
         self.transition(&client, id, &|session, _, _| {
             if session.status != SessionStatus::Review {
-                return Err(LifecycleError::Invalid(format!("The session is {}, not in REVIEW.", session.status.as_str())));
+                return Err(LifecycleError::Invalid(format!(
+                    "The session is {}, not in REVIEW.",
+                    session.status.as_str()
+                )));
             }
             Ok(match &refusal {
-                None => Decision { status: SessionStatus::Validated, checks: None },
+                None => Decision {
+                    status: SessionStatus::Validated,
+                    checks: None,
+                },
                 Some((reason, check, comment)) => Decision {
                     status: SessionStatus::Refused,
-                    checks: Some(lifecycle::manual_refusal(session, reason, check, comment, now(), &mut || new_id("idnchc_"))),
+                    checks: Some(lifecycle::manual_refusal(
+                        session,
+                        reason,
+                        check,
+                        comment,
+                        now(),
+                        &mut || new_id("idnchc_"),
+                    )),
                 },
             })
         })
@@ -185,5 +260,9 @@ impl Services {
 #[derive(Clone, Debug)]
 pub enum Verdict {
     Approve,
-    Refuse { reason: String, check: Option<String>, comment: String },
+    Refuse {
+        reason: String,
+        check: Option<String>,
+        comment: String,
+    },
 }

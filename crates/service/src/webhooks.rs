@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 use verity_domain::hook::is_public_ip;
 use verity_store::{AttemptRecord, DeliveryJob, NextStep};
 
-use crate::{now, Services};
+use crate::{Services, now};
 
 /// Deliveries taken per round.
 const BATCH: u32 = 32;
@@ -29,8 +29,10 @@ struct PublicOnly;
 impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
-            let public: Vec<SocketAddr> = found.into_iter().filter(|a| is_public_ip(a.ip())).collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> =
+                found.into_iter().filter(|a| is_public_ip(a.ip())).collect();
             if public.is_empty() {
                 return Err(format!("{} resolves to no public address", name.as_str()).into());
             }
@@ -55,7 +57,11 @@ impl Deliverer {
                 .connect_timeout(timeout)
                 .user_agent(concat!("Verity-Webhooks/", env!("CARGO_PKG_VERSION")))
         };
-        Ok(Deliverer { any_address: base().build()?, public_only: base().dns_resolver(Arc::new(PublicOnly)).build()?, services })
+        Ok(Deliverer {
+            any_address: base().build()?,
+            public_only: base().dns_resolver(Arc::new(PublicOnly)).build()?,
+            services,
+        })
     }
 
     /// Runs forever: claims due deliveries and attempts them concurrently.
@@ -73,10 +79,16 @@ impl Deliverer {
 
     /// One round: returns how many deliveries were attempted.
     pub async fn round(self: &Arc<Self>) -> usize {
-        let now = now();
-        // The lease outlives the longest attempt, so a live worker never loses its claim.
-        let lease = now + self.services.config.webhook_timeout.as_secs() as i64 + 10;
-        let jobs = match self.services.store.claim_deliveries(now, lease, BATCH).await {
+        let now = crate::now_millis() as i64;
+        // The lease outlives the longest attempt (the timeout bounds the whole request), so a live
+        // worker never loses its claim, while a dead worker's claim soon lapses.
+        let lease = now + 2 * self.services.config.webhook_timeout.as_millis() as i64 + 1000;
+        let jobs = match self
+            .services
+            .store
+            .claim_deliveries(now, lease, BATCH)
+            .await
+        {
             Ok(jobs) => jobs,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot claim webhook deliveries");
@@ -97,11 +109,18 @@ impl Deliverer {
     async fn attempt(&self, job: DeliveryJob) {
         let started_at = now();
         let clock = Instant::now();
-        let outcome = if job.hook_active { self.send(&job).await } else { Err("hook disabled or invalid".to_owned()) };
+        let outcome = if job.hook_active {
+            self.send(&job).await
+        } else {
+            Err("hook disabled or invalid".to_owned())
+        };
         let duration_ms = clock.elapsed().as_millis() as u64;
         let (http_status, error) = match &outcome {
             Ok(status) if (200..300).contains(status) => (Some(*status), None),
-            Ok(status) => (Some(*status), Some(format!("receiver answered HTTP {status}"))),
+            Ok(status) => (
+                Some(*status),
+                Some(format!("receiver answered HTTP {status}")),
+            ),
             Err(e) => (None, Some(e.clone())),
         };
         let next = if !job.hook_active {
@@ -109,14 +128,31 @@ impl Deliverer {
         } else if error.is_none() {
             NextStep::Delivered
         } else {
-            match self.services.config.retry_schedule.get(job.attempt as usize - 1) {
-                Some(delay) => NextStep::RetryAt(started_at + delay),
+            match self
+                .services
+                .config
+                .retry_schedule
+                .get(job.attempt as usize - 1)
+            {
+                Some(delay) => NextStep::RetryAt(crate::now_millis() as i64 + delay * 1000),
                 None => NextStep::GiveUp,
             }
         };
         tracing::info!(delivery = %job.id, event = %job.event_type, attempt = job.attempt, status = ?http_status, duration_ms, ?next, "webhook attempt");
-        let record = AttemptRecord { delivery_id: job.id.clone(), attempt: job.attempt, started_at, duration_ms, http_status, error };
-        if let Err(e) = self.services.store.finish_attempt(&job, &record, next, self.services.config.invalid_after).await {
+        let record = AttemptRecord {
+            delivery_id: job.id.clone(),
+            attempt: job.attempt,
+            started_at,
+            duration_ms,
+            http_status,
+            error,
+        };
+        if let Err(e) = self
+            .services
+            .store
+            .finish_attempt(&job, &record, next, self.services.config.invalid_after)
+            .await
+        {
             // The lease will expire and the delivery will be attempted again.
             tracing::warn!(delivery = %job.id, error = %e, "cannot record webhook attempt");
         }
@@ -139,7 +175,11 @@ impl Deliverer {
                 return Err("the hook URL points to a non-public address".into());
             }
         }
-        let client = if public_only { &self.public_only } else { &self.any_address };
+        let client = if public_only {
+            &self.public_only
+        } else {
+            &self.any_address
+        };
         let mut request = client.get(url.clone());
         if let Some(secret) = &job.secret {
             let timestamp = now();
@@ -147,7 +187,10 @@ impl Deliverer {
             request = request
                 .header("webhook-id", &job.id)
                 .header("webhook-timestamp", timestamp.to_string())
-                .header("webhook-signature", sign(secret, &job.id, timestamp, payload)?);
+                .header(
+                    "webhook-signature",
+                    sign(secret, &job.id, timestamp, payload)?,
+                );
         }
         match request.send().await {
             Ok(response) => Ok(response.status().as_u16()),
@@ -173,8 +216,11 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 /// request's query string.
 pub fn sign(secret: &str, id: &str, timestamp: i64, payload: &str) -> Result<String, String> {
     let engine = base64::engine::general_purpose::STANDARD;
-    let key = engine.decode(secret.trim_start_matches("whsec_")).map_err(|_| "the webhook secret is not valid base64".to_owned())?;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|_| "unusable webhook secret".to_owned())?;
+    let key = engine
+        .decode(secret.trim_start_matches("whsec_"))
+        .map_err(|_| "the webhook secret is not valid base64".to_owned())?;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key)
+        .map_err(|_| "unusable webhook secret".to_owned())?;
     mac.update(format!("{id}.{timestamp}.{payload}").as_bytes());
     Ok(format!("v1,{}", engine.encode(mac.finalize().into_bytes())))
 }
@@ -183,7 +229,10 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, payload: &str) -> Result<Str
 pub fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
-    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
 }
 
 #[cfg(test)]
@@ -193,7 +242,13 @@ mod tests {
     #[test]
     fn signature_matches_the_standard_webhooks_example() {
         // The example of the Standard Webhooks specification.
-        let sig = sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, r#"{"test": 2432232314}"#).unwrap();
+        let sig = sign(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            r#"{"test": 2432232314}"#,
+        )
+        .unwrap();
         assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     }
 }

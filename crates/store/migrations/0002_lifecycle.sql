@@ -45,12 +45,13 @@ CREATE TABLE webhook_deliveries (
     hook_id          TEXT NOT NULL REFERENCES hooks(id),
     state            TEXT NOT NULL,
     attempts         BIGINT NOT NULL DEFAULT 0,
-    next_attempt_at  BIGINT NOT NULL,
-    locked_until     BIGINT,
+    -- Milliseconds: retry delays of a second or less must be honoured.
+    next_attempt_ms  BIGINT NOT NULL,
+    locked_until_ms  BIGINT,
     created_at       BIGINT NOT NULL,
     UNIQUE (event_id, hook_id)
 );
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_ms);
 CREATE INDEX webhook_deliveries_by_client ON webhook_deliveries (client_id, created_at);
 
 CREATE TABLE webhook_attempts (

@@ -11,7 +11,7 @@ use verity_domain::event::Event;
 use verity_domain::hook::Hook;
 use verity_domain::{Client, ClientId, IdvSession, SessionId, UnixTime, User, UserId};
 
-pub use sql::{redact_url, Dialect, SqlStore};
+pub use sql::{Dialect, SqlStore, redact_url};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -91,7 +91,13 @@ pub struct Changeset {
 
 impl Changeset {
     pub fn new(client: ClientId) -> Self {
-        Changeset { client, users: Vec::new(), sessions: Vec::new(), events: Vec::new(), response: None }
+        Changeset {
+            client,
+            users: Vec::new(),
+            sessions: Vec::new(),
+            events: Vec::new(),
+            response: None,
+        }
     }
 }
 
@@ -135,7 +141,8 @@ pub struct AttemptRecord {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NextStep {
     Delivered,
-    RetryAt(UnixTime),
+    /// Retry at this Unix time in milliseconds.
+    RetryAt(i64),
     /// The retry schedule is exhausted.
     GiveUp,
     /// The hook was disabled or invalidated meanwhile: nothing more is sent.
@@ -169,9 +176,18 @@ pub trait Store: Send + Sync + 'static {
     async fn set_webhook_secret(&self, id: &ClientId, secret: Option<&str>) -> StoreResult<bool>;
 
     // OAuth access tokens, stored as hashes.
-    async fn insert_token(&self, token_hash: &str, client: &ClientId, expires_at: UnixTime) -> StoreResult<()>;
+    async fn insert_token(
+        &self,
+        token_hash: &str,
+        client: &ClientId,
+        expires_at: UnixTime,
+    ) -> StoreResult<()>;
     /// The client an unexpired token was issued to.
-    async fn client_for_token(&self, token_hash: &str, now: UnixTime) -> StoreResult<Option<Client>>;
+    async fn client_for_token(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<Client>>;
     async fn purge_expired_tokens(&self, now: UnixTime) -> StoreResult<u64>;
 
     /// Commits a changeset atomically. Fails with `Conflict("stale")`, changing nothing, when an
@@ -187,15 +203,36 @@ pub trait Store: Send + Sync + 'static {
     // IDV sessions.
     async fn session(&self, client: &ClientId, id: &SessionId) -> StoreResult<Option<IdvSession>>;
     async fn session_by_token(&self, token: &str) -> StoreResult<Option<IdvSession>>;
-    async fn sessions_of_user(&self, client: &ClientId, user: &UserId, page: PageRequest) -> StoreResult<Page<IdvSession>>;
-    async fn validated_sessions(&self, client: &ClientId, user: &UserId) -> StoreResult<Vec<IdvSession>>;
+    async fn sessions_of_user(
+        &self,
+        client: &ClientId,
+        user: &UserId,
+        page: PageRequest,
+    ) -> StoreResult<Page<IdvSession>>;
+    async fn validated_sessions(
+        &self,
+        client: &ClientId,
+        user: &UserId,
+    ) -> StoreResult<Vec<IdvSession>>;
     /// PENDING sessions whose expiry or scripted outcome is due.
-    async fn due_sessions(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<(ClientId, SessionId)>>;
+    async fn due_sessions(
+        &self,
+        now: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<(ClientId, SessionId)>>;
 
     // Idempotency keys.
-    async fn stored_response(&self, client: &ClientId, key: &str) -> StoreResult<Option<StoredResponse>>;
+    async fn stored_response(
+        &self,
+        client: &ClientId,
+        key: &str,
+    ) -> StoreResult<Option<StoredResponse>>;
     /// Records a response on its own (for requests that created nothing, such as a refused one).
-    async fn insert_stored_response(&self, client: &ClientId, response: &StoredResponse) -> StoreResult<()>;
+    async fn insert_stored_response(
+        &self,
+        client: &ClientId,
+        response: &StoredResponse,
+    ) -> StoreResult<()>;
     async fn purge_stored_responses(&self, created_before: UnixTime) -> StoreResult<u64>;
 
     // Hooks and events.
@@ -205,15 +242,37 @@ pub trait Store: Send + Sync + 'static {
     async fn update_hook(&self, hook: &Hook) -> StoreResult<()>;
     async fn hook(&self, client: &ClientId, id: &str) -> StoreResult<Option<Hook>>;
     async fn hooks(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<Hook>>;
-    async fn events(&self, client: &ClientId, filter: &EventFilter, page: PageRequest) -> StoreResult<Page<Event>>;
+    async fn events(
+        &self,
+        client: &ClientId,
+        filter: &EventFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<Event>>;
 
     // The webhook outbox.
-    /// Claims due deliveries until `lease_until`, counting the attempt.
-    async fn claim_deliveries(&self, now: UnixTime, lease_until: UnixTime, limit: u32) -> StoreResult<Vec<DeliveryJob>>;
+    /// Claims deliveries due at `now_ms` until `lease_until_ms` (Unix milliseconds), counting the
+    /// attempt.
+    async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryJob>>;
     /// Records an attempt and its consequence; after `invalid_after` consecutive failures of a
     /// hook, the hook becomes INVALID.
-    async fn finish_attempt(&self, job: &DeliveryJob, attempt: &AttemptRecord, next: NextStep, invalid_after: u32) -> StoreResult<()>;
-    async fn deliveries(&self, client: Option<&ClientId>, state: Option<&str>, page: PageRequest) -> StoreResult<Page<DeliverySummary>>;
+    async fn finish_attempt(
+        &self,
+        job: &DeliveryJob,
+        attempt: &AttemptRecord,
+        next: NextStep,
+        invalid_after: u32,
+    ) -> StoreResult<()>;
+    async fn deliveries(
+        &self,
+        client: Option<&ClientId>,
+        state: Option<&str>,
+        page: PageRequest,
+    ) -> StoreResult<Page<DeliverySummary>>;
     async fn attempts(&self, delivery_id: &str) -> StoreResult<Vec<AttemptRecord>>;
     /// Queues a delivery again for an immediate attempt; false when it does not exist.
     async fn replay_delivery(&self, delivery_id: &str, now: UnixTime) -> StoreResult<bool>;

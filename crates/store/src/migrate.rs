@@ -5,8 +5,8 @@
 
 use sqlx::Row;
 
-use crate::sql::{Dialect, SqlStore};
 use crate::StoreResult;
+use crate::sql::{Dialect, SqlStore};
 
 struct Migration {
     version: i64,
@@ -40,7 +40,9 @@ pub(crate) async fn run(store: &SqlStore) -> StoreResult<Vec<String>> {
     let mut tx = store.begin_write().await?;
     if store.dialect() == Dialect::Postgres {
         // Serialises concurrent starts of several processes on one database.
-        sqlx::query("SELECT pg_advisory_xact_lock(7306589247)").execute(&mut **tx).await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(7306589247)")
+            .execute(&mut **tx)
+            .await?;
     }
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
@@ -57,19 +59,25 @@ pub(crate) async fn run(store: &SqlStore) -> StoreResult<Vec<String>> {
             latest_version()
         )));
     }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
     for m in MIGRATIONS.iter().filter(|m| m.version > current) {
         let sql = match store.dialect() {
             Dialect::Sqlite => m.sqlite,
             Dialect::Postgres => m.postgres,
         };
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut **tx).await?;
-        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-            .bind(m.version)
-            .bind(m.name)
-            .bind(now)
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
             .execute(&mut **tx)
             .await?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(m.version)
+        .bind(m.name)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
         applied.push(format!("{:04}_{}", m.version, m.name));
     }
     tx.commit().await?;

@@ -16,8 +16,9 @@ use verity_domain::session::{Check, SessionStatus};
 use verity_domain::{Client, ClientId, Environment, IdvSession, SessionId, UnixTime, User, UserId};
 
 use crate::{
-    AttemptRecord, Changeset, ClientCredentials, DeliveryJob, DeliverySummary, EventFilter, NextStep, Page, PageRequest,
-    SortDirection, Store, StoreError, StoreResult, StoredResponse, Write,
+    AttemptRecord, Changeset, ClientCredentials, DeliveryJob, DeliverySummary, EventFilter,
+    NextStep, Page, PageRequest, SortDirection, Store, StoreError, StoreResult, StoredResponse,
+    Write,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +77,9 @@ impl std::ops::DerefMut for WriteTx {
 
 impl std::fmt::Debug for SqlStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqlStore").field("dialect", &self.dialect).finish()
+        f.debug_struct("SqlStore")
+            .field("dialect", &self.dialect)
+            .finish()
     }
 }
 
@@ -89,8 +92,12 @@ impl SqlStore {
     /// Connects to `url` (`sqlite://PATH` or `postgres://...`). Does not migrate.
     pub async fn connect(url: &str) -> StoreResult<SqlStore> {
         sqlx::any::install_default_drivers();
-        let dialect = Dialect::from_url(url)
-            .ok_or_else(|| StoreError::Corrupt(format!("unsupported database URL scheme in {}", redact_url(url))))?;
+        let dialect = Dialect::from_url(url).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "unsupported database URL scheme in {}",
+                redact_url(url)
+            ))
+        })?;
         let url = match dialect {
             // Create the file on first start.
             Dialect::Sqlite if !url.contains("mode=") && !url.contains(":memory:") => {
@@ -121,7 +128,11 @@ impl SqlStore {
                     .await?
             }
         };
-        Ok(SqlStore { pool, dialect, write_lock: Arc::new(tokio::sync::Mutex::new(())) })
+        Ok(SqlStore {
+            pool,
+            dialect,
+            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+        })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -139,9 +150,15 @@ impl SqlStore {
         Ok(match self.dialect {
             Dialect::Sqlite => {
                 let slot = self.write_lock.clone().lock_owned().await;
-                WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _slot: Some(slot) }
+                WriteTx {
+                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _slot: Some(slot),
+                }
             }
-            Dialect::Postgres => WriteTx { tx: self.pool.begin().await?, _slot: None },
+            Dialect::Postgres => WriteTx {
+                tx: self.pool.begin().await?,
+                _slot: None,
+            },
         })
     }
 
@@ -162,7 +179,8 @@ pub fn redact_url(url: &str) -> String {
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -175,7 +193,8 @@ fn client_from_row(row: &AnyRow) -> StoreResult<ClientCredentials> {
         client: Client {
             id: ClientId::from_raw(row.try_get::<String, _>("id")?),
             name: row.try_get("name")?,
-            environment: Environment::parse(&environment).ok_or_else(|| corrupt("client environment", &environment))?,
+            environment: Environment::parse(&environment)
+                .ok_or_else(|| corrupt("client environment", &environment))?,
             idv_enabled: row.try_get::<i64, _>("idv_enabled")? != 0,
             natural_review: row.try_get::<i64, _>("natural_review")? != 0,
             created_at: row.try_get("created_at")?,
@@ -204,10 +223,18 @@ fn session_from_row(row: &AnyRow) -> StoreResult<IdvSession> {
         status: SessionStatus::parse(&status).ok_or_else(|| corrupt("session status", &status))?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
-        checks: serde_json::from_str::<Vec<Check>>(&checks).map_err(|e| corrupt("session checks", e))?,
+        checks: serde_json::from_str::<Vec<Check>>(&checks)
+            .map_err(|e| corrupt("session checks", e))?,
         expires_at: row.try_get("expires_at")?,
-        scripted: match (row.try_get::<Option<String>, _>("scripted_outcome")?, row.try_get::<Option<i64>, _>("scripted_at")?) {
-            (Some(d), Some(at)) => Some((serde_json::from_str::<Directive>(&d).map_err(|e| corrupt("scripted outcome", e))?, at)),
+        scripted: match (
+            row.try_get::<Option<String>, _>("scripted_outcome")?,
+            row.try_get::<Option<i64>, _>("scripted_at")?,
+        ) {
+            (Some(d), Some(at)) => Some((
+                serde_json::from_str::<Directive>(&d)
+                    .map_err(|e| corrupt("scripted outcome", e))?,
+                at,
+            )),
             _ => None,
         },
         version: row.try_get("version")?,
@@ -233,7 +260,11 @@ fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
         id: row.try_get("id")?,
         client_id: ClientId::from_raw(row.try_get::<String, _>("client_id")?),
         // Stored types are always ones Verity emitted; an unknown one is shown as stored.
-        event_type: verity_domain::event::HOOK_EVENT_TYPES.iter().copied().find(|t| *t == kind).unwrap_or("UNKNOWN"),
+        event_type: verity_domain::event::HOOK_EVENT_TYPES
+            .iter()
+            .copied()
+            .find(|t| *t == kind)
+            .unwrap_or("UNKNOWN"),
         resource_id: row.try_get("resource_id")?,
         date: row.try_get("date")?,
     })
@@ -248,7 +279,7 @@ fn summary_from_row(row: &AnyRow) -> StoreResult<DeliverySummary> {
         resource_id: row.try_get("resource_id")?,
         state: row.try_get("state")?,
         attempts: row.try_get::<i64, _>("attempts")? as u32,
-        next_attempt_at: row.try_get("next_attempt_at")?,
+        next_attempt_at: row.try_get::<i64, _>("next_attempt_ms")? / 1000,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -259,7 +290,10 @@ fn session_checks_json(s: &IdvSession) -> StoreResult<String> {
 
 fn scripted_json(s: &IdvSession) -> StoreResult<(Option<String>, Option<i64>)> {
     match &s.scripted {
-        Some((d, at)) => Ok((Some(serde_json::to_string(d).map_err(|e| corrupt("scripted outcome", e))?), Some(*at))),
+        Some((d, at)) => Ok((
+            Some(serde_json::to_string(d).map_err(|e| corrupt("scripted outcome", e))?),
+            Some(*at),
+        )),
         None => Ok((None, None)),
     }
 }
@@ -274,14 +308,19 @@ fn person_type_column(user: &User) -> &'static str {
 /// Fails the transaction (it rolls back when dropped) when an update matched no row: the
 /// version read is no longer current.
 fn expect_one(result: sqlx::any::AnyQueryResult) -> StoreResult<()> {
-    if result.rows_affected() == 1 { Ok(()) } else { Err(StoreError::Conflict("stale")) }
+    if result.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict("stale"))
+    }
 }
 
 fn response_from_row(row: &AnyRow) -> StoreResult<StoredResponse> {
     Ok(StoredResponse {
         key: row.try_get("idem_key")?,
         created_at: row.try_get("created_at")?,
-        status_code: u16::try_from(row.try_get::<i64, _>("status_code")?).map_err(|e| corrupt("status code", e))?,
+        status_code: u16::try_from(row.try_get::<i64, _>("status_code")?)
+            .map_err(|e| corrupt("status code", e))?,
         content_type: row.try_get("content_type")?,
         body: row.try_get("body")?,
         request_url: row.try_get("request_url")?,
@@ -370,7 +409,10 @@ impl Store for SqlStore {
             .execute(&mut **tx)
             .await?
             .rows_affected();
-        sqlx::query("DELETE FROM access_tokens WHERE client_id = $1").bind(id.as_str()).execute(&mut **tx).await?;
+        sqlx::query("DELETE FROM access_tokens WHERE client_id = $1")
+            .bind(id.as_str())
+            .execute(&mut **tx)
+            .await?;
         tx.commit().await?;
         Ok(updated == 1)
     }
@@ -504,32 +546,44 @@ impl Store for SqlStore {
             // The outbox row, in the same transaction as its event: at most one hook per type.
             let delivery_id = format!("whdlv_{}", e.id.trim_start_matches("evt_"));
             sqlx::query(
-                "INSERT INTO webhook_deliveries (id, client_id, event_id, hook_id, state, attempts, next_attempt_at, created_at) \
-                 SELECT $1, client_id, $2, id, 'pending', 0, $3, $3 FROM hooks \
+                "INSERT INTO webhook_deliveries (id, client_id, event_id, hook_id, state, attempts, next_attempt_ms, created_at) \
+                 SELECT $1, client_id, $2, id, 'pending', 0, $3, $6 FROM hooks \
                  WHERE client_id = $4 AND event_type = $5 AND status = 'ENABLED' AND validity = 'VALID'",
             )
             .bind(delivery_id)
             .bind(&e.id)
-            .bind(e.date)
+            .bind(e.date * 1000)
             .bind(e.client_id.as_str())
             .bind(e.event_type)
+            .bind(e.date)
             .execute(&mut **tx)
             .await?;
         }
         tx.commit().await
     }
 
-    async fn insert_token(&self, token_hash: &str, client: &ClientId, expires_at: UnixTime) -> StoreResult<()> {
-        sqlx::query("INSERT INTO access_tokens (token_hash, client_id, expires_at) VALUES ($1, $2, $3)")
-            .bind(token_hash)
-            .bind(client.as_str())
-            .bind(expires_at)
-            .execute(&self.pool)
-            .await?;
+    async fn insert_token(
+        &self,
+        token_hash: &str,
+        client: &ClientId,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO access_tokens (token_hash, client_id, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash)
+        .bind(client.as_str())
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    async fn client_for_token(&self, token_hash: &str, now: UnixTime) -> StoreResult<Option<Client>> {
+    async fn client_for_token(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<Client>> {
         sqlx::query(
             "SELECT c.* FROM access_tokens t JOIN clients c ON c.id = t.client_id WHERE t.token_hash = $1 AND t.expires_at > $2",
         )
@@ -543,7 +597,13 @@ impl Store for SqlStore {
     }
 
     async fn purge_expired_tokens(&self, now: UnixTime) -> StoreResult<u64> {
-        Ok(sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1").bind(now).execute(&self.pool).await?.rows_affected())
+        Ok(
+            sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1")
+                .bind(now)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 
     async fn user(&self, client: &ClientId, id: &UserId) -> StoreResult<Option<User>> {
@@ -573,14 +633,20 @@ impl Store for SqlStore {
             .fetch_one(&self.pool)
             .await?
             .try_get("n")?;
-        let sql = format!("SELECT data, version FROM users WHERE client_id = $1 {} LIMIT $2 OFFSET $3", order(page.direction));
+        let sql = format!(
+            "SELECT data, version FROM users WHERE client_id = $1 {} LIMIT $2 OFFSET $3",
+            order(page.direction)
+        );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(client.as_str())
             .bind(i64::from(page.per_page))
             .bind(page.offset())
             .fetch_all(&self.pool)
             .await?;
-        Ok(Page { items: rows.iter().map(user_from_row).collect::<StoreResult<_>>()?, total_items: total as u64 })
+        Ok(Page {
+            items: rows.iter().map(user_from_row).collect::<StoreResult<_>>()?,
+            total_items: total as u64,
+        })
     }
 
     async fn session(&self, client: &ClientId, id: &SessionId) -> StoreResult<Option<IdvSession>> {
@@ -604,13 +670,20 @@ impl Store for SqlStore {
             .transpose()
     }
 
-    async fn sessions_of_user(&self, client: &ClientId, user: &UserId, page: PageRequest) -> StoreResult<Page<IdvSession>> {
-        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM idv_sessions WHERE client_id = $1 AND user_id = $2")
-            .bind(client.as_str())
-            .bind(user.as_str())
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
+    async fn sessions_of_user(
+        &self,
+        client: &ClientId,
+        user: &UserId,
+        page: PageRequest,
+    ) -> StoreResult<Page<IdvSession>> {
+        let total: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM idv_sessions WHERE client_id = $1 AND user_id = $2",
+        )
+        .bind(client.as_str())
+        .bind(user.as_str())
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
         let sql = format!(
             "SELECT * FROM idv_sessions WHERE client_id = $1 AND user_id = $2 {} LIMIT $3 OFFSET $4",
             order(page.direction)
@@ -622,10 +695,20 @@ impl Store for SqlStore {
             .bind(page.offset())
             .fetch_all(&self.pool)
             .await?;
-        Ok(Page { items: rows.iter().map(session_from_row).collect::<StoreResult<_>>()?, total_items: total as u64 })
+        Ok(Page {
+            items: rows
+                .iter()
+                .map(session_from_row)
+                .collect::<StoreResult<_>>()?,
+            total_items: total as u64,
+        })
     }
 
-    async fn stored_response(&self, client: &ClientId, key: &str) -> StoreResult<Option<StoredResponse>> {
+    async fn stored_response(
+        &self,
+        client: &ClientId,
+        key: &str,
+    ) -> StoreResult<Option<StoredResponse>> {
         sqlx::query("SELECT * FROM idempotency_keys WHERE client_id = $1 AND idem_key = $2")
             .bind(client.as_str())
             .bind(key)
@@ -636,7 +719,11 @@ impl Store for SqlStore {
             .transpose()
     }
 
-    async fn insert_stored_response(&self, client: &ClientId, response: &StoredResponse) -> StoreResult<()> {
+    async fn insert_stored_response(
+        &self,
+        client: &ClientId,
+        response: &StoredResponse,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         insert_response(&mut tx, client, response).await?;
         tx.commit().await?;
@@ -644,13 +731,19 @@ impl Store for SqlStore {
     }
 
     async fn purge_stored_responses(&self, created_before: UnixTime) -> StoreResult<u64> {
-        Ok(sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-            .bind(created_before)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        Ok(
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                .bind(created_before)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
-    async fn validated_sessions(&self, client: &ClientId, user: &UserId) -> StoreResult<Vec<IdvSession>> {
+    async fn validated_sessions(
+        &self,
+        client: &ClientId,
+        user: &UserId,
+    ) -> StoreResult<Vec<IdvSession>> {
         sqlx::query("SELECT * FROM idv_sessions WHERE client_id = $1 AND user_id = $2 AND status = 'VALIDATED' ORDER BY created_at, id")
             .bind(client.as_str())
             .bind(user.as_str())
@@ -661,7 +754,11 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn due_sessions(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<(ClientId, SessionId)>> {
+    async fn due_sessions(
+        &self,
+        now: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<(ClientId, SessionId)>> {
         let rows = sqlx::query(
             "SELECT client_id, id FROM idv_sessions WHERE status = 'PENDING' AND (expires_at <= $1 OR scripted_at <= $1) \
              ORDER BY created_at LIMIT $2",
@@ -671,7 +768,12 @@ impl Store for SqlStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok((ClientId::from_raw(r.try_get::<String, _>("client_id")?), SessionId::from_raw(r.try_get::<String, _>("id")?))))
+            .map(|r| {
+                Ok((
+                    ClientId::from_raw(r.try_get::<String, _>("client_id")?),
+                    SessionId::from_raw(r.try_get::<String, _>("id")?),
+                ))
+            })
             .collect()
     }
 
@@ -730,17 +832,28 @@ impl Store for SqlStore {
             .fetch_one(&self.pool)
             .await?
             .try_get("n")?;
-        let sql = format!("SELECT * FROM hooks WHERE client_id = $1 {} LIMIT $2 OFFSET $3", order(page.direction));
+        let sql = format!(
+            "SELECT * FROM hooks WHERE client_id = $1 {} LIMIT $2 OFFSET $3",
+            order(page.direction)
+        );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(client.as_str())
             .bind(i64::from(page.per_page))
             .bind(page.offset())
             .fetch_all(&self.pool)
             .await?;
-        Ok(Page { items: rows.iter().map(hook_from_row).collect::<StoreResult<_>>()?, total_items: total as u64 })
+        Ok(Page {
+            items: rows.iter().map(hook_from_row).collect::<StoreResult<_>>()?,
+            total_items: total as u64,
+        })
     }
 
-    async fn events(&self, client: &ClientId, f: &EventFilter, page: PageRequest) -> StoreResult<Page<Event>> {
+    async fn events(
+        &self,
+        client: &ClientId,
+        f: &EventFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<Event>> {
         // Only placeholders are interpolated; every value is bound.
         let mut conditions = vec!["client_id = $1".to_owned()];
         let mut n = 1;
@@ -764,7 +877,9 @@ impl Store for SqlStore {
             SortDirection::Desc => "DESC",
         };
         let count_sql = format!("SELECT COUNT(*) AS n FROM events WHERE {filter}");
-        let list_sql = format!("SELECT * FROM events WHERE {filter} ORDER BY date {direction}, id {direction} LIMIT ${limit} OFFSET ${offset}");
+        let list_sql = format!(
+            "SELECT * FROM events WHERE {filter} ORDER BY date {direction}, id {direction} LIMIT ${limit} OFFSET ${offset}"
+        );
         let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql)).bind(client.as_str());
         let mut list = sqlx::query(sqlx::AssertSqlSafe(list_sql)).bind(client.as_str());
         if let Some(t) = &f.event_type {
@@ -776,19 +891,34 @@ impl Store for SqlStore {
             list = list.bind(v);
         }
         let total: i64 = count.fetch_one(&self.pool).await?.try_get("n")?;
-        let rows = list.bind(i64::from(page.per_page)).bind(page.offset()).fetch_all(&self.pool).await?;
-        Ok(Page { items: rows.iter().map(event_from_row).collect::<StoreResult<_>>()?, total_items: total as u64 })
+        let rows = list
+            .bind(i64::from(page.per_page))
+            .bind(page.offset())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Page {
+            items: rows
+                .iter()
+                .map(event_from_row)
+                .collect::<StoreResult<_>>()?,
+            total_items: total as u64,
+        })
     }
 
-    async fn claim_deliveries(&self, now: UnixTime, lease_until: UnixTime, limit: u32) -> StoreResult<Vec<DeliveryJob>> {
+    async fn claim_deliveries(
+        &self,
+        now: UnixTime,
+        lease_until: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryJob>> {
         let lock = match self.dialect {
             Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
             Dialect::Sqlite => "",
         };
         let sql = format!(
-            "UPDATE webhook_deliveries SET locked_until = $1, attempts = attempts + 1 WHERE id IN (\
-             SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
-             AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at LIMIT $3{lock}) RETURNING id"
+            "UPDATE webhook_deliveries SET locked_until_ms = $1, attempts = attempts + 1 WHERE id IN (\
+             SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_ms <= $2 \
+             AND (locked_until_ms IS NULL OR locked_until_ms < $2) ORDER BY next_attempt_ms LIMIT $3{lock}) RETURNING id"
         );
         let mut tx = self.begin_write().await?;
         let ids: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -816,7 +946,8 @@ impl Store for SqlStore {
                 client_id: ClientId::from_raw(row.try_get::<String, _>("client_id")?),
                 hook_id: row.try_get("hook_id")?,
                 url: row.try_get("url")?,
-                hook_active: row.try_get::<String, _>("status")? == "ENABLED" && row.try_get::<String, _>("validity")? == "VALID",
+                hook_active: row.try_get::<String, _>("status")? == "ENABLED"
+                    && row.try_get::<String, _>("validity")? == "VALID",
                 event_type: row.try_get("event_type")?,
                 resource_id: row.try_get("resource_id")?,
                 date: row.try_get("date")?,
@@ -828,7 +959,13 @@ impl Store for SqlStore {
         Ok(jobs)
     }
 
-    async fn finish_attempt(&self, job: &DeliveryJob, a: &AttemptRecord, next: NextStep, invalid_after: u32) -> StoreResult<()> {
+    async fn finish_attempt(
+        &self,
+        job: &DeliveryJob,
+        a: &AttemptRecord,
+        next: NextStep,
+        invalid_after: u32,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, http_status, error) \
@@ -843,14 +980,14 @@ impl Store for SqlStore {
         .execute(&mut **tx)
         .await?;
         let (state, next_at) = match next {
-            NextStep::Delivered => ("delivered", a.started_at),
-            NextStep::RetryAt(at) => ("pending", at),
-            NextStep::GiveUp => ("failed", a.started_at),
-            NextStep::Cancel => ("cancelled", a.started_at),
+            NextStep::RetryAt(at_ms) => ("pending", at_ms),
+            NextStep::Delivered => ("delivered", a.started_at * 1000),
+            NextStep::GiveUp => ("failed", a.started_at * 1000),
+            NextStep::Cancel => ("cancelled", a.started_at * 1000),
         };
         // Only the worker holding the latest claim decides the delivery's fate.
         let current = sqlx::query(
-            "UPDATE webhook_deliveries SET state = $1, next_attempt_at = $2, locked_until = NULL WHERE id = $3 AND attempts = $4",
+            "UPDATE webhook_deliveries SET state = $1, next_attempt_ms = $2, locked_until_ms = NULL WHERE id = $3 AND attempts = $4",
         )
         .bind(state)
         .bind(next_at)
@@ -862,7 +999,10 @@ impl Store for SqlStore {
             == 1;
         if current && next != NextStep::Cancel {
             if next == NextStep::Delivered {
-                sqlx::query("UPDATE hooks SET consecutive_failures = 0 WHERE id = $1").bind(&job.hook_id).execute(&mut **tx).await?;
+                sqlx::query("UPDATE hooks SET consecutive_failures = 0 WHERE id = $1")
+                    .bind(&job.hook_id)
+                    .execute(&mut **tx)
+                    .await?;
             } else {
                 sqlx::query(
                     "UPDATE hooks SET consecutive_failures = consecutive_failures + 1, \
@@ -877,7 +1017,12 @@ impl Store for SqlStore {
         tx.commit().await
     }
 
-    async fn deliveries(&self, client: Option<&ClientId>, state: Option<&str>, page: PageRequest) -> StoreResult<Page<DeliverySummary>> {
+    async fn deliveries(
+        &self,
+        client: Option<&ClientId>,
+        state: Option<&str>,
+        page: PageRequest,
+    ) -> StoreResult<Page<DeliverySummary>> {
         let filter = "($1 IS NULL OR d.client_id = $1) AND ($2 IS NULL OR d.state = $2)";
         let direction = match page.direction {
             SortDirection::Asc => "ASC",
@@ -885,14 +1030,16 @@ impl Store for SqlStore {
         };
         let client = client.map(|c| c.as_str().to_owned());
         let state = state.map(str::to_owned);
-        let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM webhook_deliveries d WHERE {filter}")))
-            .bind(client.clone())
-            .bind(state.clone())
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
+        let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM webhook_deliveries d WHERE {filter}"
+        )))
+        .bind(client.clone())
+        .bind(state.clone())
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
         let sql = format!(
-            "SELECT d.id, d.client_id, d.hook_id, d.state, d.attempts, d.next_attempt_at, d.created_at, e.event_type, e.resource_id \
+            "SELECT d.id, d.client_id, d.hook_id, d.state, d.attempts, d.next_attempt_ms, d.created_at, e.event_type, e.resource_id \
              FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE {filter} \
              ORDER BY d.created_at {direction}, d.id {direction} LIMIT $3 OFFSET $4"
         );
@@ -903,14 +1050,21 @@ impl Store for SqlStore {
             .bind(page.offset())
             .fetch_all(&self.pool)
             .await?;
-        Ok(Page { items: rows.iter().map(summary_from_row).collect::<StoreResult<_>>()?, total_items: total as u64 })
+        Ok(Page {
+            items: rows
+                .iter()
+                .map(summary_from_row)
+                .collect::<StoreResult<_>>()?,
+            total_items: total as u64,
+        })
     }
 
     async fn attempts(&self, delivery_id: &str) -> StoreResult<Vec<AttemptRecord>> {
-        let rows = sqlx::query("SELECT * FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt")
-            .bind(delivery_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT * FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt")
+                .bind(delivery_id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 Ok(AttemptRecord {
@@ -918,7 +1072,9 @@ impl Store for SqlStore {
                     attempt: r.try_get::<i64, _>("attempt")? as u32,
                     started_at: r.try_get("started_at")?,
                     duration_ms: r.try_get::<i64, _>("duration_ms")? as u64,
-                    http_status: r.try_get::<Option<i64>, _>("http_status")?.map(|s| s as u16),
+                    http_status: r
+                        .try_get::<Option<i64>, _>("http_status")?
+                        .map(|s| s as u16),
                     error: r.try_get("error")?,
                 })
             })
@@ -926,8 +1082,8 @@ impl Store for SqlStore {
     }
 
     async fn replay_delivery(&self, delivery_id: &str, now: UnixTime) -> StoreResult<bool> {
-        let updated = sqlx::query("UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, locked_until = NULL WHERE id = $2")
-            .bind(now)
+        let updated = sqlx::query("UPDATE webhook_deliveries SET state = 'pending', next_attempt_ms = $1, locked_until_ms = NULL WHERE id = $2")
+            .bind(now * 1000)
             .bind(delivery_id)
             .execute(&self.pool)
             .await?

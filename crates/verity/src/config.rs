@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use verity_http::Window;
 
@@ -98,7 +98,9 @@ pub fn parse_duration(raw: &str) -> Result<i64, String> {
         Some(i) => raw.split_at(i),
         None => (raw, "s"),
     };
-    let n: i64 = number.parse().map_err(|_| format!("'{raw}' is not a duration (examples: 45s, 10m, 8h, 7d)"))?;
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("'{raw}' is not a duration (examples: 45s, 10m, 8h, 7d)"))?;
     let unit = match unit {
         "s" => 1,
         "m" => 60,
@@ -116,9 +118,14 @@ fn parse_windows(raw: &str) -> Result<Vec<Window>, String> {
                 .split_once('=')
                 .ok_or_else(|| format!("rate limit window '{part}' must look like 15m=2300"))?;
             let seconds = parse_duration(len)?;
-            let limit = limit.trim().parse().map_err(|_| format!("rate limit '{limit}' is not a number"))?;
+            let limit = limit
+                .trim()
+                .parse()
+                .map_err(|_| format!("rate limit '{limit}' is not a number"))?;
             if seconds <= 0 || limit == 0 {
-                return Err(format!("rate limit window '{part}' must have a positive length and limit"));
+                return Err(format!(
+                    "rate limit window '{part}' must have a positive length and limit"
+                ));
             }
             Ok(Window { seconds, limit })
         })
@@ -130,7 +137,10 @@ impl Config {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
             if !path.exists() {
-                return Err(format!("configuration file {} does not exist", path.display()));
+                return Err(format!(
+                    "configuration file {} does not exist",
+                    path.display()
+                ));
             }
             figment = figment.merge(Toml::file(path));
         }
@@ -152,7 +162,9 @@ impl Config {
             "webhook_allow_private",
             "admin_token",
         ]));
-        figment.extract().map_err(|e| format!("invalid configuration: {e}"))
+        figment
+            .extract()
+            .map_err(|e| format!("invalid configuration: {e}"))
     }
 
     pub fn settings(&self) -> Result<Settings, String> {
@@ -166,7 +178,9 @@ impl Config {
         }
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!("public_url '{url}' must start with http:// or https://"));
+                return Err(format!(
+                    "public_url '{url}' must start with http:// or https://"
+                ));
             }
         }
         let json_logs = match self.log_format.as_str() {
@@ -183,7 +197,10 @@ impl Config {
         Ok(Settings {
             listen: self.listen.clone(),
             database_url,
-            public_url: self.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
+            public_url: self
+                .public_url
+                .as_ref()
+                .map(|u| u.trim_end_matches('/').to_owned()),
             data_dir: self.data_dir.clone(),
             session_ttl,
             token_ttl,
@@ -192,19 +209,23 @@ impl Config {
                 .split(',')
                 .map(|d| field("webhook_retry_schedule", parse_duration(d)))
                 .collect::<Result<_, _>>()?,
-            rate_limits: parse_windows(&self.rate_limits).map_err(|e| format!("rate_limits: {e}"))?,
+            rate_limits: parse_windows(&self.rate_limits)
+                .map_err(|e| format!("rate_limits: {e}"))?,
             login_max_failures: self.login_max_failures.max(1),
             login_lock: field("login_lock", parse_duration(&self.login_lock))?,
             json_logs,
             sandbox_delay: field("sandbox_delay", parse_duration(&self.sandbox_delay))?,
-            webhook_timeout: match field("webhook_timeout", parse_duration(&self.webhook_timeout))? {
+            webhook_timeout: match field("webhook_timeout", parse_duration(&self.webhook_timeout))?
+            {
                 t if t >= 1 => t,
                 _ => return Err("webhook_timeout must be at least 1s".into()),
             },
             webhook_invalid_after: self.webhook_invalid_after.max(1),
             webhook_allow_private: self.webhook_allow_private,
             admin_token: match &self.admin_token {
-                Some(t) if t.len() < 24 => return Err("admin_token must be at least 24 characters".into()),
+                Some(t) if t.len() < 24 => {
+                    return Err("admin_token must be at least 24 characters".into());
+                }
                 other => other.clone(),
             },
         })

@@ -202,7 +202,10 @@ fn main() -> ExitCode {
     init_logging(&settings);
     // TLS for webhook deliveries uses ring: no C toolchain beyond cc is needed.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -219,8 +222,11 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(settings: &Settings) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if settings.json_logs {
         builder.json().init();
     } else {
@@ -230,13 +236,25 @@ fn init_logging(settings: &Settings) {
 
 async fn open_store(settings: &Settings) -> Result<SqlStore, Failure> {
     if settings.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&settings.data_dir)
-            .map_err(|e| format!("cannot create the data folder {}: {e}", settings.data_dir.display()))?;
+        std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+            format!(
+                "cannot create the data folder {}: {e}",
+                settings.data_dir.display()
+            )
+        })?;
     }
-    let store = SqlStore::connect(&settings.database_url).await.map_err(|e| {
-        format!("cannot open the database {}: {e}", verity_store::redact_url(&settings.database_url))
-    })?;
-    let applied = store.migrate().await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+    let store = SqlStore::connect(&settings.database_url)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot open the database {}: {e}",
+                verity_store::redact_url(&settings.database_url)
+            )
+        })?;
+    let applied = store
+        .migrate()
+        .await
+        .map_err(|e| format!("cannot migrate the database: {e}"))?;
     for m in applied {
         tracing::info!(migration = %m, "applied migration");
     }
@@ -274,20 +292,39 @@ fn services(settings: &Settings, store: SqlStore) -> Services {
 }
 
 fn print_json(value: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
 }
 
 async fn client_of(store: &dyn Store, raw: &str) -> Result<Client, Failure> {
     let id = ClientId::parse(raw).map_err(|e| format!("{raw}: {e}"))?;
-    Ok(store.client(&id).await?.ok_or_else(|| format!("no client with id {id}"))?.client)
+    Ok(store
+        .client(&id)
+        .await?
+        .ok_or_else(|| format!("no client with id {id}"))?
+        .client)
 }
 
 async fn review(command: ReviewCommand, services: Services) -> Result<(), Failure> {
     let (client, session, verdict) = match command {
         ReviewCommand::Approve { client, session } => (client, session, Verdict::Approve),
-        ReviewCommand::Refuse { client, session, reason, check, comment } => {
-            (client, session, Verdict::Refuse { reason, check, comment })
-        }
+        ReviewCommand::Refuse {
+            client,
+            session,
+            reason,
+            check,
+            comment,
+        } => (
+            client,
+            session,
+            Verdict::Refuse {
+                reason,
+                check,
+                comment,
+            },
+        ),
     };
     let client = client_of(services.store.as_ref(), &client).await?;
     let decided = services
@@ -302,7 +339,10 @@ async fn users(command: UsersCommand, services: Services) -> Result<(), Failure>
     match command {
         UsersCommand::Downgrade { client, user } => {
             let client = client_of(services.store.as_ref(), &client).await?;
-            let user = services.downgrade_user(&client, &UserId::from_raw(user)).await.map_err(|e| Failure(e.to_string()))?;
+            let user = services
+                .downgrade_user(&client, &UserId::from_raw(user))
+                .await
+                .map_err(|e| Failure(e.to_string()))?;
             println!("user {} is now KYC {}", user.id, user.kyc_level.as_str());
         }
     }
@@ -311,10 +351,21 @@ async fn users(command: UsersCommand, services: Services) -> Result<(), Failure>
 
 async fn webhooks(command: WebhooksCommand, store: &SqlStore) -> Result<(), Failure> {
     match command {
-        WebhooksCommand::List { client, state, limit, json } => {
+        WebhooksCommand::List {
+            client,
+            state,
+            limit,
+            json,
+        } => {
             let client = client.map(ClientId::from_raw);
-            let page = PageRequest { page: 1, per_page: limit.clamp(1, 1000), direction: SortDirection::Desc };
-            let found = store.deliveries(client.as_ref(), state.as_deref(), page).await?;
+            let page = PageRequest {
+                page: 1,
+                per_page: limit.clamp(1, 1000),
+                direction: SortDirection::Desc,
+            };
+            let found = store
+                .deliveries(client.as_ref(), state.as_deref(), page)
+                .await?;
             if json {
                 let rows: Vec<_> = found.items.iter().map(|d| serde_json::json!({
                     "Id": d.id, "ClientId": d.client_id.as_str(), "HookId": d.hook_id, "EventType": d.event_type,
@@ -324,22 +375,35 @@ async fn webhooks(command: WebhooksCommand, store: &SqlStore) -> Result<(), Fail
                 print_json(&rows);
             } else {
                 for d in found.items {
-                    println!("{}\t{}\t{}\t{}\t{}\tattempts={}", d.id, d.client_id, d.event_type, d.resource_id, d.state, d.attempts);
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\tattempts={}",
+                        d.id, d.client_id, d.event_type, d.resource_id, d.state, d.attempts
+                    );
                 }
             }
         }
         WebhooksCommand::Attempts { delivery, json } => {
             let attempts = store.attempts(&delivery).await?;
             if json {
-                let rows: Vec<_> = attempts.iter().map(|a| serde_json::json!({
-                    "Attempt": a.attempt, "Date": a.started_at, "DurationMs": a.duration_ms,
-                    "StatusCode": a.http_status, "Error": a.error,
-                })).collect();
+                let rows: Vec<_> = attempts
+                    .iter()
+                    .map(|a| {
+                        serde_json::json!({
+                            "Attempt": a.attempt, "Date": a.started_at, "DurationMs": a.duration_ms,
+                            "StatusCode": a.http_status, "Error": a.error,
+                        })
+                    })
+                    .collect();
                 print_json(&rows);
             } else {
                 for a in attempts {
-                    let outcome = a.error.unwrap_or_else(|| format!("HTTP {}", a.http_status.unwrap_or(0)));
-                    println!("#{}\t{}\t{} ms\t{}", a.attempt, a.started_at, a.duration_ms, outcome);
+                    let outcome = a
+                        .error
+                        .unwrap_or_else(|| format!("HTTP {}", a.http_status.unwrap_or(0)));
+                    println!(
+                        "#{}\t{}\t{} ms\t{}",
+                        a.attempt, a.started_at, a.duration_ms, outcome
+                    );
                 }
             }
         }
@@ -358,7 +422,10 @@ fn new_api_key() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut bytes = [0u8; 48];
     rand::fill(&mut bytes);
-    bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
 }
 
 fn client_id_from_name(name: &str) -> Result<ClientId, Failure> {
@@ -371,29 +438,64 @@ fn client_id_from_name(name: &str) -> Result<ClientId, Failure> {
         slug = slug.replace("--", "-");
     }
     let slug = slug.trim_matches('-');
-    let slug = if slug.is_empty() { "client" } else { &slug[..slug.len().min(40)] };
-    let suffix: String = (0..6).map(|_| (b'a' + rand::random::<u8>() % 26) as char).collect();
-    Ok(ClientId::parse(&format!("{}-{suffix}", slug.trim_end_matches('-')))?)
+    let slug = if slug.is_empty() {
+        "client"
+    } else {
+        &slug[..slug.len().min(40)]
+    };
+    let suffix: String = (0..6)
+        .map(|_| (b'a' + rand::random::<u8>() % 26) as char)
+        .collect();
+    Ok(ClientId::parse(&format!(
+        "{}-{suffix}",
+        slug.trim_end_matches('-')
+    ))?)
 }
 
-async fn create_client(store: &SqlStore, id: ClientId, name: &str, environment: Environment, idv_enabled: bool) -> Result<String, StoreError> {
+async fn create_client(
+    store: &SqlStore,
+    id: ClientId,
+    name: &str,
+    environment: Environment,
+    idv_enabled: bool,
+) -> Result<String, StoreError> {
     let key = new_api_key();
-    let client = Client { id, name: name.to_owned(), environment, idv_enabled, natural_review: false, created_at: verity_http::now() };
-    store.insert_client(&client, &verity_http::sha256_hex(&key)).await?;
+    let client = Client {
+        id,
+        name: name.to_owned(),
+        environment,
+        idv_enabled,
+        natural_review: false,
+        created_at: verity_http::now(),
+    };
+    store
+        .insert_client(&client, &verity_http::sha256_hex(&key))
+        .await?;
     Ok(key)
 }
 
 fn print_credentials(id: &ClientId, key: &str, json: bool) {
     if json {
-        println!("{}", serde_json::json!({"ClientId": id.as_str(), "ApiKey": key}));
+        println!(
+            "{}",
+            serde_json::json!({"ClientId": id.as_str(), "ApiKey": key})
+        );
     } else {
-        println!("ClientId: {id}\nApiKey:   {key}\n(the API key is shown only once; `verity clients rotate-key` issues a new one)");
+        println!(
+            "ClientId: {id}\nApiKey:   {key}\n(the API key is shown only once; `verity clients rotate-key` issues a new one)"
+        );
     }
 }
 
 async fn clients(command: ClientsCommand, store: &SqlStore) -> Result<(), Failure> {
     match command {
-        ClientsCommand::Create { name, environment, id, idv_disabled, json } => {
+        ClientsCommand::Create {
+            name,
+            environment,
+            id,
+            idv_disabled,
+            json,
+        } => {
             let id = match id {
                 Some(raw) => ClientId::parse(&raw).map_err(|e| format!("--id {raw}: {e}"))?,
                 None => client_id_from_name(&name)?,
@@ -402,10 +504,13 @@ async fn clients(command: ClientsCommand, store: &SqlStore) -> Result<(), Failur
                 EnvArg::Sandbox => Environment::Sandbox,
                 EnvArg::Production => Environment::Production,
             };
-            let key = match create_client(store, id.clone(), &name, environment, !idv_disabled).await {
-                Err(StoreError::Conflict(_)) => return Err(Failure(format!("a client with id {id} already exists"))),
-                other => other?,
-            };
+            let key =
+                match create_client(store, id.clone(), &name, environment, !idv_disabled).await {
+                    Err(StoreError::Conflict(_)) => {
+                        return Err(Failure(format!("a client with id {id} already exists")));
+                    }
+                    other => other?,
+                };
             print_credentials(&id, &key, json);
         }
         ClientsCommand::List { json } => {
@@ -426,7 +531,10 @@ async fn clients(command: ClientsCommand, store: &SqlStore) -> Result<(), Failur
         ClientsCommand::RotateKey { client_id, json } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
             let key = new_api_key();
-            if !store.rotate_api_key(&id, &verity_http::sha256_hex(&key)).await? {
+            if !store
+                .rotate_api_key(&id, &verity_http::sha256_hex(&key))
+                .await?
+            {
                 return Err(Failure(format!("no client with id {id}")));
             }
             print_credentials(&id, &key, json);
@@ -436,14 +544,20 @@ async fn clients(command: ClientsCommand, store: &SqlStore) -> Result<(), Failur
             if !store.set_idv_enabled(&id, enabled).await? {
                 return Err(Failure(format!("no client with id {id}")));
             }
-            println!("hosted IDV {} for {id}", if enabled { "activated" } else { "deactivated" });
+            println!(
+                "hosted IDV {} for {id}",
+                if enabled { "activated" } else { "deactivated" }
+            );
         }
         ClientsCommand::SetNaturalReview { client_id, enabled } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
             if !store.set_natural_review(&id, enabled).await? {
                 return Err(Failure(format!("no client with id {id}")));
             }
-            println!("manual review of natural users {} for {id}", if enabled { "on" } else { "off" });
+            println!(
+                "manual review of natural users {} for {id}",
+                if enabled { "on" } else { "off" }
+            );
         }
         ClientsCommand::WebhookSecret { client_id, disable } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
@@ -478,7 +592,10 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
             Err(e) => return Err(e.into()),
         }
     }
-    let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
     let config = HttpConfig {
         public_url: public_url.clone(),
         token_ttl: settings.token_ttl,
@@ -488,7 +605,10 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
         admin_token: settings.admin_token.clone(),
     };
     let services = services(&settings, store);
-    let deliverer = Arc::new(Deliverer::new(services.clone()).map_err(|e| format!("cannot build the webhook client: {e}"))?);
+    let deliverer = Arc::new(
+        Deliverer::new(services.clone())
+            .map_err(|e| format!("cannot build the webhook client: {e}"))?,
+    );
     tokio::spawn(deliverer.run());
     tokio::spawn(sweep_sessions(services.clone()));
     tokio::spawn(housekeeping(services.store.clone()));
@@ -521,7 +641,10 @@ async fn housekeeping(store: Arc<dyn Store>) {
         if let Err(e) = store.purge_expired_tokens(now).await {
             tracing::warn!(error = %e, "token purge failed");
         }
-        if let Err(e) = store.purge_stored_responses(now - verity_http::idempotency::KEY_LIFETIME_SECONDS).await {
+        if let Err(e) = store
+            .purge_stored_responses(now - verity_http::idempotency::KEY_LIFETIME_SECONDS)
+            .await
+        {
             tracing::warn!(error = %e, "idempotency purge failed");
         }
     }

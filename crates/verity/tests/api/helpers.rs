@@ -30,7 +30,8 @@ macro_rules! both_backends {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite, &[]).await;
+                let $app =
+                    $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite, &[]).await;
                 $body
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,7 +40,8 @@ macro_rules! both_backends {
                     eprintln!("VERITY_TEST_DATABASE_URL=none: PostgreSQL variant skipped");
                     return;
                 }
-                let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres, &[]).await;
+                let $app =
+                    $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres, &[]).await;
                 $body
             }
         }
@@ -62,9 +64,19 @@ impl Database {
                 sqlx::any::install_default_drivers();
                 let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
                     .await
-                    .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {admin} ({e}); set VERITY_TEST_DATABASE_URL"));
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create database");
-                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "cannot reach PostgreSQL at {admin} ({e}); set VERITY_TEST_DATABASE_URL"
+                        )
+                    });
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create database");
+                let base = admin
+                    .rsplit_once('/')
+                    .map_or(admin.as_str(), |(b, _)| b)
+                    .to_owned();
                 format!("{base}/{name}")
             }
         };
@@ -75,7 +87,12 @@ impl Database {
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
     h.finish()
 }
 
@@ -106,13 +123,21 @@ impl TestApp {
     /// client through the CLI.
     pub async fn spawn(backend: Backend, env: &[(&str, &str)]) -> TestApp {
         let db = std::sync::Arc::new(Database::new(backend).await);
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let (client_id, api_key) = create_client(&db, &env, "Test platform", &[]).await;
         Self::start(db, env, client_id, api_key).await
     }
 
     /// Starts another server process on the same database.
-    pub async fn start(db: std::sync::Arc<Database>, env: Vec<(String, String)>, client_id: String, api_key: String) -> TestApp {
+    pub async fn start(
+        db: std::sync::Arc<Database>,
+        env: Vec<(String, String)>,
+        client_id: String,
+        api_key: String,
+    ) -> TestApp {
         let mut cmd = verity();
         cmd.arg("serve")
             .env("VERITY_LISTEN", "127.0.0.1:0")
@@ -136,13 +161,33 @@ impl TestApp {
         .expect("server did not start within 60 s");
         // Keep draining stdout so the server never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        TestApp { base, client_id, api_key, http: http_client(), db, env, child }
+        TestApp {
+            base,
+            client_id,
+            api_key,
+            http: http_client(),
+            db,
+            env,
+            child,
+        }
     }
 
-    pub async fn stop(mut self) -> (std::sync::Arc<Database>, Vec<(String, String)>, String, String) {
+    pub async fn stop(
+        mut self,
+    ) -> (
+        std::sync::Arc<Database>,
+        Vec<(String, String)>,
+        String,
+        String,
+    ) {
         let _ = self.child.kill().await;
         let _ = self.child.wait().await;
-        (self.db.clone(), self.env.clone(), self.client_id.clone(), self.api_key.clone())
+        (
+            self.db.clone(),
+            self.env.clone(),
+            self.client_id.clone(),
+            self.api_key.clone(),
+        )
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -165,7 +210,10 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "token request failed");
-        r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+        r.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn token(&self) -> String {
@@ -174,7 +222,11 @@ impl TestApp {
 
     /// An API client with a fresh token of this app's client.
     pub async fn client(&self) -> Api {
-        Api { http: self.http.clone(), token: self.token().await, prefix: self.api("") }
+        Api {
+            http: self.http.clone(),
+            token: self.token().await,
+            prefix: self.api(""),
+        }
     }
 }
 
@@ -184,7 +236,12 @@ pub fn http_client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-pub async fn create_client(db: &Database, env: &[(String, String)], name: &str, extra: &[&str]) -> (String, String) {
+pub async fn create_client(
+    db: &Database,
+    env: &[(String, String)],
+    name: &str,
+    extra: &[&str],
+) -> (String, String) {
     let out = verity()
         .args(["clients", "create", "--name", name, "--json"])
         .args(extra)
@@ -194,9 +251,16 @@ pub async fn create_client(db: &Database, env: &[(String, String)], name: &str, 
         .output()
         .await
         .expect("run verity clients create");
-    assert!(out.status.success(), "clients create failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "clients create failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON credentials");
-    (v["ClientId"].as_str().unwrap().to_owned(), v["ApiKey"].as_str().unwrap().to_owned())
+    (
+        v["ClientId"].as_str().unwrap().to_owned(),
+        v["ApiKey"].as_str().unwrap().to_owned(),
+    )
 }
 
 /// Authenticated calls under `/v2.01/{ClientId}`.
@@ -223,22 +287,38 @@ impl Reply {
 }
 
 impl Api {
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
-        let mut req = self.http.request(method, format!("{}{}", self.prefix, path)).bearer_auth(&self.token);
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = self
+            .http
+            .request(method, format!("{}{}", self.prefix, path))
+            .bearer_auth(&self.token);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
         if let Some(b) = body {
-            req = req.header("content-type", "application/json").body(b.to_string());
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
         }
         let r = req.send().await.expect("request");
-        Reply { status: r.status().as_u16(), headers: r.headers().clone(), text: r.text().await.unwrap() }
+        Reply {
+            status: r.status().as_u16(),
+            headers: r.headers().clone(),
+            text: r.text().await.unwrap(),
+        }
     }
     pub async fn get(&self, path: &str) -> Reply {
         self.send(reqwest::Method::GET, path, None, &[]).await
     }
     pub async fn post(&self, path: &str, body: Value) -> Reply {
-        self.send(reqwest::Method::POST, path, Some(body), &[]).await
+        self.send(reqwest::Method::POST, path, Some(body), &[])
+            .await
     }
     pub async fn put(&self, path: &str, body: Value) -> Reply {
         self.send(reqwest::Method::PUT, path, Some(body), &[]).await
@@ -253,7 +333,10 @@ impl Api {
 
     pub async fn session(&self, user_id: &str) -> Value {
         let r = self
-            .post(&format!("/users/{user_id}/identity-verifications"), serde_json::json!({"ReturnUrl": "https://example.com/back", "Tag": "t"}))
+            .post(
+                &format!("/users/{user_id}/identity-verifications"),
+                serde_json::json!({"ReturnUrl": "https://example.com/back", "Tag": "t"}),
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
         r.json()
@@ -280,20 +363,34 @@ pub fn legal_owner_body(kind: &str) -> Value {
     })
 }
 
+pub const PARAM: &str = "One or several required parameters are missing or incorrect. An incorrect resource ID also raises this kind of error.";
+
 /// Asserts a Mangopay error body: the given fields exactly, keys in Mangopay's order, a random
 /// `Id`, and `Date` as a recent Unix time written as a float.
 pub fn assert_error(reply: &Reply, status: u16, message: &str, kind: &str, errors: Value) {
     assert_eq!(reply.status, status, "{}", reply.text);
     let v = reply.json();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["Message", "Type", "Id", "Date", "errors"], "{}", reply.text);
+    assert_eq!(
+        keys,
+        ["Message", "Type", "Id", "Date", "errors"],
+        "{}",
+        reply.text
+    );
     assert_eq!(v["Message"], message, "{}", reply.text);
     assert_eq!(v["Type"], kind);
     assert_eq!(v["errors"], errors, "{}", reply.text);
     let id = v["Id"].as_str().unwrap();
     assert_eq!(id.len(), 36, "error Id is a UUID: {id}");
     let date = v["Date"].as_f64().unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
     assert!((now - date).abs() < 120.0, "Date {date} is not now");
-    assert!(reply.text.contains(&format!("\"Date\":{}.0", date as i64)), "Date is written as a float: {}", reply.text);
+    assert!(
+        reply.text.contains(&format!("\"Date\":{}.0", date as i64)),
+        "Date is written as a float: {}",
+        reply.text
+    );
 }

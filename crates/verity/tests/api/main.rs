@@ -2,9 +2,12 @@
 //! it over HTTP, on SQLite and on PostgreSQL. One test binary keeps link time low.
 
 mod helpers;
+mod receiver;
 
 mod auth;
 mod idv_sessions;
+mod lifecycle;
 mod sdk;
 mod users;
+mod webhooks;
 mod wire;

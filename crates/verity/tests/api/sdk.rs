@@ -27,18 +27,32 @@ async fn run_sdk(program: PathBuf, args: &[&str], backend: Backend) {
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{} {args:?} failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}", program.display());
+    assert!(
+        out.status.success(),
+        "{} {args:?} failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        program.display()
+    );
     println!("{stdout}");
 }
 
 fn node_modules_ready() {
-    assert!(sdk_dir().join("node/node_modules/mangopay4-nodejs-sdk").exists(), "Node SDKs missing: run tests/sdk/setup.sh first");
+    assert!(
+        sdk_dir()
+            .join("node/node_modules/mangopay4-nodejs-sdk")
+            .exists(),
+        "Node SDKs missing: run tests/sdk/setup.sh first"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_sdk_v4_full_flow() {
     node_modules_ready();
-    run_sdk("node".into(), &["node/conformance.js", "mangopay4-nodejs-sdk"], Backend::Sqlite).await;
+    run_sdk(
+        "node".into(),
+        &["node/conformance.js", "mangopay4-nodejs-sdk"],
+        Backend::Sqlite,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,18 +61,33 @@ async fn node_sdk_v2_full_flow_on_postgres() {
     if postgres_admin_url().is_none() {
         return;
     }
-    run_sdk("node".into(), &["node/conformance.js", "mangopay2-nodejs-sdk"], Backend::Postgres).await;
+    run_sdk(
+        "node".into(),
+        &["node/conformance.js", "mangopay2-nodejs-sdk"],
+        Backend::Postgres,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_sdk_own_identity_verification_tests() {
     node_modules_ready();
-    run_sdk("bash".into(), &["node/run-own-idv-test.sh", "mangopay4-nodejs-sdk"], Backend::Sqlite).await;
+    run_sdk(
+        "bash".into(),
+        &["node/run-own-idv-test.sh", "mangopay4-nodejs-sdk"],
+        Backend::Sqlite,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_sdk_v4_full_flow() {
-    run_sdk(sdk_dir().join("python/.venv4/bin/python"), &["python/conformance.py"], Backend::Sqlite).await;
+    run_sdk(
+        sdk_dir().join("python/.venv4/bin/python"),
+        &["python/conformance.py"],
+        Backend::Sqlite,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,5 +95,10 @@ async fn python_sdk_legacy_full_flow_on_postgres() {
     if postgres_admin_url().is_none() {
         return;
     }
-    run_sdk(sdk_dir().join("python/.venv3/bin/python"), &["python/conformance.py"], Backend::Postgres).await;
+    run_sdk(
+        sdk_dir().join("python/.venv3/bin/python"),
+        &["python/conformance.py"],
+        Backend::Postgres,
+    )
+    .await;
 }

@@ -1,4 +1,4 @@
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -21,10 +21,19 @@ both_backends!(legacy_create_defaults_and_views, |app| {
     assert_eq!(u["PersonType"], "NATURAL");
     assert_eq!(u["KYCLevel"], "LIGHT");
     assert_eq!(u["Address"]["City"], "Washington");
-    assert!(u.get("PendingUserAction").is_none(), "legacy shapes have no PendingUserAction (SDKs pick the class by it)");
+    assert!(
+        u.get("PendingUserAction").is_none(),
+        "legacy shapes have no PendingUserAction (SDKs pick the class by it)"
+    );
     assert!(u["Id"].as_str().unwrap().starts_with("user_m_"));
     // Without owner data, a legacy user is a payer.
-    let payer = api.post("/users/natural", json!({"FirstName":"P","LastName":"Q","Email":"p@q.org"})).await.json();
+    let payer = api
+        .post(
+            "/users/natural",
+            json!({"FirstName":"P","LastName":"Q","Email":"p@q.org"}),
+        )
+        .await
+        .json();
     assert_eq!(payer["UserCategory"], "PAYER");
     assert_eq!(payer["TermsAndConditionsAccepted"], false);
     // Legal users: flat fields in the legacy shape, nested in the SCA shape.
@@ -53,7 +62,11 @@ both_backends!(legacy_create_defaults_and_views, |app| {
 both_backends!(create_validation_errors, |app| {
     let api = app.client().await;
     assert_error(
-        &api.post("/users/natural", json!({"LastName": "Doe", "Email": "john.doe@sample"})).await,
+        &api.post(
+            "/users/natural",
+            json!({"LastName": "Doe", "Email": "john.doe@sample"}),
+        )
+        .await,
         400,
         PARAM,
         "param_error",
@@ -69,7 +82,13 @@ both_backends!(create_validation_errors, |app| {
         "HeadquartersAddress": {"AddressLine1": "1 rue", "City": "Paris", "PostalCode": "75002", "Country": "FR"},
         "TermsAndConditionsAccepted": true, "UserCategory": "OWNER", "ScaContext": "USER_PRESENT"
     });
-    assert_error(&api.post("/sca/users/legal", body.clone()).await, 400, PARAM, "param_error", json!({"LegalRepresentative.Email": "'Email' must not be empty."}));
+    assert_error(
+        &api.post("/sca/users/legal", body.clone()).await,
+        400,
+        PARAM,
+        "param_error",
+        json!({"LegalRepresentative.Email": "'Email' must not be empty."}),
+    );
     body["LegalRepresentative"]["Email"] = json!("a.b+accept@acme.example");
     body["TermsAndConditionsAccepted"] = json!(false);
     assert_error(
@@ -92,16 +111,30 @@ both_backends!(create_validation_errors, |app| {
     );
     body["ScaContext"] = json!("USER_PRESENT");
     body["LegalPersonType"] = json!("BUSINESS_LTD");
-    assert_error(&api.post("/sca/users/legal", body.clone()).await, 400, PARAM, "param_error", json!({"LegalPersonType": "The value BUSINESS_LTD is not valid for LegalPersonType."}));
+    assert_error(
+        &api.post("/sca/users/legal", body.clone()).await,
+        400,
+        PARAM,
+        "param_error",
+        json!({"LegalPersonType": "The value BUSINESS_LTD is not valid for LegalPersonType."}),
+    );
     // The SCA endpoints require the category and the terms flag.
     assert_error(
-        &api.post("/sca/users/natural", json!({"FirstName": "A", "LastName": "B", "Email": "a@b.org"})).await,
+        &api.post(
+            "/sca/users/natural",
+            json!({"FirstName": "A", "LastName": "B", "Email": "a@b.org"}),
+        )
+        .await,
         400,
         PARAM,
         "param_error",
         json!({"TermsAndConditionsAccepted": "The TermsAndConditionsAccepted field is required.", "UserCategory": "The UserCategory field is required."}),
     );
-    assert_eq!(api.get("/users").await.json(), json!([]), "nothing half-written");
+    assert_eq!(
+        api.get("/users").await.json(),
+        json!([]),
+        "nothing half-written"
+    );
 });
 
 both_backends!(sca_owners_enrol_unless_sandbox_accept, |app| {
@@ -119,21 +152,40 @@ both_backends!(sca_owners_enrol_unless_sandbox_accept, |app| {
     plain["Email"] = json!("jane@example.com");
     let pending = api.post("/sca/users/natural", plain).await.json();
     assert_eq!(pending["UserStatus"], "PENDING_USER_ACTION");
-    let link = pending["PendingUserAction"]["RedirectUrl"].as_str().unwrap().to_owned();
+    let link = pending["PendingUserAction"]["RedirectUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(link.starts_with(&format!("{}/sca/", app.base)));
     // The enrolment page completes SCA and returns to the platform.
     let page = app.http.get(&link).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let _ = http_client();
-    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let done = no_redirect.post(format!("{link}?returnUrl=https%3A%2F%2Fplatform.example%2Fdone")).send().await.unwrap();
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let done = no_redirect
+        .post(format!(
+            "{link}?returnUrl=https%3A%2F%2Fplatform.example%2Fdone"
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(done.status(), 303);
-    assert_eq!(done.headers()["location"], "https://platform.example/done?controlStatus=VALIDATED");
+    assert_eq!(
+        done.headers()["location"],
+        "https://platform.example/done?controlStatus=VALIDATED"
+    );
     let id = pending["Id"].as_str().unwrap();
     let after = api.get(&format!("/sca/users/{id}")).await.json();
     assert_eq!(after["UserStatus"], "ACTIVE");
     assert_eq!(after["PendingUserAction"], Value::Null);
-    assert_eq!(app.http.get(&link).send().await.unwrap().status(), 404, "a used link is dead");
+    assert_eq!(
+        app.http.get(&link).send().await.unwrap().status(),
+        404,
+        "a used link is dead"
+    );
     // Business users never get SCA.
     let mut biz = legal_owner_body("BUSINESS");
     biz["LegalRepresentativeEmail"] = json!("plain@example.com");
@@ -149,13 +201,19 @@ both_backends!(categorize_update_enroll_close, |app| {
         .json();
     let id = payer["Id"].as_str().unwrap().to_owned();
     assert_error(
-        &api.post(&format!("/sca/users/{id}/enrollment"), json!({})).await,
+        &api.post(&format!("/sca/users/{id}/enrollment"), json!({}))
+            .await,
         400,
         "This endpoint is not allowed for User categorized as PAYER",
         "not_allowed_for_user_category_payer",
         Value::Null,
     );
-    let missing = api.put(&format!("/sca/users/natural/{id}/category"), json!({"UserCategory": "OWNER", "TermsAndConditionsAccepted": true})).await;
+    let missing = api
+        .put(
+            &format!("/sca/users/natural/{id}/category"),
+            json!({"UserCategory": "OWNER", "TermsAndConditionsAccepted": true}),
+        )
+        .await;
     assert_error(
         &missing,
         400,
@@ -172,27 +230,73 @@ both_backends!(categorize_update_enroll_close, |app| {
     assert_eq!(owner.status, 200, "{}", owner.text);
     assert_eq!(owner.json()["UserCategory"], "OWNER");
     assert_eq!(owner.json()["UserStatus"], "PENDING_USER_ACTION");
-    let enrol = api.post(&format!("/sca/users/{id}/enrollment"), json!({})).await;
+    let enrol = api
+        .post(&format!("/sca/users/{id}/enrollment"), json!({}))
+        .await;
     assert_eq!(enrol.status, 200);
-    assert!(enrol.json()["PendingUserAction"]["RedirectUrl"].as_str().unwrap().contains("/sca/"));
+    assert!(
+        enrol.json()["PendingUserAction"]["RedirectUrl"]
+            .as_str()
+            .unwrap()
+            .contains("/sca/")
+    );
     assert_error(
-        &api.put(&format!("/users/natural/{id}"), json!({"UserCategory": "PAYER"})).await,
+        &api.put(
+            &format!("/users/natural/{id}"),
+            json!({"UserCategory": "PAYER"}),
+        )
+        .await,
         400,
         PARAM,
         "param_error",
         json!({"UserCategory": "A User OWNER can't be modified to a user PAYER"}),
     );
     assert_error(
-        &api.put(&format!("/users/natural/{id}"), json!({"TermsAndConditionsAccepted": false})).await,
+        &api.put(
+            &format!("/users/natural/{id}"),
+            json!({"TermsAndConditionsAccepted": false}),
+        )
+        .await,
         400,
         "The user cannot revoke the terms and conditions acceptance",
         "invalid_action",
         Value::Null,
     );
-    let updated = api.put(&format!("/users/natural/{id}"), json!({"Occupation": "baker", "Tag": "t2"})).await.json();
+    let updated = api
+        .put(
+            &format!("/users/natural/{id}"),
+            json!({"Occupation": "baker", "Tag": "t2"}),
+        )
+        .await
+        .json();
     assert_eq!(updated["Occupation"], "baker");
     assert_eq!(updated["FirstName"], "P", "fields not sent are kept");
-    assert_eq!(api.send(reqwest::Method::DELETE, &format!("/users/natural/{id}"), None, &[]).await.status, 204);
-    assert_eq!(api.get(&format!("/users/{id}")).await.json()["UserStatus"], "CLOSED");
-    assert_error(&api.send(reqwest::Method::DELETE, &format!("/users/natural/{id}"), None, &[]).await, 400, "User already closed", "invalid_action", Value::Null);
+    assert_eq!(
+        api.send(
+            reqwest::Method::DELETE,
+            &format!("/users/natural/{id}"),
+            None,
+            &[]
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        api.get(&format!("/users/{id}")).await.json()["UserStatus"],
+        "CLOSED"
+    );
+    assert_error(
+        &api.send(
+            reqwest::Method::DELETE,
+            &format!("/users/natural/{id}"),
+            None,
+            &[],
+        )
+        .await,
+        400,
+        "User already closed",
+        "invalid_action",
+        Value::Null,
+    );
 });

@@ -1,4 +1,4 @@
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -6,13 +6,22 @@ use crate::helpers::*;
 both_backends!(paths_ignore_case_and_one_trailing_slash, |app| {
     let api = app.client().await;
     let user = api.natural_owner().await;
-    for path in [format!("/Users/{user}/"), format!("/USERS/natural/{user}"), format!("/sca/Users/{user}/")] {
+    for path in [
+        format!("/Users/{user}/"),
+        format!("/USERS/natural/{user}"),
+        format!("/sca/Users/{user}/"),
+    ] {
         let r = api.get(&path).await;
         assert_eq!(r.status, 200, "{path}: {}", r.text);
         assert_eq!(r.json()["Id"], user.as_str());
     }
     // Identifiers keep their case: a lower-cased id is another id.
-    assert_eq!(api.get(&format!("/users/{}", user.to_lowercase())).await.status, 404);
+    assert_eq!(
+        api.get(&format!("/users/{}", user.to_lowercase()))
+            .await
+            .status,
+        404
+    );
 });
 
 both_backends!(sdk_value_quirks_and_unknown_fields_are_accepted, |app| {
@@ -40,7 +49,14 @@ both_backends!(sdk_value_quirks_and_unknown_fields_are_accepted, |app| {
     assert_eq!(u["TermsAndConditionsAccepted"], true);
     assert!(u.get("Birthplace").is_none());
     // Ruby sends `{}` bodies on GETs.
-    let ruby = api.send(reqwest::Method::GET, &format!("/users/{}", u["Id"].as_str().unwrap()), Some(json!({})), &[]).await;
+    let ruby = api
+        .send(
+            reqwest::Method::GET,
+            &format!("/users/{}", u["Id"].as_str().unwrap()),
+            Some(json!({})),
+            &[],
+        )
+        .await;
     assert_eq!(ruby.status, 200);
     // A body that is not JSON is a param_error, not a 500.
     let bad = api
@@ -63,7 +79,9 @@ both_backends!(lists_paginate_with_headers_only_on_lists, |app| {
         ids.push(api.session(&user).await["Id"].as_str().unwrap().to_owned());
     }
     let path = format!("/users/{user}/identity-verifications");
-    let page2 = api.get(&format!("{path}?page=2&per_page=2&user_id={user}")).await;
+    let page2 = api
+        .get(&format!("{path}?page=2&per_page=2&user_id={user}"))
+        .await;
     assert_eq!(page2.status, 200);
     assert_eq!(page2.header("x-number-of-pages"), Some("2"));
     assert_eq!(page2.header("x-number-of-items"), Some("3"));
@@ -73,11 +91,21 @@ both_backends!(lists_paginate_with_headers_only_on_lists, |app| {
     assert!(!link.contains("rel=\"next\""), "{link}");
     assert_eq!(page2.json().as_array().unwrap().len(), 1);
     assert_eq!(page2.json()[0]["Id"], ids[2].as_str());
-    let desc = api.get(&format!("{path}?Sort=CreationDate:DESC")).await.json();
-    let got: Vec<&str> = desc.as_array().unwrap().iter().map(|s| s["Id"].as_str().unwrap()).collect();
+    let desc = api
+        .get(&format!("{path}?Sort=CreationDate:DESC"))
+        .await
+        .json();
+    let got: Vec<&str> = desc
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Id"].as_str().unwrap())
+        .collect();
     assert_eq!(got, [ids[2].as_str(), ids[1].as_str(), ids[0].as_str()]);
     // Single objects never carry list headers (Java and PHP would fail on them).
-    let one = api.get(&format!("/identity-verifications/{}", ids[0])).await;
+    let one = api
+        .get(&format!("/identity-verifications/{}", ids[0]))
+        .await;
     assert!(one.header("x-number-of-pages").is_none());
     assert!(one.header("link").is_none());
     // Over the maximum page size: a clear param_error.
@@ -97,8 +125,18 @@ async fn rate_limits_are_reported_per_window_and_enforced() {
     let app = TestApp::spawn(Backend::Sqlite, &[("VERITY_RATE_LIMITS", "1m=4,1h=100")]).await;
     let api = app.client().await;
     let first = api.get("/users").await;
-    let made: Vec<&str> = first.headers.get_all("x-ratelimit").iter().map(|v| v.to_str().unwrap()).collect();
-    let remaining: Vec<&str> = first.headers.get_all("x-ratelimit-remaining").iter().map(|v| v.to_str().unwrap()).collect();
+    let made: Vec<&str> = first
+        .headers
+        .get_all("x-ratelimit")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    let remaining: Vec<&str> = first
+        .headers
+        .get_all("x-ratelimit-remaining")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
     assert_eq!(made, ["1", "1"], "one header line per window");
     assert_eq!(remaining, ["3", "99"]);
     assert_eq!(first.headers.get_all("x-ratelimit-reset").iter().count(), 2);
@@ -106,10 +144,29 @@ async fn rate_limits_are_reported_per_window_and_enforced() {
         assert_eq!(api.get("/users").await.status, 200);
     }
     let limited = api.get("/users").await;
-    assert_error(&limited, 429, "Rate limit exceeded. Please contact support for more assistance", "rate_limit", Value::Null);
-    assert_eq!(limited.headers.get_all("x-ratelimit-remaining").iter().next().unwrap(), "0");
+    assert_error(
+        &limited,
+        429,
+        "Rate limit exceeded. Please contact support for more assistance",
+        "rate_limit",
+        Value::Null,
+    );
+    assert_eq!(
+        limited
+            .headers
+            .get_all("x-ratelimit-remaining")
+            .iter()
+            .next()
+            .unwrap(),
+        "0"
+    );
     // Errors carry the headers too.
-    assert!(api.get("/users/nope").await.headers.contains_key("x-ratelimit"));
+    assert!(
+        api.get("/users/nope")
+            .await
+            .headers
+            .contains_key("x-ratelimit")
+    );
 }
 
 both_backends!(idempotency_keys_block_reuse_and_keep_the_response, |app| {
@@ -118,28 +175,81 @@ both_backends!(idempotency_keys_block_reuse_and_keep_the_response, |app| {
     let key = "0f8fad5b-d9cb-469f-a165-70867728950e";
     let path = format!("/users/{user}/identity-verifications");
     let body = json!({"ReturnUrl": "https://example.com", "Tag": "idem"});
-    let first = api.send(reqwest::Method::POST, &path, Some(body.clone()), &[("Idempotency-Key", key)]).await;
+    let first = api
+        .send(
+            reqwest::Method::POST,
+            &path,
+            Some(body.clone()),
+            &[("Idempotency-Key", key)],
+        )
+        .await;
     assert_eq!(first.status, 200);
-    let again = api.send(reqwest::Method::POST, &path, Some(body.clone()), &[("Idempotency-Key", key)]).await;
-    assert_error(&again, 409, "A resource has already been created with this Idempotency Key", "idempotent_creation_conflict", Value::Null);
+    let again = api
+        .send(
+            reqwest::Method::POST,
+            &path,
+            Some(body.clone()),
+            &[("Idempotency-Key", key)],
+        )
+        .await;
+    assert_error(
+        &again,
+        409,
+        "A resource has already been created with this Idempotency Key",
+        "idempotent_creation_conflict",
+        Value::Null,
+    );
     let listed = api.get(&path).await.json();
-    assert_eq!(listed.as_array().unwrap().len(), 1, "the retry created nothing");
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        1,
+        "the retry created nothing"
+    );
     let stored = api.get(&format!("/responses/{key}")).await;
     assert_eq!(stored.status, 200);
     let s = stored.json();
     assert_eq!(s["StatusCode"], "200");
     assert_eq!(s["Resource"], first.json());
-    assert!(s["RequestURL"].as_str().unwrap().ends_with(&format!("/users/{user}/identity-verifications")));
+    assert!(
+        s["RequestURL"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/users/{user}/identity-verifications"))
+    );
     assert_eq!(s["ContentLength"], first.text.len().to_string());
     // A refused request also uses up its key, and its error is what is stored.
     let bad_key = "aaaaaaaaaaaaaaaa-bbbb";
-    let refused = api.send(reqwest::Method::POST, &path, Some(json!({})), &[("Idempotency-Key", bad_key)]).await;
+    let refused = api
+        .send(
+            reqwest::Method::POST,
+            &path,
+            Some(json!({})),
+            &[("Idempotency-Key", bad_key)],
+        )
+        .await;
     assert_eq!(refused.status, 400);
-    let retry = api.send(reqwest::Method::POST, &path, Some(body), &[("Idempotency-Key", bad_key)]).await;
+    let retry = api
+        .send(
+            reqwest::Method::POST,
+            &path,
+            Some(body),
+            &[("Idempotency-Key", bad_key)],
+        )
+        .await;
     assert_eq!(retry.status, 409);
-    assert_eq!(api.get(&format!("/responses/{bad_key}")).await.json()["StatusCode"], "400");
+    assert_eq!(
+        api.get(&format!("/responses/{bad_key}")).await.json()["StatusCode"],
+        "400"
+    );
     // Malformed keys are refused before anything happens.
-    let short = api.send(reqwest::Method::POST, &path, Some(json!({"ReturnUrl": "https://e.com"})), &[("Idempotency-Key", "short")]).await;
+    let short = api
+        .send(
+            reqwest::Method::POST,
+            &path,
+            Some(json!({"ReturnUrl": "https://e.com"})),
+            &[("Idempotency-Key", "short")],
+        )
+        .await;
     assert_eq!(short.status, 400);
     assert!(short.json()["errors"]["Idempotency-Key"].is_string());
     assert_eq!(api.get(&path).await.json().as_array().unwrap().len(), 1);
@@ -155,20 +265,42 @@ both_backends!(concurrent_requests_with_one_key_create_once, |app| {
     for _ in 0..8 {
         let (api, path) = (api.clone(), path.clone());
         tasks.push(tokio::spawn(async move {
-            api.send(reqwest::Method::POST, &path, Some(json!({"ReturnUrl": "https://example.com"})), &[("Idempotency-Key", "race-race-race-race-1")]).await.status
+            api.send(
+                reqwest::Method::POST,
+                &path,
+                Some(json!({"ReturnUrl": "https://example.com"})),
+                &[("Idempotency-Key", "race-race-race-race-1")],
+            )
+            .await
+            .status
         }));
     }
     let mut statuses = Vec::new();
     for t in tasks {
         statuses.push(t.await.unwrap());
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 409),
+        "{statuses:?}"
+    );
     assert_eq!(api.get(&path).await.json().as_array().unwrap().len(), 1);
 });
 
 both_backends!(openapi_document_covers_the_api, |app| {
-    let doc: Value = app.http.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = doc["paths"].as_object().unwrap();
     for p in [
@@ -184,7 +316,14 @@ both_backends!(openapi_document_covers_the_api, |app| {
         assert!(paths.contains_key(p), "missing {p}");
     }
     let schemas = doc["components"]["schemas"].as_object().unwrap();
-    for s in ["ErrorBody", "ProblemBody", "SessionView", "CreatedSessionView", "NaturalUserView", "LegalUserScaView"] {
+    for s in [
+        "ErrorBody",
+        "ProblemBody",
+        "SessionView",
+        "CreatedSessionView",
+        "NaturalUserView",
+        "LegalUserScaView",
+    ] {
         assert!(schemas.contains_key(s), "missing schema {s}");
     }
 });
