@@ -98,10 +98,7 @@ mod tests {
             canonical_hook_event_type("IDENTITY_VERIFICATION_PSC_FAILED"),
             Some("IDENTITY_VERIFICATION_PSC_REJECTED")
         );
-        assert_eq!(
-            canonical_hook_event_type(IDV_VALIDATED),
-            Some(IDV_VALIDATED)
-        );
+        assert_eq!(canonical_hook_event_type(IDV_VALIDATED), Some(IDV_VALIDATED));
         assert_eq!(canonical_hook_event_type("NOPE"), None);
     }
 }

@@ -38,10 +38,7 @@ pub fn check_url(url: &str, public_only: bool) -> Result<(), FieldErrors> {
     let parsed = match url::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
         _ => {
-            e.add(
-                "Url",
-                "The Url field must be an absolute http or https URL.",
-            );
+            e.add("Url", "The Url field must be an absolute http or https URL.");
             return Err(e);
         }
     };

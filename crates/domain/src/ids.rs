@@ -16,7 +16,11 @@ macro_rules! id_type {
             /// A fresh identifier: the prefix followed by a ULID made from `unix_millis` and
             /// `random` (the caller supplies both so the domain stays deterministic).
             pub fn generate(unix_millis: u64, random: u128) -> Self {
-                Self(format!("{}{}", $prefix, ulid::Ulid::from_parts(unix_millis, random)))
+                Self(format!(
+                    "{}{}",
+                    $prefix,
+                    ulid::Ulid::from_parts(unix_millis, random)
+                ))
             }
 
             /// Wraps an identifier received from a caller or read from storage.
@@ -39,17 +43,9 @@ macro_rules! id_type {
 
 id_type!(UserId, "user_m_", "Identifier of a natural or legal user.");
 id_type!(SessionId, "idnver_", "Identifier of an IDV session.");
-id_type!(
-    CheckId,
-    "idnchc_",
-    "Identifier of one check of an IDV session."
-);
+id_type!(CheckId, "idnchc_", "Identifier of one check of an IDV session.");
 id_type!(HookId, "hook_m_", "Identifier of a webhook subscription.");
-id_type!(
-    ClientId,
-    "",
-    "Identifier of a platform (tenant), chosen at creation."
-);
+id_type!(ClientId, "", "Identifier of a platform (tenant), chosen at creation.");
 
 impl ClientId {
     /// Client ids appear in URL paths, so they are restricted to a safe, readable alphabet.

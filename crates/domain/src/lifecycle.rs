@@ -10,10 +10,7 @@ use crate::user::{KycLevel, Person, User};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TransitionError {
     /// The status machine has no such edge.
-    NotAllowed {
-        from: SessionStatus,
-        to: SessionStatus,
-    },
+    NotAllowed { from: SessionStatus, to: SessionStatus },
     /// Natural users' sessions are decided automatically unless the client opted in to review.
     NaturalReview,
 }
@@ -22,16 +19,9 @@ impl std::fmt::Display for TransitionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TransitionError::NotAllowed { from, to } => {
-                write!(
-                    f,
-                    "The session is {} and cannot become {}.",
-                    from.as_str(),
-                    to.as_str()
-                )
+                write!(f, "The session is {} and cannot become {}.", from.as_str(), to.as_str())
             }
-            TransitionError::NaturalReview => {
-                f.write_str("Sessions of natural users are never sent to review.")
-            }
+            TransitionError::NaturalReview => f.write_str("Sessions of natural users are never sent to review."),
         }
     }
 }
@@ -57,10 +47,7 @@ pub fn transition(
     if !from.can_become(to) {
         return Err(TransitionError::NotAllowed { from, to });
     }
-    if to == SessionStatus::Review
-        && matches!(user.person, Person::Natural(_))
-        && !natural_review_allowed
-    {
+    if to == SessionStatus::Review && matches!(user.person, Person::Natural(_)) && !natural_review_allowed {
         return Err(TransitionError::NaturalReview);
     }
     session.status = to;
@@ -96,10 +83,7 @@ pub fn downgrade(user: &mut User, validated: &mut [IdvSession], now: UnixTime) -
     }
     user.kyc_level = KycLevel::Light;
     let mut events = Vec::new();
-    for session in validated
-        .iter_mut()
-        .filter(|s| s.status == SessionStatus::Validated)
-    {
+    for session in validated.iter_mut().filter(|s| s.status == SessionStatus::Validated) {
         session.status = SessionStatus::OutOfDate;
         session.updated_at = Some(now);
         events.push(Happened::new(event::IDV_OUTDATED, &session.id));
@@ -272,10 +256,7 @@ mod tests {
         );
         assert_eq!(u.kyc_level, KycLevel::Regular);
         match &u.person {
-            Person::Natural(n) => assert_eq!(
-                (n.first_name.as_str(), n.last_name.as_str()),
-                ("ALEX", "SMITH")
-            ),
+            Person::Natural(n) => assert_eq!((n.first_name.as_str(), n.last_name.as_str()), ("ALEX", "SMITH")),
             _ => unreachable!(),
         }
         assert_eq!(s.updated_at, Some(5));

@@ -59,11 +59,7 @@ pub fn preset_reason_value(check: &str) -> &'static str {
 /// The checks a user type goes through, in the order they are reported.
 pub fn check_types(user: &User) -> &'static [&'static str] {
     match user.legal_person_type() {
-        None => &[
-            IDENTITY_DOCUMENT_VERIFICATION,
-            IDV_NAME_MATCH_CHECK,
-            IDV_AGE_CHECK,
-        ],
+        None => &[IDENTITY_DOCUMENT_VERIFICATION, IDV_NAME_MATCH_CHECK, IDV_AGE_CHECK],
         Some(LegalPersonType::Soletrader) => &[
             BUSINESS_VERIFICATION,
             IDENTITY_DOCUMENT_VERIFICATION,
@@ -126,11 +122,7 @@ impl Directive {
 
     /// A refusal with `reason`, by `check` or by the first check that can give that reason.
     pub fn refuse(reason: &str, check: Option<&str>) -> Result<Directive, String> {
-        let fits = |c: &str| {
-            REASONS
-                .iter()
-                .any(|(ct, rs)| *ct == c && rs.contains(&reason))
-        };
+        let fits = |c: &str| REASONS.iter().any(|(ct, rs)| *ct == c && rs.contains(&reason));
         let check = match check {
             Some(c) if REASONS.iter().any(|(ct, _)| *ct == c) => {
                 if !fits(c) {
@@ -154,9 +146,7 @@ impl Directive {
     pub fn applies_to(&self, user: &User, natural_review_allowed: bool) -> Result<(), String> {
         match self {
             Directive::Accept => Ok(()),
-            Directive::Review
-                if matches!(user.person, Person::Natural(_)) && !natural_review_allowed =>
-            {
+            Directive::Review if matches!(user.person, Person::Natural(_)) && !natural_review_allowed => {
                 Err("Sessions of natural users are never sent to review.".into())
             }
             Directive::Review => Ok(()),
@@ -175,30 +165,24 @@ impl Directive {
         new_id: &mut dyn FnMut() -> String,
     ) -> (SessionStatus, Vec<Check>) {
         let mut checks = Vec::new();
-        let refused_id_check = matches!(self, Directive::Refuse { check, .. } if check == IDENTITY_DOCUMENT_VERIFICATION);
+        let refused_id_check =
+            matches!(self, Directive::Refuse { check, .. } if check == IDENTITY_DOCUMENT_VERIFICATION);
         for &kind in check_types(user) {
             // These checks run only once the identity document passed; business matches are
             // left to the reviewer when a case goes to review.
             let dependent = matches!(
                 kind,
-                IDV_NAME_MATCH_CHECK
-                    | IDV_AGE_CHECK
-                    | BUSINESS_NAME_MATCH
-                    | BUSINESS_INSIGHTS_MATCH
+                IDV_NAME_MATCH_CHECK | IDV_AGE_CHECK | BUSINESS_NAME_MATCH | BUSINESS_INSIGHTS_MATCH
             );
             if dependent && refused_id_check {
                 continue;
             }
-            if matches!(self, Directive::Review)
-                && matches!(kind, BUSINESS_NAME_MATCH | BUSINESS_INSIGHTS_MATCH)
-            {
+            if matches!(self, Directive::Review) && matches!(kind, BUSINESS_NAME_MATCH | BUSINESS_INSIGHTS_MATCH) {
                 continue;
             }
             let refused_reason = match self {
                 Directive::Refuse { reason, check } if check == kind => Some(reason.clone()),
-                Directive::Review if kind == BUSINESS_VERIFICATION => {
-                    Some("DOCUMENT_NOT_ACCEPTED".to_owned())
-                }
+                Directive::Review if kind == BUSINESS_VERIFICATION => Some("DOCUMENT_NOT_ACCEPTED".to_owned()),
                 _ => None,
             };
             let data = if kind == IDENTITY_DOCUMENT_VERIFICATION && refused_reason.is_some() {
@@ -266,18 +250,9 @@ fn identity_data(user: &User) -> Vec<TypedValue> {
         Person::Legal(l) => {
             let r = &l.legal_representative;
             vec![
-                tv(
-                    "LEGAL_REPRESENTATIVE_FIRST_NAME",
-                    Some(r.first_name.to_uppercase()),
-                ),
-                tv(
-                    "LEGAL_REPRESENTATIVE_LAST_NAME",
-                    Some(r.last_name.to_uppercase()),
-                ),
-                tv(
-                    "LEGAL_REPRESENTATIVE_BIRTHDATE",
-                    r.birthday.map(|b| b.to_string()),
-                ),
+                tv("LEGAL_REPRESENTATIVE_FIRST_NAME", Some(r.first_name.to_uppercase())),
+                tv("LEGAL_REPRESENTATIVE_LAST_NAME", Some(r.last_name.to_uppercase())),
+                tv("LEGAL_REPRESENTATIVE_BIRTHDATE", r.birthday.map(|b| b.to_string())),
             ]
         }
     }
@@ -307,10 +282,7 @@ mod tests {
             Directive::from_tag("ci run 42 verity:accept"),
             Ok(Some(Directive::Accept))
         );
-        assert_eq!(
-            Directive::from_tag("verity:review"),
-            Ok(Some(Directive::Review))
-        );
+        assert_eq!(Directive::from_tag("verity:review"), Ok(Some(Directive::Review)));
         assert_eq!(
             Directive::from_tag("verity:refuse=DOCUMENT_FALSIFIED"),
             Ok(Some(Directive::Refuse {

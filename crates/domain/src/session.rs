@@ -59,9 +59,7 @@ impl SessionStatus {
         use SessionStatus::*;
         matches!(
             (self, next),
-            (Pending, Validated | Refused | Review | Expired)
-                | (Review, Validated | Refused)
-                | (Validated, OutOfDate)
+            (Pending, Validated | Refused | Review | Expired) | (Review, Validated | Refused) | (Validated, OutOfDate)
         )
     }
 }
@@ -132,17 +130,12 @@ pub struct NewSession {
 impl NewSession {
     /// Validates `ReturnUrl` (required, absolute http(s), at most 500 characters, echoed back
     /// exactly as sent) and `Tag` (at most 255 characters).
-    pub fn parse(
-        return_url: Option<String>,
-        tag: Option<String>,
-    ) -> Result<NewSession, FieldErrors> {
+    pub fn parse(return_url: Option<String>, tag: Option<String>) -> Result<NewSession, FieldErrors> {
         let mut errors = FieldErrors::new();
         match &return_url {
             None => errors.required("ReturnUrl"),
             Some(u) if u.trim().is_empty() => errors.required("ReturnUrl"),
-            Some(u) if u.chars().count() > RETURN_URL_MAX => {
-                errors.max_len("ReturnUrl", RETURN_URL_MAX)
-            }
+            Some(u) if u.chars().count() > RETURN_URL_MAX => errors.max_len("ReturnUrl", RETURN_URL_MAX),
             Some(u) if !is_absolute_http_url(u) => errors.add(
                 "ReturnUrl",
                 "The ReturnUrl field must be an absolute http or https URL.",
@@ -162,11 +155,7 @@ impl NewSession {
 
 fn is_absolute_http_url(raw: &str) -> bool {
     match url::Url::parse(raw) {
-        Ok(u) => {
-            matches!(u.scheme(), "http" | "https")
-                && u.host().is_some()
-                && !raw.contains(char::is_whitespace)
-        }
+        Ok(u) => matches!(u.scheme(), "http" | "https") && u.host().is_some() && !raw.contains(char::is_whitespace),
         Err(_) => false,
     }
 }
@@ -214,11 +203,7 @@ mod tests {
         ];
         for from in SessionStatus::ALL {
             for to in SessionStatus::ALL {
-                assert_eq!(
-                    from.can_become(to),
-                    allowed.contains(&(from, to)),
-                    "{from:?} -> {to:?}"
-                );
+                assert_eq!(from.can_become(to), allowed.contains(&(from, to)), "{from:?} -> {to:?}");
             }
         }
     }
@@ -226,11 +211,7 @@ mod tests {
     #[test]
     fn return_url_rules() {
         assert!(NewSession::parse(Some("https://example.com".into()), None).is_ok());
-        assert!(
-            NewSession::parse(None, None)
-                .unwrap_err()
-                .contains("ReturnUrl")
-        );
+        assert!(NewSession::parse(None, None).unwrap_err().contains("ReturnUrl"));
         assert!(NewSession::parse(Some("example.com".into()), None).is_err());
         assert!(NewSession::parse(Some("ftp://example.com".into()), None).is_err());
         let long = format!("https://example.com/{}", "a".repeat(481));

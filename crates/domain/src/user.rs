@@ -215,10 +215,7 @@ impl User {
 
     /// SCA enrolment is only asked of natural users and sole traders.
     fn sca_applies(&self) -> bool {
-        matches!(
-            self.legal_person_type(),
-            None | Some(LegalPersonType::Soletrader)
-        )
+        matches!(self.legal_person_type(), None | Some(LegalPersonType::Soletrader))
     }
 }
 
@@ -379,9 +376,7 @@ impl UserPatch {
     fn legacy_default_category(&self, person: PersonType) -> UserCategory {
         let complete = match person {
             PersonType::Natural => {
-                self.birthday.is_some()
-                    && !blank(&self.nationality)
-                    && !blank(&self.country_of_residence)
+                self.birthday.is_some() && !blank(&self.nationality) && !blank(&self.country_of_residence)
             }
             PersonType::Legal => {
                 let r = &self.legal_representative;
@@ -484,10 +479,7 @@ impl User {
         let mut errors = next.validate_fields(ctx.flavour);
         match patch.category {
             Some(UserCategory::Payer) if self.category == UserCategory::Owner => {
-                errors.add(
-                    "UserCategory",
-                    "A User OWNER can't be modified to a user PAYER",
-                );
+                errors.add("UserCategory", "A User OWNER can't be modified to a user PAYER");
             }
             Some(UserCategory::Platform) if self.category != UserCategory::Platform => {
                 errors.add(
@@ -499,16 +491,14 @@ impl User {
         }
         errors.into_result()?;
         next.accept_terms(patch.terms_accepted, ctx.now)?;
-        let becomes_owner =
-            patch.category == Some(UserCategory::Owner) && self.category != UserCategory::Owner;
+        let becomes_owner = patch.category == Some(UserCategory::Owner) && self.category != UserCategory::Owner;
         if becomes_owner {
             next.become_owner(ctx)?;
         } else if next.category == UserCategory::Owner {
             next.validate_owner(ctx.flavour)?;
             // An owner's contact details are what SCA authenticates: changing them over the SCA
             // endpoints asks for a new enrolment.
-            let contact_changed =
-                next.sca_email() != sca_email_before || next.phone() != phone_before;
+            let contact_changed = next.sca_email() != sca_email_before || next.phone() != phone_before;
             if ctx.flavour == Flavour::Sca && contact_changed {
                 next.require_sca(ctx)?;
             }
@@ -518,11 +508,7 @@ impl User {
     }
 
     /// `PUT /sca/users/{natural|legal}/{UserId}/category`: PAYER to OWNER.
-    pub fn categorize(
-        &mut self,
-        patch: &UserPatch,
-        ctx: &UserContext,
-    ) -> Result<(), UserRuleError> {
+    pub fn categorize(&mut self, patch: &UserPatch, ctx: &UserContext) -> Result<(), UserRuleError> {
         if self.status == UserStatus::Closed {
             return Err(UserRuleError::Closed);
         }
@@ -689,10 +675,7 @@ impl User {
                 if blank(&r.email) {
                     missing(&mut errors, "Email", "LegalRepresentativeEmail");
                 }
-                if l.headquarters_address
-                    .as_ref()
-                    .is_none_or(Address::is_blank)
-                {
+                if l.headquarters_address.as_ref().is_none_or(Address::is_blank) {
                     errors.required("HeadquartersAddress");
                 }
                 if l.legal_person_type == LegalPersonType::Business && blank(&l.company_number) {
@@ -731,10 +714,7 @@ impl User {
                 set(&mut l.email, &p.email);
                 set_opt(&mut l.company_number, &p.company_number);
                 set_opt(&mut l.headquarters_address, &p.headquarters_address);
-                set_opt(
-                    &mut l.legal_representative_address,
-                    &p.legal_representative_address,
-                );
+                set_opt(&mut l.legal_representative_address, &p.legal_representative_address);
                 let (r, rp) = (&mut l.legal_representative, &p.legal_representative);
                 set(&mut r.first_name, &rp.first_name);
                 set(&mut r.last_name, &rp.last_name);
@@ -763,16 +743,8 @@ impl User {
                 }
                 check_email(&mut e, "Email", Some(&n.email), true);
                 check_country(&mut e, "Nationality", n.nationality.as_deref());
-                check_country(
-                    &mut e,
-                    "CountryOfResidence",
-                    n.country_of_residence.as_deref(),
-                );
-                check_country(
-                    &mut e,
-                    "PhoneNumberCountry",
-                    n.phone_number_country.as_deref(),
-                );
+                check_country(&mut e, "CountryOfResidence", n.country_of_residence.as_deref());
+                check_country(&mut e, "PhoneNumberCountry", n.phone_number_country.as_deref());
                 check_len(&mut e, "Occupation", n.occupation.as_deref(), 255);
                 if let Some(r) = &n.income_range {
                     if !matches!(r.as_str(), "1" | "2" | "3" | "4" | "5" | "6") {
@@ -793,14 +765,8 @@ impl User {
                     Flavour::Legacy => legacy.to_owned(),
                 };
                 for (field, value) in [
-                    (
-                        name("FirstName", "LegalRepresentativeFirstName"),
-                        &r.first_name,
-                    ),
-                    (
-                        name("LastName", "LegalRepresentativeLastName"),
-                        &r.last_name,
-                    ),
+                    (name("FirstName", "LegalRepresentativeFirstName"), &r.first_name),
+                    (name("LastName", "LegalRepresentativeLastName"), &r.last_name),
                 ] {
                     if value.trim().is_empty() {
                         e.required(&field);
@@ -821,18 +787,11 @@ impl User {
                 );
                 check_country(
                     &mut e,
-                    &name(
-                        "CountryOfResidence",
-                        "LegalRepresentativeCountryOfResidence",
-                    ),
+                    &name("CountryOfResidence", "LegalRepresentativeCountryOfResidence"),
                     r.country_of_residence.as_deref(),
                 );
                 check_len(&mut e, "CompanyNumber", l.company_number.as_deref(), 255);
-                check_address(
-                    &mut e,
-                    "HeadquartersAddress",
-                    l.headquarters_address.as_ref(),
-                );
+                check_address(&mut e, "HeadquartersAddress", l.headquarters_address.as_ref());
                 check_address(
                     &mut e,
                     "LegalRepresentativeAddress",

@@ -33,14 +33,8 @@ pub fn routes() -> Router<AppState> {
             post(downgrade),
         )
         .route("/admin/v1/webhook-deliveries", get(deliveries))
-        .route(
-            "/admin/v1/webhook-deliveries/{delivery_id}/attempts",
-            get(attempts),
-        )
-        .route(
-            "/admin/v1/webhook-deliveries/{delivery_id}/replay",
-            post(replay),
-        )
+        .route("/admin/v1/webhook-deliveries/{delivery_id}/attempts", get(attempts))
+        .route("/admin/v1/webhook-deliveries/{delivery_id}/replay", post(replay))
 }
 
 /// Proof that the request carried the admin token.
@@ -63,11 +57,7 @@ impl axum::extract::FromRequestParts<AppState> for Admin {
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
         let same = given.len() == expected.len()
-            && given
-                .bytes()
-                .zip(expected.bytes())
-                .fold(0u8, |a, (x, y)| a | (x ^ y))
-                == 0;
+            && given.bytes().zip(expected.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
         if same {
             Ok(Admin)
         } else {
@@ -76,37 +66,35 @@ impl axum::extract::FromRequestParts<AppState> for Admin {
     }
 }
 
-async fn approve(
+/// Validate a session in REVIEW; its checks are kept as they are.
+#[utoipa::path(post, path = "/admin/v1/clients/{ClientId}/identity-verifications/{IdvSessionId}/approve", tag = "Admin (Verity extension)",
+    params(("ClientId" = String, Path), ("IdvSessionId" = String, Path)), security(("admin" = [])),
+    responses((status = 200, body = crate::sessions::SessionView), (status = 400, description = "invalid_action: not in REVIEW", body = crate::openapi::ErrorBody),
+              (status = 401, body = crate::openapi::ErrorBody), (status = 403, description = "admin API off", body = crate::openapi::ErrorBody)))]
+pub async fn approve(
     _: Admin,
     State(state): State<AppState>,
     Path((client, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let session = state
         .services
-        .review(
-            &ClientId::from_raw(client),
-            &SessionId::from_raw(id),
-            Verdict::Approve,
-        )
+        .review(&ClientId::from_raw(client), &SessionId::from_raw(id), Verdict::Approve)
         .await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &session_view(&state, &session),
-    ))
+    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
 }
 
-async fn refuse(
+/// Refuse a session in REVIEW; `Comment` becomes the reason's `Value`.
+#[utoipa::path(post, path = "/admin/v1/clients/{ClientId}/identity-verifications/{IdvSessionId}/refuse", tag = "Admin (Verity extension)",
+    params(("ClientId" = String, Path), ("IdvSessionId" = String, Path)), request_body(content = RefuseBody), security(("admin" = [])),
+    responses((status = 200, body = crate::sessions::SessionView), (status = 400, body = crate::openapi::ErrorBody), (status = 401, body = crate::openapi::ErrorBody)))]
+pub async fn refuse(
     _: Admin,
     State(state): State<AppState>,
     Path((client, id)): Path<(String, String)>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let mut f = Fields::new(&body.0);
-    let (reason, check, comment) = (
-        f.string("ReasonType"),
-        f.string("CheckType"),
-        f.string("Comment"),
-    );
+    let (reason, check, comment) = (f.string("ReasonType"), f.string("CheckType"), f.string("Comment"));
     let mut errors = f.errors;
     if reason.is_none() {
         errors.required("ReasonType");
@@ -122,19 +110,16 @@ async fn refuse(
     };
     let session = state
         .services
-        .review(
-            &ClientId::from_raw(client),
-            &SessionId::from_raw(id),
-            verdict,
-        )
+        .review(&ClientId::from_raw(client), &SessionId::from_raw(id), verdict)
         .await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &session_view(&state, &session),
-    ))
+    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
 }
 
-async fn downgrade(
+/// Downgrade a REGULAR user to LIGHT; its validated sessions become OUT_OF_DATE.
+#[utoipa::path(post, path = "/admin/v1/clients/{ClientId}/users/{UserId}/downgrade", tag = "Admin (Verity extension)",
+    params(("ClientId" = String, Path), ("UserId" = String, Path)), security(("admin" = [])),
+    responses((status = 200, body = crate::users::NaturalUserView), (status = 400, body = crate::openapi::ErrorBody), (status = 401, body = crate::openapi::ErrorBody)))]
+pub async fn downgrade(
     _: Admin,
     State(state): State<AppState>,
     Path((client, id)): Path<(String, String)>,
@@ -148,14 +133,23 @@ async fn downgrade(
             id: client,
         })?
         .client;
-    let user = state
-        .services
-        .downgrade_user(&client, &UserId::from_raw(id))
-        .await?;
+    let user = state.services.downgrade_user(&client, &UserId::from_raw(id)).await?;
     Ok(json_response(
         StatusCode::OK,
         &crate::users::render(&state, &user, Flavour::Legacy),
     ))
+}
+
+/// Body of a refusal.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct RefuseBody {
+    /// Refusal reason type, e.g. `DOCUMENT_NOT_ACCEPTED`.
+    pub reason_type: String,
+    /// The check refused (default: the first check that can give the reason).
+    pub check_type: Option<String>,
+    /// The reviewer's comment, shown to the platform as the reason's `Value`.
+    pub comment: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -182,7 +176,11 @@ pub struct AttemptView {
     pub error: Option<String>,
 }
 
-async fn deliveries(
+/// Webhook deliveries, newest first; filter with `ClientId` and `State` (pending, delivered, failed, cancelled).
+#[utoipa::path(get, path = "/admin/v1/webhook-deliveries", tag = "Admin (Verity extension)",
+    params(("ClientId" = Option<String>, Query), ("State" = Option<String>, Query), crate::openapi::Pagination), security(("admin" = [])),
+    responses((status = 200, body = Vec<DeliveryView>), (status = 401, body = crate::openapi::ErrorBody)))]
+pub async fn deliveries(
     _: Admin,
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -190,12 +188,7 @@ async fn deliveries(
     let mut list = ListQuery::parse(query.as_deref())?;
     list.page.direction = verity_store::SortDirection::Desc;
     let pairs = url_pairs(query.as_deref().unwrap_or(""));
-    let find = |k: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-    };
+    let find = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
     let client = find("ClientId").map(ClientId::from_raw);
     let page = state
         .store
@@ -224,11 +217,11 @@ async fn deliveries(
     Ok(response)
 }
 
-async fn attempts(
-    _: Admin,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+/// The attempts of one delivery.
+#[utoipa::path(get, path = "/admin/v1/webhook-deliveries/{DeliveryId}/attempts", tag = "Admin (Verity extension)",
+    params(("DeliveryId" = String, Path)), security(("admin" = [])),
+    responses((status = 200, body = Vec<AttemptView>), (status = 401, body = crate::openapi::ErrorBody)))]
+pub async fn attempts(_: Admin, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let items: Vec<_> = state
         .store
         .attempts(&id)
@@ -245,11 +238,11 @@ async fn attempts(
     Ok(json_response(StatusCode::OK, &items))
 }
 
-async fn replay(
-    _: Admin,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+/// Queue a delivery again for an immediate attempt.
+#[utoipa::path(post, path = "/admin/v1/webhook-deliveries/{DeliveryId}/replay", tag = "Admin (Verity extension)",
+    params(("DeliveryId" = String, Path)), security(("admin" = [])),
+    responses((status = 204, description = "Queued"), (status = 404, body = crate::openapi::ErrorBody), (status = 401, body = crate::openapi::ErrorBody)))]
+pub async fn replay(_: Admin, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     if !state.store.replay_delivery(&id, crate::now()).await? {
         return Err(ApiError::NotFound {
             resource: "WebhookDelivery",

@@ -75,10 +75,7 @@ impl LoginGuard {
     }
 
     fn succeeded(&self, ip: IpAddr) {
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&ip);
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).remove(&ip);
     }
 }
 
@@ -88,9 +85,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, key) = text.split_once(':')?;
     Some((id.to_owned(), key.to_owned()))
@@ -98,11 +93,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 
 /// Compares two equal-length secrets' hashes without an early exit.
 fn same_hash(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `POST /{version}/oauth/token`. Credentials come from the `Basic` header only: SDKs send the
@@ -134,12 +125,7 @@ pub async fn token(
     response
 }
 
-async fn issue_token(
-    state: &AppState,
-    ip: IpAddr,
-    headers: &HeaderMap,
-    now: UnixTime,
-) -> Result<Response, ApiError> {
+async fn issue_token(state: &AppState, ip: IpAddr, headers: &HeaderMap, now: UnixTime) -> Result<Response, ApiError> {
     if state.logins.is_locked(ip, now) {
         return Err(ApiError::TemporarilyLocked);
     }
@@ -179,9 +165,7 @@ async fn issue_token(
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
 /// In front of every `/v2.01/{ClientId}/...` route: checks the bearer token, checks that the

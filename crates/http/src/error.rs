@@ -100,9 +100,9 @@ impl From<UserRuleError> for ApiError {
         match e {
             UserRuleError::Invalid(fields) => ApiError::Params(fields),
             UserRuleError::TermsNotAccepted => ApiError::TermsNotAccepted,
-            UserRuleError::TermsRevoked => ApiError::InvalidAction(
-                "The user cannot revoke the terms and conditions acceptance".into(),
-            ),
+            UserRuleError::TermsRevoked => {
+                ApiError::InvalidAction("The user cannot revoke the terms and conditions acceptance".into())
+            }
             UserRuleError::ScaProxyMissing => ApiError::ScaProxyMissing,
             UserRuleError::PayerNotAllowed => ApiError::PayerNotAllowed,
             UserRuleError::Closed => ApiError::InvalidAction("The user is closed".into()),
@@ -119,12 +119,7 @@ fn now_f64() -> f64 {
     crate::now() as f64
 }
 
-fn standard(
-    status: StatusCode,
-    message: &str,
-    kind: &str,
-    errors: Option<Map<String, Value>>,
-) -> (StatusCode, Value) {
+fn standard(status: StatusCode, message: &str, kind: &str, errors: Option<Map<String, Value>>) -> (StatusCode, Value) {
     (
         status,
         json!({

@@ -69,9 +69,7 @@ pub async fn list_events(
         match k.as_str() {
             "EventType" if !v.is_empty() => filter.event_type = Some(v),
             "BeforeDate" | "AfterDate" => match v.parse::<i64>() {
-                Ok(date) if date < oldest => {
-                    errors.add(k.clone(), "Events older than 45 days can not be searched")
-                }
+                Ok(date) if date < oldest => errors.add(k.clone(), "Events older than 45 days can not be searched"),
                 Ok(date) if k == "BeforeDate" => filter.before = Some(date),
                 Ok(date) => filter.after = Some(date),
                 Err(_) => errors.add(k.clone(), format!("The value {v} is not valid for {k}.")),

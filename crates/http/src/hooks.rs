@@ -21,14 +21,8 @@ use crate::{AppState, now, now_millis};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/v2.01/{client_id}/hooks",
-            get(list_hooks).post(create_hook),
-        )
-        .route(
-            "/v2.01/{client_id}/hooks/{hook_id}",
-            get(view_hook).put(update_hook),
-        )
+        .route("/v2.01/{client_id}/hooks", get(list_hooks).post(create_hook))
+        .route("/v2.01/{client_id}/hooks/{hook_id}", get(view_hook).put(update_hook))
 }
 
 /// The Hook object.
@@ -94,10 +88,7 @@ pub async fn create_hook(
             None
         }
         Some(raw) => canonical_hook_event_type(raw).or_else(|| {
-            errors.add(
-                "EventType",
-                format!("The value {raw} is not valid for EventType."),
-            );
+            errors.add("EventType", format!("The value {raw} is not valid for EventType."));
             None
         }),
     };
@@ -126,10 +117,7 @@ pub async fn create_hook(
     match state.store.insert_hook(&hook).await {
         Err(StoreError::Conflict("hook_event_type")) => {
             let mut e = FieldErrors::new();
-            e.add(
-                "EventType",
-                "A hook has already been registered for this EventType",
-            );
+            e.add("EventType", "A hook has already been registered for this EventType");
             return Err(ApiError::Params(e));
         }
         other => other?,
@@ -142,11 +130,7 @@ pub async fn create_hook(
     Ok(json_response(StatusCode::OK, &body))
 }
 
-async fn load(
-    state: &AppState,
-    client: &verity_domain::Client,
-    id: &str,
-) -> Result<Hook, ApiError> {
+async fn load(state: &AppState, client: &verity_domain::Client, id: &str) -> Result<Hook, ApiError> {
     state
         .store
         .hook(&client.id, id)
@@ -166,10 +150,7 @@ pub async fn view_hook(
     Extension(Authed(client)): AuthedClient,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    Ok(json_response(
-        StatusCode::OK,
-        &view(&load(&state, &client, &id).await?),
-    ))
+    Ok(json_response(StatusCode::OK, &view(&load(&state, &client, &id).await?)))
 }
 
 /// Update a Hook: `Url`, `Status`, `Tag`, and `Validity: VALID` to re-validate it.

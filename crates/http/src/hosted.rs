@@ -75,11 +75,7 @@ fn return_url(query: Option<&str>) -> Option<String> {
         .filter(|v| v.starts_with("https://") || v.starts_with("http://"))
 }
 
-async fn sca_page(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
+async fn sca_page(State(state): State<AppState>, Path(token): Path<String>, RawQuery(query): RawQuery) -> Response {
     match state.store.user_by_sca_token(&token).await {
         Ok(Some(_)) => {
             let action = match query {
@@ -172,10 +168,6 @@ async fn sca_confirm(
             let sep = if target.contains('?') { '&' } else { '?' };
             Redirect::to(&format!("{target}{sep}controlStatus=VALIDATED")).into_response()
         }
-        None => page(
-            StatusCode::OK,
-            "Account secured",
-            "<p>You can close this page.</p>",
-        ),
+        None => page(StatusCode::OK, "Account secured", "<p>You can close this page.</p>"),
     }
 }

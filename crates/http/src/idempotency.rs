@@ -88,11 +88,7 @@ pub async fn middleware(
         }
         Ok(Some(_)) => {
             // Expired but not yet purged: free it for reuse.
-            if let Err(e) = state
-                .store
-                .purge_stored_responses(now() - KEY_LIFETIME_SECONDS)
-                .await
-            {
+            if let Err(e) = state.store.purge_stored_responses(now() - KEY_LIFETIME_SECONDS).await {
                 return ApiError::from(e).into_response();
             }
         }
@@ -110,10 +106,7 @@ pub async fn middleware(
     let status = response.status();
     // Successful creates stored their response themselves; a refusal is stored here, so a
     // retry with the same key is answered 409 whatever the first outcome was.
-    if !status.is_client_error()
-        || status == StatusCode::CONFLICT
-        || status == StatusCode::TOO_MANY_REQUESTS
-    {
+    if !status.is_client_error() || status == StatusCode::CONFLICT || status == StatusCode::TOO_MANY_REQUESTS {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -133,11 +126,7 @@ pub async fn middleware(
         body: String::from_utf8_lossy(&bytes).into_owned(),
         request_url: idem.request_url,
     };
-    match state
-        .store
-        .insert_stored_response(&client.id, &record)
-        .await
-    {
+    match state.store.insert_stored_response(&client.id, &record).await {
         Ok(()) | Err(StoreError::Conflict(_)) => Response::from_parts(parts, Body::from(bytes)),
         Err(e) => ApiError::from(e).into_response(),
     }

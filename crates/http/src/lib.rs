@@ -142,10 +142,13 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(error::ApiError::Internal("handler panicked".into()))
         }))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
-        }))
-        .layer(SetSensitiveRequestHeadersLayer::new([axum::http::header::AUTHORIZATION, axum::http::header::COOKIE]))
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &Request| tracing::info_span!("http", method = %req.method(), path = %req.uri().path()),
+        ))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::COOKIE,
+        ]))
         .with_state(state)
 }
 
@@ -178,8 +181,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app =
-        tower::util::MapRequestLayer::new(path::normalize::<axum::body::Body>).layer(router(state));
+    let app = tower::util::MapRequestLayer::new(path::normalize::<axum::body::Body>).layer(router(state));
     axum::serve(
         listener,
         axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),
@@ -190,10 +192,7 @@ pub async fn serve(
 
 /// Headers of every HTML page: no framing by default, no sniffing, no referrer leaks of tokens.
 pub fn security_headers(headers: &mut axum::http::HeaderMap) {
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     headers.insert(

@@ -73,6 +73,10 @@ impl Modify for Security {
             "basic",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
         );
+        components.add_security_scheme(
+            "admin",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -81,7 +85,16 @@ impl Modify for Security {
     info(
         title = "Verity",
         description = "Self-hostable identity verification, wire-compatible with Mangopay's hosted KYC/KYB API. \
-            Every response carries X-RateLimit, X-RateLimit-Remaining and X-RateLimit-Reset, one header line per window.",
+            Every response carries X-RateLimit, X-RateLimit-Remaining and X-RateLimit-Reset, one header line per window.\n\n\
+            Sandbox controls (Verity extension, sandbox clients only; production clients get 403 forbidden_ressource): \
+            a session created with a Tag containing `verity:accept`, `verity:review` or \
+            `verity:refuse=<REASON_TYPE>[@<CHECK_TYPE>]` completes by itself shortly after creation, with that outcome's \
+            checks, reasons, data and webhooks; the `/sandbox/...` helpers force an outcome, expire a session or \
+            downgrade a user at once.\n\n\
+            Webhooks are Mangopay's: `GET <Url>?EventType=...&RessourceId=...&Date=...`. When the client has a webhook \
+            secret (`verity clients webhook-secret`), they also carry Standard Webhooks headers (`webhook-id`, \
+            `webhook-timestamp`, `webhook-signature`) signing the query string.\n\n\
+            The `/admin/v1` operator API takes the configured admin token as a bearer token.",
     ),
     modifiers(&Security),
     paths(
@@ -111,6 +124,20 @@ impl Modify for Security {
         crate::sessions::view_checks_beta,
         crate::sessions::list_sessions,
         crate::idempotency::view_response,
+        crate::hooks::create_hook,
+        crate::hooks::list_hooks,
+        crate::hooks::view_hook,
+        crate::hooks::update_hook,
+        crate::events::list_events,
+        crate::sandbox::force_outcome,
+        crate::sandbox::expire,
+        crate::sandbox::downgrade,
+        crate::admin::approve,
+        crate::admin::refuse,
+        crate::admin::downgrade,
+        crate::admin::deliveries,
+        crate::admin::attempts,
+        crate::admin::replay,
     ),
     components(schemas(ErrorBody, ProblemBody, OAuthErrorBody, crate::users::LegalUserLegacyView, crate::users::LegalUserScaView))
 )]
@@ -120,10 +147,8 @@ pub async fn document() -> Response {
     match ApiDoc::openapi().to_json() {
         Ok(json) => {
             let mut r = json.into_response();
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             r
         }
         Err(e) => crate::error::ApiError::internal(e).into_response(),

@@ -75,10 +75,7 @@ fn normalized_path(path: &str) -> Option<String> {
         } else if after_responses {
             None
         } else {
-            VOCABULARY
-                .iter()
-                .copied()
-                .find(|w| w.eq_ignore_ascii_case(segment))
+            VOCABULARY.iter().copied().find(|w| w.eq_ignore_ascii_case(segment))
         };
         // An idempotency key may spell anything: never rewrite it.
         after_responses = segment.eq_ignore_ascii_case("responses");
@@ -93,14 +90,8 @@ mod tests {
 
     #[test]
     fn literal_segments_lose_case_and_trailing_slash() {
-        assert_eq!(
-            n("/V2_01/oauth/token").as_deref(),
-            Some("/v2.01/oauth/token")
-        );
-        assert_eq!(
-            n("/v2.01/oauth/token/").as_deref(),
-            Some("/v2.01/oauth/token")
-        );
+        assert_eq!(n("/V2_01/oauth/token").as_deref(), Some("/v2.01/oauth/token"));
+        assert_eq!(n("/v2.01/oauth/token/").as_deref(), Some("/v2.01/oauth/token"));
         assert_eq!(
             n("/v2.01/acme/Users/user_m_01ABC/KYC/documents/").as_deref(),
             Some("/v2.01/acme/users/user_m_01ABC/kyc/documents")

@@ -87,24 +87,15 @@ impl RateLimiter {
         let entry = counters.entry(key.to_owned()).or_insert_with(|| {
             self.windows
                 .iter()
-                .map(|_| Counter {
-                    started: now,
-                    count: 0,
-                })
+                .map(|_| Counter { started: now, count: 0 })
                 .collect()
         });
         for (c, w) in entry.iter_mut().zip(&self.windows) {
             if now >= c.started + w.seconds {
-                *c = Counter {
-                    started: now,
-                    count: 0,
-                };
+                *c = Counter { started: now, count: 0 };
             }
         }
-        let allowed = entry
-            .iter()
-            .zip(&self.windows)
-            .all(|(c, w)| c.count < w.limit);
+        let allowed = entry.iter().zip(&self.windows).all(|(c, w)| c.count < w.limit);
         if allowed {
             for c in entry.iter_mut() {
                 c.count += 1;
@@ -113,13 +104,7 @@ impl RateLimiter {
         let windows = entry
             .iter()
             .zip(&self.windows)
-            .map(|(c, w)| {
-                (
-                    c.count,
-                    w.limit.saturating_sub(c.count),
-                    c.started + w.seconds,
-                )
-            })
+            .map(|(c, w)| (c.count, w.limit.saturating_sub(c.count), c.started + w.seconds))
             .collect();
         Usage { windows, allowed }
     }
@@ -132,14 +117,8 @@ mod tests {
     #[test]
     fn enforces_the_smallest_remaining_window_and_resets() {
         let l = RateLimiter::new(vec![
-            Window {
-                seconds: 10,
-                limit: 2,
-            },
-            Window {
-                seconds: 100,
-                limit: 3,
-            },
+            Window { seconds: 10, limit: 2 },
+            Window { seconds: 100, limit: 3 },
         ]);
         assert!(l.hit("a", 0).allowed);
         assert!(l.hit("a", 1).allowed);

@@ -31,10 +31,7 @@ pub fn routes() -> Router<AppState> {
             "/v2.01/{client_id}/sandbox/identity-verifications/{session_id}/expire",
             post(expire),
         )
-        .route(
-            "/v2.01/{client_id}/sandbox/users/{user_id}/downgrade",
-            post(downgrade),
-        )
+        .route("/v2.01/{client_id}/sandbox/users/{user_id}/downgrade", post(downgrade))
 }
 
 fn sandbox_only(client: &Client) -> Result<(), ApiError> {
@@ -161,18 +158,15 @@ pub async fn force_outcome(
         return Err(ApiError::Params(errors));
     };
     errors.into_result()?;
-    let explicit = raw_checks
-        .map(|c| explicit_checks(&c, crate::now()))
-        .transpose()?;
+    let explicit = raw_checks.map(|c| explicit_checks(&c, crate::now())).transpose()?;
     let directive = match (status, explicit.is_some()) {
         (_, true) => None,
         (SessionStatus::Validated, false) => Some(Directive::Accept),
         (SessionStatus::Review, false) => Some(Directive::Review),
         (_, false) => match reason {
-            Some(r) => Some(
-                Directive::refuse(&r, check.as_deref())
-                    .map_err(|m| ApiError::param("RefusedReasonType", m))?,
-            ),
+            Some(r) => {
+                Some(Directive::refuse(&r, check.as_deref()).map_err(|m| ApiError::param("RefusedReasonType", m))?)
+            }
             None => {
                 return Err(ApiError::param(
                     "RefusedReasonType",
@@ -200,10 +194,8 @@ pub async fn force_outcome(
             let checks = match (&explicit, &directive) {
                 (Some(checks), _) => checks.clone(),
                 (None, Some(d)) => {
-                    d.outcome(user, crate::now(), &mut || {
-                        verity_service::new_id("idnchc_")
-                    })
-                    .1
+                    d.outcome(user, crate::now(), &mut || verity_service::new_id("idnchc_"))
+                        .1
                 }
                 (None, None) => Vec::new(),
             };
@@ -213,10 +205,7 @@ pub async fn force_outcome(
             })
         })
         .await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &session_view(&state, &session),
-    ))
+    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
 }
 
 async fn ensure_session(state: &AppState, client: &Client, id: &SessionId) -> Result<(), ApiError> {
@@ -251,10 +240,7 @@ pub async fn expire(
             })
         })
         .await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &session_view(&state, &session),
-    ))
+    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
 }
 
 /// Downgrade a sandbox user: KYC level LIGHT, validated sessions OUT_OF_DATE.
@@ -271,10 +257,7 @@ pub async fn downgrade(
     sandbox_only(&client)?;
     let user_id = UserId::from_raw(&id);
     if state.store.user(&client.id, &user_id).await?.is_none() {
-        return Err(ApiError::NotFound {
-            resource: "User",
-            id,
-        });
+        return Err(ApiError::NotFound { resource: "User", id });
     }
     let user = state.services.downgrade_user(&client, &user_id).await?;
     Ok(json_response(

@@ -242,17 +242,15 @@ pub async fn create_session(
     };
     let mut changes = Changeset::new(client.id.clone());
     changes.response = stored(&idem, StatusCode::OK, &view);
-    changes.events = verity_service::record(
-        &client.id,
-        vec![Happened::new(event::IDV_PENDING, &session.id)],
-        now,
-    );
+    changes.events = verity_service::record(&client.id, vec![Happened::new(event::IDV_PENDING, &session.id)], now);
     changes.sessions.push(Write::Insert(session));
     state.store.commit(&changes).await?;
     state.services.outbox.notify_one();
-    if changes.sessions.iter().any(
-        |w| matches!(w, Write::Insert(s) if s.scripted.as_ref().is_some_and(|(_, at)| *at <= now)),
-    ) {
+    if changes
+        .sessions
+        .iter()
+        .any(|w| matches!(w, Write::Insert(s) if s.scripted.as_ref().is_some_and(|(_, at)| *at <= now)))
+    {
         // A scripted outcome due at once: apply it now rather than at the next sweep.
         let services = state.services.clone();
         tokio::spawn(async move {
@@ -264,11 +262,7 @@ pub async fn create_session(
     Ok(json_response(StatusCode::OK, &view))
 }
 
-async fn load(
-    state: &AppState,
-    client: &verity_domain::Client,
-    id: &str,
-) -> Result<IdvSession, ApiError> {
+async fn load(state: &AppState, client: &verity_domain::Client, id: &str) -> Result<IdvSession, ApiError> {
     state
         .store
         .session(&client.id, &SessionId::from_raw(id))
@@ -290,10 +284,7 @@ pub async fn view_session(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let session = load(&state, &client, &id).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &session_view(&state, &session),
-    ))
+    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
 }
 
 /// View the checks of a session in the removed beta shape (for SDK versions of early 2025).
@@ -366,10 +357,7 @@ pub async fn list_sessions(
             id: user_id.to_string(),
         });
     }
-    let page = state
-        .store
-        .sessions_of_user(&client.id, &user_id, list.page)
-        .await?;
+    let page = state.store.sessions_of_user(&client.id, &user_id, list.page).await?;
     let items: Vec<_> = page
         .items
         .iter()
@@ -387,8 +375,6 @@ pub async fn list_sessions(
         client.id,
         user_id
     );
-    response
-        .headers_mut()
-        .extend(list.headers(page.total_items, &base));
+    response.headers_mut().extend(list.headers(page.total_items, &base));
     Ok(response)
 }

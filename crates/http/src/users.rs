@@ -9,8 +9,8 @@ use axum::{Extension, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 use verity_domain::user::{
-    Address, Flavour, LegalPersonType, LegalRepresentativePatch, Person, PersonType, ScaContext,
-    UserCategory, UserContext, UserPatch,
+    Address, Flavour, LegalPersonType, LegalRepresentativePatch, Person, PersonType, ScaContext, UserCategory,
+    UserContext, UserPatch,
 };
 use verity_domain::{Client, UnixTime, User, UserId};
 use verity_store::{Changeset, Write};
@@ -24,10 +24,7 @@ use crate::{AppState, now, now_millis, random_token};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v2.01/{client_id}/users", get(list_users))
-        .route(
-            "/v2.01/{client_id}/users/natural",
-            post(create_natural_legacy),
-        )
+        .route("/v2.01/{client_id}/users/natural", post(create_natural_legacy))
         .route("/v2.01/{client_id}/users/legal", post(create_legal_legacy))
         .route("/v2.01/{client_id}/users/{user_id}", get(view_legacy))
         .route(
@@ -38,14 +35,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/v2.01/{client_id}/users/legal/{user_id}",
-            get(view_legal_legacy)
-                .put(update_legal_legacy)
-                .delete(close_legal),
+            get(view_legal_legacy).put(update_legal_legacy).delete(close_legal),
         )
-        .route(
-            "/v2.01/{client_id}/sca/users/natural",
-            post(create_natural_sca),
-        )
+        .route("/v2.01/{client_id}/sca/users/natural", post(create_natural_sca))
         .route("/v2.01/{client_id}/sca/users/legal", post(create_legal_sca))
         .route("/v2.01/{client_id}/sca/users/{user_id}", get(view_sca))
         .route(
@@ -64,10 +56,7 @@ pub fn routes() -> Router<AppState> {
             "/v2.01/{client_id}/sca/users/legal/{user_id}/category",
             put(categorize_legal),
         )
-        .route(
-            "/v2.01/{client_id}/sca/users/{user_id}/enrollment",
-            post(enroll),
-        )
+        .route("/v2.01/{client_id}/sca/users/{user_id}/enrollment", post(enroll))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -467,12 +456,7 @@ create_handler!(
 );
 
 /// Loads a user of this client, optionally of one person type (the typed view paths).
-async fn load(
-    state: &AppState,
-    client: &Client,
-    id: &str,
-    person: Option<PersonType>,
-) -> Result<User, ApiError> {
+async fn load(state: &AppState, client: &Client, id: &str, person: Option<PersonType>) -> Result<User, ApiError> {
     let resource = match person {
         None => "User",
         Some(PersonType::Natural) => "UserNatural",
@@ -497,12 +481,12 @@ macro_rules! view_handler {
     ($name:ident, $person:expr, $flavour:expr, $path:literal, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(get, path = $path, tag = "Users",
-            params(("ClientId" = String, Path), ("UserId" = String, Path)),
-            security(("bearer" = [])),
-            responses(
-                (status = 200, description = "The user (natural or legal shape)", body = NaturalUserView),
-                (status = 404, description = "ressource_not_found", body = crate::openapi::ErrorBody),
-            ))]
+                    params(("ClientId" = String, Path), ("UserId" = String, Path)),
+                    security(("bearer" = [])),
+                    responses(
+                        (status = 200, description = "The user (natural or legal shape)", body = NaturalUserView),
+                        (status = 404, description = "ressource_not_found", body = crate::openapi::ErrorBody),
+                    ))]
         pub async fn $name(
             State(state): State<AppState>,
             Extension(Authed(client)): AuthedClient,
@@ -588,24 +572,21 @@ async fn change(
             &|_| None,
         )
         .await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &render(&state, &user, flavour),
-    ))
+    Ok(json_response(StatusCode::OK, &render(&state, &user, flavour)))
 }
 
 macro_rules! change_handler {
     ($name:ident, $person:expr, $flavour:expr, $change:expr, $path:literal, $body:ty, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(put, path = $path, tag = "Users",
-            params(("ClientId" = String, Path), ("UserId" = String, Path)),
-            request_body(content = $body),
-            security(("bearer" = [])),
-            responses(
-                (status = 200, body = $body),
-                (status = 400, description = "param_error or invalid_action", body = crate::openapi::ErrorBody),
-                (status = 404, description = "ressource_not_found", body = crate::openapi::ErrorBody),
-            ))]
+                    params(("ClientId" = String, Path), ("UserId" = String, Path)),
+                    request_body(content = $body),
+                    security(("bearer" = [])),
+                    responses(
+                        (status = 200, body = $body),
+                        (status = 400, description = "param_error or invalid_action", body = crate::openapi::ErrorBody),
+                        (status = 404, description = "ressource_not_found", body = crate::openapi::ErrorBody),
+                    ))]
         pub async fn $name(
             State(state): State<AppState>,
             Extension(Authed(client)): AuthedClient,
@@ -713,26 +694,17 @@ pub async fn enroll(
     Ok(json_response(StatusCode::OK, &view(&user)))
 }
 
-async fn close(
-    state: AppState,
-    client: Client,
-    user_id: String,
-    person: PersonType,
-) -> Result<Response, ApiError> {
+async fn close(state: AppState, client: Client, user_id: String, person: PersonType) -> Result<Response, ApiError> {
     let user = load(&state, &client, &user_id, Some(person)).await?;
     state
         .services
         .change_user(&client, &user.id, &|u| u.close(), &|_| None)
         .await
         .map_err(|e| match e {
-            verity_service::LifecycleError::Rule(_) => {
-                ApiError::InvalidAction("User already closed".into())
-            }
+            verity_service::LifecycleError::Rule(_) => ApiError::InvalidAction("User already closed".into()),
             other => other.into(),
         })?;
-    Ok(axum::response::IntoResponse::into_response(
-        StatusCode::NO_CONTENT,
-    ))
+    Ok(axum::response::IntoResponse::into_response(StatusCode::NO_CONTENT))
 }
 
 /// Close a natural user.
@@ -771,15 +743,9 @@ pub async fn list_users(
 ) -> Result<Response, ApiError> {
     let list = ListQuery::parse(query.as_deref())?;
     let page = state.store.users(&client.id, list.page).await?;
-    let items: Vec<_> = page
-        .items
-        .iter()
-        .map(|u| render(&state, u, Flavour::Legacy))
-        .collect();
+    let items: Vec<_> = page.items.iter().map(|u| render(&state, u, Flavour::Legacy)).collect();
     let mut response = json_response(StatusCode::OK, &items);
     let base = format!("{}/v2.01/{}/users", state.public_url(), client.id);
-    response
-        .headers_mut()
-        .extend(list.headers(page.total_items, &base));
+    response.headers_mut().extend(list.headers(page.total_items, &base));
     Ok(response)
 }

@@ -38,10 +38,7 @@ pub fn parse_object(bytes: &Bytes) -> Result<Map<String, Value>, ApiError> {
     }
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::param(
-            "Body",
-            "The request body must be a JSON object.",
-        )),
+        Ok(_) => Err(ApiError::param("Body", "The request body must be a JSON object.")),
         Err(e) => Err(ApiError::param(
             "Body",
             format!("The request body is not valid JSON: {e}."),
@@ -75,10 +72,8 @@ impl<'a> Fields<'a> {
 
     fn invalid(&mut self, key: &str, value: &Value) {
         let name = self.name(key);
-        self.errors.add(
-            name.clone(),
-            format!("The value {value} is not valid for {name}."),
-        );
+        self.errors
+            .add(name.clone(), format!("The value {value} is not valid for {name}."));
     }
 
     fn get(&self, key: &str) -> Option<&'a Value> {
@@ -154,10 +149,8 @@ impl<'a> Fields<'a> {
         let parsed = parse(&raw);
         if parsed.is_none() {
             let name = self.name(key);
-            self.errors.add(
-                name.clone(),
-                format!("The value {raw} is not valid for {name}."),
-            );
+            self.errors
+                .add(name.clone(), format!("The value {raw} is not valid for {name}."));
         }
         parsed
     }
@@ -227,11 +220,17 @@ impl ListQuery {
             match k.to_ascii_lowercase().as_str() {
                 "page" => match v.parse::<u32>() {
                     Ok(p) if p >= 1 => page = p,
-                    _ => errors.add("page", "The page parameter must be an integer greater than or equal to 1."),
+                    _ => errors.add(
+                        "page",
+                        "The page parameter must be an integer greater than or equal to 1.",
+                    ),
                 },
                 "per_page" => match v.parse::<u32>() {
                     Ok(p) if (1..=PER_PAGE_MAX).contains(&p) => per_page = p,
-                    _ => errors.add("per_page", format!("The per_page parameter must be an integer between 1 and {PER_PAGE_MAX}.")),
+                    _ => errors.add(
+                        "per_page",
+                        format!("The per_page parameter must be an integer between 1 and {PER_PAGE_MAX}."),
+                    ),
                 },
                 "sort" => {
                     let (name, dir) = v.split_once(':').unwrap_or((v.as_str(), "ASC"));
@@ -275,9 +274,7 @@ impl ListQuery {
             .as_ref()
             .map(|s| format!("&Sort={}", encode(s)))
             .unwrap_or_default();
-        let link = |page: u64, rel: &str| {
-            format!("<{base_url}?page={page}&per_page={per_page}{sort}>; rel=\"{rel}\"")
-        };
+        let link = |page: u64, rel: &str| format!("<{base_url}?page={page}&per_page={per_page}{sort}>; rel=\"{rel}\"");
         let current = u64::from(self.page.page);
         let last = pages.max(1);
         let mut links = vec![link(1, "first")];
@@ -342,8 +339,7 @@ mod tests {
 
     #[test]
     fn list_query_limits() {
-        let q =
-            ListQuery::parse(Some("page=2&per_page=5&Sort=CreationDate:DESC&user_id=x")).unwrap();
+        let q = ListQuery::parse(Some("page=2&per_page=5&Sort=CreationDate:DESC&user_id=x")).unwrap();
         assert_eq!(
             (q.page.page, q.page.per_page, q.page.direction),
             (2, 5, SortDirection::Desc)

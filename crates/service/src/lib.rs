@@ -78,10 +78,7 @@ pub fn now_millis() -> u64 {
 
 /// A prefixed ULID.
 pub fn new_id(prefix: &str) -> String {
-    format!(
-        "{prefix}{}",
-        ulid::Ulid::from_parts(now_millis(), rand::random())
-    )
+    format!("{prefix}{}", ulid::Ulid::from_parts(now_millis(), rand::random()))
 }
 
 /// Gives decided events their identity and date.

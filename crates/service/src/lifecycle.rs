@@ -29,8 +29,7 @@ pub enum LifecycleError {
 }
 
 /// What to do with a session, decided from its current state and its user.
-pub type Decide<'a> =
-    dyn Fn(&IdvSession, &User, &Client) -> Result<Decision, LifecycleError> + Send + Sync + 'a;
+pub type Decide<'a> = dyn Fn(&IdvSession, &User, &Client) -> Result<Decision, LifecycleError> + Send + Sync + 'a;
 
 impl Services {
     /// Moves a session through the state machine. Two racing calls on one session end with
@@ -55,14 +54,8 @@ impl Services {
             let decision = decide(&session, &user, client)?;
             let now = now();
             let user_before = user.clone();
-            let happened = lifecycle::transition(
-                &mut session,
-                &mut user,
-                decision,
-                client.natural_review,
-                now,
-            )
-            .map_err(LifecycleError::Transition)?;
+            let happened = lifecycle::transition(&mut session, &mut user, decision, client.natural_review, now)
+                .map_err(LifecycleError::Transition)?;
             let mut changes = Changeset::new(client.id.clone());
             if user != user_before {
                 changes.users.push(Write::Update(user));
@@ -123,11 +116,7 @@ impl Services {
     }
 
     /// An operator's downgrade: LIGHT again, validated sessions OUT_OF_DATE.
-    pub async fn downgrade_user(
-        &self,
-        client: &Client,
-        id: &UserId,
-    ) -> Result<User, LifecycleError> {
+    pub async fn downgrade_user(&self, client: &Client, id: &UserId) -> Result<User, LifecycleError> {
         for _ in 0..MAX_ATTEMPTS {
             let mut user = self
                 .store
@@ -171,8 +160,7 @@ impl Services {
                     let now = now();
                     match &session.scripted {
                         Some((directive, at)) if *at <= now => {
-                            let (status, checks) =
-                                directive.outcome(user, now, &mut || new_id("idnchc_"));
+                            let (status, checks) = directive.outcome(user, now, &mut || new_id("idnchc_"));
                             Ok(Decision {
                                 status,
                                 checks: Some(checks),
@@ -214,13 +202,8 @@ impl Services {
             .client;
         let refusal = match &verdict {
             Verdict::Approve => None,
-            Verdict::Refuse {
-                reason,
-                check,
-                comment,
-            } => {
-                let directive =
-                    Directive::refuse(reason, check.as_deref()).map_err(LifecycleError::Invalid)?;
+            Verdict::Refuse { reason, check, comment } => {
+                let directive = Directive::refuse(reason, check.as_deref()).map_err(LifecycleError::Invalid)?;
                 let Directive::Refuse { check, .. } = directive else {
                     unreachable!("refuse builds a refusal")
                 };

@@ -29,10 +29,8 @@ struct PublicOnly;
 impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         Box::pin(async move {
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
-            let public: Vec<SocketAddr> =
-                found.into_iter().filter(|a| is_public_ip(a.ip())).collect();
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> = found.into_iter().filter(|a| is_public_ip(a.ip())).collect();
             if public.is_empty() {
                 return Err(format!("{} resolves to no public address", name.as_str()).into());
             }
@@ -83,12 +81,7 @@ impl Deliverer {
         // The lease outlives the longest attempt (the timeout bounds the whole request), so a live
         // worker never loses its claim, while a dead worker's claim soon lapses.
         let lease = now + 2 * self.services.config.webhook_timeout.as_millis() as i64 + 1000;
-        let jobs = match self
-            .services
-            .store
-            .claim_deliveries(now, lease, BATCH)
-            .await
-        {
+        let jobs = match self.services.store.claim_deliveries(now, lease, BATCH).await {
             Ok(jobs) => jobs,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot claim webhook deliveries");
@@ -117,10 +110,7 @@ impl Deliverer {
         let duration_ms = clock.elapsed().as_millis() as u64;
         let (http_status, error) = match &outcome {
             Ok(status) if (200..300).contains(status) => (Some(*status), None),
-            Ok(status) => (
-                Some(*status),
-                Some(format!("receiver answered HTTP {status}")),
-            ),
+            Ok(status) => (Some(*status), Some(format!("receiver answered HTTP {status}"))),
             Err(e) => (None, Some(e.clone())),
         };
         let next = if !job.hook_active {
@@ -128,12 +118,7 @@ impl Deliverer {
         } else if error.is_none() {
             NextStep::Delivered
         } else {
-            match self
-                .services
-                .config
-                .retry_schedule
-                .get(job.attempt as usize - 1)
-            {
+            match self.services.config.retry_schedule.get(job.attempt as usize - 1) {
                 Some(delay) => NextStep::RetryAt(crate::now_millis() as i64 + delay * 1000),
                 None => NextStep::GiveUp,
             }
@@ -187,10 +172,7 @@ impl Deliverer {
             request = request
                 .header("webhook-id", &job.id)
                 .header("webhook-timestamp", timestamp.to_string())
-                .header(
-                    "webhook-signature",
-                    sign(secret, &job.id, timestamp, payload)?,
-                );
+                .header("webhook-signature", sign(secret, &job.id, timestamp, payload)?);
         }
         match request.send().await {
             Ok(response) => Ok(response.status().as_u16()),
@@ -219,8 +201,7 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, payload: &str) -> Result<Str
     let key = engine
         .decode(secret.trim_start_matches("whsec_"))
         .map_err(|_| "the webhook secret is not valid base64".to_owned())?;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key)
-        .map_err(|_| "unusable webhook secret".to_owned())?;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|_| "unusable webhook secret".to_owned())?;
     mac.update(format!("{id}.{timestamp}.{payload}").as_bytes());
     Ok(format!("v1,{}", engine.encode(mac.finalize().into_bytes())))
 }
@@ -229,10 +210,7 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, payload: &str) -> Result<Str
 pub fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
-    format!(
-        "whsec_{}",
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    )
+    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 #[cfg(test)]

@@ -176,18 +176,9 @@ pub trait Store: Send + Sync + 'static {
     async fn set_webhook_secret(&self, id: &ClientId, secret: Option<&str>) -> StoreResult<bool>;
 
     // OAuth access tokens, stored as hashes.
-    async fn insert_token(
-        &self,
-        token_hash: &str,
-        client: &ClientId,
-        expires_at: UnixTime,
-    ) -> StoreResult<()>;
+    async fn insert_token(&self, token_hash: &str, client: &ClientId, expires_at: UnixTime) -> StoreResult<()>;
     /// The client an unexpired token was issued to.
-    async fn client_for_token(
-        &self,
-        token_hash: &str,
-        now: UnixTime,
-    ) -> StoreResult<Option<Client>>;
+    async fn client_for_token(&self, token_hash: &str, now: UnixTime) -> StoreResult<Option<Client>>;
     async fn purge_expired_tokens(&self, now: UnixTime) -> StoreResult<u64>;
 
     /// Commits a changeset atomically. Fails with `Conflict("stale")`, changing nothing, when an
@@ -209,30 +200,14 @@ pub trait Store: Send + Sync + 'static {
         user: &UserId,
         page: PageRequest,
     ) -> StoreResult<Page<IdvSession>>;
-    async fn validated_sessions(
-        &self,
-        client: &ClientId,
-        user: &UserId,
-    ) -> StoreResult<Vec<IdvSession>>;
+    async fn validated_sessions(&self, client: &ClientId, user: &UserId) -> StoreResult<Vec<IdvSession>>;
     /// PENDING sessions whose expiry or scripted outcome is due.
-    async fn due_sessions(
-        &self,
-        now: UnixTime,
-        limit: u32,
-    ) -> StoreResult<Vec<(ClientId, SessionId)>>;
+    async fn due_sessions(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<(ClientId, SessionId)>>;
 
     // Idempotency keys.
-    async fn stored_response(
-        &self,
-        client: &ClientId,
-        key: &str,
-    ) -> StoreResult<Option<StoredResponse>>;
+    async fn stored_response(&self, client: &ClientId, key: &str) -> StoreResult<Option<StoredResponse>>;
     /// Records a response on its own (for requests that created nothing, such as a refused one).
-    async fn insert_stored_response(
-        &self,
-        client: &ClientId,
-        response: &StoredResponse,
-    ) -> StoreResult<()>;
+    async fn insert_stored_response(&self, client: &ClientId, response: &StoredResponse) -> StoreResult<()>;
     async fn purge_stored_responses(&self, created_before: UnixTime) -> StoreResult<u64>;
 
     // Hooks and events.
@@ -242,22 +217,12 @@ pub trait Store: Send + Sync + 'static {
     async fn update_hook(&self, hook: &Hook) -> StoreResult<()>;
     async fn hook(&self, client: &ClientId, id: &str) -> StoreResult<Option<Hook>>;
     async fn hooks(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<Hook>>;
-    async fn events(
-        &self,
-        client: &ClientId,
-        filter: &EventFilter,
-        page: PageRequest,
-    ) -> StoreResult<Page<Event>>;
+    async fn events(&self, client: &ClientId, filter: &EventFilter, page: PageRequest) -> StoreResult<Page<Event>>;
 
     // The webhook outbox.
     /// Claims deliveries due at `now_ms` until `lease_until_ms` (Unix milliseconds), counting the
     /// attempt.
-    async fn claim_deliveries(
-        &self,
-        now_ms: i64,
-        lease_until_ms: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<DeliveryJob>>;
+    async fn claim_deliveries(&self, now_ms: i64, lease_until_ms: i64, limit: u32) -> StoreResult<Vec<DeliveryJob>>;
     /// Records an attempt and its consequence; after `invalid_after` consecutive failures of a
     /// hook, the hook becomes INVALID.
     async fn finish_attempt(

@@ -67,17 +67,13 @@ pub(crate) async fn run(store: &SqlStore) -> StoreResult<Vec<String>> {
             Dialect::Sqlite => m.sqlite,
             Dialect::Postgres => m.postgres,
         };
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut **tx).await?;
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(now)
             .execute(&mut **tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-        )
-        .bind(m.version)
-        .bind(m.name)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
         applied.push(format!("{:04}_{}", m.version, m.name));
     }
     tx.commit().await?;

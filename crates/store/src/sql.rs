@@ -16,9 +16,8 @@ use verity_domain::session::{Check, SessionStatus};
 use verity_domain::{Client, ClientId, Environment, IdvSession, SessionId, UnixTime, User, UserId};
 
 use crate::{
-    AttemptRecord, Changeset, ClientCredentials, DeliveryJob, DeliverySummary, EventFilter,
-    NextStep, Page, PageRequest, SortDirection, Store, StoreError, StoreResult, StoredResponse,
-    Write,
+    AttemptRecord, Changeset, ClientCredentials, DeliveryJob, DeliverySummary, EventFilter, NextStep, Page,
+    PageRequest, SortDirection, Store, StoreError, StoreResult, StoredResponse, Write,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,9 +76,7 @@ impl std::ops::DerefMut for WriteTx {
 
 impl std::fmt::Debug for SqlStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqlStore")
-            .field("dialect", &self.dialect)
-            .finish()
+        f.debug_struct("SqlStore").field("dialect", &self.dialect).finish()
     }
 }
 
@@ -92,12 +89,8 @@ impl SqlStore {
     /// Connects to `url` (`sqlite://PATH` or `postgres://...`). Does not migrate.
     pub async fn connect(url: &str) -> StoreResult<SqlStore> {
         sqlx::any::install_default_drivers();
-        let dialect = Dialect::from_url(url).ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "unsupported database URL scheme in {}",
-                redact_url(url)
-            ))
-        })?;
+        let dialect = Dialect::from_url(url)
+            .ok_or_else(|| StoreError::Corrupt(format!("unsupported database URL scheme in {}", redact_url(url))))?;
         let url = match dialect {
             // Create the file on first start.
             Dialect::Sqlite if !url.contains("mode=") && !url.contains(":memory:") => {
@@ -179,8 +172,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .is_some_and(|d| d.is_unique_violation())
+    e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -193,8 +185,7 @@ fn client_from_row(row: &AnyRow) -> StoreResult<ClientCredentials> {
         client: Client {
             id: ClientId::from_raw(row.try_get::<String, _>("id")?),
             name: row.try_get("name")?,
-            environment: Environment::parse(&environment)
-                .ok_or_else(|| corrupt("client environment", &environment))?,
+            environment: Environment::parse(&environment).ok_or_else(|| corrupt("client environment", &environment))?,
             idv_enabled: row.try_get::<i64, _>("idv_enabled")? != 0,
             natural_review: row.try_get::<i64, _>("natural_review")? != 0,
             created_at: row.try_get("created_at")?,
@@ -223,16 +214,14 @@ fn session_from_row(row: &AnyRow) -> StoreResult<IdvSession> {
         status: SessionStatus::parse(&status).ok_or_else(|| corrupt("session status", &status))?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
-        checks: serde_json::from_str::<Vec<Check>>(&checks)
-            .map_err(|e| corrupt("session checks", e))?,
+        checks: serde_json::from_str::<Vec<Check>>(&checks).map_err(|e| corrupt("session checks", e))?,
         expires_at: row.try_get("expires_at")?,
         scripted: match (
             row.try_get::<Option<String>, _>("scripted_outcome")?,
             row.try_get::<Option<i64>, _>("scripted_at")?,
         ) {
             (Some(d), Some(at)) => Some((
-                serde_json::from_str::<Directive>(&d)
-                    .map_err(|e| corrupt("scripted outcome", e))?,
+                serde_json::from_str::<Directive>(&d).map_err(|e| corrupt("scripted outcome", e))?,
                 at,
             )),
             _ => None,
@@ -319,8 +308,7 @@ fn response_from_row(row: &AnyRow) -> StoreResult<StoredResponse> {
     Ok(StoredResponse {
         key: row.try_get("idem_key")?,
         created_at: row.try_get("created_at")?,
-        status_code: u16::try_from(row.try_get::<i64, _>("status_code")?)
-            .map_err(|e| corrupt("status code", e))?,
+        status_code: u16::try_from(row.try_get::<i64, _>("status_code")?).map_err(|e| corrupt("status code", e))?,
         content_type: row.try_get("content_type")?,
         body: row.try_get("body")?,
         request_url: row.try_get("request_url")?,
@@ -331,11 +319,7 @@ fn user_json(user: &User) -> StoreResult<String> {
     serde_json::to_string(user).map_err(|e| corrupt("user record", e))
 }
 
-async fn insert_response(
-    tx: &mut WriteTx,
-    client: &ClientId,
-    r: &StoredResponse,
-) -> StoreResult<()> {
+async fn insert_response(tx: &mut WriteTx, client: &ClientId, r: &StoredResponse) -> StoreResult<()> {
     let result = sqlx::query(
         "INSERT INTO idempotency_keys (client_id, idem_key, created_at, status_code, content_type, body, request_url) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -535,14 +519,16 @@ impl Store for SqlStore {
             }
         }
         for e in &c.events {
-            sqlx::query("INSERT INTO events (id, client_id, event_type, resource_id, date) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&e.id)
-                .bind(e.client_id.as_str())
-                .bind(e.event_type)
-                .bind(&e.resource_id)
-                .bind(e.date)
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO events (id, client_id, event_type, resource_id, date) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&e.id)
+            .bind(e.client_id.as_str())
+            .bind(e.event_type)
+            .bind(&e.resource_id)
+            .bind(e.date)
+            .execute(&mut **tx)
+            .await?;
             // The outbox row, in the same transaction as its event: at most one hook per type.
             let delivery_id = format!("whdlv_{}", e.id.trim_start_matches("evt_"));
             sqlx::query(
@@ -562,28 +548,17 @@ impl Store for SqlStore {
         tx.commit().await
     }
 
-    async fn insert_token(
-        &self,
-        token_hash: &str,
-        client: &ClientId,
-        expires_at: UnixTime,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO access_tokens (token_hash, client_id, expires_at) VALUES ($1, $2, $3)",
-        )
-        .bind(token_hash)
-        .bind(client.as_str())
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await?;
+    async fn insert_token(&self, token_hash: &str, client: &ClientId, expires_at: UnixTime) -> StoreResult<()> {
+        sqlx::query("INSERT INTO access_tokens (token_hash, client_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(token_hash)
+            .bind(client.as_str())
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
-    async fn client_for_token(
-        &self,
-        token_hash: &str,
-        now: UnixTime,
-    ) -> StoreResult<Option<Client>> {
+    async fn client_for_token(&self, token_hash: &str, now: UnixTime) -> StoreResult<Option<Client>> {
         sqlx::query(
             "SELECT c.* FROM access_tokens t JOIN clients c ON c.id = t.client_id WHERE t.token_hash = $1 AND t.expires_at > $2",
         )
@@ -597,13 +572,11 @@ impl Store for SqlStore {
     }
 
     async fn purge_expired_tokens(&self, now: UnixTime) -> StoreResult<u64> {
-        Ok(
-            sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1")
-                .bind(now)
-                .execute(&self.pool)
-                .await?
-                .rows_affected(),
-        )
+        Ok(sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     async fn user(&self, client: &ClientId, id: &UserId) -> StoreResult<Option<User>> {
@@ -676,14 +649,12 @@ impl Store for SqlStore {
         user: &UserId,
         page: PageRequest,
     ) -> StoreResult<Page<IdvSession>> {
-        let total: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM idv_sessions WHERE client_id = $1 AND user_id = $2",
-        )
-        .bind(client.as_str())
-        .bind(user.as_str())
-        .fetch_one(&self.pool)
-        .await?
-        .try_get("n")?;
+        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM idv_sessions WHERE client_id = $1 AND user_id = $2")
+            .bind(client.as_str())
+            .bind(user.as_str())
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
         let sql = format!(
             "SELECT * FROM idv_sessions WHERE client_id = $1 AND user_id = $2 {} LIMIT $3 OFFSET $4",
             order(page.direction)
@@ -696,19 +667,12 @@ impl Store for SqlStore {
             .fetch_all(&self.pool)
             .await?;
         Ok(Page {
-            items: rows
-                .iter()
-                .map(session_from_row)
-                .collect::<StoreResult<_>>()?,
+            items: rows.iter().map(session_from_row).collect::<StoreResult<_>>()?,
             total_items: total as u64,
         })
     }
 
-    async fn stored_response(
-        &self,
-        client: &ClientId,
-        key: &str,
-    ) -> StoreResult<Option<StoredResponse>> {
+    async fn stored_response(&self, client: &ClientId, key: &str) -> StoreResult<Option<StoredResponse>> {
         sqlx::query("SELECT * FROM idempotency_keys WHERE client_id = $1 AND idem_key = $2")
             .bind(client.as_str())
             .bind(key)
@@ -719,11 +683,7 @@ impl Store for SqlStore {
             .transpose()
     }
 
-    async fn insert_stored_response(
-        &self,
-        client: &ClientId,
-        response: &StoredResponse,
-    ) -> StoreResult<()> {
+    async fn insert_stored_response(&self, client: &ClientId, response: &StoredResponse) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         insert_response(&mut tx, client, response).await?;
         tx.commit().await?;
@@ -731,19 +691,13 @@ impl Store for SqlStore {
     }
 
     async fn purge_stored_responses(&self, created_before: UnixTime) -> StoreResult<u64> {
-        Ok(
-            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-                .bind(created_before)
-                .execute(&self.pool)
-                .await?
-                .rows_affected(),
-        )
+        Ok(sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(created_before)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
-    async fn validated_sessions(
-        &self,
-        client: &ClientId,
-        user: &UserId,
-    ) -> StoreResult<Vec<IdvSession>> {
+    async fn validated_sessions(&self, client: &ClientId, user: &UserId) -> StoreResult<Vec<IdvSession>> {
         sqlx::query("SELECT * FROM idv_sessions WHERE client_id = $1 AND user_id = $2 AND status = 'VALIDATED' ORDER BY created_at, id")
             .bind(client.as_str())
             .bind(user.as_str())
@@ -754,11 +708,7 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn due_sessions(
-        &self,
-        now: UnixTime,
-        limit: u32,
-    ) -> StoreResult<Vec<(ClientId, SessionId)>> {
+    async fn due_sessions(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<(ClientId, SessionId)>> {
         let rows = sqlx::query(
             "SELECT client_id, id FROM idv_sessions WHERE status = 'PENDING' AND (expires_at <= $1 OR scripted_at <= $1) \
              ORDER BY created_at LIMIT $2",
@@ -848,12 +798,7 @@ impl Store for SqlStore {
         })
     }
 
-    async fn events(
-        &self,
-        client: &ClientId,
-        f: &EventFilter,
-        page: PageRequest,
-    ) -> StoreResult<Page<Event>> {
+    async fn events(&self, client: &ClientId, f: &EventFilter, page: PageRequest) -> StoreResult<Page<Event>> {
         // Only placeholders are interpolated; every value is bound.
         let mut conditions = vec!["client_id = $1".to_owned()];
         let mut n = 1;
@@ -897,10 +842,7 @@ impl Store for SqlStore {
             .fetch_all(&self.pool)
             .await?;
         Ok(Page {
-            items: rows
-                .iter()
-                .map(event_from_row)
-                .collect::<StoreResult<_>>()?,
+            items: rows.iter().map(event_from_row).collect::<StoreResult<_>>()?,
             total_items: total as u64,
         })
     }
@@ -1051,20 +993,16 @@ impl Store for SqlStore {
             .fetch_all(&self.pool)
             .await?;
         Ok(Page {
-            items: rows
-                .iter()
-                .map(summary_from_row)
-                .collect::<StoreResult<_>>()?,
+            items: rows.iter().map(summary_from_row).collect::<StoreResult<_>>()?,
             total_items: total as u64,
         })
     }
 
     async fn attempts(&self, delivery_id: &str) -> StoreResult<Vec<AttemptRecord>> {
-        let rows =
-            sqlx::query("SELECT * FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt")
-                .bind(delivery_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query("SELECT * FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt")
+            .bind(delivery_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(AttemptRecord {
@@ -1072,9 +1010,7 @@ impl Store for SqlStore {
                     attempt: r.try_get::<i64, _>("attempt")? as u32,
                     started_at: r.try_get("started_at")?,
                     duration_ms: r.try_get::<i64, _>("duration_ms")? as u64,
-                    http_status: r
-                        .try_get::<Option<i64>, _>("http_status")?
-                        .map(|s| s as u16),
+                    http_status: r.try_get::<Option<i64>, _>("http_status")?.map(|s| s as u16),
                     error: r.try_get("error")?,
                 })
             })

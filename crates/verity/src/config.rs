@@ -137,10 +137,7 @@ impl Config {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
             if !path.exists() {
-                return Err(format!(
-                    "configuration file {} does not exist",
-                    path.display()
-                ));
+                return Err(format!("configuration file {} does not exist", path.display()));
             }
             figment = figment.merge(Toml::file(path));
         }
@@ -162,9 +159,7 @@ impl Config {
             "webhook_allow_private",
             "admin_token",
         ]));
-        figment
-            .extract()
-            .map_err(|e| format!("invalid configuration: {e}"))
+        figment.extract().map_err(|e| format!("invalid configuration: {e}"))
     }
 
     pub fn settings(&self) -> Result<Settings, String> {
@@ -178,9 +173,7 @@ impl Config {
         }
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!(
-                    "public_url '{url}' must start with http:// or https://"
-                ));
+                return Err(format!("public_url '{url}' must start with http:// or https://"));
             }
         }
         let json_logs = match self.log_format.as_str() {
@@ -197,10 +190,7 @@ impl Config {
         Ok(Settings {
             listen: self.listen.clone(),
             database_url,
-            public_url: self
-                .public_url
-                .as_ref()
-                .map(|u| u.trim_end_matches('/').to_owned()),
+            public_url: self.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
             data_dir: self.data_dir.clone(),
             session_ttl,
             token_ttl,
@@ -209,14 +199,12 @@ impl Config {
                 .split(',')
                 .map(|d| field("webhook_retry_schedule", parse_duration(d)))
                 .collect::<Result<_, _>>()?,
-            rate_limits: parse_windows(&self.rate_limits)
-                .map_err(|e| format!("rate_limits: {e}"))?,
+            rate_limits: parse_windows(&self.rate_limits).map_err(|e| format!("rate_limits: {e}"))?,
             login_max_failures: self.login_max_failures.max(1),
             login_lock: field("login_lock", parse_duration(&self.login_lock))?,
             json_logs,
             sandbox_delay: field("sandbox_delay", parse_duration(&self.sandbox_delay))?,
-            webhook_timeout: match field("webhook_timeout", parse_duration(&self.webhook_timeout))?
-            {
+            webhook_timeout: match field("webhook_timeout", parse_duration(&self.webhook_timeout))? {
                 t if t >= 1 => t,
                 _ => return Err("webhook_timeout must be at least 1s".into()),
             },

@@ -202,10 +202,7 @@ fn main() -> ExitCode {
     init_logging(&settings);
     // TLS for webhook deliveries uses ring: no C toolchain beyond cc is needed.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -222,8 +219,7 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(settings: &Settings) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -236,21 +232,15 @@ fn init_logging(settings: &Settings) {
 
 async fn open_store(settings: &Settings) -> Result<SqlStore, Failure> {
     if settings.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
-            format!(
-                "cannot create the data folder {}: {e}",
-                settings.data_dir.display()
-            )
-        })?;
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| format!("cannot create the data folder {}: {e}", settings.data_dir.display()))?;
     }
-    let store = SqlStore::connect(&settings.database_url)
-        .await
-        .map_err(|e| {
-            format!(
-                "cannot open the database {}: {e}",
-                verity_store::redact_url(&settings.database_url)
-            )
-        })?;
+    let store = SqlStore::connect(&settings.database_url).await.map_err(|e| {
+        format!(
+            "cannot open the database {}: {e}",
+            verity_store::redact_url(&settings.database_url)
+        )
+    })?;
     let applied = store
         .migrate()
         .await
@@ -292,10 +282,7 @@ fn services(settings: &Settings, store: SqlStore) -> Services {
 }
 
 fn print_json(value: &impl serde::Serialize) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_default()
-    );
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
 async fn client_of(store: &dyn Store, raw: &str) -> Result<Client, Failure> {
@@ -316,15 +303,7 @@ async fn review(command: ReviewCommand, services: Services) -> Result<(), Failur
             reason,
             check,
             comment,
-        } => (
-            client,
-            session,
-            Verdict::Refuse {
-                reason,
-                check,
-                comment,
-            },
-        ),
+        } => (client, session, Verdict::Refuse { reason, check, comment }),
     };
     let client = client_of(services.store.as_ref(), &client).await?;
     let decided = services
@@ -363,9 +342,7 @@ async fn webhooks(command: WebhooksCommand, store: &SqlStore) -> Result<(), Fail
                 per_page: limit.clamp(1, 1000),
                 direction: SortDirection::Desc,
             };
-            let found = store
-                .deliveries(client.as_ref(), state.as_deref(), page)
-                .await?;
+            let found = store.deliveries(client.as_ref(), state.as_deref(), page).await?;
             if json {
                 let rows: Vec<_> = found.items.iter().map(|d| serde_json::json!({
                     "Id": d.id, "ClientId": d.client_id.as_str(), "HookId": d.hook_id, "EventType": d.event_type,
@@ -400,10 +377,7 @@ async fn webhooks(command: WebhooksCommand, store: &SqlStore) -> Result<(), Fail
                     let outcome = a
                         .error
                         .unwrap_or_else(|| format!("HTTP {}", a.http_status.unwrap_or(0)));
-                    println!(
-                        "#{}\t{}\t{} ms\t{}",
-                        a.attempt, a.started_at, a.duration_ms, outcome
-                    );
+                    println!("#{}\t{}\t{} ms\t{}", a.attempt, a.started_at, a.duration_ms, outcome);
                 }
             }
         }
@@ -443,13 +417,8 @@ fn client_id_from_name(name: &str) -> Result<ClientId, Failure> {
     } else {
         &slug[..slug.len().min(40)]
     };
-    let suffix: String = (0..6)
-        .map(|_| (b'a' + rand::random::<u8>() % 26) as char)
-        .collect();
-    Ok(ClientId::parse(&format!(
-        "{}-{suffix}",
-        slug.trim_end_matches('-')
-    ))?)
+    let suffix: String = (0..6).map(|_| (b'a' + rand::random::<u8>() % 26) as char).collect();
+    Ok(ClientId::parse(&format!("{}-{suffix}", slug.trim_end_matches('-')))?)
 }
 
 async fn create_client(
@@ -468,18 +437,13 @@ async fn create_client(
         natural_review: false,
         created_at: verity_http::now(),
     };
-    store
-        .insert_client(&client, &verity_http::sha256_hex(&key))
-        .await?;
+    store.insert_client(&client, &verity_http::sha256_hex(&key)).await?;
     Ok(key)
 }
 
 fn print_credentials(id: &ClientId, key: &str, json: bool) {
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"ClientId": id.as_str(), "ApiKey": key})
-        );
+        println!("{}", serde_json::json!({"ClientId": id.as_str(), "ApiKey": key}));
     } else {
         println!(
             "ClientId: {id}\nApiKey:   {key}\n(the API key is shown only once; `verity clients rotate-key` issues a new one)"
@@ -504,13 +468,12 @@ async fn clients(command: ClientsCommand, store: &SqlStore) -> Result<(), Failur
                 EnvArg::Sandbox => Environment::Sandbox,
                 EnvArg::Production => Environment::Production,
             };
-            let key =
-                match create_client(store, id.clone(), &name, environment, !idv_disabled).await {
-                    Err(StoreError::Conflict(_)) => {
-                        return Err(Failure(format!("a client with id {id} already exists")));
-                    }
-                    other => other?,
-                };
+            let key = match create_client(store, id.clone(), &name, environment, !idv_disabled).await {
+                Err(StoreError::Conflict(_)) => {
+                    return Err(Failure(format!("a client with id {id} already exists")));
+                }
+                other => other?,
+            };
             print_credentials(&id, &key, json);
         }
         ClientsCommand::List { json } => {
@@ -531,10 +494,7 @@ async fn clients(command: ClientsCommand, store: &SqlStore) -> Result<(), Failur
         ClientsCommand::RotateKey { client_id, json } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
             let key = new_api_key();
-            if !store
-                .rotate_api_key(&id, &verity_http::sha256_hex(&key))
-                .await?
-            {
+            if !store.rotate_api_key(&id, &verity_http::sha256_hex(&key)).await? {
                 return Err(Failure(format!("no client with id {id}")));
             }
             print_credentials(&id, &key, json);
@@ -605,10 +565,8 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
         admin_token: settings.admin_token.clone(),
     };
     let services = services(&settings, store);
-    let deliverer = Arc::new(
-        Deliverer::new(services.clone())
-            .map_err(|e| format!("cannot build the webhook client: {e}"))?,
-    );
+    let deliverer =
+        Arc::new(Deliverer::new(services.clone()).map_err(|e| format!("cannot build the webhook client: {e}"))?);
     tokio::spawn(deliverer.run());
     tokio::spawn(sweep_sessions(services.clone()));
     tokio::spawn(housekeeping(services.store.clone()));

@@ -744,6 +744,10 @@ async function main() {
     });
 
     console.log(`PASS ${pkgName}@${sdkVersion} sandbox flow: ${stepCount} steps`);
+    // Keep-alive connections (Verity's webhook client, fetch) would hold the process open.
+    receiver.closeAllConnections();
+    receiver.close();
+    process.exit(0);
 }
 
 main().catch((err) => {

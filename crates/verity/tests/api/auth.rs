@@ -3,12 +3,7 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::helpers::*;
 
-async fn token_request(
-    app: &TestApp,
-    path: &str,
-    content_type: &str,
-    body: Vec<u8>,
-) -> (u16, Value) {
+async fn token_request(app: &TestApp, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
     let r = app
         .http
         .post(app.url(path))
@@ -22,7 +17,9 @@ async fn token_request(
 }
 
 both_backends!(token_accepts_every_sdk_variant, |app| {
-    let multipart = b"--XyZ\r\nContent-Disposition: attachment; name=\"grant_type\"\r\n\r\nclient_credentials\r\n--XyZ--\r\n".to_vec();
+    let multipart =
+        b"--XyZ\r\nContent-Disposition: attachment; name=\"grant_type\"\r\n\r\nclient_credentials\r\n--XyZ--\r\n"
+            .to_vec();
     let variants: Vec<(&str, &str, Vec<u8>)> = vec![
         (
             "/v2.01/oauth/token",
@@ -66,11 +63,7 @@ both_backends!(token_accepts_every_sdk_variant, |app| {
             token: token.to_owned(),
             prefix: app.api(""),
         };
-        assert_eq!(
-            api.get("/users").await.status,
-            200,
-            "token from {path} works"
-        );
+        assert_eq!(api.get("/users").await.status, 200, "token from {path} works");
     }
 });
 
@@ -149,12 +142,7 @@ both_backends!(tokens_survive_a_restart_and_work_on_every_process, |app| {
             token: token.clone(),
             prefix: server.api(""),
         };
-        assert_eq!(
-            api.get("/users").await.status,
-            200,
-            "token accepted by {}",
-            server.base
-        );
+        assert_eq!(api.get("/users").await.status, 200, "token accepted by {}", server.base);
     }
     // A user created through one process is visible through the other.
     let a = Api {
@@ -224,10 +212,7 @@ both_backends!(clients_cannot_reach_each_other, |app| {
     };
     assert_eq!(theirs.get(&format!("/users/{user}")).await.status, 404);
     assert_eq!(
-        theirs
-            .get(&format!("/identity-verifications/{session}"))
-            .await
-            .status,
+        theirs.get(&format!("/identity-verifications/{session}")).await.status,
         404
     );
     assert_eq!(
@@ -250,9 +235,6 @@ both_backends!(clients_cannot_reach_each_other, |app| {
             json!({"ReturnUrl": "https://example.com"}),
         )
         .await;
-    assert_eq!(
-        create.status, 400,
-        "another client's user is not a valid UserId"
-    );
+    assert_eq!(create.status, 400, "another client's user is not a valid UserId");
     assert_eq!(theirs.get("/users").await.json(), json!([]));
 });

@@ -30,8 +30,7 @@ macro_rules! both_backends {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let $app =
-                    $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite, &[]).await;
+                let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite, &[]).await;
                 $body
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -40,8 +39,7 @@ macro_rules! both_backends {
                     eprintln!("VERITY_TEST_DATABASE_URL=none: PostgreSQL variant skipped");
                     return;
                 }
-                let $app =
-                    $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres, &[]).await;
+                let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres, &[]).await;
                 $body
             }
         }
@@ -65,18 +63,13 @@ impl Database {
                 let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
                     .await
                     .unwrap_or_else(|e| {
-                        panic!(
-                            "cannot reach PostgreSQL at {admin} ({e}); set VERITY_TEST_DATABASE_URL"
-                        )
+                        panic!("cannot reach PostgreSQL at {admin} ({e}); set VERITY_TEST_DATABASE_URL")
                     });
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut conn)
                     .await
                     .expect("create database");
-                let base = admin
-                    .rsplit_once('/')
-                    .map_or(admin.as_str(), |(b, _)| b)
-                    .to_owned();
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
                 format!("{base}/{name}")
             }
         };
@@ -123,10 +116,7 @@ impl TestApp {
     /// client through the CLI.
     pub async fn spawn(backend: Backend, env: &[(&str, &str)]) -> TestApp {
         let db = std::sync::Arc::new(Database::new(backend).await);
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let (client_id, api_key) = create_client(&db, &env, "Test platform", &[]).await;
         Self::start(db, env, client_id, api_key).await
     }
@@ -172,14 +162,7 @@ impl TestApp {
         }
     }
 
-    pub async fn stop(
-        mut self,
-    ) -> (
-        std::sync::Arc<Database>,
-        Vec<(String, String)>,
-        String,
-        String,
-    ) {
+    pub async fn stop(mut self) -> (std::sync::Arc<Database>, Vec<(String, String)>, String, String) {
         let _ = self.child.kill().await;
         let _ = self.child.wait().await;
         (
@@ -236,12 +219,7 @@ pub fn http_client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-pub async fn create_client(
-    db: &Database,
-    env: &[(String, String)],
-    name: &str,
-    extra: &[&str],
-) -> (String, String) {
+pub async fn create_client(db: &Database, env: &[(String, String)], name: &str, extra: &[&str]) -> (String, String) {
     let out = verity()
         .args(["clients", "create", "--name", name, "--json"])
         .args(extra)
@@ -302,9 +280,7 @@ impl Api {
             req = req.header(*k, *v);
         }
         if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(b.to_string());
+            req = req.header("content-type", "application/json").body(b.to_string());
         }
         let r = req.send().await.expect("request");
         Reply {
@@ -317,8 +293,7 @@ impl Api {
         self.send(reqwest::Method::GET, path, None, &[]).await
     }
     pub async fn post(&self, path: &str, body: Value) -> Reply {
-        self.send(reqwest::Method::POST, path, Some(body), &[])
-            .await
+        self.send(reqwest::Method::POST, path, Some(body), &[]).await
     }
     pub async fn put(&self, path: &str, body: Value) -> Reply {
         self.send(reqwest::Method::PUT, path, Some(body), &[]).await
@@ -371,12 +346,7 @@ pub fn assert_error(reply: &Reply, status: u16, message: &str, kind: &str, error
     assert_eq!(reply.status, status, "{}", reply.text);
     let v = reply.json();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(
-        keys,
-        ["Message", "Type", "Id", "Date", "errors"],
-        "{}",
-        reply.text
-    );
+    assert_eq!(keys, ["Message", "Type", "Id", "Date", "errors"], "{}", reply.text);
     assert_eq!(v["Message"], message, "{}", reply.text);
     assert_eq!(v["Type"], kind);
     assert_eq!(v["errors"], errors, "{}", reply.text);

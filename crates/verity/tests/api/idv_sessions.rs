@@ -9,22 +9,10 @@ both_backends!(create_view_and_list_a_session, |app| {
     let r = api.post(&format!("/users/{user}/identity-verifications"), json!({"ReturnUrl": "https://example.com/back?x=1", "Tag": "Created using the Mangopay API Postman collection"})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let created = r.json();
-    let keys: Vec<&str> = created
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys: Vec<&str> = created.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        [
-            "Id",
-            "Tag",
-            "CreationDate",
-            "HostedUrl",
-            "Status",
-            "ReturnUrl"
-        ],
+        ["Id", "Tag", "CreationDate", "HostedUrl", "Status", "ReturnUrl"],
         "the seed's create shape"
     );
     assert_eq!(created["Status"], "PENDING");
@@ -40,44 +28,27 @@ both_backends!(create_view_and_list_a_session, |app| {
         !token.contains(id) && !hosted.contains(&id[7..]),
         "the link does not reveal the session id"
     );
-    assert_eq!(
-        query,
-        "redirectURL=https%3A%2F%2Fexample.com%2Fback%3Fx%3D1"
-    );
+    assert_eq!(query, "redirectURL=https%3A%2F%2Fexample.com%2Fback%3Fx%3D1");
     // The page behind the link answers; a guessed link does not.
     assert_eq!(app.http.get(hosted).send().await.unwrap().status(), 200);
     assert_eq!(
-        app.http
-            .get(format!("{prefix}{id}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.http.get(format!("{prefix}{id}")).send().await.unwrap().status(),
         404
     );
 
-    let view = api
-        .get(&format!("/identity-verifications/{id}"))
-        .await
-        .json();
+    let view = api.get(&format!("/identity-verifications/{id}")).await.json();
     assert_eq!(view["Id"], id);
     assert_eq!(view["UserId"], user.as_str());
     assert_eq!(view["HostedUrl"], hosted);
     assert_eq!(view["ReturnUrl"], created["ReturnUrl"]);
     assert_eq!(view["Checks"], json!([]));
     assert_eq!(view["LastUpdate"], view["CreationDate"]);
-    let list = api
-        .get(&format!("/users/{user}/identity-verifications"))
-        .await
-        .json();
+    let list = api.get(&format!("/users/{user}/identity-verifications")).await.json();
     assert_eq!(
         list,
         json!([{"Id": id, "Status": "PENDING", "CreationDate": created["CreationDate"], "LastUpdate": null}])
     );
-    let beta = api
-        .get(&format!("/identity-verifications/{id}/checks"))
-        .await
-        .json();
+    let beta = api.get(&format!("/identity-verifications/{id}/checks")).await.json();
     assert_eq!(beta["SessionId"], id);
     assert_eq!(beta["Checks"], json!([]));
     assert_error(
@@ -114,10 +85,7 @@ both_backends!(seed_error_bodies, |app| {
         .json();
     assert_error(
         &api.post(
-            &format!(
-                "/users/{}/identity-verifications",
-                payer["Id"].as_str().unwrap()
-            ),
+            &format!("/users/{}/identity-verifications", payer["Id"].as_str().unwrap()),
             body.clone(),
         )
         .await,
@@ -127,17 +95,12 @@ both_backends!(seed_error_bodies, |app| {
         Value::Null,
     );
     // 400 - PARTNERSHIP, with the real ClientId and UserId.
-    let partnership = api
-        .post("/users/legal", legal_owner_body("PARTNERSHIP"))
-        .await;
+    let partnership = api.post("/users/legal", legal_owner_body("PARTNERSHIP")).await;
     assert_eq!(partnership.status, 200, "{}", partnership.text);
     let pid = partnership.json()["Id"].as_str().unwrap().to_owned();
     assert_error(
-        &api.post(
-            &format!("/users/{pid}/identity-verifications"),
-            body.clone(),
-        )
-        .await,
+        &api.post(&format!("/users/{pid}/identity-verifications"), body.clone())
+            .await,
         400,
         &format!(
             "The LegalUserType PARTNERSHIP is not currently supported in the identity verification process. An event will be skipped. PartnerId: {}/ UserExternalId: {pid}",
@@ -148,16 +111,10 @@ both_backends!(seed_error_bodies, |app| {
     );
     // Every other legal type is supported.
     for kind in ["BUSINESS", "SOLETRADER", "ORGANIZATION"] {
-        let u = api
-            .post("/users/legal", legal_owner_body(kind))
-            .await
-            .json();
+        let u = api.post("/users/legal", legal_owner_body(kind)).await.json();
         let r = api
             .post(
-                &format!(
-                    "/users/{}/identity-verifications",
-                    u["Id"].as_str().unwrap()
-                ),
+                &format!("/users/{}/identity-verifications", u["Id"].as_str().unwrap()),
                 body.clone(),
             )
             .await;
@@ -232,22 +189,13 @@ both_backends!(deactivated_clients_get_the_seed_403, |app| {
     let v = r.json();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys, ["type", "title", "status", "traceId"]);
-    assert_eq!(
-        v["type"],
-        "https://tools.ietf.org/html/rfc7231#section-6.5.3"
-    );
+    assert_eq!(v["type"], "https://tools.ietf.org/html/rfc7231#section-6.5.3");
     assert_eq!(v["title"], "Forbidden");
     assert_eq!(v["status"], 403);
     let trace = v["traceId"].as_str().unwrap();
     let parts: Vec<&str> = trace.split('-').collect();
     assert_eq!(
-        (
-            parts.len(),
-            parts[0],
-            parts[1].len(),
-            parts[2].len(),
-            parts[3]
-        ),
+        (parts.len(), parts[0], parts[1].len(), parts[2].len(), parts[3]),
         (4, "00", 32, 16, "01"),
         "{trace}"
     );

@@ -23,10 +23,7 @@ pub const ADMIN_TOKEN: &str = "admin-token-for-tests-0123456789";
 pub async fn hook_all(api: &Api, url: &str) {
     for event in EVENTS {
         let r = api
-            .post(
-                "/hooks",
-                json!({"EventType": event, "Url": url, "Tag": "tests"}),
-            )
+            .post("/hooks", json!({"EventType": event, "Url": url, "Tag": "tests"}))
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
     }
@@ -43,17 +40,12 @@ pub async fn sandbox_app(extra: &[(&str, &str)]) -> TestApp {
 }
 
 async fn force(api: &Api, session: &str, body: Value) -> Reply {
-    api.post(
-        &format!("/sandbox/identity-verifications/{session}/outcome"),
-        body,
-    )
-    .await
+    api.post(&format!("/sandbox/identity-verifications/{session}/outcome"), body)
+        .await
 }
 
 async fn status_of(api: &Api, session: &str) -> String {
-    api.get(&format!("/identity-verifications/{session}"))
-        .await
-        .json()["Status"]
+    api.get(&format!("/identity-verifications/{session}")).await.json()["Status"]
         .as_str()
         .unwrap()
         .to_owned()
@@ -86,10 +78,7 @@ async fn every_allowed_transition_with_its_webhooks() {
     let rx = Receiver::ok().await;
     hook_all(&api, &rx.url).await;
     let natural = api.natural_owner().await;
-    let legal = id(&api
-        .post("/users/legal", legal_owner_body("BUSINESS"))
-        .await
-        .json());
+    let legal = id(&api.post("/users/legal", legal_owner_body("BUSINESS")).await.json());
 
     // PENDING on creation.
     let s = id(&api.session(&natural).await);
@@ -134,12 +123,9 @@ async fn every_allowed_transition_with_its_webhooks() {
     // PENDING -> EXPIRED.
     let s = id(&api.session(&natural).await);
     assert_eq!(
-        api.post(
-            &format!("/sandbox/identity-verifications/{s}/expire"),
-            json!({})
-        )
-        .await
-        .json()["Status"],
+        api.post(&format!("/sandbox/identity-verifications/{s}/expire"), json!({}))
+            .await
+            .json()["Status"],
         "EXPIRED"
     );
     rx.expect("IDENTITY_VERIFICATION_EXPIRED", &s).await;
@@ -151,10 +137,7 @@ async fn every_allowed_transition_with_its_webhooks() {
     rx.expect("IDENTITY_VERIFICATION_INCONCLUSIVE", &s).await;
     let approved = admin(
         &app,
-        &format!(
-            "/admin/v1/clients/{}/identity-verifications/{s}/approve",
-            app.client_id
-        ),
+        &format!("/admin/v1/clients/{}/identity-verifications/{s}/approve", app.client_id),
         json!({}),
     )
     .await;
@@ -167,17 +150,11 @@ async fn every_allowed_transition_with_its_webhooks() {
     );
     rx.expect("IDENTITY_VERIFICATION_VALIDATED", &s).await;
     let company = api.get(&format!("/users/{legal}")).await.json();
-    assert_eq!(
-        company["Name"], "ALEX SMITH SERVICES",
-        "COMPANY_NAME overwrites Name"
-    );
+    assert_eq!(company["Name"], "ALEX SMITH SERVICES", "COMPANY_NAME overwrites Name");
     assert_eq!(company["KYCLevel"], "REGULAR");
 
     // REVIEW -> REFUSED by a reviewer through the CLI: the comment is the reason's Value.
-    let legal2 = id(&api
-        .post("/users/legal", legal_owner_body("SOLETRADER"))
-        .await
-        .json());
+    let legal2 = id(&api.post("/users/legal", legal_owner_body("SOLETRADER")).await.json());
     let s = id(&api.session(&legal2).await);
     force(&api, &s, json!({"Status": "REVIEW"})).await;
     let out = verity()
@@ -197,15 +174,8 @@ async fn every_allowed_transition_with_its_webhooks() {
         .output()
         .await
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let refused = api
-        .get(&format!("/identity-verifications/{s}"))
-        .await
-        .json();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let refused = api.get(&format!("/identity-verifications/{s}")).await.json();
     assert_eq!(refused["Status"], "REFUSED");
     let check = refused["Checks"]
         .as_array()
@@ -254,35 +224,21 @@ async fn forbidden_transitions_are_refused_and_change_nothing() {
         json!({"Status": "REFUSED", "RefusedReasonType": "DOCUMENT_UNREADABLE"}),
     )
     .await;
-    let before = api
-        .get(&format!("/identity-verifications/{s}"))
-        .await
-        .json();
+    let before = api.get(&format!("/identity-verifications/{s}")).await.json();
     expect_refusal(
         force(&api, &s, json!({"Status": "VALIDATED"})).await,
         "The session is REFUSED and cannot become VALIDATED.",
     );
     expect_refusal(
-        api.post(
-            &format!("/sandbox/identity-verifications/{s}/expire"),
-            json!({}),
-        )
-        .await,
+        api.post(&format!("/sandbox/identity-verifications/{s}/expire"), json!({}))
+            .await,
         "The session is REFUSED and cannot become EXPIRED.",
     );
-    assert_eq!(
-        api.get(&format!("/identity-verifications/{s}"))
-            .await
-            .json(),
-        before
-    );
+    assert_eq!(api.get(&format!("/identity-verifications/{s}")).await.json(), before);
     // EXPIRED is final.
     let s = id(&api.session(&natural).await);
-    api.post(
-        &format!("/sandbox/identity-verifications/{s}/expire"),
-        json!({}),
-    )
-    .await;
+    api.post(&format!("/sandbox/identity-verifications/{s}/expire"), json!({}))
+        .await;
     expect_refusal(
         force(&api, &s, json!({"Status": "VALIDATED"})).await,
         "The session is EXPIRED and cannot become VALIDATED.",
@@ -311,18 +267,12 @@ async fn forbidden_transitions_are_refused_and_change_nothing() {
     );
     assert_eq!(status_of(&api, &s).await, "PENDING");
     // REVIEW cannot expire, and only a reviewer can decide it... or the sandbox helper.
-    let legal = id(&api
-        .post("/users/legal", legal_owner_body("ORGANIZATION"))
-        .await
-        .json());
+    let legal = id(&api.post("/users/legal", legal_owner_body("ORGANIZATION")).await.json());
     let s = id(&api.session(&legal).await);
     force(&api, &s, json!({"Status": "REVIEW"})).await;
     expect_refusal(
-        api.post(
-            &format!("/sandbox/identity-verifications/{s}/expire"),
-            json!({}),
-        )
-        .await,
+        api.post(&format!("/sandbox/identity-verifications/{s}/expire"), json!({}))
+            .await,
         "The session is REVIEW and cannot become EXPIRED.",
     );
     // A reviewer cannot approve what is not in REVIEW.
@@ -340,8 +290,7 @@ async fn forbidden_transitions_are_refused_and_change_nothing() {
     // Downgrading a LIGHT user is refused.
     let light = api.natural_owner().await;
     expect_refusal(
-        api.post(&format!("/sandbox/users/{light}/downgrade"), json!({}))
-            .await,
+        api.post(&format!("/sandbox/users/{light}/downgrade"), json!({})).await,
         "The user is not KYC REGULAR: there is nothing to downgrade.",
     );
 }
@@ -386,9 +335,7 @@ async fn racing_transitions_have_one_winner_one_event_one_webhook() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| {
-            e["ResourceId"] == s.as_str() && e["EventType"] != "IDENTITY_VERIFICATION_PENDING"
-        })
+        .filter(|e| e["ResourceId"] == s.as_str() && e["EventType"] != "IDENTITY_VERIFICATION_PENDING")
         .collect();
     assert_eq!(decided.len(), 1, "one event: {decided:?}");
     assert_eq!(decided[0]["EventType"], expected);
@@ -405,9 +352,7 @@ async fn racing_transitions_have_one_winner_one_event_one_webhook() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|d| {
-            d["ResourceId"] == s.as_str() && d["EventType"] != "IDENTITY_VERIFICATION_PENDING"
-        })
+        .filter(|d| d["ResourceId"] == s.as_str() && d["EventType"] != "IDENTITY_VERIFICATION_PENDING")
         .count();
     assert_eq!(for_session, 1, "one webhook delivery queued");
 }
@@ -421,23 +366,14 @@ async fn tag_directives_complete_sessions_by_themselves() {
     let user = api.natural_owner().await;
     let tagged = |tag: &str| json!({"ReturnUrl": "https://example.com", "Tag": tag});
     let path = format!("/users/{user}/identity-verifications");
-    let accept = id(&api
-        .post(&path, tagged("order 42 verity:accept"))
-        .await
-        .json());
+    let accept = id(&api.post(&path, tagged("order 42 verity:accept")).await.json());
     let refuse = id(&api
-        .post(
-            &path,
-            tagged("verity:refuse=DOCUMENT_NOT_ACCEPTED@IDV_AGE_CHECK"),
-        )
+        .post(&path, tagged("verity:refuse=DOCUMENT_NOT_ACCEPTED@IDV_AGE_CHECK"))
         .await
         .json());
     rx.expect("IDENTITY_VERIFICATION_VALIDATED", &accept).await;
     rx.expect("IDENTITY_VERIFICATION_FAILED", &refuse).await;
-    let refused = api
-        .get(&format!("/identity-verifications/{refuse}"))
-        .await
-        .json();
+    let refused = api.get(&format!("/identity-verifications/{refuse}")).await.json();
     let kinds: Vec<&str> = refused["Checks"]
         .as_array()
         .unwrap()
@@ -453,10 +389,7 @@ async fn tag_directives_complete_sessions_by_themselves() {
         ]
     );
     assert_eq!(refused["Checks"][2]["CheckStatus"], "REFUSED");
-    assert_eq!(
-        refused["Checks"][2]["Reasons"][0]["Type"],
-        "DOCUMENT_NOT_ACCEPTED"
-    );
+    assert_eq!(refused["Checks"][2]["Reasons"][0]["Type"], "DOCUMENT_NOT_ACCEPTED");
     // Directives are checked when the session is created.
     let bad = api.post(&path, tagged("verity:review")).await;
     assert_error(
@@ -479,10 +412,7 @@ async fn tag_directives_complete_sessions_by_themselves() {
     let slow_api = slow.client().await;
     let u = slow_api.natural_owner().await;
     let s = id(&slow_api
-        .post(
-            &format!("/users/{u}/identity-verifications"),
-            tagged("verity:accept"),
-        )
+        .post(&format!("/users/{u}/identity-verifications"), tagged("verity:accept"))
         .await
         .json());
     let (db, env, client_id, api_key) = slow.stop().await;
@@ -553,19 +483,13 @@ crate::both_backends!(changing_verified_fields_downgrades_the_user, |app| {
     assert_eq!(r.status, 200, "{}", r.text);
     // Occupation is not verified: no downgrade.
     let u = api
-        .put(
-            &format!("/users/natural/{user}"),
-            json!({"Occupation": "baker"}),
-        )
+        .put(&format!("/users/natural/{user}"), json!({"Occupation": "baker"}))
         .await
         .json();
     assert_eq!(u["KYCLevel"], "REGULAR");
     // A new first name is: LIGHT again, the validated session OUT_OF_DATE.
     let u = api
-        .put(
-            &format!("/users/natural/{user}"),
-            json!({"FirstName": "Alexandra"}),
-        )
+        .put(&format!("/users/natural/{user}"), json!({"FirstName": "Alexandra"}))
         .await
         .json();
     assert_eq!(u["KYCLevel"], "LIGHT");
@@ -582,10 +506,7 @@ crate::both_backends!(changing_verified_fields_downgrades_the_user, |app| {
         "{types:?}"
     );
     // Legal users: changing the legal person type downgrades too.
-    let legal = id(&api
-        .post("/users/legal", legal_owner_body("BUSINESS"))
-        .await
-        .json());
+    let legal = id(&api.post("/users/legal", legal_owner_body("BUSINESS")).await.json());
     let s = id(&api.session(&legal).await);
     force(&api, &s, json!({"Status": "VALIDATED"})).await;
     let u = api
@@ -602,13 +523,7 @@ crate::both_backends!(changing_verified_fields_downgrades_the_user, |app| {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn production_clients_get_no_sandbox_controls() {
     let app = sandbox_app(&[]).await;
-    let (id, key) = create_client(
-        &app.db,
-        &app.env,
-        "Live platform",
-        &["--environment", "production"],
-    )
-    .await;
+    let (id, key) = create_client(&app.db, &app.env, "Live platform", &["--environment", "production"]).await;
     let token = app.token_for(&id, &key).await;
     let api = Api {
         http: app.http.clone(),
@@ -635,19 +550,18 @@ async fn production_clients_get_no_sandbox_controls() {
     let s = id_of(&api.session(&user).await);
     forbidden(&force(&api, &s, json!({"Status": "VALIDATED"})).await);
     forbidden(
-        &api.post(
-            &format!("/sandbox/identity-verifications/{s}/expire"),
-            json!({}),
-        )
-        .await,
-    );
-    forbidden(
-        &api.post(&format!("/sandbox/users/{user}/downgrade"), json!({}))
+        &api.post(&format!("/sandbox/identity-verifications/{s}/expire"), json!({}))
             .await,
     );
+    forbidden(&api.post(&format!("/sandbox/users/{user}/downgrade"), json!({})).await);
     assert_eq!(status_of(&api, &s).await, "PENDING");
     // Production hooks must target public addresses.
-    let hook = api.post("/hooks", json!({"EventType": "IDENTITY_VERIFICATION_VALIDATED", "Url": "http://127.0.0.1:9/hook"})).await;
+    let hook = api
+        .post(
+            "/hooks",
+            json!({"EventType": "IDENTITY_VERIFICATION_VALIDATED", "Url": "http://127.0.0.1:9/hook"}),
+        )
+        .await;
     assert_error(
         &hook,
         400,

@@ -20,16 +20,10 @@ pub struct Received {
 
 impl Received {
     pub fn event(&self) -> &str {
-        self.params
-            .get("EventType")
-            .map(String::as_str)
-            .unwrap_or("")
+        self.params.get("EventType").map(String::as_str).unwrap_or("")
     }
     pub fn resource(&self) -> &str {
-        self.params
-            .get("RessourceId")
-            .map(String::as_str)
-            .unwrap_or("")
+        self.params.get("RessourceId").map(String::as_str).unwrap_or("")
     }
 }
 
@@ -55,15 +49,9 @@ pub struct Receiver {
     shared: Shared,
 }
 
-async fn handle(
-    State(s): State<Shared>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> StatusCode {
+async fn handle(State(s): State<Shared>, RawQuery(query): RawQuery, headers: HeaderMap) -> StatusCode {
     let query = query.unwrap_or_default();
-    let params = url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
+    let params = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let n = {
         let mut log = s.log.lock().unwrap();
         log.push(Received {
@@ -91,9 +79,7 @@ impl Receiver {
             arrived: Arc::new(Notify::new()),
             behaviour,
         };
-        let app = Router::new()
-            .route("/hook", get(handle))
-            .with_state(shared.clone());
+        let app = Router::new().route("/hook", get(handle)).with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -109,12 +95,7 @@ impl Receiver {
     }
 
     /// Waits until `count` requests matching `pred` have arrived; panics after `within`.
-    pub async fn wait_for(
-        &self,
-        count: usize,
-        within: Duration,
-        pred: impl Fn(&Received) -> bool,
-    ) -> Vec<Received> {
+    pub async fn wait_for(&self, count: usize, within: Duration, pred: impl Fn(&Received) -> bool) -> Vec<Received> {
         let deadline = Instant::now() + within;
         loop {
             let notified = self.shared.arrived.notified();

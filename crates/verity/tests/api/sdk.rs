@@ -37,9 +37,7 @@ async fn run_sdk(program: PathBuf, args: &[&str], backend: Backend) {
 
 fn node_modules_ready() {
     assert!(
-        sdk_dir()
-            .join("node/node_modules/mangopay4-nodejs-sdk")
-            .exists(),
+        sdk_dir().join("node/node_modules/mangopay4-nodejs-sdk").exists(),
         "Node SDKs missing: run tests/sdk/setup.sh first"
     );
 }

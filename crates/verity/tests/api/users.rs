@@ -62,11 +62,8 @@ both_backends!(legacy_create_defaults_and_views, |app| {
 both_backends!(create_validation_errors, |app| {
     let api = app.client().await;
     assert_error(
-        &api.post(
-            "/users/natural",
-            json!({"LastName": "Doe", "Email": "john.doe@sample"}),
-        )
-        .await,
+        &api.post("/users/natural", json!({"LastName": "Doe", "Email": "john.doe@sample"}))
+            .await,
         400,
         PARAM,
         "param_error",
@@ -130,11 +127,7 @@ both_backends!(create_validation_errors, |app| {
         "param_error",
         json!({"TermsAndConditionsAccepted": "The TermsAndConditionsAccepted field is required.", "UserCategory": "The UserCategory field is required."}),
     );
-    assert_eq!(
-        api.get("/users").await.json(),
-        json!([]),
-        "nothing half-written"
-    );
+    assert_eq!(api.get("/users").await.json(), json!([]), "nothing half-written");
 });
 
 both_backends!(sca_owners_enrol_unless_sandbox_accept, |app| {
@@ -152,10 +145,7 @@ both_backends!(sca_owners_enrol_unless_sandbox_accept, |app| {
     plain["Email"] = json!("jane@example.com");
     let pending = api.post("/sca/users/natural", plain).await.json();
     assert_eq!(pending["UserStatus"], "PENDING_USER_ACTION");
-    let link = pending["PendingUserAction"]["RedirectUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let link = pending["PendingUserAction"]["RedirectUrl"].as_str().unwrap().to_owned();
     assert!(link.starts_with(&format!("{}/sca/", app.base)));
     // The enrolment page completes SCA and returns to the platform.
     let page = app.http.get(&link).send().await.unwrap();
@@ -166,9 +156,7 @@ both_backends!(sca_owners_enrol_unless_sandbox_accept, |app| {
         .build()
         .unwrap();
     let done = no_redirect
-        .post(format!(
-            "{link}?returnUrl=https%3A%2F%2Fplatform.example%2Fdone"
-        ))
+        .post(format!("{link}?returnUrl=https%3A%2F%2Fplatform.example%2Fdone"))
         .send()
         .await
         .unwrap();
@@ -201,8 +189,7 @@ both_backends!(categorize_update_enroll_close, |app| {
         .json();
     let id = payer["Id"].as_str().unwrap().to_owned();
     assert_error(
-        &api.post(&format!("/sca/users/{id}/enrollment"), json!({}))
-            .await,
+        &api.post(&format!("/sca/users/{id}/enrollment"), json!({})).await,
         400,
         "This endpoint is not allowed for User categorized as PAYER",
         "not_allowed_for_user_category_payer",
@@ -230,9 +217,7 @@ both_backends!(categorize_update_enroll_close, |app| {
     assert_eq!(owner.status, 200, "{}", owner.text);
     assert_eq!(owner.json()["UserCategory"], "OWNER");
     assert_eq!(owner.json()["UserStatus"], "PENDING_USER_ACTION");
-    let enrol = api
-        .post(&format!("/sca/users/{id}/enrollment"), json!({}))
-        .await;
+    let enrol = api.post(&format!("/sca/users/{id}/enrollment"), json!({})).await;
     assert_eq!(enrol.status, 200);
     assert!(
         enrol.json()["PendingUserAction"]["RedirectUrl"]
@@ -241,11 +226,8 @@ both_backends!(categorize_update_enroll_close, |app| {
             .contains("/sca/")
     );
     assert_error(
-        &api.put(
-            &format!("/users/natural/{id}"),
-            json!({"UserCategory": "PAYER"}),
-        )
-        .await,
+        &api.put(&format!("/users/natural/{id}"), json!({"UserCategory": "PAYER"}))
+            .await,
         400,
         PARAM,
         "param_error",
@@ -272,28 +254,15 @@ both_backends!(categorize_update_enroll_close, |app| {
     assert_eq!(updated["Occupation"], "baker");
     assert_eq!(updated["FirstName"], "P", "fields not sent are kept");
     assert_eq!(
-        api.send(
-            reqwest::Method::DELETE,
-            &format!("/users/natural/{id}"),
-            None,
-            &[]
-        )
-        .await
-        .status,
+        api.send(reqwest::Method::DELETE, &format!("/users/natural/{id}"), None, &[])
+            .await
+            .status,
         204
     );
-    assert_eq!(
-        api.get(&format!("/users/{id}")).await.json()["UserStatus"],
-        "CLOSED"
-    );
+    assert_eq!(api.get(&format!("/users/{id}")).await.json()["UserStatus"], "CLOSED");
     assert_error(
-        &api.send(
-            reqwest::Method::DELETE,
-            &format!("/users/natural/{id}"),
-            None,
-            &[],
-        )
-        .await,
+        &api.send(reqwest::Method::DELETE, &format!("/users/natural/{id}"), None, &[])
+            .await,
         400,
         "User already closed",
         "invalid_action",

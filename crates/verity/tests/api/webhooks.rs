@@ -33,23 +33,10 @@ crate::both_backends!(hooks_api_follows_mangopay, |app| {
     let created = api.post("/hooks", json!({"EventType": "IDENTITY_VERIFICATION_VALIDATED", "Url": "https://platform.example/hooks", "Tag": "t"})).await;
     assert_eq!(created.status, 200, "{}", created.text);
     let hook = created.json();
-    let keys: Vec<&str> = hook
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys: Vec<&str> = hook.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        [
-            "Url",
-            "Status",
-            "Validity",
-            "EventType",
-            "Id",
-            "Tag",
-            "CreationDate"
-        ]
+        ["Url", "Status", "Validity", "EventType", "Id", "Tag", "CreationDate"]
     );
     assert_eq!(
         (hook["Status"].as_str(), hook["Validity"].as_str()),
@@ -57,7 +44,11 @@ crate::both_backends!(hooks_api_follows_mangopay, |app| {
     );
     assert!(hook["Id"].as_str().unwrap().starts_with("hook_m_"));
     assert_error(
-        &api.post("/hooks", json!({"EventType": "IDENTITY_VERIFICATION_VALIDATED", "Url": "https://other.example/"})).await,
+        &api.post(
+            "/hooks",
+            json!({"EventType": "IDENTITY_VERIFICATION_VALIDATED", "Url": "https://other.example/"}),
+        )
+        .await,
         400,
         PARAM,
         "param_error",
@@ -95,10 +86,7 @@ crate::both_backends!(hooks_api_follows_mangopay, |app| {
         (updated["Status"].as_str(), updated["Url"].as_str()),
         (Some("DISABLED"), Some("https://platform.example/v2"))
     );
-    assert_eq!(
-        api.get(&format!("/hooks/{hid}")).await.json()["Status"],
-        "DISABLED"
-    );
+    assert_eq!(api.get(&format!("/hooks/{hid}")).await.json()["Status"], "DISABLED");
     let list = api.get("/hooks?per_page=1").await;
     assert_eq!(list.header("x-number-of-items"), Some("2"));
     assert_eq!(api.get("/hooks/hook_m_nope").await.status, 404);
@@ -129,15 +117,11 @@ crate::both_backends!(events_api_filters_and_refuses_old_dates, |app| {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let future = api
-        .get(&format!("/events?AfterDate={}", now + 3600))
-        .await
-        .json();
+    let future = api.get(&format!("/events?AfterDate={}", now + 3600)).await.json();
     assert_eq!(future, json!([]));
     let old = now - 46 * 86_400;
     assert_error(
-        &api.get(&format!("/events?AfterDate={old}&BeforeDate={old}"))
-            .await,
+        &api.get(&format!("/events?AfterDate={old}&BeforeDate={old}")).await,
         400,
         PARAM,
         "param_error",
@@ -162,9 +146,7 @@ async fn delivered_at_once_with_the_documented_request() {
     let date: i64 = got.params["Date"].parse().unwrap();
     assert_eq!(
         date,
-        api.get(&format!("/identity-verifications/{s}"))
-            .await
-            .json()["CreationDate"]
+        api.get(&format!("/identity-verifications/{s}")).await.json()["CreationDate"]
             .as_i64()
             .unwrap()
     );
@@ -220,9 +202,7 @@ async fn failures_are_retried_on_the_configured_schedule_and_can_be_replayed() {
     .await;
     let user = api.natural_owner().await;
     let s = id(&api.session(&user).await);
-    let got = rx
-        .wait_for(3, Duration::from_secs(20), |r| r.resource() == s)
-        .await;
+    let got = rx.wait_for(3, Duration::from_secs(20), |r| r.resource() == s).await;
     let gap1 = got[1].at.duration_since(got[0].at);
     let gap2 = got[2].at.duration_since(got[1].at);
     assert!(
@@ -244,11 +224,7 @@ async fn failures_are_retried_on_the_configured_schedule_and_can_be_replayed() {
     let did = d["Id"].as_str().unwrap().to_owned();
     let mut attempts = Value::Null;
     for _ in 0..50 {
-        attempts = admin_get(
-            &app,
-            &format!("/admin/v1/webhook-deliveries/{did}/attempts"),
-        )
-        .await;
+        attempts = admin_get(&app, &format!("/admin/v1/webhook-deliveries/{did}/attempts")).await;
         if attempts.as_array().unwrap().len() == 3 {
             break;
         }
@@ -270,8 +246,7 @@ async fn failures_are_retried_on_the_configured_schedule_and_can_be_replayed() {
         .await
         .unwrap();
     assert!(out.status.success());
-    rx.wait_for(4, Duration::from_secs(10), |r| r.resource() == s)
-        .await;
+    rx.wait_for(4, Duration::from_secs(10), |r| r.resource() == s).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,8 +268,7 @@ async fn hooks_turn_invalid_after_the_failure_threshold() {
     let hid = id(&hook);
     let user = api.natural_owner().await;
     let s = id(&api.session(&user).await);
-    rx.wait_for(3, Duration::from_secs(20), |r| r.resource() == s)
-        .await;
+    rx.wait_for(3, Duration::from_secs(20), |r| r.resource() == s).await;
     let mut validity = String::new();
     for _ in 0..100 {
         validity = api.get(&format!("/hooks/{hid}")).await.json()["Validity"]
@@ -343,15 +317,12 @@ async fn nothing_is_lost_when_the_server_is_killed_mid_delivery() {
     .await;
     let user = api.natural_owner().await;
     let s = id(&api.session(&user).await);
-    rx.wait_for(1, Duration::from_secs(10), |r| r.resource() == s)
-        .await;
+    rx.wait_for(1, Duration::from_secs(10), |r| r.resource() == s).await;
     // SIGKILL while the delivery is in flight: no chance to record anything.
     let (db, env, client_id, api_key) = app.stop().await;
     release.notify_waiters();
     let restarted = TestApp::start(db, env, client_id, api_key).await;
-    let got = rx
-        .wait_for(2, Duration::from_secs(20), |r| r.resource() == s)
-        .await;
+    let got = rx.wait_for(2, Duration::from_secs(20), |r| r.resource() == s).await;
     assert_eq!(got[1].event(), "IDENTITY_VERIFICATION_PENDING");
     drop(restarted);
 }
@@ -385,11 +356,8 @@ async fn signed_webhooks_verify_with_standard_webhooks() {
         .expect("signature verifies over the query string");
     // A tampered payload does not.
     assert!(
-        wh.verify(
-            got.query.replace("PENDING", "VALIDATED").as_bytes(),
-            &headers
-        )
-        .is_err()
+        wh.verify(got.query.replace("PENDING", "VALIDATED").as_bytes(), &headers)
+            .is_err()
     );
     headers.insert("webhook-signature", "v1,AAAA".parse().unwrap());
     assert!(wh.verify(got.query.as_bytes(), &headers).is_err());

@@ -16,12 +16,7 @@ both_backends!(paths_ignore_case_and_one_trailing_slash, |app| {
         assert_eq!(r.json()["Id"], user.as_str());
     }
     // Identifiers keep their case: a lower-cased id is another id.
-    assert_eq!(
-        api.get(&format!("/users/{}", user.to_lowercase()))
-            .await
-            .status,
-        404
-    );
+    assert_eq!(api.get(&format!("/users/{}", user.to_lowercase())).await.status, 404);
 });
 
 both_backends!(sdk_value_quirks_and_unknown_fields_are_accepted, |app| {
@@ -79,9 +74,7 @@ both_backends!(lists_paginate_with_headers_only_on_lists, |app| {
         ids.push(api.session(&user).await["Id"].as_str().unwrap().to_owned());
     }
     let path = format!("/users/{user}/identity-verifications");
-    let page2 = api
-        .get(&format!("{path}?page=2&per_page=2&user_id={user}"))
-        .await;
+    let page2 = api.get(&format!("{path}?page=2&per_page=2&user_id={user}")).await;
     assert_eq!(page2.status, 200);
     assert_eq!(page2.header("x-number-of-pages"), Some("2"));
     assert_eq!(page2.header("x-number-of-items"), Some("3"));
@@ -91,10 +84,7 @@ both_backends!(lists_paginate_with_headers_only_on_lists, |app| {
     assert!(!link.contains("rel=\"next\""), "{link}");
     assert_eq!(page2.json().as_array().unwrap().len(), 1);
     assert_eq!(page2.json()[0]["Id"], ids[2].as_str());
-    let desc = api
-        .get(&format!("{path}?Sort=CreationDate:DESC"))
-        .await
-        .json();
+    let desc = api.get(&format!("{path}?Sort=CreationDate:DESC")).await.json();
     let got: Vec<&str> = desc
         .as_array()
         .unwrap()
@@ -103,9 +93,7 @@ both_backends!(lists_paginate_with_headers_only_on_lists, |app| {
         .collect();
     assert_eq!(got, [ids[2].as_str(), ids[1].as_str(), ids[0].as_str()]);
     // Single objects never carry list headers (Java and PHP would fail on them).
-    let one = api
-        .get(&format!("/identity-verifications/{}", ids[0]))
-        .await;
+    let one = api.get(&format!("/identity-verifications/{}", ids[0])).await;
     assert!(one.header("x-number-of-pages").is_none());
     assert!(one.header("link").is_none());
     // Over the maximum page size: a clear param_error.
@@ -152,21 +140,11 @@ async fn rate_limits_are_reported_per_window_and_enforced() {
         Value::Null,
     );
     assert_eq!(
-        limited
-            .headers
-            .get_all("x-ratelimit-remaining")
-            .iter()
-            .next()
-            .unwrap(),
+        limited.headers.get_all("x-ratelimit-remaining").iter().next().unwrap(),
         "0"
     );
     // Errors carry the headers too.
-    assert!(
-        api.get("/users/nope")
-            .await
-            .headers
-            .contains_key("x-ratelimit")
-    );
+    assert!(api.get("/users/nope").await.headers.contains_key("x-ratelimit"));
 }
 
 both_backends!(idempotency_keys_block_reuse_and_keep_the_response, |app| {
@@ -200,11 +178,7 @@ both_backends!(idempotency_keys_block_reuse_and_keep_the_response, |app| {
         Value::Null,
     );
     let listed = api.get(&path).await.json();
-    assert_eq!(
-        listed.as_array().unwrap().len(),
-        1,
-        "the retry created nothing"
-    );
+    assert_eq!(listed.as_array().unwrap().len(), 1, "the retry created nothing");
     let stored = api.get(&format!("/responses/{key}")).await;
     assert_eq!(stored.status, 200);
     let s = stored.json();
@@ -279,15 +253,8 @@ both_backends!(concurrent_requests_with_one_key_create_once, |app| {
     for t in tasks {
         statuses.push(t.await.unwrap());
     }
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert!(
-        statuses.iter().all(|s| *s == 200 || *s == 409),
-        "{statuses:?}"
-    );
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
     assert_eq!(api.get(&path).await.json().as_array().unwrap().len(), 1);
 });
 
@@ -312,6 +279,14 @@ both_backends!(openapi_document_covers_the_api, |app| {
         "/v2.01/{ClientId}/identity-verifications/{IdvSessionId}",
         "/v2.01/{ClientId}/identity-verifications/{IdvSessionId}/checks",
         "/v2.01/{ClientId}/responses/{IdempotencyKey}",
+        "/v2.01/{ClientId}/hooks",
+        "/v2.01/{ClientId}/hooks/{HookId}",
+        "/v2.01/{ClientId}/events",
+        "/v2.01/{ClientId}/sandbox/identity-verifications/{IdvSessionId}/outcome",
+        "/v2.01/{ClientId}/sandbox/identity-verifications/{IdvSessionId}/expire",
+        "/v2.01/{ClientId}/sandbox/users/{UserId}/downgrade",
+        "/admin/v1/clients/{ClientId}/identity-verifications/{IdvSessionId}/refuse",
+        "/admin/v1/webhook-deliveries/{DeliveryId}/replay",
     ] {
         assert!(paths.contains_key(p), "missing {p}");
     }
