@@ -25,12 +25,15 @@ pub fn postgres_admin_url() -> Option<String> {
 #[macro_export]
 macro_rules! both_backends {
     ($name:ident, |$app:ident| $body:block) => {
+        $crate::both_backends!($name, env = [], |$app| $body);
+    };
+    ($name:ident, env = [$(($k:expr, $v:expr)),* $(,)?], |$app:ident| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite, &[]).await;
+                let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite, &[$(($k, $v)),*]).await;
                 $body
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,7 +42,7 @@ macro_rules! both_backends {
                     eprintln!("VERITY_TEST_DATABASE_URL=none: PostgreSQL variant skipped");
                     return;
                 }
-                let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres, &[]).await;
+                let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres, &[$(($k, $v)),*]).await;
                 $body
             }
         }

@@ -295,67 +295,69 @@ async fn forbidden_transitions_are_refused_and_change_nothing() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn racing_transitions_have_one_winner_one_event_one_webhook() {
-    let app = sandbox_app(&[]).await;
-    let api = app.client().await;
-    let rx = Receiver::ok().await;
-    hook_all(&api, &rx.url).await;
-    let user = api.natural_owner().await;
-    let s = id(&api.session(&user).await);
-    let mut tasks = Vec::new();
-    for i in 0..16 {
-        let (api, s) = (api.clone(), s.clone());
-        let body = if i % 2 == 0 {
-            json!({"Status": "VALIDATED"})
-        } else {
-            json!({"Status": "REFUSED", "RefusedReasonType": "DOCUMENT_FALSIFIED"})
-        };
-        tasks.push(tokio::spawn(async move { force(&api, &s, body).await }));
-    }
-    let mut winners = Vec::new();
-    for t in tasks {
-        let r = t.await.unwrap();
-        match r.status {
-            200 => winners.push(r.json()["Status"].as_str().unwrap().to_owned()),
-            400 => assert_eq!(r.json()["Type"], "invalid_action", "{}", r.text),
-            other => panic!("unexpected {other}: {}", r.text),
+crate::both_backends!(
+    racing_transitions_have_one_winner_one_event_one_webhook,
+    env = [("VERITY_ADMIN_TOKEN", ADMIN_TOKEN)],
+    |app| {
+        let api = app.client().await;
+        let rx = Receiver::ok().await;
+        hook_all(&api, &rx.url).await;
+        let user = api.natural_owner().await;
+        let s = id(&api.session(&user).await);
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let (api, s) = (api.clone(), s.clone());
+            let body = if i % 2 == 0 {
+                json!({"Status": "VALIDATED"})
+            } else {
+                json!({"Status": "REFUSED", "RefusedReasonType": "DOCUMENT_FALSIFIED"})
+            };
+            tasks.push(tokio::spawn(async move { force(&api, &s, body).await }));
         }
+        let mut winners = Vec::new();
+        for t in tasks {
+            let r = t.await.unwrap();
+            match r.status {
+                200 => winners.push(r.json()["Status"].as_str().unwrap().to_owned()),
+                400 => assert_eq!(r.json()["Type"], "invalid_action", "{}", r.text),
+                other => panic!("unexpected {other}: {}", r.text),
+            }
+        }
+        assert_eq!(winners.len(), 1, "exactly one winner: {winners:?}");
+        let final_status = status_of(&api, &s).await;
+        assert_eq!(final_status, winners[0]);
+        let expected = if final_status == "VALIDATED" {
+            "IDENTITY_VERIFICATION_VALIDATED"
+        } else {
+            "IDENTITY_VERIFICATION_FAILED"
+        };
+        let events = api.get("/events?per_page=100").await.json();
+        let decided: Vec<&Value> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["ResourceId"] == s.as_str() && e["EventType"] != "IDENTITY_VERIFICATION_PENDING")
+            .collect();
+        assert_eq!(decided.len(), 1, "one event: {decided:?}");
+        assert_eq!(decided[0]["EventType"], expected);
+        rx.expect(expected, &s).await;
+        let deliveries = app
+            .http
+            .get(app.url("/admin/v1/webhook-deliveries?per_page=100"))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let deliveries: Value = deliveries.json().await.unwrap();
+        let for_session = deliveries
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["ResourceId"] == s.as_str() && d["EventType"] != "IDENTITY_VERIFICATION_PENDING")
+            .count();
+        assert_eq!(for_session, 1, "one webhook delivery queued");
     }
-    assert_eq!(winners.len(), 1, "exactly one winner: {winners:?}");
-    let final_status = status_of(&api, &s).await;
-    assert_eq!(final_status, winners[0]);
-    let expected = if final_status == "VALIDATED" {
-        "IDENTITY_VERIFICATION_VALIDATED"
-    } else {
-        "IDENTITY_VERIFICATION_FAILED"
-    };
-    let events = api.get("/events?per_page=100").await.json();
-    let decided: Vec<&Value> = events
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["ResourceId"] == s.as_str() && e["EventType"] != "IDENTITY_VERIFICATION_PENDING")
-        .collect();
-    assert_eq!(decided.len(), 1, "one event: {decided:?}");
-    assert_eq!(decided[0]["EventType"], expected);
-    rx.expect(expected, &s).await;
-    let deliveries = app
-        .http
-        .get(app.url("/admin/v1/webhook-deliveries?per_page=100"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    let deliveries: Value = deliveries.json().await.unwrap();
-    let for_session = deliveries
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["ResourceId"] == s.as_str() && d["EventType"] != "IDENTITY_VERIFICATION_PENDING")
-        .count();
-    assert_eq!(for_session, 1, "one webhook delivery queued");
-}
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tag_directives_complete_sessions_by_themselves() {
@@ -429,51 +431,53 @@ async fn tag_directives_complete_sessions_by_themselves() {
     assert_eq!(status_of(&api2, &s).await, "VALIDATED");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pending_sessions_expire_exactly_once_with_two_processes() {
-    let app = TestApp::spawn(Backend::Sqlite, &[("VERITY_SESSION_TTL", "1s")]).await;
-    let second = TestApp::start(
-        app.db.clone(),
-        app.env.clone(),
-        app.client_id.clone(),
-        app.api_key.clone(),
-    )
-    .await;
-    let api = app.client().await;
-    let rx = Receiver::ok().await;
-    hook_all(&api, &rx.url).await;
-    let user = api.natural_owner().await;
-    let mut sessions = Vec::new();
-    for _ in 0..5 {
-        sessions.push(id(&api.session(&user).await));
+crate::both_backends!(
+    pending_sessions_expire_exactly_once_with_two_processes,
+    env = [("VERITY_SESSION_TTL", "1s")],
+    |app| {
+        let second = TestApp::start(
+            app.db.clone(),
+            app.env.clone(),
+            app.client_id.clone(),
+            app.api_key.clone(),
+        )
+        .await;
+        let api = app.client().await;
+        let rx = Receiver::ok().await;
+        hook_all(&api, &rx.url).await;
+        let user = api.natural_owner().await;
+        let mut sessions = Vec::new();
+        for _ in 0..5 {
+            sessions.push(id(&api.session(&user).await));
+        }
+        for s in &sessions {
+            rx.expect("IDENTITY_VERIFICATION_EXPIRED", s).await;
+            assert_eq!(status_of(&api, s).await, "EXPIRED");
+        }
+        // Both processes swept; each session expired once, with one event.
+        let events = api
+            .get("/events?EventType=IDENTITY_VERIFICATION_EXPIRED&per_page=100")
+            .await
+            .json();
+        assert_eq!(events.as_array().unwrap().len(), 5, "{events}");
+        // The hosted page still opens and says so.
+        let created = api
+            .get(&format!("/identity-verifications/{}", sessions[0]))
+            .await
+            .json();
+        let page = app
+            .http
+            .get(created["HostedUrl"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("EXPIRED"), "{page}");
+        drop(second);
     }
-    for s in &sessions {
-        rx.expect("IDENTITY_VERIFICATION_EXPIRED", s).await;
-        assert_eq!(status_of(&api, s).await, "EXPIRED");
-    }
-    // Both processes swept; each session expired once, with one event.
-    let events = api
-        .get("/events?EventType=IDENTITY_VERIFICATION_EXPIRED&per_page=100")
-        .await
-        .json();
-    assert_eq!(events.as_array().unwrap().len(), 5, "{events}");
-    // The hosted page still opens and says so.
-    let created = api
-        .get(&format!("/identity-verifications/{}", sessions[0]))
-        .await
-        .json();
-    let page = app
-        .http
-        .get(created["HostedUrl"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(page.contains("EXPIRED"), "{page}");
-    drop(second);
-}
+);
 
 crate::both_backends!(changing_verified_fields_downgrades_the_user, |app| {
     let api = app.client().await;
