@@ -10,12 +10,16 @@ fn sdk_dir() -> PathBuf {
 }
 
 async fn run_sdk(program: PathBuf, args: &[&str], backend: Backend) {
+    run_sdk_with(program, args, backend, &[]).await
+}
+
+async fn run_sdk_with(program: PathBuf, args: &[&str], backend: Backend, env: &[(&str, &str)]) {
     assert!(
         program.exists() || program.to_str() == Some("node") || program.to_str() == Some("bash"),
         "{} is missing: run tests/sdk/setup.sh first",
         program.display()
     );
-    let app = TestApp::spawn(backend, &[]).await;
+    let app = TestApp::spawn(backend, env).await;
     let out = tokio::process::Command::new(&program)
         .args(args)
         .current_dir(sdk_dir())
@@ -97,6 +101,60 @@ async fn python_sdk_legacy_full_flow_on_postgres() {
         sdk_dir().join("python/.venv3/bin/python"),
         &["python/conformance.py"],
         Backend::Postgres,
+    )
+    .await;
+}
+
+const INSTANT_OUTCOMES: &[(&str, &str)] = &[("VERITY_SANDBOX_DELAY", "0s")];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_sdk_v4_sandbox_outcomes_and_webhooks() {
+    node_modules_ready();
+    run_sdk_with(
+        "node".into(),
+        &["node/sandbox.js", "mangopay4-nodejs-sdk"],
+        Backend::Sqlite,
+        INSTANT_OUTCOMES,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_sdk_v2_sandbox_outcomes_and_webhooks_on_postgres() {
+    node_modules_ready();
+    if postgres_admin_url().is_none() {
+        return;
+    }
+    run_sdk_with(
+        "node".into(),
+        &["node/sandbox.js", "mangopay2-nodejs-sdk"],
+        Backend::Postgres,
+        INSTANT_OUTCOMES,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_sdk_v4_sandbox_outcomes_and_webhooks() {
+    run_sdk_with(
+        sdk_dir().join("python/.venv4/bin/python"),
+        &["python/sandbox.py"],
+        Backend::Sqlite,
+        INSTANT_OUTCOMES,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_sdk_legacy_sandbox_outcomes_and_webhooks_on_postgres() {
+    if postgres_admin_url().is_none() {
+        return;
+    }
+    run_sdk_with(
+        sdk_dir().join("python/.venv3/bin/python"),
+        &["python/sandbox.py"],
+        Backend::Postgres,
+        INSTANT_OUTCOMES,
     )
     .await;
 }
