@@ -39,4 +39,20 @@ pub struct Client {
     /// without an automatic face match); off by default, as at Mangopay.
     pub natural_review: bool,
     pub created_at: UnixTime,
+    pub branding: Branding,
+}
+
+/// How a client's hosted pages look (a Verity extension).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Branding {
+    /// Name shown to end users; the client's name when unset.
+    pub display_name: Option<String>,
+    /// Logo as a `data:image/png;base64,...` or `data:image/svg+xml;base64,...` URI.
+    pub logo: Option<String>,
+    /// Primary colour, `#rrggbb`.
+    pub primary_color: Option<String>,
+    /// Language of the pages when the browser asks for none Verity has.
+    pub default_language: Option<String>,
+    /// Origins allowed to embed the hosted pages in a frame (CSP `frame-ancestors`).
+    pub frame_ancestors: Vec<String>,
 }

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod event;
 pub mod hook;
+pub mod hosted;
 pub mod ids;
 pub mod lifecycle;
 pub mod sandbox;
@@ -12,7 +13,7 @@ pub mod session;
 pub mod user;
 pub mod validation;
 
-pub use client::{Client, Environment};
+pub use client::{Branding, Client, Environment};
 pub use ids::{ClientId, SessionId, UserId};
 pub use session::{IdvSession, SessionStatus};
 pub use user::User;

@@ -3,14 +3,20 @@
 //! branching on the [`Dialect`] only where the two databases really differ (transaction start,
 //! migration locking).
 
+pub mod blobs;
 mod migrate;
+pub mod sealing;
 mod sql;
 
 use async_trait::async_trait;
+use verity_domain::Branding;
 use verity_domain::event::Event;
 use verity_domain::hook::Hook;
+use verity_domain::hosted::Progress;
 use verity_domain::{Client, ClientId, IdvSession, SessionId, UnixTime, User, UserId};
 
+pub use blobs::{BlobStore, LocalBlobs};
+pub use sealing::{MasterKey, Sealer};
 pub use sql::{Dialect, SqlStore, redact_url};
 
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +168,19 @@ pub struct DeliverySummary {
     pub created_at: UnixTime,
 }
 
+/// An uploaded file's record; the bytes are in the blob store, sealed under `wrapped_key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobMeta {
+    pub id: String,
+    pub client_id: ClientId,
+    pub session_id: SessionId,
+    pub slot: String,
+    pub content_type: String,
+    pub size: u64,
+    pub wrapped_key: String,
+    pub created_at: UnixTime,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // Clients.
@@ -241,4 +260,11 @@ pub trait Store: Send + Sync + 'static {
     async fn attempts(&self, delivery_id: &str) -> StoreResult<Vec<AttemptRecord>>;
     /// Queues a delivery again for an immediate attempt; false when it does not exist.
     async fn replay_delivery(&self, delivery_id: &str, now: UnixTime) -> StoreResult<bool>;
+
+    // The hosted flow.
+    async fn set_branding(&self, id: &ClientId, branding: &Branding) -> StoreResult<bool>;
+    async fn progress(&self, session: &SessionId) -> StoreResult<Option<Progress>>;
+    async fn save_progress(&self, session: &SessionId, progress: &Progress, now: UnixTime) -> StoreResult<()>;
+    async fn insert_blob(&self, blob: &BlobMeta) -> StoreResult<()>;
+    async fn blob(&self, id: &str) -> StoreResult<Option<BlobMeta>>;
 }

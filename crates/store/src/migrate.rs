@@ -28,6 +28,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0002_lifecycle.sql"),
         postgres: include_str!("../migrations/0002_lifecycle.sql"),
     },
+    Migration {
+        version: 3,
+        name: "hosted",
+        sqlite: include_str!("../migrations/0003_hosted.sql"),
+        postgres: include_str!("../migrations/0003_hosted.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.
@@ -75,6 +81,26 @@ pub(crate) async fn run(store: &SqlStore) -> StoreResult<Vec<String>> {
             .execute(&mut **tx)
             .await?;
         applied.push(format!("{:04}_{}", m.version, m.name));
+    }
+    // The master key must be the one the data was sealed with.
+    let probe = sqlx::query("SELECT probe FROM key_check WHERE id = 1")
+        .fetch_optional(&mut **tx)
+        .await?;
+    match probe {
+        Some(row) => {
+            let sealed: String = row.try_get("probe")?;
+            if store.sealer().open_text(&sealed, "key-check").is_err() {
+                return Err(crate::StoreError::Corrupt(
+                    "the master key is not the one this database was sealed with (check VERITY_MASTER_KEY)".into(),
+                ));
+            }
+        }
+        None => {
+            sqlx::query("INSERT INTO key_check (id, probe) VALUES (1, $1)")
+                .bind(store.sealer().seal_text("verity", "key-check"))
+                .execute(&mut **tx)
+                .await?;
+        }
     }
     tx.commit().await?;
     Ok(applied)

@@ -8,15 +8,18 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row, Transaction};
+use verity_domain::Branding;
 use verity_domain::event::Event;
 use verity_domain::hook::Hook;
+use verity_domain::hosted::Progress;
 use verity_domain::ids::HookId;
 use verity_domain::sandbox::Directive;
 use verity_domain::session::{Check, SessionStatus};
 use verity_domain::{Client, ClientId, Environment, IdvSession, SessionId, UnixTime, User, UserId};
 
+use crate::sealing::Sealer;
 use crate::{
-    AttemptRecord, Changeset, ClientCredentials, DeliveryJob, DeliverySummary, EventFilter, NextStep, Page,
+    AttemptRecord, BlobMeta, Changeset, ClientCredentials, DeliveryJob, DeliverySummary, EventFilter, NextStep, Page,
     PageRequest, SortDirection, Store, StoreError, StoreResult, StoredResponse, Write,
 };
 
@@ -46,6 +49,8 @@ pub struct SqlStore {
     /// SQLite's busy handler (which sleeps and retries), keeps write latency flat under load;
     /// `busy_timeout` still arbitrates between processes.
     write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Seals personal data before it reaches the database.
+    sealer: Sealer,
 }
 
 /// A write transaction, holding the process-wide SQLite write slot for its whole life.
@@ -87,7 +92,7 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FU
 
 impl SqlStore {
     /// Connects to `url` (`sqlite://PATH` or `postgres://...`). Does not migrate.
-    pub async fn connect(url: &str) -> StoreResult<SqlStore> {
+    pub async fn connect(url: &str, sealer: Sealer) -> StoreResult<SqlStore> {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::from_url(url)
             .ok_or_else(|| StoreError::Corrupt(format!("unsupported database URL scheme in {}", redact_url(url))))?;
@@ -125,7 +130,12 @@ impl SqlStore {
             pool,
             dialect,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            sealer,
         })
+    }
+
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -189,21 +199,31 @@ fn client_from_row(row: &AnyRow) -> StoreResult<ClientCredentials> {
             idv_enabled: row.try_get::<i64, _>("idv_enabled")? != 0,
             natural_review: row.try_get::<i64, _>("natural_review")? != 0,
             created_at: row.try_get("created_at")?,
+            branding: match row.try_get::<Option<String>, _>("branding")? {
+                Some(b) => serde_json::from_str(&b).map_err(|e| corrupt("client branding", e))?,
+                None => Branding::default(),
+            },
         },
         api_key_hash: row.try_get("api_key_hash")?,
     })
 }
 
-fn user_from_row(row: &AnyRow) -> StoreResult<User> {
-    let data: String = row.try_get("data")?;
+fn user_from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<User> {
+    let id: String = row.try_get("id")?;
+    let data = sealer
+        .open_text(&row.try_get::<String, _>("data")?, &format!("users:{id}"))
+        .map_err(|e| corrupt("user record", e))?;
     let mut user: User = serde_json::from_str(&data).map_err(|e| corrupt("user record", e))?;
     user.version = row.try_get("version")?;
     Ok(user)
 }
 
-fn session_from_row(row: &AnyRow) -> StoreResult<IdvSession> {
+fn session_from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<IdvSession> {
     let status: String = row.try_get("status")?;
-    let checks: String = row.try_get("checks")?;
+    let id: String = row.try_get("id")?;
+    let checks = sealer
+        .open_text(&row.try_get::<String, _>("checks")?, &format!("idv_sessions:{id}"))
+        .map_err(|e| corrupt("session checks", e))?;
     Ok(IdvSession {
         id: SessionId::from_raw(row.try_get::<String, _>("id")?),
         client_id: ClientId::from_raw(row.try_get::<String, _>("client_id")?),
@@ -273,8 +293,9 @@ fn summary_from_row(row: &AnyRow) -> StoreResult<DeliverySummary> {
     })
 }
 
-fn session_checks_json(s: &IdvSession) -> StoreResult<String> {
-    serde_json::to_string(&s.checks).map_err(|e| corrupt("session checks", e))
+fn session_checks_json(sealer: &Sealer, s: &IdvSession) -> StoreResult<String> {
+    let json = serde_json::to_string(&s.checks).map_err(|e| corrupt("session checks", e))?;
+    Ok(sealer.seal_text(&json, &format!("idv_sessions:{}", s.id)))
 }
 
 fn scripted_json(s: &IdvSession) -> StoreResult<(Option<String>, Option<i64>)> {
@@ -315,8 +336,9 @@ fn response_from_row(row: &AnyRow) -> StoreResult<StoredResponse> {
     })
 }
 
-fn user_json(user: &User) -> StoreResult<String> {
-    serde_json::to_string(user).map_err(|e| corrupt("user record", e))
+fn user_json(sealer: &Sealer, user: &User) -> StoreResult<String> {
+    let json = serde_json::to_string(user).map_err(|e| corrupt("user record", e))?;
+    Ok(sealer.seal_text(&json, &format!("users:{}", user.id)))
 }
 
 async fn insert_response(tx: &mut WriteTx, client: &ClientId, r: &StoredResponse) -> StoreResult<()> {
@@ -451,7 +473,7 @@ impl Store for SqlStore {
                     .bind(u.kyc_level.as_str())
                     .bind(u.created_at)
                     .bind(u.pending_sca_token.as_deref())
-                    .bind(user_json(u)?)
+                    .bind(user_json(&self.sealer, u)?)
                     .execute(&mut **tx)
                     .await?;
                 }
@@ -464,7 +486,7 @@ impl Store for SqlStore {
                     .bind(u.status.as_str())
                     .bind(u.kyc_level.as_str())
                     .bind(u.pending_sca_token.as_deref())
-                    .bind(user_json(u)?)
+                    .bind(user_json(&self.sealer, u)?)
                     .bind(u.id.as_str())
                     .bind(u.client_id.as_str())
                     .bind(u.version)
@@ -490,7 +512,7 @@ impl Store for SqlStore {
                     .bind(s.tag.as_deref())
                     .bind(s.created_at)
                     .bind(s.updated_at)
-                    .bind(session_checks_json(s)?)
+                    .bind(session_checks_json(&self.sealer, s)?)
                     .bind(s.expires_at)
                     .bind(scripted)
                     .bind(scripted_at)
@@ -506,7 +528,7 @@ impl Store for SqlStore {
                         )
                         .bind(s.status.as_str())
                         .bind(s.updated_at)
-                        .bind(session_checks_json(s)?)
+                        .bind(session_checks_json(&self.sealer, s)?)
                         .bind(scripted)
                         .bind(scripted_at)
                         .bind(s.id.as_str())
@@ -580,23 +602,23 @@ impl Store for SqlStore {
     }
 
     async fn user(&self, client: &ClientId, id: &UserId) -> StoreResult<Option<User>> {
-        sqlx::query("SELECT data, version FROM users WHERE client_id = $1 AND id = $2")
+        sqlx::query("SELECT id, data, version FROM users WHERE client_id = $1 AND id = $2")
             .bind(client.as_str())
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
-            .map(user_from_row)
+            .map(|r| user_from_row(&self.sealer, r))
             .transpose()
     }
 
     async fn user_by_sca_token(&self, token: &str) -> StoreResult<Option<User>> {
-        sqlx::query("SELECT data, version FROM users WHERE sca_token = $1")
+        sqlx::query("SELECT id, data, version FROM users WHERE sca_token = $1")
             .bind(token)
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
-            .map(user_from_row)
+            .map(|r| user_from_row(&self.sealer, r))
             .transpose()
     }
 
@@ -607,7 +629,7 @@ impl Store for SqlStore {
             .await?
             .try_get("n")?;
         let sql = format!(
-            "SELECT data, version FROM users WHERE client_id = $1 {} LIMIT $2 OFFSET $3",
+            "SELECT id, data, version FROM users WHERE client_id = $1 {} LIMIT $2 OFFSET $3",
             order(page.direction)
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -617,7 +639,10 @@ impl Store for SqlStore {
             .fetch_all(&self.pool)
             .await?;
         Ok(Page {
-            items: rows.iter().map(user_from_row).collect::<StoreResult<_>>()?,
+            items: rows
+                .iter()
+                .map(|r| user_from_row(&self.sealer, r))
+                .collect::<StoreResult<_>>()?,
             total_items: total as u64,
         })
     }
@@ -629,7 +654,7 @@ impl Store for SqlStore {
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
-            .map(session_from_row)
+            .map(|r| session_from_row(&self.sealer, r))
             .transpose()
     }
 
@@ -639,7 +664,7 @@ impl Store for SqlStore {
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
-            .map(session_from_row)
+            .map(|r| session_from_row(&self.sealer, r))
             .transpose()
     }
 
@@ -667,7 +692,10 @@ impl Store for SqlStore {
             .fetch_all(&self.pool)
             .await?;
         Ok(Page {
-            items: rows.iter().map(session_from_row).collect::<StoreResult<_>>()?,
+            items: rows
+                .iter()
+                .map(|r| session_from_row(&self.sealer, r))
+                .collect::<StoreResult<_>>()?,
             total_items: total as u64,
         })
     }
@@ -704,7 +732,7 @@ impl Store for SqlStore {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(session_from_row)
+            .map(|r| session_from_row(&self.sealer, r))
             .collect()
     }
 
@@ -1025,5 +1053,94 @@ impl Store for SqlStore {
             .await?
             .rows_affected();
         Ok(updated == 1)
+    }
+    async fn set_branding(&self, id: &ClientId, branding: &Branding) -> StoreResult<bool> {
+        let json = serde_json::to_string(branding).map_err(|e| corrupt("client branding", e))?;
+        let updated = sqlx::query("UPDATE clients SET branding = $1 WHERE id = $2")
+            .bind(json)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn progress(&self, session: &SessionId) -> StoreResult<Option<Progress>> {
+        let row = sqlx::query("SELECT data FROM hosted_progress WHERE session_id = $1")
+            .bind(session.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let text = self
+                    .sealer
+                    .open_text(&r.try_get::<String, _>("data")?, &format!("progress:{session}"))
+                    .map_err(|e| corrupt("hosted progress", e))?;
+                Ok(Some(
+                    serde_json::from_str(&text).map_err(|e| corrupt("hosted progress", e))?,
+                ))
+            }
+        }
+    }
+
+    async fn save_progress(&self, session: &SessionId, progress: &Progress, now: UnixTime) -> StoreResult<()> {
+        let json = serde_json::to_string(progress).map_err(|e| corrupt("hosted progress", e))?;
+        let sealed = self.sealer.seal_text(&json, &format!("progress:{session}"));
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query("UPDATE hosted_progress SET data = $1, updated_at = $2 WHERE session_id = $3")
+            .bind(&sealed)
+            .bind(now)
+            .bind(session.as_str())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if updated == 0 {
+            sqlx::query("INSERT INTO hosted_progress (session_id, data, updated_at) VALUES ($1, $2, $3)")
+                .bind(session.as_str())
+                .bind(&sealed)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    async fn insert_blob(&self, b: &BlobMeta) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO blobs (id, client_id, session_id, slot, content_type, size, wrapped_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&b.id)
+        .bind(b.client_id.as_str())
+        .bind(b.session_id.as_str())
+        .bind(&b.slot)
+        .bind(&b.content_type)
+        .bind(b.size as i64)
+        .bind(&b.wrapped_key)
+        .bind(b.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn blob(&self, id: &str) -> StoreResult<Option<BlobMeta>> {
+        let row = sqlx::query("SELECT * FROM blobs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(BlobMeta {
+                id: r.try_get("id")?,
+                client_id: ClientId::from_raw(r.try_get::<String, _>("client_id")?),
+                session_id: SessionId::from_raw(r.try_get::<String, _>("session_id")?),
+                slot: r.try_get("slot")?,
+                content_type: r.try_get("content_type")?,
+                size: r.try_get::<i64, _>("size")? as u64,
+                wrapped_key: r.try_get("wrapped_key")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .transpose()
     }
 }

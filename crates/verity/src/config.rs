@@ -44,6 +44,9 @@ pub struct Config {
     pub webhook_allow_private: bool,
     /// Bearer token of the admin API (`VERITY_ADMIN_TOKEN`); the admin API is off when unset.
     pub admin_token: Option<String>,
+    /// Master key sealing personal data and documents, 32 bytes base64 (`VERITY_MASTER_KEY`).
+    /// When unset, `DATA_DIR/master.key` is used, created on first start.
+    pub master_key: Option<String>,
 }
 
 impl Default for Config {
@@ -66,6 +69,7 @@ impl Default for Config {
             webhook_invalid_after: 100,
             webhook_allow_private: false,
             admin_token: None,
+            master_key: None,
         }
     }
 }
@@ -89,6 +93,7 @@ pub struct Settings {
     pub webhook_invalid_after: u32,
     pub webhook_allow_private: bool,
     pub admin_token: Option<String>,
+    pub master_key: Option<String>,
 }
 
 /// Parses `90`, `45s`, `10m`, `8h`, `7d` into seconds.
@@ -158,6 +163,7 @@ impl Config {
             "webhook_invalid_after",
             "webhook_allow_private",
             "admin_token",
+            "master_key",
         ]));
         figment.extract().map_err(|e| format!("invalid configuration: {e}"))
     }
@@ -216,6 +222,7 @@ impl Config {
                 }
                 other => other.clone(),
             },
+            master_key: self.master_key.clone(),
         })
     }
 }

@@ -12,7 +12,7 @@ use verity_http::{AppState, HttpConfig};
 use verity_service::lifecycle::Verdict;
 use verity_service::webhooks::Deliverer;
 use verity_service::{ServiceConfig, Services};
-use verity_store::{PageRequest, SortDirection, SqlStore, Store, StoreError};
+use verity_store::{MasterKey, PageRequest, Sealer, SortDirection, SqlStore, Store, StoreError};
 
 use crate::config::{Config, Settings};
 
@@ -33,6 +33,8 @@ Configuration (a TOML file given with --config, overridden by environment variab
   VERITY_WEBHOOK_INVALID_AFTER   consecutive failures that make a hook INVALID [default: 100]
   VERITY_WEBHOOK_ALLOW_PRIVATE   let production webhooks reach private addresses [default: false]
   VERITY_ADMIN_TOKEN             bearer token of the /admin/v1 API (off when unset; 24+ chars)
+  VERITY_MASTER_KEY              32-byte base64 key sealing personal data [default: DATA_DIR/master.key,
+                                 created on first start; set it when several processes share a database]
   VERITY_LOG_FORMAT              text or json [default: text]; RUST_LOG sets the level
 Durations are written 45s, 10m, 8h or 7d. TOML keys are the same names in lower case
 (listen, database_url, ...).";
@@ -235,12 +237,14 @@ async fn open_store(settings: &Settings) -> Result<SqlStore, Failure> {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|e| format!("cannot create the data folder {}: {e}", settings.data_dir.display()))?;
     }
-    let store = SqlStore::connect(&settings.database_url).await.map_err(|e| {
-        format!(
-            "cannot open the database {}: {e}",
-            verity_store::redact_url(&settings.database_url)
-        )
-    })?;
+    let store = SqlStore::connect(&settings.database_url, Sealer::new(&master_key(settings)?))
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot open the database {}: {e}",
+                verity_store::redact_url(&settings.database_url)
+            )
+        })?;
     let applied = store
         .migrate()
         .await
@@ -249,6 +253,40 @@ async fn open_store(settings: &Settings) -> Result<SqlStore, Failure> {
         tracing::info!(migration = %m, "applied migration");
     }
     Ok(store)
+}
+
+/// The master key: from the configuration, else from `DATA_DIR/master.key`, created (readable by
+/// its owner only) on first use.
+fn master_key(settings: &Settings) -> Result<MasterKey, Failure> {
+    if let Some(text) = &settings.master_key {
+        return MasterKey::from_base64(text).map_err(|e| Failure(format!("master_key: {e}")));
+    }
+    let path = settings.data_dir.join("master.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => MasterKey::from_base64(&text).map_err(|e| Failure(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(&settings.data_dir)
+                .map_err(|e| format!("cannot create the data folder {}: {e}", settings.data_dir.display()))?;
+            let key = MasterKey::generate();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(&path) {
+                Ok(mut f) => {
+                    std::io::Write::write_all(&mut f, key.to_base64().as_bytes())
+                        .and_then(|_| f.sync_all())
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    tracing::info!(path = %path.display(), "created a master key");
+                    Ok(key)
+                }
+                // Another process created it meanwhile: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => master_key(settings),
+                Err(e) => Err(Failure(format!("cannot create {}: {e}", path.display()))),
+            }
+        }
+        Err(e) => Err(Failure(format!("cannot read {}: {e}", path.display()))),
+    }
 }
 
 async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
@@ -436,6 +474,7 @@ async fn create_client(
         idv_enabled,
         natural_review: false,
         created_at: verity_http::now(),
+        branding: Default::default(),
     };
     store.insert_client(&client, &verity_http::sha256_hex(&key)).await?;
     Ok(key)
