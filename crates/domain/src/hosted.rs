@@ -158,6 +158,9 @@ pub const SLOT_ARTICLES: &str = "articles_of_association";
 /// closed, reopened or forwarded and continues where it stopped.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
+    /// Anti-forgery token of this session's forms.
+    #[serde(default)]
+    pub csrf: String,
     pub lang: Option<String>,
     /// Steps the person confirmed (pre-filled data counts only once confirmed).
     pub confirmed: std::collections::BTreeSet<String>,

@@ -12,7 +12,7 @@ use verity_http::{AppState, HttpConfig};
 use verity_service::lifecycle::Verdict;
 use verity_service::webhooks::Deliverer;
 use verity_service::{ServiceConfig, Services};
-use verity_store::{MasterKey, PageRequest, Sealer, SortDirection, SqlStore, Store, StoreError};
+use verity_store::{BlobStore, LocalBlobs, MasterKey, PageRequest, Sealer, SortDirection, SqlStore, Store, StoreError};
 
 use crate::config::{Config, Settings};
 
@@ -603,13 +603,17 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
         login_lock_seconds: settings.login_lock,
         admin_token: settings.admin_token.clone(),
     };
+    let sealer = store.sealer().clone();
+    let blob_dir = settings.data_dir.join("blobs");
+    let blobs: Arc<dyn BlobStore> =
+        Arc::new(LocalBlobs::new(&blob_dir).map_err(|e| format!("cannot create the blob folder {}: {e}", blob_dir.display()))?);
     let services = services(&settings, store);
     let deliverer =
         Arc::new(Deliverer::new(services.clone()).map_err(|e| format!("cannot build the webhook client: {e}"))?);
     tokio::spawn(deliverer.run());
     tokio::spawn(sweep_sessions(services.clone()));
     tokio::spawn(housekeeping(services.store.clone()));
-    let state = AppState::new(services, config);
+    let state = AppState::new(services, blobs, sealer, config);
     tracing::info!(%address, %public_url, session_ttl = settings.session_ttl, "server starting");
     // Scripts and tests wait for this line; it is printed once the port accepts connections.
     println!("Verity listening on http://{address}");

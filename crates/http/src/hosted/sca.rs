@@ -11,9 +11,7 @@ use crate::AppState;
 use crate::wire::url_pairs;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/verify/{token}", get(verification_page))
-        .route("/sca/{token}", get(sca_page).post(sca_confirm))
+    Router::new().route("/sca/{token}", get(sca_page).post(sca_confirm))
 }
 
 fn escape(s: &str) -> String {
@@ -41,28 +39,6 @@ fn invalid_link() -> Response {
         "This link is not valid",
         "<p>Check that you opened the whole link you were given, or ask for a new one.</p>",
     )
-}
-
-async fn verification_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    match state.store.session_by_token(&token).await {
-        Ok(Some(session)) => page(
-            StatusCode::OK,
-            "Identity verification",
-            &format!(
-                "<p>Status of this verification: <strong>{}</strong>.</p>",
-                escape(session.status.as_str())
-            ),
-        ),
-        Ok(None) => invalid_link(),
-        Err(e) => {
-            tracing::error!(error = %e, "hosted page lookup failed");
-            page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Please try again",
-                "<p>The service is busy. Reload this page in a moment.</p>",
-            )
-        }
-    }
 }
 
 /// The platform appends `returnUrl` to the enrolment link; only absolute http(s) targets are

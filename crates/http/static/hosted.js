@@ -1,0 +1,133 @@
+// Verity hosted pages: progressive enhancement only. Every step works without this script;
+// with it, photo steps get a live camera with a guide frame, photos are downscaled and
+// re-encoded as JPEG before upload (turning HEIC and huge files into something small), and a
+// desktop page follows the progress made on a phone.
+(function () {
+  "use strict";
+
+  // Language switcher: submit on change.
+  document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
+    el.addEventListener("change", function () { el.form.submit(); });
+    var btn = el.form.querySelector("button");
+    if (btn) btn.classList.add("hidden");
+  });
+
+  // Move focus to the error summary so screen readers announce it.
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+
+  var MAX_SIDE = 2000;
+
+  function downscale(blob) {
+    return new Promise(function (resolve) {
+      if (!window.createImageBitmap) { resolve(blob); return; }
+      createImageBitmap(blob, { imageOrientation: "from-image" }).then(function (bmp) {
+        var scale = Math.min(1, MAX_SIDE / Math.max(bmp.width, bmp.height));
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.round(bmp.width * scale);
+        canvas.height = Math.round(bmp.height * scale);
+        canvas.getContext("2d").drawImage(bmp, 0, 0, canvas.width, canvas.height);
+        canvas.toBlob(function (out) { resolve(out || blob); }, "image/jpeg", 0.88);
+      }).catch(function () { resolve(blob); });
+    });
+  }
+
+  function upload(form, blob, name) {
+    var data = new FormData(form);
+    data.delete("file");
+    data.append("file", blob, name || "photo.jpg");
+    var status = document.querySelector("[data-camera-status]");
+    if (status) status.textContent = form.getAttribute("data-uploading") || "…";
+    return fetch(form.action, { method: "POST", body: data, headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
+      .then(function (res) {
+        if (res.ok && res.body.next) { window.location.assign(res.body.next); return; }
+        if (status) status.textContent = (res.body && res.body.error) || "";
+      })
+      .catch(function () { form.submit(); });
+  }
+
+  // Photo uploads: downscale images in the browser, then send; PDFs and failures fall back to
+  // the plain form post.
+  document.querySelectorAll("form[data-upload]").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      var input = form.querySelector("input[type=file]");
+      var file = input && input.files && input.files[0];
+      if (!file || !/^image\//.test(file.type) || !window.fetch || !window.FormData) return;
+      ev.preventDefault();
+      downscale(file).then(function (small) { upload(form, small, "photo.jpg"); });
+    });
+  });
+
+  // Live camera capture.
+  var box = document.querySelector("[data-camera]");
+  var start = document.querySelector("[data-start-camera]");
+  if (box && start && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+    start.classList.remove("hidden");
+    var video = box.querySelector("video");
+    var preview = box.querySelector("[data-preview]");
+    var take = box.querySelector("[data-take]");
+    var retake = box.querySelector("[data-retake]");
+    var use = box.querySelector("[data-use]");
+    var denied = document.querySelector("[data-camera-denied]");
+    var form = document.querySelector("form[data-upload]");
+    var stream = null, shot = null;
+    start.addEventListener("click", function () {
+      navigator.mediaDevices.getUserMedia({ video: { facingMode: box.getAttribute("data-facing") || "environment", width: { ideal: 1920 } }, audio: false })
+        .then(function (s) {
+          stream = s;
+          video.srcObject = s;
+          video.play();
+          box.classList.remove("hidden");
+          start.classList.add("hidden");
+          take.focus();
+        })
+        .catch(function () {
+          // Refused or absent camera: the file input (which opens the camera app on phones)
+          // stays the way forward.
+          denied.classList.remove("hidden");
+          start.classList.add("hidden");
+          var input = form && form.querySelector("input[type=file]");
+          if (input) input.focus();
+        });
+    });
+    take.addEventListener("click", function () {
+      var canvas = document.createElement("canvas");
+      canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+      canvas.getContext("2d").drawImage(video, 0, 0);
+      canvas.toBlob(function (b) {
+        shot = b;
+        preview.src = URL.createObjectURL(b);
+        preview.classList.remove("hidden"); video.classList.add("hidden");
+        take.classList.add("hidden"); retake.classList.remove("hidden"); use.classList.remove("hidden");
+        use.focus();
+      }, "image/jpeg", 0.9);
+    });
+    retake.addEventListener("click", function () {
+      shot = null;
+      preview.classList.add("hidden"); video.classList.remove("hidden");
+      take.classList.remove("hidden"); retake.classList.add("hidden"); use.classList.add("hidden");
+      take.focus();
+    });
+    use.addEventListener("click", function () {
+      if (!shot) return;
+      if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+      downscale(shot).then(function (small) { upload(form, small, "camera.jpg"); });
+    });
+  }
+
+  // Desktop hand-off: open the QR code on large screens without touch, and follow progress
+  // made on the phone.
+  var handoff = document.querySelector("[data-handoff]");
+  if (handoff) {
+    var desktop = window.matchMedia && window.matchMedia("(pointer: fine) and (min-width: 48rem)").matches;
+    if (desktop) handoff.open = true;
+    var step = handoff.getAttribute("data-step");
+    var url = handoff.getAttribute("data-progress");
+    setInterval(function () {
+      fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (r) { return r.json(); }).then(function (p) {
+        if (p.submitted || p.status !== "PENDING" || (p.done && p.done.indexOf(step) >= 0)) window.location.reload();
+      }).catch(function () {});
+    }, 3000);
+  }
+})();
