@@ -113,6 +113,11 @@ mod tests {
                 assert!(!theirs.is_empty(), "{code}: {k} is empty");
                 assert_eq!(placeholders(en), placeholders(theirs), "{code}: placeholders of {k}");
             }
+            // A file copied from English would pass the key check: most texts must differ.
+            if *code != "en" {
+                let same = reference.iter().zip(&table).filter(|((_, en), (_, theirs))| en == theirs).count();
+                assert!(same * 5 < reference.len(), "{code}: {same} texts are still English");
+            }
         }
     }
 
