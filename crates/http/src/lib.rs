@@ -91,7 +91,10 @@ impl AppState {
         let limiter = ratelimit::RateLimiter::new(config.rate_limits.clone());
         let logins = auth::LoginGuard::new(config.login_max_failures, config.login_lock_seconds);
         // A person retaking photos a few times is normal; hundreds of uploads are not.
-        let upload_limiter = ratelimit::RateLimiter::new(vec![ratelimit::Window { seconds: 600, limit: 40 }]);
+        let upload_limiter = ratelimit::RateLimiter::new(vec![ratelimit::Window {
+            seconds: 600,
+            limit: 40,
+        }]);
         AppState(Arc::new(AppInner {
             store: services.store.clone(),
             blobs,

@@ -325,13 +325,23 @@ fn expect_one(result: sqlx::any::AnyQueryResult) -> StoreResult<()> {
     }
 }
 
-fn response_from_row(row: &AnyRow) -> StoreResult<StoredResponse> {
+/// Stored responses may hold a user's data: their bodies are sealed like the user records.
+fn response_aad(client: &str, key: &str) -> String {
+    format!("idempotency_keys:{client}:{key}")
+}
+
+fn response_from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<StoredResponse> {
+    let client: String = row.try_get("client_id")?;
+    let key: String = row.try_get("idem_key")?;
+    let body = sealer
+        .open_text(&row.try_get::<String, _>("body")?, &response_aad(&client, &key))
+        .map_err(|e| corrupt("stored response", e))?;
     Ok(StoredResponse {
         key: row.try_get("idem_key")?,
         created_at: row.try_get("created_at")?,
         status_code: u16::try_from(row.try_get::<i64, _>("status_code")?).map_err(|e| corrupt("status code", e))?,
         content_type: row.try_get("content_type")?,
-        body: row.try_get("body")?,
+        body,
         request_url: row.try_get("request_url")?,
     })
 }
@@ -341,7 +351,7 @@ fn user_json(sealer: &Sealer, user: &User) -> StoreResult<String> {
     Ok(sealer.seal_text(&json, &format!("users:{}", user.id)))
 }
 
-async fn insert_response(tx: &mut WriteTx, client: &ClientId, r: &StoredResponse) -> StoreResult<()> {
+async fn insert_response(sealer: &Sealer, tx: &mut WriteTx, client: &ClientId, r: &StoredResponse) -> StoreResult<()> {
     let result = sqlx::query(
         "INSERT INTO idempotency_keys (client_id, idem_key, created_at, status_code, content_type, body, request_url) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -351,7 +361,7 @@ async fn insert_response(tx: &mut WriteTx, client: &ClientId, r: &StoredResponse
     .bind(r.created_at)
     .bind(i64::from(r.status_code))
     .bind(&r.content_type)
-    .bind(&r.body)
+    .bind(sealer.seal_text(&r.body, &response_aad(client.as_str(), &r.key)))
     .bind(&r.request_url)
     .execute(&mut ***tx)
     .await;
@@ -456,7 +466,7 @@ impl Store for SqlStore {
     async fn commit(&self, c: &Changeset) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         if let Some(r) = &c.response {
-            insert_response(&mut tx, &c.client, r).await?;
+            insert_response(&self.sealer, &mut tx, &c.client, r).await?;
         }
         for w in &c.users {
             match w {
@@ -707,13 +717,13 @@ impl Store for SqlStore {
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
-            .map(response_from_row)
+            .map(|r| response_from_row(&self.sealer, r))
             .transpose()
     }
 
     async fn insert_stored_response(&self, client: &ClientId, response: &StoredResponse) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        insert_response(&mut tx, client, response).await?;
+        insert_response(&self.sealer, &mut tx, client, response).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -605,8 +605,9 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
     };
     let sealer = store.sealer().clone();
     let blob_dir = settings.data_dir.join("blobs");
-    let blobs: Arc<dyn BlobStore> =
-        Arc::new(LocalBlobs::new(&blob_dir).map_err(|e| format!("cannot create the blob folder {}: {e}", blob_dir.display()))?);
+    let blobs: Arc<dyn BlobStore> = Arc::new(
+        LocalBlobs::new(&blob_dir).map_err(|e| format!("cannot create the blob folder {}: {e}", blob_dir.display()))?,
+    );
     let services = services(&settings, store);
     let deliverer =
         Arc::new(Deliverer::new(services.clone()).map_err(|e| format!("cannot build the webhook client: {e}"))?);

@@ -24,12 +24,19 @@ pub fn parse(source: &str) -> Vec<(String, String)> {
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
+        .filter_map(|l| {
+            l.split_once('=')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        })
         .collect()
 }
 
-static TABLES: LazyLock<HashMap<&'static str, HashMap<String, String>>> =
-    LazyLock::new(|| LANGUAGES.iter().map(|(code, src)| (*code, parse(src).into_iter().collect())).collect());
+static TABLES: LazyLock<HashMap<&'static str, HashMap<String, String>>> = LazyLock::new(|| {
+    LANGUAGES
+        .iter()
+        .map(|(code, src)| (*code, parse(src).into_iter().collect()))
+        .collect()
+});
 
 /// The translator of one page.
 #[derive(Clone, Copy, Debug)]
@@ -39,7 +46,9 @@ pub struct Tr {
 
 impl Tr {
     pub fn new(lang: &str) -> Tr {
-        Tr { lang: LANGUAGES.iter().map(|(c, _)| *c).find(|c| *c == lang).unwrap_or("en") }
+        Tr {
+            lang: LANGUAGES.iter().map(|(c, _)| *c).find(|c| *c == lang).unwrap_or("en"),
+        }
     }
 
     /// The text of `key` (English when missing, the key itself as a last resort).
@@ -97,7 +106,10 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn placeholders(v: &str) -> BTreeSet<String> {
-        v.split('{').skip(1).filter_map(|p| p.split_once('}').map(|(n, _)| n.to_owned())).collect()
+        v.split('{')
+            .skip(1)
+            .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_owned()))
+            .collect()
     }
 
     #[test]
@@ -115,7 +127,11 @@ mod tests {
             }
             // A file copied from English would pass the key check: most texts must differ.
             if *code != "en" {
-                let same = reference.iter().zip(&table).filter(|((_, en), (_, theirs))| en == theirs).count();
+                let same = reference
+                    .iter()
+                    .zip(&table)
+                    .filter(|((_, en), (_, theirs))| en == theirs)
+                    .count();
                 assert!(same * 5 < reference.len(), "{code}: {same} texts are still English");
             }
         }
@@ -127,6 +143,11 @@ mod tests {
         assert_eq!(negotiate("ja, de;q=0.5"), Some("de"));
         assert_eq!(negotiate("en-GB;q=0.2, lt;q=0.9"), Some("lt"));
         assert_eq!(negotiate("ja"), None);
-        assert_eq!(Tr::new("pl").f("step-of", &[("current", "2"), ("total", "7")]).contains('7'), true);
+        assert_eq!(
+            Tr::new("pl")
+                .f("step-of", &[("current", "2"), ("total", "7")])
+                .contains('7'),
+            true
+        );
     }
 }

@@ -3,12 +3,12 @@
 //! downscaling and following a phone's progress from a desktop).
 
 use askama::Template;
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, RawQuery, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use verity_domain::hosted::{
     self, BusinessData, DocumentChoice, DocumentType, FileRef, FormErrors, Owner, PersonalData, Progress, Step,
 };
@@ -18,10 +18,10 @@ use verity_domain::user::{Person, User};
 use verity_domain::{Client, Environment, IdvSession, SessionStatus};
 use verity_store::BlobMeta;
 
-use super::i18n::{self, Tr, LANGUAGES};
+use super::i18n::{self, LANGUAGES, Tr};
 use super::upload::{self, Rejection};
 use crate::wire::url_pairs;
-use crate::{now, random_token, AppState};
+use crate::{AppState, now, random_token};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -33,22 +33,37 @@ pub fn routes() -> Router<AppState> {
         .route("/verify/{token}/samples", post(samples))
         .route(
             "/verify/{token}/step/{step}",
-            get(show_step).post(submit_step).layer(DefaultBodyLimit::max(upload::MAX_UPLOAD + 256 * 1024)),
+            get(show_step)
+                .post(submit_step)
+                .layer(DefaultBodyLimit::max(upload::MAX_UPLOAD + 256 * 1024)),
         )
-        .route("/static/hosted.css", get(|| async { asset("text/css; charset=utf-8", include_str!("../../static/hosted.css")) }))
-        .route("/static/hosted.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("../../static/hosted.js")) }))
+        .route(
+            "/static/hosted.css",
+            get(|| async { asset("text/css; charset=utf-8", include_str!("../../static/hosted.css")) }),
+        )
+        .route(
+            "/static/hosted.js",
+            get(|| async { asset("text/javascript; charset=utf-8", include_str!("../../static/hosted.js")) }),
+        )
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     let mut r = body.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
-    r.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r.headers_mut()
+        .insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     r
 }
 
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -67,7 +82,11 @@ struct Ctx {
 
 impl Ctx {
     fn platform(&self) -> String {
-        self.client.branding.display_name.clone().unwrap_or_else(|| self.client.name.clone())
+        self.client
+            .branding
+            .display_name
+            .clone()
+            .unwrap_or_else(|| self.client.name.clone())
     }
 
     fn step_url(&self, step: Step) -> String {
@@ -94,9 +113,25 @@ async fn load(state: &AppState, token: &str, query: Option<&str>, headers: &Head
         tracing::error!(error = %e, "hosted page lookup failed");
         Failure::Busy
     };
-    let session = state.store.session_by_token(token).await.map_err(busy)?.ok_or(Failure::Invalid)?;
-    let user = state.store.user(&session.client_id, &session.user_id).await.map_err(busy)?.ok_or(Failure::Invalid)?;
-    let client = state.store.client(&session.client_id).await.map_err(busy)?.ok_or(Failure::Invalid)?.client;
+    let session = state
+        .store
+        .session_by_token(token)
+        .await
+        .map_err(busy)?
+        .ok_or(Failure::Invalid)?;
+    let user = state
+        .store
+        .user(&session.client_id, &session.user_id)
+        .await
+        .map_err(busy)?
+        .ok_or(Failure::Invalid)?;
+    let client = state
+        .store
+        .client(&session.client_id)
+        .await
+        .map_err(busy)?
+        .ok_or(Failure::Invalid)?
+        .client;
     let mut progress = match state.store.progress(&session.id).await.map_err(busy)? {
         Some(p) => p,
         None => Progress::prefilled(&user),
@@ -108,7 +143,10 @@ async fn load(state: &AppState, token: &str, query: Option<&str>, headers: &Head
     }
     // The language: chosen on the page (and remembered, so a phone continuing the flow gets
     // it too), else remembered, else the browser's, else the platform's default.
-    let asked = url_pairs(query.unwrap_or("")).into_iter().find(|(k, _)| k == "lang").map(|(_, v)| v);
+    let asked = url_pairs(query.unwrap_or(""))
+        .into_iter()
+        .find(|(k, _)| k == "lang")
+        .map(|(_, v)| v);
     if let Some(lang) = asked.filter(|l| i18n::supported(l)) {
         if progress.lang.as_deref() != Some(lang.as_str()) {
             progress.lang = Some(lang);
@@ -118,20 +156,52 @@ async fn load(state: &AppState, token: &str, query: Option<&str>, headers: &Head
     let lang = progress
         .lang
         .clone()
-        .or_else(|| headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(i18n::negotiate).map(str::to_owned))
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(i18n::negotiate)
+                .map(str::to_owned)
+        })
         .or_else(|| client.branding.default_language.clone())
         .unwrap_or_else(|| "en".into());
     if changed && session.status == SessionStatus::Pending {
-        state.store.save_progress(&session.id, &progress, now()).await.map_err(busy)?;
+        state
+            .store
+            .save_progress(&session.id, &progress, now())
+            .await
+            .map_err(busy)?;
     }
-    Ok(Ctx { tr: Tr::new(&lang), session, user, client, progress, token: token.to_owned(), public_base: state.public_url().to_owned() })
+    Ok(Ctx {
+        tr: Tr::new(&lang),
+        session,
+        user,
+        client,
+        progress,
+        token: token.to_owned(),
+        public_base: state.public_url().to_owned(),
+    })
 }
 
 fn failure_page(state: &AppState, f: Failure, headers: &HeaderMap) -> Response {
-    let tr = Tr::new(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(i18n::negotiate).unwrap_or("en"));
+    let tr = Tr::new(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(i18n::negotiate)
+            .unwrap_or("en"),
+    );
     let (status, title, body) = match f {
-        Failure::Invalid => (StatusCode::NOT_FOUND, tr.t("invalid-title"), format!("<p>{}</p>", esc(&tr.t("invalid-body")))),
-        Failure::Busy => (StatusCode::SERVICE_UNAVAILABLE, tr.t("app-title"), format!("<p>{}</p>", esc(&tr.t("error-busy")))),
+        Failure::Invalid => (
+            StatusCode::NOT_FOUND,
+            tr.t("invalid-title"),
+            format!("<p>{}</p>", esc(&tr.t("invalid-body"))),
+        ),
+        Failure::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            tr.t("app-title"),
+            format!("<p>{}</p>", esc(&tr.t("error-busy"))),
+        ),
     };
     render(state, None, tr, status, title, body, Vec::new(), None, None)
 }
@@ -190,9 +260,17 @@ fn render(
     let brand = match ctx {
         Some(c) => BrandView {
             name: c.platform(),
-            logo_url: c.client.branding.logo.as_ref().map(|_| format!("/verify/{}/logo", c.token)),
+            logo_url: c
+                .client
+                .branding
+                .logo
+                .as_ref()
+                .map(|_| format!("/verify/{}/logo", c.token)),
         },
-        None => BrandView { name: tr.t("app-title"), logo_url: None },
+        None => BrandView {
+            name: tr.t("app-title"),
+            logo_url: None,
+        },
     };
     let sandbox = match ctx {
         Some(c) if c.is_sandbox() && c.open() => sandbox_panel(c),
@@ -200,7 +278,10 @@ fn render(
     };
     let page = PageTemplate {
         tr,
-        languages: LANGUAGES.iter().map(|(code, _)| (*code, Tr::name_of(code), *code == tr.lang)).collect(),
+        languages: LANGUAGES
+            .iter()
+            .map(|(code, _)| (*code, Tr::name_of(code), *code == tr.lang))
+            .collect(),
         title,
         brand,
         token: ctx.map(|c| c.token.clone()),
@@ -219,12 +300,19 @@ fn render(
     };
     let mut response = (status, Html(html)).into_response();
     crate::security_headers(response.headers_mut());
-    let ancestors = ctx.map(|c| c.client.branding.frame_ancestors.clone()).unwrap_or_default();
-    let frame_ancestors = if ancestors.is_empty() { "'none'".to_owned() } else { ancestors.join(" ") };
+    let ancestors = ctx
+        .map(|c| c.client.branding.frame_ancestors.clone())
+        .unwrap_or_default();
+    let frame_ancestors = if ancestors.is_empty() {
+        "'none'".to_owned()
+    } else {
+        ancestors.join(" ")
+    };
     let csp = format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; \
          connect-src 'self'; form-action 'self' {}; frame-ancestors {frame_ancestors}; base-uri 'none'",
-        ctx.map(|c| form_action_origin(&c.session.return_url)).unwrap_or_default()
+        ctx.map(|c| form_action_origin(&c.session.return_url))
+            .unwrap_or_default()
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {
         response.headers_mut().insert("content-security-policy", v);
@@ -237,14 +325,22 @@ fn render(
 
 /// The origin of the platform's return URL: forms may redirect there after submission.
 fn form_action_origin(return_url: &str) -> String {
-    url::Url::parse(return_url).map(|u| u.origin().ascii_serialization()).unwrap_or_default()
+    url::Url::parse(return_url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
 }
 
 fn nav(ctx: &Ctx, current: Step) -> NavView {
     let steps = ctx.progress.steps(&ctx.user);
     let index = steps.iter().position(|s| *s == current).unwrap_or(0);
     NavView {
-        label: ctx.tr.f("step-of", &[("current", &(index + 1).to_string()), ("total", &steps.len().to_string())]),
+        label: ctx.tr.f(
+            "step-of",
+            &[
+                ("current", &(index + 1).to_string()),
+                ("total", &steps.len().to_string()),
+            ],
+        ),
         steps: steps
             .iter()
             .map(|s| StepView {
@@ -258,7 +354,11 @@ fn nav(ctx: &Ctx, current: Step) -> NavView {
 
 fn title_of(ctx: &Ctx, step: Step) -> String {
     let legal = matches!(ctx.user.person, Person::Legal(_));
-    let passport = ctx.progress.document.as_ref().is_some_and(|d| d.kind == DocumentType::Passport);
+    let passport = ctx
+        .progress
+        .document
+        .as_ref()
+        .is_some_and(|d| d.kind == DocumentType::Passport);
     let key = match step {
         Step::Welcome => "welcome-title",
         Step::Personal if legal => "personal-title-legal",
@@ -277,10 +377,21 @@ fn title_of(ctx: &Ctx, step: Step) -> String {
 }
 
 fn hidden_csrf(ctx: &Ctx) -> String {
-    format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(&ctx.progress.csrf))
+    format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        esc(&ctx.progress.csrf)
+    )
 }
 
-fn text_field(ctx: &Ctx, name: &'static str, label_key: &str, value: &str, errors: &FormErrors, hint: Option<&str>, extra: &str) -> String {
+fn text_field(
+    ctx: &Ctx,
+    name: &'static str,
+    label_key: &str,
+    value: &str,
+    errors: &FormErrors,
+    hint: Option<&str>,
+    extra: &str,
+) -> String {
     let mut described = Vec::new();
     let hint_html = match hint {
         Some(h) => {
@@ -292,12 +403,23 @@ fn text_field(ctx: &Ctx, name: &'static str, label_key: &str, value: &str, error
     let error_html = match errors.get(name) {
         Some(key) => {
             described.push(format!("{name}-error"));
-            format!("<p class=\"field-error\" id=\"{name}-error\">{}</p>", esc(&ctx.tr.t(key)))
+            format!(
+                "<p class=\"field-error\" id=\"{name}-error\">{}</p>",
+                esc(&ctx.tr.t(key))
+            )
         }
         None => String::new(),
     };
-    let aria = if described.is_empty() { String::new() } else { format!(" aria-describedby=\"{}\"", described.join(" ")) };
-    let invalid = if errors.contains_key(name) { " aria-invalid=\"true\"" } else { "" };
+    let aria = if described.is_empty() {
+        String::new()
+    } else {
+        format!(" aria-describedby=\"{}\"", described.join(" "))
+    };
+    let invalid = if errors.contains_key(name) {
+        " aria-invalid=\"true\""
+    } else {
+        ""
+    };
     format!(
         "<label for=\"{name}\">{label}</label>{hint_html}{error_html}<input type=\"text\" id=\"{name}\" name=\"{name}\" value=\"{value}\"{aria}{invalid}{extra}>",
         label = esc(&ctx.tr.t(label_key)),
@@ -313,13 +435,23 @@ fn country_select(ctx: &Ctx, name: &'static str, label_key: &str, value: &str, e
     countries.sort_by(|a, b| a.1.cmp(&b.1));
     let options: String = countries
         .iter()
-        .map(|(code, name)| format!("<option value=\"{code}\"{}>{}</option>", if code == value { " selected" } else { "" }, esc(name)))
+        .map(|(code, name)| {
+            format!(
+                "<option value=\"{code}\"{}>{}</option>",
+                if code == value { " selected" } else { "" },
+                esc(name)
+            )
+        })
         .collect();
     let error_html = errors
         .get(name)
         .map(|k| format!("<p class=\"field-error\" id=\"{name}-error\">{}</p>", esc(&ctx.tr.t(k))))
         .unwrap_or_default();
-    let aria = if errors.contains_key(name) { format!(" aria-invalid=\"true\" aria-describedby=\"{name}-error\"") } else { String::new() };
+    let aria = if errors.contains_key(name) {
+        format!(" aria-invalid=\"true\" aria-describedby=\"{name}-error\"")
+    } else {
+        String::new()
+    };
     format!(
         "<label for=\"{name}\">{}</label>{error_html}<select id=\"{name}\" name=\"{name}\"{aria}><option value=\"\"></option>{options}</select>",
         esc(&ctx.tr.t(label_key))
@@ -327,13 +459,35 @@ fn country_select(ctx: &Ctx, name: &'static str, label_key: &str, value: &str, e
 }
 
 fn error_views(ctx: &Ctx, errors: &FormErrors) -> Vec<ErrorView> {
-    errors.iter().map(|(f, k)| ErrorView { field: (*f).to_owned(), message: ctx.tr.t(k) }).collect()
+    errors
+        .iter()
+        .map(|(f, k)| ErrorView {
+            field: (*f).to_owned(),
+            message: ctx.tr.t(k),
+        })
+        .collect()
 }
 
-fn upload_form(ctx: &Ctx, step: Step, slot: &str, label: &str, accept: &str, capture: Option<&str>, done: bool) -> String {
+fn upload_form(
+    ctx: &Ctx,
+    step: Step,
+    slot: &str,
+    label: &str,
+    accept: &str,
+    capture: Option<&str>,
+    done: bool,
+) -> String {
     let capture_attr = capture.map(|c| format!(" capture=\"{c}\"")).unwrap_or_default();
-    let state = if done { format!("<p class=\"ok\">✓ {}</p>", esc(&ctx.tr.t("upload-done"))) } else { String::new() };
-    let button = if done { ctx.tr.t("upload-replace") } else { ctx.tr.t("upload-send") };
+    let state = if done {
+        format!("<p class=\"ok\">✓ {}</p>", esc(&ctx.tr.t("upload-done")))
+    } else {
+        String::new()
+    };
+    let button = if done {
+        ctx.tr.t("upload-replace")
+    } else {
+        ctx.tr.t("upload-send")
+    };
     format!(
         "<form method=\"post\" action=\"{action}\" enctype=\"multipart/form-data\" class=\"card upload\" data-upload>\
          {csrf}<input type=\"hidden\" name=\"slot\" value=\"{slot}\">\
@@ -373,7 +527,11 @@ fn step_body(ctx: &Ctx, step: Step, errors: &FormErrors, query: &[(String, Strin
             if Progress::company_slots(&ctx.user).contains(&hosted::SLOT_ARTICLES) {
                 needs.push(tr.t("welcome-need-articles"));
             }
-            let intro = if legal.is_some() { "welcome-intro-legal" } else { "welcome-intro-natural" };
+            let intro = if legal.is_some() {
+                "welcome-intro-legal"
+            } else {
+                "welcome-intro-natural"
+            };
             let items: String = needs.iter().map(|n| format!("<li>{}</li>", esc(n))).collect();
             let started = ctx.progress.is_done(&ctx.user, Step::Welcome);
             format!(
@@ -391,9 +549,33 @@ fn step_body(ctx: &Ctx, step: Step, errors: &FormErrors, query: &[(String, Strin
                 esc(&tr.t("personal-intro")),
                 ctx.step_url(step),
                 hidden_csrf(ctx),
-                text_field(ctx, "first_name", "field-first-name", &p.first_name, errors, None, " autocomplete=\"given-name\""),
-                text_field(ctx, "last_name", "field-last-name", &p.last_name, errors, None, " autocomplete=\"family-name\""),
-                text_field(ctx, "birth_date", "field-birth-date", &p.birth_date, errors, Some("field-birth-date-hint"), " inputmode=\"numeric\" autocomplete=\"bday\""),
+                text_field(
+                    ctx,
+                    "first_name",
+                    "field-first-name",
+                    &p.first_name,
+                    errors,
+                    None,
+                    " autocomplete=\"given-name\""
+                ),
+                text_field(
+                    ctx,
+                    "last_name",
+                    "field-last-name",
+                    &p.last_name,
+                    errors,
+                    None,
+                    " autocomplete=\"family-name\""
+                ),
+                text_field(
+                    ctx,
+                    "birth_date",
+                    "field-birth-date",
+                    &p.birth_date,
+                    errors,
+                    Some("field-birth-date-hint"),
+                    " inputmode=\"numeric\" autocomplete=\"bday\""
+                ),
                 country_select(ctx, "nationality", "field-nationality", &p.nationality, errors),
                 esc(&tr.t("continue"))
             )
@@ -405,11 +587,51 @@ fn step_body(ctx: &Ctx, step: Step, errors: &FormErrors, query: &[(String, Strin
                 ctx.step_url(step),
                 hidden_csrf(ctx),
                 country_select(ctx, "country", "field-country-registration", &b.country, errors),
-                text_field(ctx, "registration_number", "field-registration-number", &b.registration_number, errors, None, ""),
-                text_field(ctx, "name", "field-company-name", &b.name, errors, None, " autocomplete=\"organization\""),
-                text_field(ctx, "address_line1", "field-address", &b.address_line1, errors, None, " autocomplete=\"address-line1\""),
-                text_field(ctx, "city", "field-city", &b.city, errors, None, " autocomplete=\"address-level2\""),
-                text_field(ctx, "postal_code", "field-postal-code", &b.postal_code, errors, None, " autocomplete=\"postal-code\""),
+                text_field(
+                    ctx,
+                    "registration_number",
+                    "field-registration-number",
+                    &b.registration_number,
+                    errors,
+                    None,
+                    ""
+                ),
+                text_field(
+                    ctx,
+                    "name",
+                    "field-company-name",
+                    &b.name,
+                    errors,
+                    None,
+                    " autocomplete=\"organization\""
+                ),
+                text_field(
+                    ctx,
+                    "address_line1",
+                    "field-address",
+                    &b.address_line1,
+                    errors,
+                    None,
+                    " autocomplete=\"address-line1\""
+                ),
+                text_field(
+                    ctx,
+                    "city",
+                    "field-city",
+                    &b.city,
+                    errors,
+                    None,
+                    " autocomplete=\"address-level2\""
+                ),
+                text_field(
+                    ctx,
+                    "postal_code",
+                    "field-postal-code",
+                    &b.postal_code,
+                    errors,
+                    None,
+                    " autocomplete=\"postal-code\""
+                ),
                 esc(&tr.t("continue"))
             )
         }
@@ -419,10 +641,22 @@ fn step_body(ctx: &Ctx, step: Step, errors: &FormErrors, query: &[(String, Strin
                 .iter()
                 .map(|slot| {
                     let label = tr.t(&format!("doc-{slot}"));
-                    upload_form(ctx, step, slot, &label, "image/jpeg,image/png,image/webp,application/pdf", None, ctx.progress.files.contains_key(*slot))
+                    upload_form(
+                        ctx,
+                        step,
+                        slot,
+                        &label,
+                        "image/jpeg,image/png,image/webp,application/pdf",
+                        None,
+                        ctx.progress.files.contains_key(*slot),
+                    )
                 })
                 .collect();
-            let next = if ctx.progress.is_done(&ctx.user, step) { continue_form(ctx, step, "continue") } else { String::new() };
+            let next = if ctx.progress.is_done(&ctx.user, step) {
+                continue_form(ctx, step, "continue")
+            } else {
+                String::new()
+            };
             format!("<p>{}</p>{forms}{next}", esc(&tr.t("company-docs-intro")))
         }
         Step::Document => {
@@ -448,7 +682,13 @@ fn step_body(ctx: &Ctx, step: Step, errors: &FormErrors, query: &[(String, Strin
                 ctx.step_url(step),
                 hidden_csrf(ctx),
                 esc(&tr.t("field-document-type")),
-                country_select(ctx, "country", "field-document-country", chosen.as_ref().map_or("", |c| c.country.as_str()), errors),
+                country_select(
+                    ctx,
+                    "country",
+                    "field-document-country",
+                    chosen.as_ref().map_or("", |c| c.country.as_str()),
+                    errors
+                ),
                 esc(&tr.t("continue"))
             )
         }
@@ -488,19 +728,59 @@ fn owners_body(ctx: &Ctx, errors: &FormErrors, query: &[(String, String)]) -> St
             })
             .collect()
     };
-    let current = editing.as_ref().and_then(|id| ctx.progress.owners.iter().find(|o| &o.id == id)).cloned().unwrap_or_default();
-    let share = if current.share == 0 { String::new() } else { current.share.to_string() };
+    let current = editing
+        .as_ref()
+        .and_then(|id| ctx.progress.owners.iter().find(|o| &o.id == id))
+        .cloned()
+        .unwrap_or_default();
+    let share = if current.share == 0 {
+        String::new()
+    } else {
+        current.share.to_string()
+    };
     let form = format!(
         "<form method=\"post\" action=\"{}\" novalidate class=\"card\"><h2>{}</h2>{}<input type=\"hidden\" name=\"action\" value=\"save\"><input type=\"hidden\" name=\"owner_id\" value=\"{}\">{}{}{}{}{}<button type=\"submit\" class=\"secondary\">{}</button></form>",
         ctx.step_url(Step::Owners),
         esc(&tr.t(if editing.is_some() { "owners-edit" } else { "owners-add" })),
         hidden_csrf(ctx),
         esc(&current.id),
-        text_field(ctx, "first_name", "field-first-name", &current.first_name, errors, None, ""),
-        text_field(ctx, "last_name", "field-last-name", &current.last_name, errors, None, ""),
-        text_field(ctx, "birth_date", "field-birth-date", &current.birth_date, errors, Some("field-birth-date-hint"), " inputmode=\"numeric\""),
+        text_field(
+            ctx,
+            "first_name",
+            "field-first-name",
+            &current.first_name,
+            errors,
+            None,
+            ""
+        ),
+        text_field(
+            ctx,
+            "last_name",
+            "field-last-name",
+            &current.last_name,
+            errors,
+            None,
+            ""
+        ),
+        text_field(
+            ctx,
+            "birth_date",
+            "field-birth-date",
+            &current.birth_date,
+            errors,
+            Some("field-birth-date-hint"),
+            " inputmode=\"numeric\""
+        ),
         country_select(ctx, "nationality", "field-nationality", &current.nationality, errors),
-        text_field(ctx, "share", "field-share", &share, errors, None, " inputmode=\"numeric\""),
+        text_field(
+            ctx,
+            "share",
+            "field-share",
+            &share,
+            errors,
+            None,
+            " inputmode=\"numeric\""
+        ),
         esc(&tr.t("owners-save")),
     );
     let confirm = if ctx.progress.owners.is_empty() {
@@ -524,12 +804,27 @@ fn capture_body(ctx: &Ctx, step: Step) -> String {
         _ => (hosted::SLOT_FRONT, "capture-tips", "environment", false),
     };
     let done = ctx.progress.files.contains_key(slot);
-    let current = if done { format!("<p class=\"ok\" role=\"status\">✓ {}</p>", esc(&tr.t("capture-current"))) } else { String::new() };
+    let current = if done {
+        format!(
+            "<p class=\"ok\" role=\"status\">✓ {}</p>",
+            esc(&tr.t("capture-current"))
+        )
+    } else {
+        String::new()
+    };
     let link = format!("{}/verify/{}/step/{}", ctx.public_base, ctx.token, step.as_str());
     let qr = qrcode::QrCode::new(link.as_bytes())
-        .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).build())
+        .map(|code| {
+            code.render::<qrcode::render::svg::Color>()
+                .min_dimensions(200, 200)
+                .build()
+        })
         .unwrap_or_default();
-    let next = if done { continue_form(ctx, step, "continue") } else { String::new() };
+    let next = if done {
+        continue_form(ctx, step, "continue")
+    } else {
+        String::new()
+    };
     format!(
         "<p>{tips}</p>{current}\
          <div class=\"camera hidden\" data-camera data-facing=\"{capture}\">\
@@ -553,7 +848,15 @@ fn capture_body(ctx: &Ctx, step: Step) -> String {
         use_ = esc(&tr.t("capture-use")),
         start = esc(&tr.t("capture-start-camera")),
         denied = esc(&tr.t("capture-camera-denied")),
-        form = upload_form(ctx, step, slot, &tr.t("capture-file"), "image/jpeg,image/png,image/webp", Some(capture), done),
+        form = upload_form(
+            ctx,
+            step,
+            slot,
+            &tr.t("capture-file"),
+            "image/jpeg,image/png,image/webp",
+            Some(capture),
+            done
+        ),
         step = step.as_str(),
         token = ctx.token,
         handoff_title = esc(&tr.t("handoff-title")),
@@ -567,7 +870,13 @@ fn capture_body(ctx: &Ctx, step: Step) -> String {
 
 fn review_body(ctx: &Ctx) -> String {
     let tr = &ctx.tr;
-    let change = |step: Step| format!(" <a href=\"{}\">{}</a>", ctx.step_url(step), esc(&tr.t("review-change")));
+    let change = |step: Step| {
+        format!(
+            " <a href=\"{}\">{}</a>",
+            ctx.step_url(step),
+            esc(&tr.t("review-change"))
+        )
+    };
     let mut out = format!("<p>{}</p><dl class=\"summary\">", esc(&tr.t("review-intro")));
     if let Some(b) = &ctx.progress.business {
         out += &format!(
@@ -580,8 +889,18 @@ fn review_body(ctx: &Ctx) -> String {
         );
     }
     if ctx.progress.steps(&ctx.user).contains(&Step::Owners) {
-        let owners: Vec<String> = ctx.progress.owners.iter().map(|o| format!("{} {} ({}%)", o.first_name, o.last_name, o.share)).collect();
-        out += &format!("<dt>{}{}</dt><dd>{}</dd>", esc(&tr.t("review-owners")), change(Step::Owners), esc(&owners.join(", ")));
+        let owners: Vec<String> = ctx
+            .progress
+            .owners
+            .iter()
+            .map(|o| format!("{} {} ({}%)", o.first_name, o.last_name, o.share))
+            .collect();
+        out += &format!(
+            "<dt>{}{}</dt><dd>{}</dd>",
+            esc(&tr.t("review-owners")),
+            change(Step::Owners),
+            esc(&owners.join(", "))
+        );
     }
     if let Some(p) = &ctx.progress.personal {
         out += &format!(
@@ -605,7 +924,17 @@ fn review_body(ctx: &Ctx) -> String {
     let photos = [Step::Front, Step::Back, Step::Selfie]
         .iter()
         .filter(|s| ctx.progress.steps(&ctx.user).contains(s))
-        .map(|s| format!("{} {}", if ctx.progress.is_done(&ctx.user, *s) { "✓" } else { "✗" }, tr.t(&format!("step-{}", s.as_str()))))
+        .map(|s| {
+            format!(
+                "{} {}",
+                if ctx.progress.is_done(&ctx.user, *s) {
+                    "✓"
+                } else {
+                    "✗"
+                },
+                tr.t(&format!("step-{}", s.as_str()))
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ");
     out += &format!("<dt>{}</dt><dd>{}</dd></dl>", esc(&tr.t("review-photos")), esc(&photos));
@@ -620,17 +949,28 @@ fn review_body(ctx: &Ctx) -> String {
     } else {
         let items: String = missing
             .iter()
-            .map(|s| format!("<li><a href=\"{}\">{}</a></li>", ctx.step_url(*s), esc(&tr.t(&format!("step-{}", s.as_str())))))
+            .map(|s| {
+                format!(
+                    "<li><a href=\"{}\">{}</a></li>",
+                    ctx.step_url(*s),
+                    esc(&tr.t(&format!("step-{}", s.as_str())))
+                )
+            })
             .collect();
-        out += &format!("<div class=\"card\" role=\"status\"><p>{}</p><ul>{items}</ul></div>", esc(&tr.t("review-missing")));
+        out += &format!(
+            "<div class=\"card\" role=\"status\"><p>{}</p><ul>{items}</ul></div>",
+            esc(&tr.t("review-missing"))
+        );
     }
     out
 }
 
 fn sandbox_panel(ctx: &Ctx) -> String {
     let tr = &ctx.tr;
-    let mut reasons: Vec<(&str, &str)> =
-        REASONS.iter().flat_map(|(check, rs)| rs.iter().map(move |r| (*r, *check))).collect();
+    let mut reasons: Vec<(&str, &str)> = REASONS
+        .iter()
+        .flat_map(|(check, rs)| rs.iter().map(move |r| (*r, *check)))
+        .collect();
     reasons.retain(|(_, check)| verity_domain::sandbox::check_types(&ctx.user).contains(check));
     let options: String = reasons
         .iter()
@@ -667,31 +1007,66 @@ fn sandbox_panel(ctx: &Ctx) -> String {
 
 /// The page of a closed session: it says why and accepts nothing.
 fn closed_page(state: &AppState, ctx: &Ctx) -> Response {
-    let key = if ctx.session.status == SessionStatus::Pending { "status-SUBMITTED".to_owned() } else { format!("status-{}", ctx.session.status.as_str()) };
+    let key = if ctx.session.status == SessionStatus::Pending {
+        "status-SUBMITTED".to_owned()
+    } else {
+        format!("status-{}", ctx.session.status.as_str())
+    };
     let body = format!(
         "<p class=\"status\" role=\"status\">{}</p><p><a class=\"button secondary\" href=\"{}\">{}</a></p>",
         esc(&ctx.tr.f(&key, &[("platform", &ctx.platform())])),
         esc(&ctx.session.return_url),
         esc(&ctx.tr.f("done-return", &[("platform", &ctx.platform())]))
     );
-    render(state, Some(ctx), ctx.tr, StatusCode::OK, ctx.tr.t("status-title"), body, Vec::new(), None, None)
+    render(
+        state,
+        Some(ctx),
+        ctx.tr,
+        StatusCode::OK,
+        ctx.tr.t("status-title"),
+        body,
+        Vec::new(),
+        None,
+        None,
+    )
 }
 
 fn step_page(state: &AppState, ctx: &Ctx, step: Step, errors: &FormErrors, query: &[(String, String)]) -> Response {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     let body = step_body(ctx, step, errors, query);
     let back = ctx.progress.previous(&ctx.user, step).map(|s| ctx.step_url(s));
-    render(state, Some(ctx), ctx.tr, status, title_of(ctx, step), body, error_views(ctx, errors), Some(nav(ctx, step)), back)
+    render(
+        state,
+        Some(ctx),
+        ctx.tr,
+        status,
+        title_of(ctx, step),
+        body,
+        error_views(ctx, errors),
+        Some(nav(ctx, step)),
+        back,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
 async fn context(state: &AppState, token: &str, query: Option<&str>, headers: &HeaderMap) -> Result<Ctx, Response> {
-    load(state, token, query, headers).await.map_err(|f| failure_page(state, f, headers))
+    load(state, token, query, headers)
+        .await
+        .map_err(|f| failure_page(state, f, headers))
 }
 
-async fn entry(State(state): State<AppState>, Path(token): Path<String>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+async fn entry(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let ctx = match context(&state, &token, query.as_deref(), &headers).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -718,7 +1093,13 @@ async fn show_step(
     let Some(step) = Step::parse(&step).filter(|s| ctx.progress.steps(&ctx.user).contains(s)) else {
         return Redirect::to(&ctx.step_url(ctx.progress.resume_at(&ctx.user))).into_response();
     };
-    step_page(&state, &ctx, step, &FormErrors::new(), &url_pairs(query.as_deref().unwrap_or("")))
+    step_page(
+        &state,
+        &ctx,
+        step,
+        &FormErrors::new(),
+        &url_pairs(query.as_deref().unwrap_or("")),
+    )
 }
 
 /// A posted form: its fields, and a file when it was a multipart upload.
@@ -730,22 +1111,38 @@ struct Posted {
 
 impl Posted {
     fn get(&self, name: &str) -> String {
-        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
     }
 }
 
 async fn read_posted(state: &AppState, req: Request) -> Result<Posted, Response> {
-    let wants_json = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
+    let wants_json = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if !is_multipart {
-        let bytes = axum::body::to_bytes(req.into_body(), 64 * 1024).await.map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
-        return Ok(Posted { fields: url_pairs(&String::from_utf8_lossy(&bytes)), file: None, wants_json });
+        let bytes = axum::body::to_bytes(req.into_body(), 64 * 1024)
+            .await
+            .map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
+        return Ok(Posted {
+            fields: url_pairs(&String::from_utf8_lossy(&bytes)),
+            file: None,
+            wants_json,
+        });
     }
-    let mut multipart = Multipart::from_request(req, state).await.map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
+    let mut multipart = Multipart::from_request(req, state)
+        .await
+        .map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
     let mut fields = Vec::new();
     let mut file = None;
     loop {
@@ -784,13 +1181,20 @@ async fn read_posted(state: &AppState, req: Request) -> Result<Posted, Response>
             fields.push((name, text));
         }
     }
-    Ok(Posted { fields, file, wants_json })
+    Ok(Posted {
+        fields,
+        file,
+        wants_json,
+    })
 }
 
 /// Forms are only posted from these pages: the token in the form must match, and browsers
 /// must not report a cross-site request.
 fn forged(ctx: &Ctx, posted: &Posted, headers: &HeaderMap) -> bool {
-    let cross_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_some_and(|v| v == "cross-site");
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site");
     let token = posted.get("csrf");
     cross_site || token.is_empty() || token.len() != ctx.progress.csrf.len() || token != ctx.progress.csrf
 }
@@ -877,7 +1281,11 @@ async fn submit_step(
             _ => {
                 let id = posted.get("owner_id");
                 let owner = Owner {
-                    id: if id.is_empty() { verity_service::new_id("psc_") } else { id },
+                    id: if id.is_empty() {
+                        verity_service::new_id("psc_")
+                    } else {
+                        id
+                    },
                     first_name: posted.get("first_name"),
                     last_name: posted.get("last_name"),
                     birth_date: posted.get("birth_date"),
@@ -926,7 +1334,11 @@ async fn submit_step(
                 let Some(slot) = allowed.into_iter().find(|s| *s == slot) else {
                     return step_page(&state, &ctx, step, &FormErrors::new(), &[]);
                 };
-                if !state.upload_limiter.hit(&format!("upload:{}", ctx.session.id), now()).allowed {
+                if !state
+                    .upload_limiter
+                    .hit(&format!("upload:{}", ctx.session.id), now())
+                    .allowed
+                {
                     errors.insert("file", "error-too-many");
                 } else {
                     match store_upload(&state, &ctx, slot, step == Step::CompanyDocuments, posted.file.as_ref()).await {
@@ -960,17 +1372,34 @@ async fn submit_step(
     }
     if !errors.is_empty() {
         if posted.wants_json {
-            let message = errors.values().next().map(|k| ctx.tr.f(k, &[("limit", &(upload::MAX_UPLOAD / 1024 / 1024).to_string())]));
-            return (StatusCode::BAD_REQUEST, axum::Json(serde_json::json!({"ok": false, "error": message}))).into_response();
+            let message = errors.values().next().map(|k| {
+                ctx.tr
+                    .f(k, &[("limit", &(upload::MAX_UPLOAD / 1024 / 1024).to_string())])
+            });
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(serde_json::json!({"ok": false, "error": message})),
+            )
+                .into_response();
         }
         return step_page(&state, &ctx, step, &errors, &[]);
     }
-    let next = if stay { ctx.step_url(step) } else { ctx.step_url(ctx.progress.next_after(&ctx.user, step)) };
+    let next = if stay {
+        ctx.step_url(step)
+    } else {
+        ctx.step_url(ctx.progress.next_after(&ctx.user, step))
+    };
     done_response(&ctx, &posted, next)
 }
 
 /// Cleans, seals and stores an upload; returns its reference or a translation key.
-async fn store_upload(state: &AppState, ctx: &Ctx, slot: &str, allow_pdf: bool, file: Option<&Result<Bytes, Rejection>>) -> Result<FileRef, &'static str> {
+async fn store_upload(
+    state: &AppState,
+    ctx: &Ctx,
+    slot: &str,
+    allow_pdf: bool,
+    file: Option<&Result<Bytes, Rejection>>,
+) -> Result<FileRef, &'static str> {
     let bytes = match file {
         None => return Err("error-file-missing"),
         Some(Err(r)) => return Err(r.message_key()),
@@ -982,17 +1411,30 @@ async fn store_upload(state: &AppState, ctx: &Ctx, slot: &str, allow_pdf: bool, 
         .await
         .map_err(|_| "error-file-unreadable")?
         .map_err(Rejection::message_key)?;
-    let file = put_blob(state, ctx, slot, cleaned.bytes, cleaned.content_type, false).await.map_err(|_| "error-busy")?;
+    let file = put_blob(state, ctx, slot, cleaned.bytes, cleaned.content_type, false)
+        .await
+        .map_err(|_| "error-busy")?;
     tracing::info!(session = %ctx.session.id, slot, size = file.size, elapsed_ms = started.elapsed().as_millis() as u64, "upload stored");
     Ok(file)
 }
 
-async fn put_blob(state: &AppState, ctx: &Ctx, slot: &str, bytes: Vec<u8>, content_type: &str, sample: bool) -> Result<FileRef, ()> {
+async fn put_blob(
+    state: &AppState,
+    ctx: &Ctx,
+    slot: &str,
+    bytes: Vec<u8>,
+    content_type: &str,
+    sample: bool,
+) -> Result<FileRef, ()> {
     let id = verity_service::new_id("blob_");
     let size = bytes.len() as u64;
     let (wrapped_key, sealed) = state.sealer.seal_blob(&bytes, &id);
     // The blob is durable before the record that points to it.
-    state.blobs.put(&id, sealed).await.map_err(|e| tracing::error!(error = %e, "blob write failed"))?;
+    state
+        .blobs
+        .put(&id, sealed)
+        .await
+        .map_err(|e| tracing::error!(error = %e, "blob write failed"))?;
     let meta = BlobMeta {
         id: id.clone(),
         client_id: ctx.client.id.clone(),
@@ -1003,8 +1445,17 @@ async fn put_blob(state: &AppState, ctx: &Ctx, slot: &str, bytes: Vec<u8>, conte
         wrapped_key,
         created_at: now(),
     };
-    state.store.insert_blob(&meta).await.map_err(|e| tracing::error!(error = %e, "blob record failed"))?;
-    Ok(FileRef { blob_id: id, content_type: content_type.to_owned(), size, sample })
+    state
+        .store
+        .insert_blob(&meta)
+        .await
+        .map_err(|e| tracing::error!(error = %e, "blob record failed"))?;
+    Ok(FileRef {
+        blob_id: id,
+        content_type: content_type.to_owned(),
+        size,
+        sample,
+    })
 }
 
 async fn progress_json(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
@@ -1012,7 +1463,13 @@ async fn progress_json(State(state): State<AppState>, Path(token): Path<String>,
         Ok(c) => c,
         Err(f) => return failure_page(&state, f, &headers),
     };
-    let done: Vec<&str> = ctx.progress.steps(&ctx.user).into_iter().filter(|s| ctx.progress.is_done(&ctx.user, *s)).map(Step::as_str).collect();
+    let done: Vec<&str> = ctx
+        .progress
+        .steps(&ctx.user)
+        .into_iter()
+        .filter(|s| ctx.progress.is_done(&ctx.user, *s))
+        .map(Step::as_str)
+        .collect();
     let mut r = axum::Json(serde_json::json!({
         "status": ctx.session.status.as_str(),
         "submitted": ctx.progress.submitted_at.is_some(),
@@ -1020,7 +1477,8 @@ async fn progress_json(State(state): State<AppState>, Path(token): Path<String>,
         "next": ctx.progress.resume_at(&ctx.user).as_str(),
     }))
     .into_response();
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
@@ -1035,7 +1493,10 @@ async fn brand_css(State(state): State<AppState>, Path(token): Path<String>, hea
         None => String::new(),
     };
     let mut r = css.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
     r
 }
 
@@ -1047,30 +1508,58 @@ fn is_hex_colour(c: &str) -> bool {
 fn readable_on(hex: &str) -> &'static str {
     let channel = |i: usize| {
         let v = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0)) / 255.0;
-        if v <= 0.039_28 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+        if v <= 0.039_28 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
     };
     let l = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
-    if (l + 0.05) / 0.05 > 1.05 / (l + 0.05) { "#000000" } else { "#ffffff" }
+    if (l + 0.05) / 0.05 > 1.05 / (l + 0.05) {
+        "#000000"
+    } else {
+        "#ffffff"
+    }
 }
 
 async fn logo(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
-    let Ok(ctx) = load(&state, &token, None, &headers).await else { return StatusCode::NOT_FOUND.into_response() };
-    let Some(data) = ctx.client.branding.logo.as_deref() else { return StatusCode::NOT_FOUND.into_response() };
+    let Ok(ctx) = load(&state, &token, None, &headers).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some(data) = ctx.client.branding.logo.as_deref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     let Some((meta, b64)) = data.strip_prefix("data:").and_then(|d| d.split_once(";base64,")) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     use base64::Engine;
-    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) else { return StatusCode::NOT_FOUND.into_response() };
-    let content_type = if meta == "image/svg+xml" { "image/svg+xml" } else { "image/png" };
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let content_type = if meta == "image/svg+xml" {
+        "image/svg+xml"
+    } else {
+        "image/png"
+    };
     let mut r = bytes.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     // An SVG logo may not run scripts.
-    r.headers_mut().insert("content-security-policy", HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"));
-    r.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    r.headers_mut().insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
+    r.headers_mut()
+        .insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     r
 }
 
-async fn simulate(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap, req: Request) -> Response {
+async fn simulate(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    req: Request,
+) -> Response {
     let mut ctx = match context(&state, &token, None, &headers).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -1092,7 +1581,9 @@ async fn simulate(State(state): State<AppState>, Path(token): Path<String>, head
         "review" => Directive::Review,
         "refused" => {
             let reason = posted.get("reason");
-            let (reason, check) = reason.split_once('@').map_or((reason.as_str(), None), |(r, c)| (r, Some(c)));
+            let (reason, check) = reason
+                .split_once('@')
+                .map_or((reason.as_str(), None), |(r, c)| (r, Some(c)));
             match Directive::refuse(reason, check) {
                 Ok(d) => d,
                 Err(_) => return failure_page(&state, Failure::Invalid, &headers),
@@ -1103,9 +1594,14 @@ async fn simulate(State(state): State<AppState>, Path(token): Path<String>, head
     let result = state
         .services
         .transition(&ctx.client, &ctx.session.id, &|_, user, client| {
-            directive.applies_to(user, client.natural_review).map_err(verity_service::LifecycleError::Invalid)?;
+            directive
+                .applies_to(user, client.natural_review)
+                .map_err(verity_service::LifecycleError::Invalid)?;
             let (status, checks) = directive.outcome(user, now(), &mut || verity_service::new_id("idnchc_"));
-            Ok(Decision { status, checks: Some(checks) })
+            Ok(Decision {
+                status,
+                checks: Some(checks),
+            })
         })
         .await;
     if let Err(e) = result {
@@ -1119,7 +1615,12 @@ async fn simulate(State(state): State<AppState>, Path(token): Path<String>, head
     Redirect::to(&ctx.session.return_url).into_response()
 }
 
-async fn samples(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap, req: Request) -> Response {
+async fn samples(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    req: Request,
+) -> Response {
     let mut ctx = match context(&state, &token, None, &headers).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -1138,11 +1639,23 @@ async fn samples(State(state): State<AppState>, Path(token): Path<String>, heade
         return failure_page(&state, Failure::Invalid, &headers);
     }
     if ctx.progress.document.is_none() {
-        let country = ctx.progress.personal.as_ref().map(|p| p.nationality.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| "FR".into());
-        ctx.progress.document = Some(DocumentChoice { kind: DocumentType::IdentityCard, country });
+        let country = ctx
+            .progress
+            .personal
+            .as_ref()
+            .map(|p| p.nationality.clone())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "FR".into());
+        ctx.progress.document = Some(DocumentChoice {
+            kind: DocumentType::IdentityCard,
+            country,
+        });
     }
-    let mut slots: Vec<(&str, Vec<u8>)> =
-        vec![(hosted::SLOT_FRONT, samples_doc(0)), (hosted::SLOT_BACK, samples_doc(1)), (hosted::SLOT_SELFIE, super::samples::selfie())];
+    let mut slots: Vec<(&str, Vec<u8>)> = vec![
+        (hosted::SLOT_FRONT, samples_doc(0)),
+        (hosted::SLOT_BACK, samples_doc(1)),
+        (hosted::SLOT_SELFIE, super::samples::selfie()),
+    ];
     for slot in Progress::company_slots(&ctx.user) {
         slots.push((slot, samples_doc(1)));
     }

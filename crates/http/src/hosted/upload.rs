@@ -70,7 +70,10 @@ pub fn clean(bytes: &[u8], allow_pdf: bool) -> Result<Cleaned, Rejection> {
     }
     match sniff(bytes).ok_or(Rejection::UnsupportedType)? {
         Sniffed::Pdf if !allow_pdf => Err(Rejection::ImageOnly),
-        Sniffed::Pdf => check_pdf(bytes).map(|()| Cleaned { bytes: bytes.to_vec(), content_type: "application/pdf" }),
+        Sniffed::Pdf => check_pdf(bytes).map(|()| Cleaned {
+            bytes: bytes.to_vec(),
+            content_type: "application/pdf",
+        }),
         Sniffed::Image(format) => reencode(bytes, format),
     }
 }
@@ -83,7 +86,11 @@ fn check_pdf(bytes: &[u8]) -> Result<(), Rejection> {
     if !contains(tail, b"%%EOF") || !(contains(bytes, b"xref") || contains(bytes, b"/XRef")) {
         return Err(Rejection::Unreadable);
     }
-    if contains(bytes, b"/Encrypt") || contains(bytes, b"/JavaScript") || contains(bytes, b"/JS") || contains(bytes, b"/EmbeddedFile") {
+    if contains(bytes, b"/Encrypt")
+        || contains(bytes, b"/JavaScript")
+        || contains(bytes, b"/JS")
+        || contains(bytes, b"/EmbeddedFile")
+    {
         return Err(Rejection::UnsupportedType);
     }
     Ok(())
@@ -97,7 +104,9 @@ fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Cleaned, Rejection> {
     limits.max_alloc = Some(MAX_ALLOC);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(|_| Rejection::Unreadable)?;
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(|_| Rejection::Unreadable)?;
     // Phones store portrait photos sideways with an EXIF flag: bake it into the pixels, since
     // the flag itself is dropped with the rest of the metadata.
@@ -109,7 +118,10 @@ fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Cleaned, Rejection> {
     let mut out = Vec::new();
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
     rgb.write_with_encoder(encoder).map_err(|_| Rejection::Unreadable)?;
-    Ok(Cleaned { bytes: out, content_type: "image/jpeg" })
+    Ok(Cleaned {
+        bytes: out,
+        content_type: "image/jpeg",
+    })
 }
 
 #[cfg(test)]
@@ -136,13 +148,29 @@ mod tests {
     #[test]
     fn hostile_files_are_refused() {
         assert_eq!(clean(b"hello world", true).unwrap_err(), Rejection::UnsupportedType);
-        assert_eq!(clean(b"<svg xmlns='http://www.w3.org/2000/svg'/>", true).unwrap_err(), Rejection::UnsupportedType);
+        assert_eq!(
+            clean(b"<svg xmlns='http://www.w3.org/2000/svg'/>", true).unwrap_err(),
+            Rejection::UnsupportedType
+        );
         let full = png(50, 50);
-        assert_eq!(clean(&full[..full.len() / 2], false).unwrap_err(), Rejection::Unreadable, "truncated");
-        assert_eq!(clean(&vec![0u8; MAX_UPLOAD + 1], true).unwrap_err(), Rejection::TooLarge);
-        assert_eq!(clean(b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\nxref\ntrailer\n%%EOF", false).unwrap_err(), Rejection::ImageOnly);
+        assert_eq!(
+            clean(&full[..full.len() / 2], false).unwrap_err(),
+            Rejection::Unreadable,
+            "truncated"
+        );
+        assert_eq!(
+            clean(&vec![0u8; MAX_UPLOAD + 1], true).unwrap_err(),
+            Rejection::TooLarge
+        );
+        assert_eq!(
+            clean(b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\nxref\ntrailer\n%%EOF", false).unwrap_err(),
+            Rejection::ImageOnly
+        );
         assert!(clean(b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\nxref\ntrailer\n%%EOF", true).is_ok());
-        assert_eq!(clean(b"%PDF-1.7\n<< /JavaScript (app.alert(1)) >>\nxref\n%%EOF", true).unwrap_err(), Rejection::UnsupportedType);
+        assert_eq!(
+            clean(b"%PDF-1.7\n<< /JavaScript (app.alert(1)) >>\nxref\n%%EOF", true).unwrap_err(),
+            Rejection::UnsupportedType
+        );
         assert_eq!(clean(b"%PDF-1.7 truncated", true).unwrap_err(), Rejection::Unreadable);
     }
 

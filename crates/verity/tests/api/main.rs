@@ -5,6 +5,7 @@ mod helpers;
 mod receiver;
 
 mod auth;
+mod hosted;
 mod idv_sessions;
 mod lifecycle;
 mod sdk;
