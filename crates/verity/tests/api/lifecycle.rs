@@ -474,7 +474,7 @@ crate::both_backends!(
             .text()
             .await
             .unwrap();
-        assert!(page.contains("EXPIRED"), "{page}");
+        assert!(page.contains("This link has expired."), "{page}");
         drop(second);
     }
 );
