@@ -5,6 +5,7 @@
 
 pub mod blobs;
 mod migrate;
+pub mod s3;
 pub mod sealing;
 mod sql;
 
@@ -16,6 +17,7 @@ use verity_domain::hosted::Progress;
 use verity_domain::{Client, ClientId, IdvSession, SessionId, UnixTime, User, UserId};
 
 pub use blobs::{BlobStore, LocalBlobs};
+pub use s3::{S3Blobs, S3Config};
 pub use sealing::{MasterKey, Sealer};
 pub use sql::{Dialect, SqlStore, redact_url};
 

@@ -47,6 +47,20 @@ pub struct Config {
     /// Master key sealing personal data and documents, 32 bytes base64 (`VERITY_MASTER_KEY`).
     /// When unset, `DATA_DIR/master.key` is used, created on first start.
     pub master_key: Option<String>,
+    /// Where documents are stored: `local` (DATA_DIR/blobs) or `s3` (`VERITY_BLOB_STORE`).
+    pub blob_store: String,
+    /// S3-compatible endpoint, e.g. `https://s3.eu-west-3.amazonaws.com` (`VERITY_S3_ENDPOINT`).
+    pub s3_endpoint: Option<String>,
+    /// Bucket (`VERITY_S3_BUCKET`).
+    pub s3_bucket: Option<String>,
+    /// Region (`VERITY_S3_REGION`).
+    pub s3_region: String,
+    /// Access key id (`VERITY_S3_ACCESS_KEY`).
+    pub s3_access_key: Option<String>,
+    /// Secret access key (`VERITY_S3_SECRET_KEY`).
+    pub s3_secret_key: Option<String>,
+    /// Prefix of object keys (`VERITY_S3_PREFIX`).
+    pub s3_prefix: String,
 }
 
 impl Default for Config {
@@ -70,6 +84,13 @@ impl Default for Config {
             webhook_allow_private: false,
             admin_token: None,
             master_key: None,
+            blob_store: "local".into(),
+            s3_endpoint: None,
+            s3_bucket: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key: None,
+            s3_secret_key: None,
+            s3_prefix: String::new(),
         }
     }
 }
@@ -94,6 +115,8 @@ pub struct Settings {
     pub webhook_allow_private: bool,
     pub admin_token: Option<String>,
     pub master_key: Option<String>,
+    /// `None` for the local folder.
+    pub s3: Option<verity_store::S3Config>,
 }
 
 /// Parses `90`, `45s`, `10m`, `8h`, `7d` into seconds.
@@ -164,6 +187,13 @@ impl Config {
             "webhook_allow_private",
             "admin_token",
             "master_key",
+            "blob_store",
+            "s3_endpoint",
+            "s3_bucket",
+            "s3_region",
+            "s3_access_key",
+            "s3_secret_key",
+            "s3_prefix",
         ]));
         figment.extract().map_err(|e| format!("invalid configuration: {e}"))
     }
@@ -223,6 +253,25 @@ impl Config {
                 other => other.clone(),
             },
             master_key: self.master_key.clone(),
+            s3: match self.blob_store.as_str() {
+                "local" => None,
+                "s3" => {
+                    let need = |v: &Option<String>, name: &str| {
+                        v.clone()
+                            .filter(|s| !s.is_empty())
+                            .ok_or(format!("blob_store s3 needs {name}"))
+                    };
+                    Some(verity_store::S3Config {
+                        endpoint: need(&self.s3_endpoint, "s3_endpoint")?,
+                        bucket: need(&self.s3_bucket, "s3_bucket")?,
+                        region: self.s3_region.clone(),
+                        access_key: need(&self.s3_access_key, "s3_access_key")?,
+                        secret_key: need(&self.s3_secret_key, "s3_secret_key")?,
+                        prefix: self.s3_prefix.clone(),
+                    })
+                }
+                other => return Err(format!("blob_store '{other}' must be local or s3")),
+            },
         })
     }
 }

@@ -12,7 +12,9 @@ use verity_http::{AppState, HttpConfig};
 use verity_service::lifecycle::Verdict;
 use verity_service::webhooks::Deliverer;
 use verity_service::{ServiceConfig, Services};
-use verity_store::{BlobStore, LocalBlobs, MasterKey, PageRequest, Sealer, SortDirection, SqlStore, Store, StoreError};
+use verity_store::{
+    BlobStore, LocalBlobs, MasterKey, PageRequest, S3Blobs, Sealer, SortDirection, SqlStore, Store, StoreError,
+};
 
 use crate::config::{Config, Settings};
 
@@ -33,6 +35,9 @@ Configuration (a TOML file given with --config, overridden by environment variab
   VERITY_WEBHOOK_INVALID_AFTER   consecutive failures that make a hook INVALID [default: 100]
   VERITY_WEBHOOK_ALLOW_PRIVATE   let production webhooks reach private addresses [default: false]
   VERITY_ADMIN_TOKEN             bearer token of the /admin/v1 API (off when unset; 24+ chars)
+  VERITY_BLOB_STORE              where documents go: local (DATA_DIR/blobs) or s3 [default: local]
+  VERITY_S3_ENDPOINT, VERITY_S3_BUCKET, VERITY_S3_REGION [us-east-1], VERITY_S3_ACCESS_KEY,
+  VERITY_S3_SECRET_KEY, VERITY_S3_PREFIX   the S3-compatible store (path-style requests, SigV4)
   VERITY_MASTER_KEY              32-byte base64 key sealing personal data [default: DATA_DIR/master.key,
                                  created on first start; set it when several processes share a database]
   VERITY_LOG_FORMAT              text or json [default: text]; RUST_LOG sets the level
@@ -173,6 +178,25 @@ enum ClientsCommand {
         client_id: String,
         #[arg(long, action = clap::ArgAction::Set)]
         enabled: bool,
+    },
+    /// Brand the client's hosted pages: name, logo, colour, default language, embedding.
+    Branding {
+        client_id: String,
+        /// Name shown to end users (default: the client's name).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// A PNG or SVG logo file (at most 256 KiB).
+        #[arg(long, value_name = "FILE")]
+        logo: Option<PathBuf>,
+        /// Primary colour, #rrggbb.
+        #[arg(long)]
+        primary_color: Option<String>,
+        /// Language used when the browser asks for none Verity has (en, fr, de, es, it, nl, pt, pl, ro, lt).
+        #[arg(long)]
+        default_language: Option<String>,
+        /// Origin allowed to embed the hosted pages in a frame (repeat for several).
+        #[arg(long = "frame-ancestor", value_name = "ORIGIN")]
+        frame_ancestors: Vec<String>,
     },
     /// Issue (and print) a new secret that signs the client's webhooks (Standard Webhooks).
     WebhookSecret {
@@ -558,6 +582,72 @@ async fn clients(command: ClientsCommand, store: &SqlStore) -> Result<(), Failur
                 if enabled { "on" } else { "off" }
             );
         }
+        ClientsCommand::Branding {
+            client_id,
+            display_name,
+            logo,
+            primary_color,
+            default_language,
+            frame_ancestors,
+        } => {
+            let mut client = client_of(store, &client_id).await?;
+            let b = &mut client.branding;
+            if let Some(name) = display_name {
+                b.display_name = Some(name).filter(|n| !n.trim().is_empty());
+            }
+            if let Some(path) = logo {
+                let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                if bytes.len() > 256 * 1024 {
+                    return Err(Failure(format!("{} is larger than 256 KiB", path.display())));
+                }
+                let kind = if bytes.starts_with(b"\x89PNG") {
+                    "image/png"
+                } else if String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).contains("<svg") {
+                    "image/svg+xml"
+                } else {
+                    return Err(Failure(format!("{} is neither a PNG nor an SVG file", path.display())));
+                };
+                use base64::Engine;
+                b.logo = Some(format!(
+                    "data:{kind};base64,{}",
+                    base64::engine::general_purpose::STANDARD.encode(bytes)
+                ));
+            }
+            if let Some(colour) = primary_color {
+                let ok =
+                    colour.len() == 7 && colour.starts_with('#') && colour[1..].bytes().all(|c| c.is_ascii_hexdigit());
+                if !ok {
+                    return Err(Failure(format!("--primary-color {colour}: use #rrggbb")));
+                }
+                b.primary_color = Some(colour);
+            }
+            if let Some(lang) = default_language {
+                if !verity_http::hosted::i18n::supported(&lang) {
+                    return Err(Failure(format!(
+                        "--default-language {lang}: use one of en, fr, de, es, it, nl, pt, pl, ro, lt"
+                    )));
+                }
+                b.default_language = Some(lang);
+            }
+            if !frame_ancestors.is_empty() {
+                for origin in &frame_ancestors {
+                    let ok = url::Url::parse(origin)
+                        .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.path() == "/")
+                        && !origin.contains([';', ' ', '\'']);
+                    if !ok {
+                        return Err(Failure(format!(
+                            "--frame-ancestor {origin}: use an origin such as https://app.example.com"
+                        )));
+                    }
+                }
+                b.frame_ancestors = frame_ancestors
+                    .iter()
+                    .map(|o| o.trim_end_matches('/').to_owned())
+                    .collect();
+            }
+            store.set_branding(&client.id, &client.branding).await?;
+            println!("branding of {} saved", client.id);
+        }
         ClientsCommand::WebhookSecret { client_id, disable } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
             let secret = (!disable).then(verity_service::webhooks::new_secret);
@@ -604,10 +694,15 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
         admin_token: settings.admin_token.clone(),
     };
     let sealer = store.sealer().clone();
-    let blob_dir = settings.data_dir.join("blobs");
-    let blobs: Arc<dyn BlobStore> = Arc::new(
-        LocalBlobs::new(&blob_dir).map_err(|e| format!("cannot create the blob folder {}: {e}", blob_dir.display()))?,
-    );
+    let blobs: Arc<dyn BlobStore> = match &settings.s3 {
+        Some(s3) => Arc::new(S3Blobs::new(s3.clone()).map_err(|e| format!("S3 blob store: {e}"))?),
+        None => {
+            let dir = settings.data_dir.join("blobs");
+            Arc::new(
+                LocalBlobs::new(&dir).map_err(|e| format!("cannot create the blob folder {}: {e}", dir.display()))?,
+            )
+        }
+    };
     let services = services(&settings, store);
     let deliverer =
         Arc::new(Deliverer::new(services.clone()).map_err(|e| format!("cannot build the webhook client: {e}"))?);

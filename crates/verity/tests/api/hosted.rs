@@ -7,14 +7,14 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-struct Hosted {
+pub struct Hosted {
     http: reqwest::Client,
     base: String,
     token: String,
 }
 
 impl Hosted {
-    async fn open(app: &TestApp, api: &Api, user: &str) -> Hosted {
+    pub async fn open(app: &TestApp, api: &Api, user: &str) -> Hosted {
         let session = api.session(user).await;
         let url = session["HostedUrl"].as_str().unwrap();
         let token = url
@@ -59,7 +59,7 @@ impl Hosted {
         (status, location.unwrap_or(r.text().await.unwrap()))
     }
 
-    async fn upload(&self, step: &str, slot: &str, bytes: Vec<u8>, name: &str) -> (u16, String) {
+    pub async fn upload(&self, step: &str, slot: &str, bytes: Vec<u8>, name: &str) -> (u16, String) {
         let csrf = self.csrf().await;
         let form = reqwest::multipart::Form::new()
             .text("csrf", csrf)
@@ -81,7 +81,7 @@ impl Hosted {
     }
 
     /// Walks a natural user to the photo steps.
-    async fn to_photos(&self) {
+    pub async fn to_photos(&self) {
         let csrf = self.csrf().await;
         assert_eq!(
             self.post("welcome", &[("csrf", &csrf), ("action", "continue")]).await.0,
@@ -107,7 +107,7 @@ impl Hosted {
     }
 }
 
-fn png(w: u32, h: u32) -> Vec<u8> {
+pub fn png(w: u32, h: u32) -> Vec<u8> {
     let mut img = image::RgbImage::new(w, h);
     for (x, y, p) in img.enumerate_pixels_mut() {
         *p = image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x * y) % 256) as u8]);
@@ -126,7 +126,7 @@ fn files_in(dir: &Path) -> Vec<std::path::PathBuf> {
     }
 }
 
-async fn natural_user(api: &Api) -> String {
+pub async fn natural_user(api: &Api) -> String {
     let r = api
         .post(
             "/users/natural",

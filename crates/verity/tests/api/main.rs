@@ -3,8 +3,10 @@
 
 mod helpers;
 mod receiver;
+mod s3;
 
 mod auth;
+mod browser;
 mod hosted;
 mod idv_sessions;
 mod lifecycle;

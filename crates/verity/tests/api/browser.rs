@@ -1,0 +1,36 @@
+//! The hosted pages in a real browser: Debian's Chromium driven by playwright-core, with axe-core
+//! on every step (tests/browser, run by node's test runner against a real server).
+
+use std::path::PathBuf;
+
+use crate::helpers::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosted_flows_in_chromium() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
+    assert!(
+        dir.join("node_modules/playwright-core").exists(),
+        "browser test packages missing: run tests/setup.sh first"
+    );
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "chromium missing: run tests/setup.sh first"
+    );
+    let app = TestApp::spawn(Backend::Sqlite, &[("VERITY_SANDBOX_DELAY", "0s")]).await;
+    let out = tokio::process::Command::new("node")
+        .args(["--test", "--test-concurrency=1"])
+        .current_dir(&dir)
+        .env("VERITY_BASE_URL", &app.base)
+        .env("VERITY_CLIENT_ID", &app.client_id)
+        .env("VERITY_API_KEY", &app.api_key)
+        .output()
+        .await
+        .expect("run node --test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "browser tests failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    println!("{stdout}");
+}
