@@ -32,17 +32,31 @@
     });
   }
 
-  function upload(form, blob, name) {
+  // Shows an upload error where everyone sees and hears it, and moves focus there.
+  function showError(message) {
+    var box = document.querySelector("[data-upload-error]");
+    if (!box) return;
+    box.textContent = message;
+    box.classList.remove("hidden");
+    box.focus();
+  }
+
+  // Sends a photo. `fromInput`: it was chosen in the form's file input, so on a refusal the
+  // plain form post shows the server's error page, exactly as without this script.
+  function upload(form, blob, name, fromInput) {
     var data = new FormData(form);
     data.delete("file");
     data.append("file", blob, name || "photo.jpg");
-    var status = document.querySelector("[data-camera-status]");
-    if (status) status.textContent = form.getAttribute("data-uploading") || "…";
+    var button = form.querySelector("button[type=submit]");
+    var label = button ? button.textContent : "";
+    if (button) { button.disabled = true; button.textContent = form.getAttribute("data-uploading") || label; }
     return fetch(form.action, { method: "POST", body: data, headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
       .then(function (res) {
         if (res.ok && res.body.next) { window.location.assign(res.body.next); return; }
-        if (status) status.textContent = (res.body && res.body.error) || "";
+        if (fromInput) { form.submit(); return; }
+        if (button) { button.disabled = false; button.textContent = label; }
+        showError((res.body && res.body.error) || "");
       })
       .catch(function () { form.submit(); });
   }
@@ -55,7 +69,7 @@
       var file = input && input.files && input.files[0];
       if (!file || !/^image\//.test(file.type) || !window.fetch || !window.FormData) return;
       ev.preventDefault();
-      downscale(file).then(function (small) { upload(form, small, "photo.jpg"); });
+      downscale(file).then(function (small) { upload(form, small, "photo.jpg", true); });
     });
   });
 
@@ -112,7 +126,7 @@
     use.addEventListener("click", function () {
       if (!shot) return;
       if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
-      downscale(shot).then(function (small) { upload(form, small, "camera.jpg"); });
+      downscale(shot).then(function (small) { upload(form, small, "camera.jpg", false); });
     });
   }
 
@@ -124,9 +138,15 @@
     if (desktop) handoff.open = true;
     var step = handoff.getAttribute("data-step");
     var url = handoff.getAttribute("data-progress");
+    var doneAtStart = null;
+    // Reload only when something changes elsewhere: this step gets done on the phone, or the
+    // session is submitted or decided. A step already done when the page opened stays put, so
+    // a replacement photo being chosen here is not lost.
     setInterval(function () {
       fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (r) { return r.json(); }).then(function (p) {
-        if (p.submitted || p.status !== "PENDING" || (p.done && p.done.indexOf(step) >= 0)) window.location.reload();
+        var done = !!(p.done && p.done.indexOf(step) >= 0);
+        if (doneAtStart === null) { doneAtStart = done; }
+        if (p.submitted || p.status !== "PENDING" || (done && !doneAtStart)) window.location.reload();
       }).catch(function () {});
     }, 3000);
   }

@@ -78,6 +78,8 @@ struct Ctx {
     token: String,
     /// The configured public URL, for links shown to be opened elsewhere (QR code).
     public_base: String,
+    /// An owner whose form failed validation, shown again as typed.
+    owner_draft: Option<Owner>,
 }
 
 impl Ctx {
@@ -180,6 +182,7 @@ async fn load(state: &AppState, token: &str, query: Option<&str>, headers: &Head
         progress,
         token: token.to_owned(),
         public_base: state.public_url().to_owned(),
+        owner_draft: None,
     })
 }
 
@@ -463,7 +466,9 @@ fn error_views(ctx: &Ctx, errors: &FormErrors) -> Vec<ErrorView> {
         .iter()
         .map(|(f, k)| ErrorView {
             field: (*f).to_owned(),
-            message: ctx.tr.t(k),
+            message: ctx
+                .tr
+                .f(k, &[("limit", &(upload::MAX_UPLOAD / 1024 / 1024).to_string())]),
         })
         .collect()
 }
@@ -489,7 +494,7 @@ fn upload_form(
         ctx.tr.t("upload-send")
     };
     format!(
-        "<form method=\"post\" action=\"{action}\" enctype=\"multipart/form-data\" class=\"card upload\" data-upload>\
+        "<form method=\"post\" action=\"{action}\" enctype=\"multipart/form-data\" class=\"card upload\" data-upload data-uploading=\"{uploading}\">\
          {csrf}<input type=\"hidden\" name=\"slot\" value=\"{slot}\">\
          <label for=\"file-{slot}\">{label}</label>{state}\
          <input type=\"file\" id=\"file-{slot}\" name=\"file\" accept=\"{accept}\"{capture_attr}>\
@@ -498,6 +503,7 @@ fn upload_form(
         csrf = hidden_csrf(ctx),
         label = esc(label),
         button = esc(&button),
+        uploading = esc(&ctx.tr.t("capture-uploading")),
     )
 }
 
@@ -711,7 +717,7 @@ fn owners_body(ctx: &Ctx, errors: &FormErrors, query: &[(String, String)]) -> St
                     "<div class=\"card\"><p><strong>{} {}</strong> · {}</p>\
                      <a href=\"{}?edit={}\">{}</a> \
                      <form method=\"post\" action=\"{}\" class=\"inline\">{}<input type=\"hidden\" name=\"action\" value=\"remove\"><input type=\"hidden\" name=\"owner_id\" value=\"{}\">\
-                     <button type=\"submit\" class=\"link\">{} <span class=\"hidden\">{} {}</span></button></form></div>",
+                     <button type=\"submit\" class=\"link\">{} <span class=\"visually-hidden\">{} {}</span></button></form></div>",
                     esc(&o.first_name),
                     esc(&o.last_name),
                     esc(&tr.f("owners-share-of", &[("share", &o.share.to_string())])),
@@ -728,11 +734,20 @@ fn owners_body(ctx: &Ctx, errors: &FormErrors, query: &[(String, String)]) -> St
             })
             .collect()
     };
-    let current = editing
-        .as_ref()
-        .and_then(|id| ctx.progress.owners.iter().find(|o| &o.id == id))
-        .cloned()
-        .unwrap_or_default();
+    let current = match &ctx.owner_draft {
+        Some(draft) => draft.clone(),
+        None => editing
+            .as_ref()
+            .and_then(|id| ctx.progress.owners.iter().find(|o| &o.id == id))
+            .cloned()
+            .unwrap_or_default(),
+    };
+    let editing = editing.or_else(|| {
+        ctx.owner_draft
+            .as_ref()
+            .map(|d| d.id.clone())
+            .filter(|id| ctx.progress.owners.iter().any(|o| &o.id == id))
+    });
     let share = if current.share == 0 {
         String::new()
     } else {
@@ -836,6 +851,7 @@ fn capture_body(ctx: &Ctx, step: Step) -> String {
          </div>\
          <button type=\"button\" class=\"secondary hidden\" data-start-camera>{start}</button>\
          <p class=\"field-error hidden\" data-camera-denied role=\"alert\">{denied}</p>\
+         <p class=\"upload-error hidden\" data-upload-error role=\"alert\" tabindex=\"-1\"></p>\
          {form}{next}\
          <details class=\"card handoff\" data-handoff data-step=\"{step}\" data-progress=\"/verify/{token}/progress.json\"><summary>{handoff_title}</summary>\
            <p>{handoff_intro}</p><div class=\"qr\" aria-hidden=\"true\">{qr}</div><p>{handoff_link}<br><a href=\"{link}\">{link_text}</a></p>\
@@ -1199,11 +1215,11 @@ fn forged(ctx: &Ctx, posted: &Posted, headers: &HeaderMap) -> bool {
     cross_site || token.is_empty() || token.len() != ctx.progress.csrf.len() || token != ctx.progress.csrf
 }
 
-fn done_response(ctx: &Ctx, posted: &Posted, next: String) -> Response {
+/// Where to go next: a redirect for forms, JSON for the script's uploads.
+fn done_response(posted: &Posted, next: String) -> Response {
     if posted.wants_json {
         return axum::Json(serde_json::json!({"ok": true, "next": next})).into_response();
     }
-    let _ = ctx;
     Redirect::to(&next).into_response()
 }
 
@@ -1299,6 +1315,8 @@ async fn submit_step(
                         None => ctx.progress.owners.push(owner),
                     }
                     ctx.progress.confirmed.remove(step.as_str());
+                } else {
+                    ctx.owner_draft = Some(owner);
                 }
                 stay = true;
             }
@@ -1339,14 +1357,14 @@ async fn submit_step(
                     .hit(&format!("upload:{}", ctx.session.id), now())
                     .allowed
                 {
-                    errors.insert("file", "error-too-many");
+                    errors.insert(file_field(slot), "error-too-many");
                 } else {
                     match store_upload(&state, &ctx, slot, step == Step::CompanyDocuments, posted.file.as_ref()).await {
                         Ok(file) => {
                             ctx.progress.files.insert(slot.to_owned(), file);
                         }
                         Err(key) => {
-                            errors.insert("file", key);
+                            errors.insert(file_field(slot), key);
                         }
                     }
                 }
@@ -1361,7 +1379,7 @@ async fn submit_step(
                     return failure_page(&state, Failure::Busy, &headers);
                 }
                 tracing::info!(session = %ctx.session.id, "hosted session submitted");
-                return done_response(&ctx, &posted, ctx.session.return_url.clone());
+                return done_response(&posted, ctx.session.return_url.clone());
             }
             return step_page(&state, &ctx, step, &FormErrors::new(), &[]);
         }
@@ -1389,7 +1407,18 @@ async fn submit_step(
     } else {
         ctx.step_url(ctx.progress.next_after(&ctx.user, step))
     };
-    done_response(&ctx, &posted, next)
+    done_response(&posted, next)
+}
+
+/// The id of a slot's file input, which error summaries link to.
+fn file_field(slot: &str) -> &'static str {
+    match slot {
+        hosted::SLOT_BACK => "file-back",
+        hosted::SLOT_SELFIE => "file-selfie",
+        hosted::SLOT_REGISTRATION_PROOF => "file-registration_proof",
+        hosted::SLOT_ARTICLES => "file-articles_of_association",
+        _ => "file-front",
+    }
 }
 
 /// Cleans, seals and stores an upload; returns its reference or a translation key.

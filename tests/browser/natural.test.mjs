@@ -1,0 +1,121 @@
+// A natural person goes through the whole hosted flow, on a phone and on a desktop: welcome,
+// confirm details (with a validation error first), choose the document, three photos, review,
+// submit -> back on the platform's ReturnUrl; the link then shows the "submitted" page.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  Api, Files, Recorder, TIMEOUT, launch, watch, pageIssues, returnUrl, stepUrl, goOn, submitStep, heading,
+  uploadPhoto, fieldValues, statusText,
+} from './lib.mjs';
+
+const api = new Api();
+describe('natural person', { concurrency: 2 }, () => {
+  let chrome;
+  let files;
+  let images;
+
+  before(async () => {
+    chrome = await launch();
+    files = new Files();
+    images = await files.standard(chrome.browser);
+  });
+  after(async () => {
+    await chrome?.close();
+    files?.cleanup();
+  });
+
+  async function progressLabel(page) {
+    return (await page.locator('main .progress').textContent()).trim();
+  }
+
+  for (const viewport of ['phone', 'desktop']) {
+    test(`natural person completes the flow (${viewport})`, { timeout: TIMEOUT }, async () => {
+      const { hostedUrl } = await api.newSession('NATURAL');
+      const ctx = await chrome.context(viewport);
+      const page = await ctx.newPage();
+      watch(page);
+      const rec = new Recorder('natural', viewport);
+      try {
+        // Welcome
+        await page.goto(hostedUrl);
+        await page.waitForURL(stepUrl('welcome'));
+        assert.equal(await heading(page), "Let's verify your identity");
+        assert.equal(await progressLabel(page), 'Step 1 of 7');
+        assert.equal(await page.getAttribute('html', 'lang'), 'en');
+        await page.getByText('a valid passport, identity card, driving licence or residence permit').waitFor();
+        await rec.page(page, 'welcome');
+        await goOn(page, 'welcome', 'personal');
+
+        // Confirm details: pre-filled from the user; a wrong date is refused with an error summary.
+        assert.equal(await heading(page), 'Confirm your details');
+        assert.equal(await progressLabel(page), 'Step 2 of 7');
+        assert.deepEqual(await fieldValues(page, ['first_name', 'last_name', 'birth_date']), {
+          first_name: 'Ada', last_name: 'Lovelace', birth_date: '1985-07-31',
+        });
+        assert.equal(await page.inputValue('#nationality'), 'FR');
+        await rec.page(page, 'personal');
+        await page.fill('#birth_date', '31/07/1985');
+        await Promise.all([page.waitForEvent('load'), submitStep(page, 'personal')]);
+        const summary = page.locator('#error-summary');
+        await summary.waitFor();
+        assert.match(await summary.textContent(), /Enter a valid date as YYYY-MM-DD\./);
+        assert.equal(await page.evaluate(() => document.activeElement?.id), 'error-summary', 'focus on the error summary');
+        assert.equal(await page.getAttribute('#birth_date', 'aria-invalid'), 'true');
+        assert.match(await page.getAttribute('#birth_date', 'aria-describedby'), /birth_date-error/);
+        await rec.page(page, 'personal-error');
+        await page.fill('#birth_date', '1985-07-31');
+        await page.fill('#first_name', 'Ada Augusta');
+        await goOn(page, 'personal', 'document');
+
+        // Document: nothing chosen -> two errors; then an identity card issued in France.
+        assert.equal(await heading(page), 'Choose your identity document');
+        await rec.page(page, 'document');
+        await Promise.all([page.waitForEvent('load'), submitStep(page, 'document')]);
+        await page.locator('#error-summary').waitFor();
+        assert.equal(await page.locator('#error-summary li').count(), 2);
+        await rec.page(page, 'document-error');
+        await page.check('#doc-IDENTITY_CARD');
+        await page.selectOption('#country', 'FR');
+        await goOn(page, 'document', 'front');
+
+        // Photos, through the file inputs.
+        assert.equal(await heading(page), 'Photo of the front of your document');
+        assert.equal(await progressLabel(page), 'Step 4 of 7');
+        await rec.page(page, 'front');
+        await uploadPhoto(page, 'front', images.front, 'back');
+        assert.equal(await heading(page), 'Photo of the back of your document');
+        await rec.page(page, 'back');
+        await uploadPhoto(page, 'back', images.back, 'selfie');
+        assert.equal(await heading(page), 'Take a selfie');
+        await rec.page(page, 'selfie');
+        await uploadPhoto(page, 'selfie', images.selfie, 'review');
+
+        // Review and submit.
+        assert.equal(await heading(page), 'Check and submit');
+        assert.equal(await progressLabel(page), 'Step 7 of 7');
+        const review = await page.locator('main dl.summary').innerText();
+        assert.match(review, /Ada Augusta Lovelace · 1985-07-31/);
+        assert.match(review, /Identity card · France/);
+        assert.match(review, /✓ Front, ✓ Back, ✓ Selfie/);
+        await rec.page(page, 'review');
+        await Promise.all([page.waitForURL(returnUrl()), submitStep(page, 'review')]);
+        assert.equal(page.url(), returnUrl());
+
+        // The link now says it was submitted, and accepts nothing more.
+        await page.goto(hostedUrl);
+        assert.equal(await heading(page), 'This verification is closed');
+        assert.equal(await statusText(page), 'Your information has been submitted and is being checked.');
+        assert.equal(await page.getAttribute('main a.button', 'href'), returnUrl());
+        assert.equal(await page.locator('.sandbox').count(), 0, 'no simulator on a submitted session');
+        await rec.page(page, 'submitted');
+        await page.goto(hostedUrl.replace(/\?.*$/, '/step/front'));
+        assert.equal(await heading(page), 'This verification is closed', 'a step of a submitted session is closed too');
+
+        assert.deepEqual(await pageIssues(page), []);
+        rec.assertAccessible();
+      } finally {
+        await ctx.close();
+      }
+    });
+  }
+});
