@@ -267,6 +267,8 @@ pub trait Store: Send + Sync + 'static {
     async fn set_branding(&self, id: &ClientId, branding: &Branding) -> StoreResult<bool>;
     async fn progress(&self, session: &SessionId) -> StoreResult<Option<Progress>>;
     async fn save_progress(&self, session: &SessionId, progress: &Progress, now: UnixTime) -> StoreResult<()>;
+    /// Records that the user submitted the hosted flow: the session no longer expires.
+    async fn mark_submitted(&self, session: &SessionId, progress: &Progress, now: UnixTime) -> StoreResult<()>;
     async fn insert_blob(&self, blob: &BlobMeta) -> StoreResult<()>;
     async fn blob(&self, id: &str) -> StoreResult<Option<BlobMeta>>;
 }

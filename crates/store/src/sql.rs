@@ -1116,6 +1116,39 @@ impl Store for SqlStore {
         tx.commit().await
     }
 
+    async fn mark_submitted(&self, session: &SessionId, progress: &Progress, now: UnixTime) -> StoreResult<()> {
+        // Progress and expiry change together: a submitted session must never expire, and an
+        // expired one must never count as submitted.
+        let json = serde_json::to_string(progress).map_err(|e| corrupt("hosted progress", e))?;
+        let sealed = self.sealer.seal_text(&json, &format!("progress:{session}"));
+        let mut tx = self.begin_write().await?;
+        let still_pending = sqlx::query("UPDATE idv_sessions SET expires_at = $1 WHERE id = $2 AND status = 'PENDING'")
+            .bind(i64::MAX)
+            .bind(session.as_str())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if still_pending != 1 {
+            return Err(StoreError::Conflict("stale"));
+        }
+        let updated = sqlx::query("UPDATE hosted_progress SET data = $1, updated_at = $2 WHERE session_id = $3")
+            .bind(&sealed)
+            .bind(now)
+            .bind(session.as_str())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if updated == 0 {
+            sqlx::query("INSERT INTO hosted_progress (session_id, data, updated_at) VALUES ($1, $2, $3)")
+                .bind(session.as_str())
+                .bind(&sealed)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+
     async fn insert_blob(&self, b: &BlobMeta) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO blobs (id, client_id, session_id, slot, content_type, size, wrapped_key, created_at) \

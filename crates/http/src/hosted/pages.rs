@@ -1374,9 +1374,19 @@ async fn submit_step(
         Step::Review => {
             if action == "submit" && ctx.progress.missing(&ctx.user).is_empty() {
                 ctx.progress.submitted_at = Some(now());
-                if let Err(e) = state.store.save_progress(&ctx.session.id, &ctx.progress, now()).await {
-                    tracing::error!(error = %e, "cannot save submission");
-                    return failure_page(&state, Failure::Busy, &headers);
+                match state.store.mark_submitted(&ctx.session.id, &ctx.progress, now()).await {
+                    Ok(()) => {}
+                    // Expired or decided a moment ago: say so.
+                    Err(verity_store::StoreError::Conflict(_)) => {
+                        return match load(&state, &token, None, &headers).await {
+                            Ok(fresh) => closed_page(&state, &fresh),
+                            Err(f) => failure_page(&state, f, &headers),
+                        };
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot save submission");
+                        return failure_page(&state, Failure::Busy, &headers);
+                    }
                 }
                 tracing::info!(session = %ctx.session.id, "hosted session submitted");
                 return done_response(&posted, ctx.session.return_url.clone());

@@ -313,3 +313,47 @@ async fn documents_and_personal_data_are_sealed_at_rest() {
         "Quixotefield"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submitted_sessions_never_expire() {
+    let app = TestApp::spawn(Backend::Sqlite, &[("VERITY_SESSION_TTL", "3s")]).await;
+    let api = app.client().await;
+    let user = natural_user(&api).await;
+    let submitted = Hosted::open(&app, &api, &user).await;
+    let idle = api.session(&user).await["Id"].as_str().unwrap().to_owned();
+    submitted.to_photos().await;
+    for (step, slot) in [("front", "front"), ("back", "back"), ("selfie", "selfie")] {
+        assert_eq!(submitted.upload(step, slot, png(400, 300), "p.png").await.0, 303);
+    }
+    let csrf = submitted.csrf().await;
+    let (status, location) = submitted.post("review", &[("csrf", &csrf), ("action", "submit")]).await;
+    assert_eq!(status, 303);
+    assert_eq!(location, "https://example.com/back", "submission returns to ReturnUrl");
+    // Wait for the untouched session to expire; the submitted one must still be PENDING.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let s = api.get(&format!("/identity-verifications/{idle}")).await.json();
+        if s["Status"] == "EXPIRED" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the idle session never expired");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let sessions = api.get(&format!("/users/{user}/identity-verifications")).await.json();
+    let statuses: Vec<&str> = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Status"].as_str().unwrap())
+        .collect();
+    assert!(
+        statuses.contains(&"PENDING") && statuses.contains(&"EXPIRED"),
+        "{statuses:?}"
+    );
+    // The link now says it was submitted and accepts nothing more.
+    let (_, _, page) = submitted.page("welcome").await;
+    assert!(
+        page.contains("Your information has been submitted and is being checked."),
+        "{page}"
+    );
+}
