@@ -165,6 +165,34 @@ impl SqlStore {
         })
     }
 
+    /// Inserts or replaces a session's sealed progress inside `tx`.
+    async fn write_progress(
+        &self,
+        tx: &mut WriteTx,
+        session: &SessionId,
+        progress: &Progress,
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        let json = serde_json::to_string(progress).map_err(|e| corrupt("hosted progress", e))?;
+        let sealed = self.sealer.seal_text(&json, &format!("progress:{session}"));
+        let updated = sqlx::query("UPDATE hosted_progress SET data = $1, updated_at = $2 WHERE session_id = $3")
+            .bind(&sealed)
+            .bind(now)
+            .bind(session.as_str())
+            .execute(&mut ***tx)
+            .await?
+            .rows_affected();
+        if updated == 0 {
+            sqlx::query("INSERT INTO hosted_progress (session_id, data, updated_at) VALUES ($1, $2, $3)")
+                .bind(session.as_str())
+                .bind(&sealed)
+                .bind(now)
+                .execute(&mut ***tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -911,18 +939,25 @@ impl Store for SqlStore {
             .map(|r| r.try_get::<String, _>("id"))
             .collect::<Result<_, _>>()?;
         tx.commit().await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One query for the whole batch; only placeholders are interpolated.
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT d.id, d.client_id, d.hook_id, d.attempts, h.url, h.status, h.validity, e.event_type, e.resource_id, e.date, \
+             c.webhook_secret, c.environment FROM webhook_deliveries d JOIN hooks h ON h.id = d.hook_id \
+             JOIN events e ON e.id = d.event_id JOIN clients c ON c.id = d.client_id WHERE d.id IN ({}) ORDER BY d.next_attempt_ms",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &ids {
+            query = query.bind(id);
+        }
         let mut jobs = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row = sqlx::query(
-                "SELECT d.id, d.client_id, d.hook_id, d.attempts, h.url, h.status, h.validity, e.event_type, e.resource_id, e.date, \
-                 c.webhook_secret, c.environment FROM webhook_deliveries d JOIN hooks h ON h.id = d.hook_id \
-                 JOIN events e ON e.id = d.event_id JOIN clients c ON c.id = d.client_id WHERE d.id = $1",
-            )
-            .bind(&id)
-            .fetch_one(&self.pool)
-            .await?;
+        for row in query.fetch_all(&self.pool).await? {
             jobs.push(DeliveryJob {
-                id,
+                id: row.try_get("id")?,
                 client_id: ClientId::from_raw(row.try_get::<String, _>("client_id")?),
                 hook_id: row.try_get("hook_id")?,
                 url: row.try_get("url")?,
@@ -1095,32 +1130,14 @@ impl Store for SqlStore {
     }
 
     async fn save_progress(&self, session: &SessionId, progress: &Progress, now: UnixTime) -> StoreResult<()> {
-        let json = serde_json::to_string(progress).map_err(|e| corrupt("hosted progress", e))?;
-        let sealed = self.sealer.seal_text(&json, &format!("progress:{session}"));
         let mut tx = self.begin_write().await?;
-        let updated = sqlx::query("UPDATE hosted_progress SET data = $1, updated_at = $2 WHERE session_id = $3")
-            .bind(&sealed)
-            .bind(now)
-            .bind(session.as_str())
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-        if updated == 0 {
-            sqlx::query("INSERT INTO hosted_progress (session_id, data, updated_at) VALUES ($1, $2, $3)")
-                .bind(session.as_str())
-                .bind(&sealed)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-        }
+        self.write_progress(&mut tx, session, progress, now).await?;
         tx.commit().await
     }
 
     async fn mark_submitted(&self, session: &SessionId, progress: &Progress, now: UnixTime) -> StoreResult<()> {
         // Progress and expiry change together: a submitted session must never expire, and an
         // expired one must never count as submitted.
-        let json = serde_json::to_string(progress).map_err(|e| corrupt("hosted progress", e))?;
-        let sealed = self.sealer.seal_text(&json, &format!("progress:{session}"));
         let mut tx = self.begin_write().await?;
         let still_pending = sqlx::query("UPDATE idv_sessions SET expires_at = $1 WHERE id = $2 AND status = 'PENDING'")
             .bind(i64::MAX)
@@ -1131,21 +1148,7 @@ impl Store for SqlStore {
         if still_pending != 1 {
             return Err(StoreError::Conflict("stale"));
         }
-        let updated = sqlx::query("UPDATE hosted_progress SET data = $1, updated_at = $2 WHERE session_id = $3")
-            .bind(&sealed)
-            .bind(now)
-            .bind(session.as_str())
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-        if updated == 0 {
-            sqlx::query("INSERT INTO hosted_progress (session_id, data, updated_at) VALUES ($1, $2, $3)")
-                .bind(session.as_str())
-                .bind(&sealed)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-        }
+        self.write_progress(&mut tx, session, progress, now).await?;
         tx.commit().await
     }
 

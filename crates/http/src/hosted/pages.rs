@@ -1593,29 +1593,38 @@ async fn logo(State(state): State<AppState>, Path(token): Path<String>, headers:
     r
 }
 
+/// The common gate of the sandbox simulator's forms: a sandbox session still open, and a form
+/// posted from its own page.
+async fn sandbox_form(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+    req: Request,
+) -> Result<(Ctx, Posted), Response> {
+    let ctx = context(state, token, None, headers).await?;
+    if !ctx.is_sandbox() {
+        return Err(failure_page(state, Failure::Invalid, headers));
+    }
+    if !ctx.open() {
+        return Err(closed_page(state, &ctx));
+    }
+    let posted = read_posted(state, req).await?;
+    if forged(&ctx, &posted, headers) {
+        return Err(failure_page(state, Failure::Invalid, headers));
+    }
+    Ok((ctx, posted))
+}
+
 async fn simulate(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
     req: Request,
 ) -> Response {
-    let mut ctx = match context(&state, &token, None, &headers).await {
-        Ok(c) => c,
+    let (mut ctx, posted) = match sandbox_form(&state, &token, &headers, req).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
-    if !ctx.is_sandbox() {
-        return failure_page(&state, Failure::Invalid, &headers);
-    }
-    if !ctx.open() {
-        return closed_page(&state, &ctx);
-    }
-    let posted = match read_posted(&state, req).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    if forged(&ctx, &posted, &headers) {
-        return failure_page(&state, Failure::Invalid, &headers);
-    }
     let directive = match posted.get("outcome").as_str() {
         "review" => Directive::Review,
         "refused" => {
@@ -1660,23 +1669,10 @@ async fn samples(
     headers: HeaderMap,
     req: Request,
 ) -> Response {
-    let mut ctx = match context(&state, &token, None, &headers).await {
-        Ok(c) => c,
+    let (mut ctx, _) = match sandbox_form(&state, &token, &headers, req).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
-    if !ctx.is_sandbox() {
-        return failure_page(&state, Failure::Invalid, &headers);
-    }
-    if !ctx.open() {
-        return closed_page(&state, &ctx);
-    }
-    let posted = match read_posted(&state, req).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    if forged(&ctx, &posted, &headers) {
-        return failure_page(&state, Failure::Invalid, &headers);
-    }
     if ctx.progress.document.is_none() {
         let country = ctx
             .progress
