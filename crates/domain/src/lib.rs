@@ -8,6 +8,7 @@ pub mod hook;
 pub mod hosted;
 pub mod ids;
 pub mod lifecycle;
+pub mod matching;
 pub mod mrz;
 pub mod sandbox;
 pub mod session;
