@@ -165,6 +165,39 @@ impl SqlStore {
         })
     }
 
+    /// One page of rows of `from_where` (a table and a filter on `$1..$n`, bound to `keys`),
+    /// oldest first or newest first, with the total count.
+    async fn page_of<T>(
+        &self,
+        from_where: &'static str,
+        keys: &[&str],
+        columns: &'static str,
+        page: PageRequest,
+        map: impl Fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<Page<T>> {
+        let mut count = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {from_where}")));
+        let (limit, offset) = (keys.len() + 1, keys.len() + 2);
+        let sql = format!(
+            "SELECT {columns} FROM {from_where} {} LIMIT ${limit} OFFSET ${offset}",
+            order(page.direction)
+        );
+        let mut list = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for key in keys {
+            count = count.bind(key.to_string());
+            list = list.bind(key.to_string());
+        }
+        let total: i64 = count.fetch_one(&self.pool).await?.try_get("n")?;
+        let rows = list
+            .bind(i64::from(page.per_page))
+            .bind(page.offset())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Page {
+            items: rows.iter().map(map).collect::<StoreResult<_>>()?,
+            total_items: total as u64,
+        })
+    }
+
     /// Inserts or replaces a session's sealed progress inside `tx`.
     async fn write_progress(
         &self,
@@ -661,28 +694,14 @@ impl Store for SqlStore {
     }
 
     async fn users(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<User>> {
-        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE client_id = $1")
-            .bind(client.as_str())
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
-        let sql = format!(
-            "SELECT id, data, version FROM users WHERE client_id = $1 {} LIMIT $2 OFFSET $3",
-            order(page.direction)
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(client.as_str())
-            .bind(i64::from(page.per_page))
-            .bind(page.offset())
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(Page {
-            items: rows
-                .iter()
-                .map(|r| user_from_row(&self.sealer, r))
-                .collect::<StoreResult<_>>()?,
-            total_items: total as u64,
-        })
+        self.page_of(
+            "users WHERE client_id = $1",
+            &[client.as_str()],
+            "id, data, version",
+            page,
+            |r| user_from_row(&self.sealer, r),
+        )
+        .await
     }
 
     async fn session(&self, client: &ClientId, id: &SessionId) -> StoreResult<Option<IdvSession>> {
@@ -712,30 +731,14 @@ impl Store for SqlStore {
         user: &UserId,
         page: PageRequest,
     ) -> StoreResult<Page<IdvSession>> {
-        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM idv_sessions WHERE client_id = $1 AND user_id = $2")
-            .bind(client.as_str())
-            .bind(user.as_str())
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
-        let sql = format!(
-            "SELECT * FROM idv_sessions WHERE client_id = $1 AND user_id = $2 {} LIMIT $3 OFFSET $4",
-            order(page.direction)
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(client.as_str())
-            .bind(user.as_str())
-            .bind(i64::from(page.per_page))
-            .bind(page.offset())
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(Page {
-            items: rows
-                .iter()
-                .map(|r| session_from_row(&self.sealer, r))
-                .collect::<StoreResult<_>>()?,
-            total_items: total as u64,
-        })
+        self.page_of(
+            "idv_sessions WHERE client_id = $1 AND user_id = $2",
+            &[client.as_str(), user.as_str()],
+            "*",
+            page,
+            |r| session_from_row(&self.sealer, r),
+        )
+        .await
     }
 
     async fn stored_response(&self, client: &ClientId, key: &str) -> StoreResult<Option<StoredResponse>> {
@@ -843,25 +846,14 @@ impl Store for SqlStore {
     }
 
     async fn hooks(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<Hook>> {
-        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM hooks WHERE client_id = $1")
-            .bind(client.as_str())
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
-        let sql = format!(
-            "SELECT * FROM hooks WHERE client_id = $1 {} LIMIT $2 OFFSET $3",
-            order(page.direction)
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(client.as_str())
-            .bind(i64::from(page.per_page))
-            .bind(page.offset())
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(Page {
-            items: rows.iter().map(hook_from_row).collect::<StoreResult<_>>()?,
-            total_items: total as u64,
-        })
+        self.page_of(
+            "hooks WHERE client_id = $1",
+            &[client.as_str()],
+            "*",
+            page,
+            hook_from_row,
+        )
+        .await
     }
 
     async fn events(&self, client: &ClientId, f: &EventFilter, page: PageRequest) -> StoreResult<Page<Event>> {
