@@ -165,26 +165,38 @@ impl SqlStore {
         })
     }
 
-    /// One page of rows of `from_where` (a table and a filter on `$1..$n`, bound to `keys`),
-    /// oldest first or newest first, with the total count.
+    /// One page of rows of `from_where` (a table and a filter on `$1..$n`, bound to `binds`),
+    /// sorted on `sort_column` then id, with the total count. Only placeholders are
+    /// interpolated into the SQL; every value is bound.
     async fn page_of<T>(
         &self,
-        from_where: &'static str,
-        keys: &[&str],
-        columns: &'static str,
+        from_where: &str,
+        binds: &[Bind<'_>],
+        columns: &str,
+        sort_column: &str,
         page: PageRequest,
         map: impl Fn(&AnyRow) -> StoreResult<T>,
     ) -> StoreResult<Page<T>> {
+        let direction = match page.direction {
+            SortDirection::Asc => "ASC",
+            SortDirection::Desc => "DESC",
+        };
+        let (limit, offset) = (binds.len() + 1, binds.len() + 2);
         let mut count = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {from_where}")));
-        let (limit, offset) = (keys.len() + 1, keys.len() + 2);
-        let sql = format!(
-            "SELECT {columns} FROM {from_where} {} LIMIT ${limit} OFFSET ${offset}",
-            order(page.direction)
-        );
-        let mut list = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for key in keys {
-            count = count.bind(key.to_string());
-            list = list.bind(key.to_string());
+        let mut list = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {columns} FROM {from_where} ORDER BY {sort_column} {direction}, id {direction} LIMIT ${limit} OFFSET ${offset}"
+        )));
+        for bind in binds {
+            match bind {
+                Bind::Text(t) => {
+                    count = count.bind(t.to_string());
+                    list = list.bind(t.to_string());
+                }
+                Bind::Int(i) => {
+                    count = count.bind(*i);
+                    list = list.bind(*i);
+                }
+            }
         }
         let total: i64 = count.fetch_one(&self.pool).await?.try_get("n")?;
         let rows = list
@@ -432,11 +444,10 @@ async fn insert_response(sealer: &Sealer, tx: &mut WriteTx, client: &ClientId, r
     }
 }
 
-fn order(direction: SortDirection) -> &'static str {
-    match direction {
-        SortDirection::Asc => "ORDER BY created_at ASC, id ASC",
-        SortDirection::Desc => "ORDER BY created_at DESC, id DESC",
-    }
+/// A value bound to a list query's filter.
+enum Bind<'a> {
+    Text(&'a str),
+    Int(i64),
 }
 
 #[async_trait]
@@ -696,8 +707,9 @@ impl Store for SqlStore {
     async fn users(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<User>> {
         self.page_of(
             "users WHERE client_id = $1",
-            &[client.as_str()],
+            &[Bind::Text(client.as_str())],
             "id, data, version",
+            "created_at",
             page,
             |r| user_from_row(&self.sealer, r),
         )
@@ -733,8 +745,9 @@ impl Store for SqlStore {
     ) -> StoreResult<Page<IdvSession>> {
         self.page_of(
             "idv_sessions WHERE client_id = $1 AND user_id = $2",
-            &[client.as_str(), user.as_str()],
+            &[Bind::Text(client.as_str()), Bind::Text(user.as_str())],
             "*",
+            "created_at",
             page,
             |r| session_from_row(&self.sealer, r),
         )
@@ -848,8 +861,9 @@ impl Store for SqlStore {
     async fn hooks(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<Hook>> {
         self.page_of(
             "hooks WHERE client_id = $1",
-            &[client.as_str()],
+            &[Bind::Text(client.as_str())],
             "*",
+            "created_at",
             page,
             hook_from_row,
         )
@@ -857,52 +871,23 @@ impl Store for SqlStore {
     }
 
     async fn events(&self, client: &ClientId, f: &EventFilter, page: PageRequest) -> StoreResult<Page<Event>> {
-        // Only placeholders are interpolated; every value is bound.
         let mut conditions = vec!["client_id = $1".to_owned()];
-        let mut n = 1;
-        let mut next = || {
-            n += 1;
-            n
-        };
-        if f.event_type.is_some() {
-            conditions.push(format!("event_type = ${}", next()));
-        }
-        if f.after.is_some() {
-            conditions.push(format!("date >= ${}", next()));
-        }
-        if f.before.is_some() {
-            conditions.push(format!("date <= ${}", next()));
-        }
-        let filter = conditions.join(" AND ");
-        let (limit, offset) = (next(), next());
-        let direction = match page.direction {
-            SortDirection::Asc => "ASC",
-            SortDirection::Desc => "DESC",
-        };
-        let count_sql = format!("SELECT COUNT(*) AS n FROM events WHERE {filter}");
-        let list_sql = format!(
-            "SELECT * FROM events WHERE {filter} ORDER BY date {direction}, id {direction} LIMIT ${limit} OFFSET ${offset}"
-        );
-        let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql)).bind(client.as_str());
-        let mut list = sqlx::query(sqlx::AssertSqlSafe(list_sql)).bind(client.as_str());
+        let mut binds = vec![Bind::Text(client.as_str())];
         if let Some(t) = &f.event_type {
-            count = count.bind(t.clone());
-            list = list.bind(t.clone());
+            binds.push(Bind::Text(t));
+            conditions.push(format!("event_type = ${}", binds.len()));
         }
-        for v in [f.after, f.before].into_iter().flatten() {
-            count = count.bind(v);
-            list = list.bind(v);
+        if let Some(after) = f.after {
+            binds.push(Bind::Int(after));
+            conditions.push(format!("date >= ${}", binds.len()));
         }
-        let total: i64 = count.fetch_one(&self.pool).await?.try_get("n")?;
-        let rows = list
-            .bind(i64::from(page.per_page))
-            .bind(page.offset())
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(Page {
-            items: rows.iter().map(event_from_row).collect::<StoreResult<_>>()?,
-            total_items: total as u64,
-        })
+        if let Some(before) = f.before {
+            binds.push(Bind::Int(before));
+            conditions.push(format!("date <= ${}", binds.len()));
+        }
+        let from_where = format!("events WHERE {}", conditions.join(" AND "));
+        self.page_of(&from_where, &binds, "*", "date", page, event_from_row)
+            .await
     }
 
     async fn claim_deliveries(
