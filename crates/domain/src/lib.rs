@@ -3,6 +3,7 @@
 //! every rule can be tested in isolation and every layer above shares one definition of it.
 
 pub mod client;
+pub mod company;
 pub mod event;
 pub mod hook;
 pub mod hosted;

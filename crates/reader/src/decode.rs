@@ -1,0 +1,284 @@
+//! From per-cell scores to MRZ text. Each position only takes the characters its field allows
+//! (digits in dates, letters in state codes); then, where a check digit does not verify, the
+//! cheapest substitution among near-tied readings of that field that makes it verify is applied and
+//! recorded. Clear print has no near ties, so a tampered field still fails its check digit.
+
+use serde::Serialize;
+use verity_domain::mrz::{MrzFormat, check_digit};
+
+use crate::ocr::{ALPHABET, CellReading};
+
+const DIGITS: &[u8] = b"0123456789";
+const DIGIT_OR_FILLER: &[u8] = b"0123456789<";
+const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ<";
+const SEX: &[u8] = b"MFX<";
+const ANY: &[u8] = ALPHABET;
+/// Readings this close to the best are ambiguous enough for a check digit to settle.
+const NEAR_TIE: f32 = 0.2;
+
+/// One check digit: the cell that holds it and the cells it protects.
+struct CheckSpec {
+    at: (usize, usize),
+    covers: &'static [(usize, usize, usize)],
+}
+
+/// A character changed to make a check digit verify.
+#[derive(Clone, Debug, Serialize)]
+pub struct Correction {
+    pub line: usize,
+    pub position: usize,
+    pub read: char,
+    pub corrected: char,
+    pub score_loss: f32,
+}
+
+pub fn format_of(lines: usize, cells: usize, first: u8) -> Option<MrzFormat> {
+    match (lines, cells, first) {
+        (3, 30, _) => Some(MrzFormat::Td1),
+        (2, 44, b'V') => Some(MrzFormat::MrvA),
+        (2, 44, _) => Some(MrzFormat::Td3),
+        (2, 36, b'V') => Some(MrzFormat::MrvB),
+        (2, 36, _) => Some(MrzFormat::Td2),
+        _ => None,
+    }
+}
+
+/// The characters each position of `format` allows.
+fn allowed(format: MrzFormat, line: usize, pos: usize) -> &'static [u8] {
+    use MrzFormat::*;
+    match (format, line) {
+        (Td1, 0) => match pos {
+            0..=4 => ALPHA,
+            14 => DIGIT_OR_FILLER,
+            _ => ANY,
+        },
+        (Td1, 1) => match pos {
+            0..=6 | 8..=14 | 29 => DIGITS,
+            7 => SEX,
+            15..=17 => ALPHA,
+            _ => ANY,
+        },
+        (Td1, _) => ALPHA,
+        (_, 0) => ALPHA,
+        (_, _) => match pos {
+            9 | 13..=19 | 21..=27 => DIGITS,
+            10..=12 => ALPHA,
+            20 => SEX,
+            42 if format == Td3 => DIGIT_OR_FILLER,
+            43 if format == Td3 => DIGITS,
+            35 if format == Td2 => DIGITS,
+            _ => ANY,
+        },
+    }
+}
+
+fn specs(format: MrzFormat) -> &'static [CheckSpec] {
+    use MrzFormat::*;
+    match format {
+        Td1 => &[
+            CheckSpec {
+                at: (0, 14),
+                covers: &[(0, 5, 14)],
+            },
+            CheckSpec {
+                at: (1, 6),
+                covers: &[(1, 0, 6)],
+            },
+            CheckSpec {
+                at: (1, 14),
+                covers: &[(1, 8, 14)],
+            },
+            CheckSpec {
+                at: (1, 29),
+                covers: &[(0, 5, 30), (1, 0, 7), (1, 8, 15), (1, 18, 29)],
+            },
+        ],
+        Td2 => &[
+            CheckSpec {
+                at: (1, 9),
+                covers: &[(1, 0, 9)],
+            },
+            CheckSpec {
+                at: (1, 19),
+                covers: &[(1, 13, 19)],
+            },
+            CheckSpec {
+                at: (1, 27),
+                covers: &[(1, 21, 27)],
+            },
+            CheckSpec {
+                at: (1, 35),
+                covers: &[(1, 0, 10), (1, 13, 20), (1, 21, 35)],
+            },
+        ],
+        Td3 => &[
+            CheckSpec {
+                at: (1, 9),
+                covers: &[(1, 0, 9)],
+            },
+            CheckSpec {
+                at: (1, 19),
+                covers: &[(1, 13, 19)],
+            },
+            CheckSpec {
+                at: (1, 27),
+                covers: &[(1, 21, 27)],
+            },
+            CheckSpec {
+                at: (1, 42),
+                covers: &[(1, 28, 42)],
+            },
+            CheckSpec {
+                at: (1, 43),
+                covers: &[(1, 0, 10), (1, 13, 20), (1, 21, 43)],
+            },
+        ],
+        MrvA | MrvB => &[
+            CheckSpec {
+                at: (1, 9),
+                covers: &[(1, 0, 9)],
+            },
+            CheckSpec {
+                at: (1, 19),
+                covers: &[(1, 13, 19)],
+            },
+            CheckSpec {
+                at: (1, 27),
+                covers: &[(1, 21, 27)],
+            },
+        ],
+    }
+}
+
+fn verifies(text: &[Vec<u8>], spec: &CheckSpec) -> bool {
+    let printed = text[spec.at.0][spec.at.1];
+    let data: String = spec
+        .covers
+        .iter()
+        .flat_map(|&(l, a, b)| text[l][a..b].iter().map(|&c| c as char))
+        .collect();
+    // An empty optional field may carry a filler instead of a digit.
+    if printed == b'<' {
+        return data.bytes().all(|c| c == b'<');
+    }
+    check_digit(&data) as u8 == printed
+}
+
+/// The text read from `cells`, with the corrections the check digits asked for.
+pub struct Decoded {
+    pub lines: Vec<String>,
+    pub corrections: Vec<Correction>,
+    /// Mean and lowest best-class score over the cells.
+    pub mean_score: f32,
+    pub lowest_score: f32,
+}
+
+pub fn decode(cells: &[Vec<CellReading>]) -> Option<Decoded> {
+    let first = cells.first()?.first()?.best_of(ALPHA).0;
+    let format = format_of(cells.len(), cells[0].len(), first)?;
+    let mut text: Vec<Vec<u8>> = Vec::new();
+    let (mut sum, mut n, mut lowest) = (0f32, 0f32, f32::MAX);
+    for (l, line) in cells.iter().enumerate() {
+        let mut out = Vec::with_capacity(line.len());
+        for (p, reading) in line.iter().enumerate() {
+            let (c, score) = reading.best_of(allowed(format, l, p));
+            out.push(c);
+            sum += score;
+            n += 1.0;
+            lowest = lowest.min(score);
+        }
+        text.push(out);
+    }
+    let mut locked = vec![vec![false; cells[0].len()]; cells.len()];
+    let mut corrections = Vec::new();
+    for spec in specs(format) {
+        if !verifies(&text, spec) {
+            if let Some(fix) = cheapest_fix(&text, cells, format, spec, &locked) {
+                for c in fix {
+                    text[c.line][c.position] = c.corrected as u8;
+                    corrections.push(c);
+                }
+            }
+        }
+        if verifies(&text, spec) {
+            locked[spec.at.0][spec.at.1] = true;
+            for &(l, a, b) in spec.covers {
+                locked[l][a..b].iter_mut().for_each(|x| *x = true);
+            }
+        }
+    }
+    Some(Decoded {
+        lines: text
+            .into_iter()
+            .map(|l| String::from_utf8_lossy(&l).into_owned())
+            .collect(),
+        corrections,
+        mean_score: sum / n.max(1.0),
+        lowest_score: lowest,
+    })
+}
+
+/// Near-tied alternatives for the cells of `spec`, then the cheapest one or two substitutions
+/// that make it verify.
+fn cheapest_fix(
+    text: &[Vec<u8>],
+    cells: &[Vec<CellReading>],
+    format: MrzFormat,
+    spec: &CheckSpec,
+    locked: &[Vec<bool>],
+) -> Option<Vec<Correction>> {
+    let mut positions: Vec<(usize, usize)> = spec
+        .covers
+        .iter()
+        .flat_map(|&(l, a, b)| (a..b).map(move |p| (l, p)))
+        .collect();
+    positions.push(spec.at);
+    let mut options: Vec<Correction> = Vec::new();
+    for (l, p) in positions {
+        if locked[l][p] {
+            continue;
+        }
+        let reading = &cells[l][p];
+        let current = text[l][p];
+        let best = reading.scores[crate::ocr::class_of(current)];
+        for &alt in allowed(format, l, p) {
+            let loss = best - reading.scores[crate::ocr::class_of(alt)];
+            if alt != current && loss <= NEAR_TIE {
+                options.push(Correction {
+                    line: l,
+                    position: p,
+                    read: current as char,
+                    corrected: alt as char,
+                    score_loss: loss,
+                });
+            }
+        }
+    }
+    let apply = |fix: &[&Correction]| -> bool {
+        let mut t = text.to_vec();
+        for c in fix {
+            t[c.line][c.position] = c.corrected as u8;
+        }
+        verifies(&t, spec)
+    };
+    let single = options
+        .iter()
+        .filter(|c| apply(&[c]))
+        .min_by(|a, b| a.score_loss.total_cmp(&b.score_loss));
+    if let Some(c) = single {
+        return Some(vec![c.clone()]);
+    }
+    let mut best: Option<(f32, Vec<Correction>)> = None;
+    for (i, a) in options.iter().enumerate() {
+        for b in &options[i + 1..] {
+            if (a.line, a.position) == (b.line, b.position) {
+                continue;
+            }
+            let loss = a.score_loss + b.score_loss;
+            if loss <= NEAR_TIE && best.as_ref().is_none_or(|(l, _)| loss < *l) && apply(&[a, b]) {
+                best = Some((loss, vec![a.clone(), b.clone()]));
+            }
+        }
+    }
+    best.map(|(_, fix)| fix)
+}

@@ -1,0 +1,57 @@
+//! A perceptual hash (DCT of a 32x32 reduction, 8x8 low frequencies against their median): the
+//! same photo re-encoded, resized or slightly retouched keeps a hash a few bits away.
+
+use crate::gray::Gray;
+
+pub fn phash(image: &Gray) -> u64 {
+    const N: usize = 32;
+    let mut small = [0f32; N * N];
+    for y in 0..N {
+        for x in 0..N {
+            // Average the source block this sample covers.
+            let x0 = x * image.width / N;
+            let x1 = ((x + 1) * image.width / N).max(x0 + 1).min(image.width);
+            let y0 = y * image.height / N;
+            let y1 = ((y + 1) * image.height / N).max(y0 + 1).min(image.height);
+            let (mut sum, mut n) = (0f32, 0f32);
+            for yy in y0..y1 {
+                for xx in x0..x1 {
+                    sum += image.at(xx, yy) as f32;
+                    n += 1.0;
+                }
+            }
+            small[y * N + x] = sum / n.max(1.0);
+        }
+    }
+    let cos: Vec<f32> = (0..8 * N)
+        .map(|i| {
+            let (u, x) = (i / N, i % N);
+            (std::f32::consts::PI * u as f32 * (2 * x + 1) as f32 / (2 * N) as f32).cos()
+        })
+        .collect();
+    let mut coefficients = [0f32; 64];
+    for v in 0..8 {
+        for u in 0..8 {
+            let mut acc = 0f32;
+            for y in 0..N {
+                let cy = cos[v * N + y];
+                for x in 0..N {
+                    acc += small[y * N + x] * cos[u * N + x] * cy;
+                }
+            }
+            coefficients[v * 8 + u] = acc;
+        }
+    }
+    let mut rest: Vec<f32> = coefficients[1..].to_vec();
+    rest.sort_by(f32::total_cmp);
+    let median = rest[rest.len() / 2];
+    coefficients
+        .iter()
+        .enumerate()
+        .skip(1)
+        .fold(0u64, |h, (i, &c)| if c > median { h | (1 << i) } else { h })
+}
+
+pub fn distance(a: u64, b: u64) -> u32 {
+    (a ^ b).count_ones()
+}
