@@ -101,3 +101,40 @@ impl Specimen {
         )
     }
 }
+
+/// The bundled portrait (public domain; see assets/PORTRAIT-LICENSE.txt), for specimen photos
+/// and selfies that a face detector recognises.
+pub fn portrait() -> RgbImage {
+    image::load_from_memory(include_bytes!("../assets/portrait.png"))
+        .expect("the bundled portrait decodes")
+        .to_rgb8()
+}
+
+/// A selfie-like JPEG of the bundled portrait: the face large in the frame, on a plain wall,
+/// with a little noise; `seed` varies the framing, size, side and wall, as separate takes do.
+pub fn selfie(seed: u64) -> Vec<u8> {
+    let mut rng = Rng::new(seed ^ 0x5E1F);
+    let (w, h) = (600u32, 800u32);
+    let wall = [
+        rng.range(60.0, 230.0) as u8,
+        rng.range(60.0, 230.0) as u8,
+        rng.range(60.0, 230.0) as u8,
+    ];
+    let mut canvas = RgbImage::from_pixel(w, h, image::Rgb(wall));
+    let scale = rng.range(0.7, 1.1);
+    let (fw, fh) = ((400.0 * scale) as u32, (500.0 * scale) as u32);
+    let mut face = image::imageops::resize(&portrait(), fw, fh, image::imageops::FilterType::Triangle);
+    if rng.chance(0.5) {
+        face = image::imageops::flip_horizontal(&face);
+    }
+    let x = rng.below((w - fw) as usize + 1) as i64;
+    let y = 60 + rng.below((h - fh - 60).max(1) as usize) as i64;
+    image::imageops::overlay(&mut canvas, &face, x, y);
+    for p in canvas.pixels_mut() {
+        let n = rng.normal() * 3.0;
+        for c in 0..3 {
+            p.0[c] = (p.0[c] as f32 + n).clamp(0.0, 255.0) as u8;
+        }
+    }
+    photo::jpeg(&canvas, 88)
+}

@@ -5,7 +5,11 @@
 
 use verity_corpus::{Date, Flaw, Kind, Level, Painter, Specimen};
 
-const TODAY: Date = Date { year: 2026, month: 11, day: 25 };
+const TODAY: Date = Date {
+    year: 2026,
+    month: 11,
+    day: 25,
+};
 
 fn exact_reads(level: Level, count: u64, seed: u64) -> (usize, Vec<String>) {
     let painter = Painter::new();
@@ -19,7 +23,10 @@ fn exact_reads(level: Level, count: u64, seed: u64) -> (usize, Vec<String>) {
         if read.as_ref() == Some(&specimen.mrz) {
             exact += 1;
         } else {
-            misses.push(format!("{:?} {shot:?}: {:?} read {read:?}", specimen.kind, specimen.mrz));
+            misses.push(format!(
+                "{:?} {shot:?}: {:?} read {read:?}",
+                specimen.kind, specimen.mrz
+            ));
         }
     }
     (exact, misses)
@@ -45,7 +52,13 @@ fn a_tampered_birth_date_reads_as_printed_and_fails_its_check_digit() {
         let (jpeg, _) = specimen.photograph(Level::Light, 500 + n as u64);
         let reading = verity_reader::read(&jpeg).unwrap().mrz.expect("the zone is found");
         assert_eq!(reading.lines, specimen.mrz, "{kind:?}: read as printed, not corrected");
-        let failed: Vec<&str> = reading.fields.check_digits.iter().filter(|c| !c.ok()).map(|c| c.field).collect();
+        let failed: Vec<&str> = reading
+            .fields
+            .check_digits
+            .iter()
+            .filter(|c| !c.ok())
+            .map(|c| c.field)
+            .collect();
         assert!(failed.contains(&"birth_date"), "{kind:?}: {failed:?}");
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod company;
+pub mod engine;
 pub mod event;
 pub mod hook;
 pub mod hosted;

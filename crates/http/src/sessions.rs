@@ -211,6 +211,17 @@ pub async fn create_session(
             user.id
         )),
     })?;
+    // Never pretend a face match was checked: without a provider, a production client's
+    // natural users can only be verified by a human, which the client must opt in to.
+    if client.environment == Environment::Production
+        && matches!(user.person, verity_domain::user::Person::Natural(_))
+        && !state.config.face_match_configured
+        && !client.natural_review
+    {
+        return Err(ApiError::InvalidAction(
+            "Live checks are not available for natural users of this platform: no face-match provider is configured and manual review of natural users is off.".into(),
+        ));
+    }
     if let Some(d) = &directive {
         d.applies_to(&user, client.natural_review)
             .map_err(|m| ApiError::param("Tag", m))?;

@@ -3,6 +3,7 @@
 //! computes perceptual hashes. No C libraries, no models to download: the OCR-B font is bundled.
 
 mod decode;
+pub mod face;
 mod gray;
 mod locate;
 mod ocr;
@@ -50,6 +51,8 @@ pub struct Reading {
     pub mrz: Option<MrzReading>,
     pub quality: Quality,
     pub phash: String,
+    /// 256-bit perceptual hash, for near-duplicate detection.
+    pub phash256: String,
     pub timings: Timings,
 }
 
@@ -65,9 +68,8 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
 
-/// Decodes and reads one image file.
-pub fn read(bytes: &[u8]) -> Result<Reading, ReadError> {
-    let start = Instant::now();
+/// Decodes an image file (JPEG, PNG or WebP) to grayscale, within size limits.
+pub fn decode(bytes: &[u8]) -> Result<Gray, ReadError> {
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| ReadError::Decode(e.to_string()))?;
@@ -79,7 +81,13 @@ pub fn read(bytes: &[u8]) -> Result<Reading, ReadError> {
         return Err(ReadError::TooLarge(w as u64 * h as u64));
     }
     let image = image::load_from_memory(bytes).map_err(|e| ReadError::Decode(e.to_string()))?;
-    let gray = Gray::from_image(&image);
+    Ok(Gray::from_image(&image))
+}
+
+/// Decodes and reads one image file.
+pub fn read(bytes: &[u8]) -> Result<Reading, ReadError> {
+    let start = Instant::now();
+    let gray = decode(bytes)?;
     let decode_ms = ms(start);
     let mut reading = read_gray(&gray);
     reading.timings.decode_ms = decode_ms;
@@ -165,6 +173,7 @@ pub fn read_gray(image: &Gray) -> Reading {
         mrz,
         quality,
         phash: format!("{:016x}", phash::phash(&work)),
+        phash256: phash::phash256(&work),
         timings: Timings {
             decode_ms: 0.0,
             locate_ms,

@@ -55,3 +55,70 @@ pub fn phash(image: &Gray) -> u64 {
 pub fn distance(a: u64, b: u64) -> u32 {
     (a ^ b).count_ones()
 }
+
+/// A 256-bit perceptual hash (16x16 low frequencies of a 64x64 reduction), as 64 hex digits:
+/// fine enough that two documents of one template, or two people photographed alike, stay far
+/// apart, while a re-encoded, resized or slightly cropped copy stays close.
+pub fn phash256(image: &Gray) -> String {
+    const N: usize = 64;
+    const K: usize = 16;
+    let mut small = vec![0f32; N * N];
+    for y in 0..N {
+        for x in 0..N {
+            let x0 = x * image.width / N;
+            let x1 = ((x + 1) * image.width / N).max(x0 + 1).min(image.width);
+            let y0 = y * image.height / N;
+            let y1 = ((y + 1) * image.height / N).max(y0 + 1).min(image.height);
+            let (mut sum, mut n) = (0f32, 0f32);
+            for yy in y0..y1 {
+                for xx in x0..x1 {
+                    sum += image.at(xx, yy) as f32;
+                    n += 1.0;
+                }
+            }
+            small[y * N + x] = sum / n.max(1.0);
+        }
+    }
+    let cos: Vec<f32> = (0..K * N)
+        .map(|i| {
+            let (u, x) = (i / N, i % N);
+            (std::f32::consts::PI * u as f32 * (2 * x + 1) as f32 / (2 * N) as f32).cos()
+        })
+        .collect();
+    // Separable DCT: rows first, then columns.
+    let mut rows = vec![0f32; N * K];
+    for y in 0..N {
+        for u in 0..K {
+            rows[y * K + u] = (0..N).map(|x| small[y * N + x] * cos[u * N + x]).sum();
+        }
+    }
+    let mut coefficients = vec![0f32; K * K];
+    for v in 0..K {
+        for u in 0..K {
+            coefficients[v * K + u] = (0..N).map(|y| rows[y * K + u] * cos[v * N + y]).sum();
+        }
+    }
+    let mut rest: Vec<f32> = coefficients[1..].to_vec();
+    rest.sort_by(f32::total_cmp);
+    let median = rest[rest.len() / 2];
+    let bits: Vec<bool> = coefficients
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| i > 0 && c > median)
+        .collect();
+    bits.chunks(4)
+        .map(|nibble| {
+            let v = nibble.iter().fold(0u8, |acc, &b| (acc << 1) | b as u8);
+            char::from_digit(v as u32, 16).unwrap_or('0')
+        })
+        .collect()
+}
+
+/// Bits that differ between two hex hashes of the same length.
+pub fn hex_distance(a: &str, b: &str) -> u32 {
+    a.chars()
+        .zip(b.chars())
+        .map(|(x, y)| (x.to_digit(16).unwrap_or(0) ^ y.to_digit(16).unwrap_or(0)).count_ones())
+        .sum::<u32>()
+        + (a.len().abs_diff(b.len()) as u32) * 4
+}

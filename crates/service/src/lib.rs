@@ -2,7 +2,10 @@
 //! decide, and commit the result with its events and webhook deliveries in one transaction. The
 //! HTTP layers, the CLI and the background workers all change sessions and users through here.
 
+pub mod engine;
 pub mod lifecycle;
+pub mod providers;
+pub mod registry;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -51,6 +54,8 @@ pub struct Services {
     pub config: Arc<ServiceConfig>,
     /// Woken after each commit that queued webhook deliveries, so the worker starts at once.
     pub outbox: Arc<Notify>,
+    /// Woken when a submission queued checks, so the engine starts at once.
+    pub checks: Arc<Notify>,
 }
 
 impl Services {
@@ -59,6 +64,7 @@ impl Services {
             store,
             config: Arc::new(config),
             outbox: Arc::new(Notify::new()),
+            checks: Arc::new(Notify::new()),
         }
     }
 }

@@ -11,6 +11,7 @@ mod sql;
 
 use async_trait::async_trait;
 use verity_domain::Branding;
+use verity_domain::company::RegistryRecord;
 use verity_domain::event::Event;
 use verity_domain::hook::Hook;
 use verity_domain::hosted::Progress;
@@ -267,8 +268,88 @@ pub trait Store: Send + Sync + 'static {
     async fn set_branding(&self, id: &ClientId, branding: &Branding) -> StoreResult<bool>;
     async fn progress(&self, session: &SessionId) -> StoreResult<Option<Progress>>;
     async fn save_progress(&self, session: &SessionId, progress: &Progress, now: UnixTime) -> StoreResult<()>;
-    /// Records that the user submitted the hosted flow: the session no longer expires.
-    async fn mark_submitted(&self, session: &SessionId, progress: &Progress, now: UnixTime) -> StoreResult<()>;
+    /// Records that the user submitted the hosted flow: the session no longer expires. With
+    /// `checks`, the session's check job is queued in the same transaction.
+    async fn mark_submitted(
+        &self,
+        session: &SessionId,
+        progress: &Progress,
+        now: UnixTime,
+        checks: Option<(&ClientId, i64)>,
+    ) -> StoreResult<()>;
     async fn insert_blob(&self, blob: &BlobMeta) -> StoreResult<()>;
     async fn blob(&self, id: &str) -> StoreResult<Option<BlobMeta>>;
+
+    // The verification engine.
+    /// Queues a submitted session's checks (idempotent).
+    async fn enqueue_checks(&self, client: &ClientId, session: &SessionId, now_ms: i64) -> StoreResult<()>;
+    /// Claims due check jobs until `lease_until_ms`, counting the attempt.
+    async fn claim_check_jobs(&self, now_ms: i64, lease_until_ms: i64, limit: u32) -> StoreResult<Vec<CheckJob>>;
+    /// Ends a job: done, or back in the queue at `retry_at_ms` with the error kept for operators.
+    async fn finish_check_job(&self, session: &SessionId, outcome: JobOutcome<'_>) -> StoreResult<()>;
+    /// Saves a session's evidence (sealed), replacing earlier evidence.
+    async fn save_evidence(
+        &self,
+        client: &ClientId,
+        session: &SessionId,
+        evidence: &str,
+        now: UnixTime,
+    ) -> StoreResult<()>;
+    async fn evidence(&self, session: &SessionId) -> StoreResult<Option<String>>;
+    /// Replaces a session's fingerprints and returns other users' sessions sharing any of them.
+    async fn record_fingerprints(
+        &self,
+        client: &ClientId,
+        user: &UserId,
+        session: &SessionId,
+        fingerprints: &[(String, String)],
+        now: UnixTime,
+    ) -> StoreResult<Vec<FingerprintMatch>>;
+    /// The values of one kind of fingerprint recorded for a session.
+    async fn fingerprint_values(&self, session: &str, kind: &str) -> StoreResult<Vec<String>>;
+    /// Adds or replaces registry records; returns how many were written.
+    async fn import_registry(&self, records: &[RegistryRecord], now: UnixTime) -> StoreResult<u64>;
+    async fn registry_record(&self, country: &str, number: &str) -> StoreResult<Option<RegistryRecord>>;
+    async fn client_policy(&self, client: &ClientId) -> StoreResult<ClientPolicy>;
+    async fn set_client_policy(&self, client: &ClientId, policy: &ClientPolicy) -> StoreResult<()>;
+}
+
+/// A claimed check job.
+#[derive(Clone, Debug)]
+pub struct CheckJob {
+    pub client: ClientId,
+    pub session: SessionId,
+    pub attempts: i64,
+}
+
+pub enum JobOutcome<'a> {
+    Done,
+    Retry { error: &'a str, at_ms: i64 },
+    Failed { error: &'a str },
+}
+
+/// Another user's session that shares a fingerprint with the one being checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FingerprintMatch {
+    pub user: String,
+    pub session: String,
+    pub kind: String,
+    pub value: String,
+}
+
+/// A client's engine settings (Verity extension).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientPolicy {
+    pub minimum_age: i64,
+    /// `review` or `refuse`.
+    pub fraud_routing: String,
+}
+
+impl Default for ClientPolicy {
+    fn default() -> Self {
+        ClientPolicy {
+            minimum_age: 18,
+            fraud_routing: "review".into(),
+        }
+    }
 }

@@ -34,6 +34,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0003_hosted.sql"),
         postgres: include_str!("../migrations/0003_hosted.sql"),
     },
+    Migration {
+        version: 4,
+        name: "engine",
+        sqlite: include_str!("../migrations/0004_engine.sql"),
+        postgres: include_str!("../migrations/0004_engine.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

@@ -55,6 +55,8 @@ impl MasterKey {
 #[derive(Clone)]
 pub struct Sealer {
     cipher: XChaCha20Poly1305,
+    /// Keys the fingerprints of identifiers (document numbers) so the index holds no number.
+    fingerprint_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Sealer {
@@ -90,9 +92,23 @@ fn open_with(cipher: &XChaCha20Poly1305, sealed: &[u8], aad: &[u8]) -> Result<Ve
 
 impl Sealer {
     pub fn new(key: &MasterKey) -> Sealer {
+        use sha2::Digest;
+        let mut derive = sha2::Sha256::new();
+        derive.update(b"verity fingerprint key v1");
+        derive.update(key.0);
         Sealer {
             cipher: XChaCha20Poly1305::new((&key.0).into()),
+            fingerprint_key: derive.finalize().into(),
         }
+    }
+
+    /// A keyed hash of `text` (HMAC-SHA256, hex): equal inputs give equal fingerprints, and the
+    /// fingerprint tells nothing about the input without the master key.
+    pub fn fingerprint(&self, text: &str) -> String {
+        use hmac::{KeyInit as _, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.fingerprint_key).expect("any key length");
+        mac.update(text.as_bytes());
+        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     pub fn seal(&self, plaintext: &[u8], aad: &str) -> Vec<u8> {

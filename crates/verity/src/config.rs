@@ -61,6 +61,25 @@ pub struct Config {
     pub s3_secret_key: Option<String>,
     /// Prefix of object keys (`VERITY_S3_PREFIX`).
     pub s3_prefix: String,
+    /// UK Companies House API key (`VERITY_COMPANIES_HOUSE_API_KEY`); GB lookups are off when unset.
+    pub companies_house_api_key: Option<String>,
+    /// Companies House API base (`VERITY_COMPANIES_HOUSE_URL`).
+    pub companies_house_url: String,
+    /// France's company search API base (`VERITY_RECHERCHE_ENTREPRISES_URL`), e.g.
+    /// `https://recherche-entreprises.api.gouv.fr`; FR lookups are off when unset.
+    pub recherche_entreprises_url: Option<String>,
+    /// Face-match provider endpoint (`VERITY_PROVIDER_FACE_MATCH_URL`).
+    pub provider_face_match_url: Option<String>,
+    /// Document-authenticity provider endpoint (`VERITY_PROVIDER_DOCUMENT_AUTHENTICITY_URL`).
+    pub provider_document_authenticity_url: Option<String>,
+    /// Liveness provider endpoint (`VERITY_PROVIDER_LIVENESS_URL`).
+    pub provider_liveness_url: Option<String>,
+    /// Bearer token sent to providers (`VERITY_PROVIDER_TOKEN`).
+    pub provider_token: Option<String>,
+    /// Time a provider has to answer (`VERITY_PROVIDER_TIMEOUT`).
+    pub provider_timeout: String,
+    /// Retries of a failed provider call (`VERITY_PROVIDER_RETRIES`).
+    pub provider_retries: u32,
 }
 
 impl Default for Config {
@@ -91,6 +110,15 @@ impl Default for Config {
             s3_access_key: None,
             s3_secret_key: None,
             s3_prefix: String::new(),
+            companies_house_api_key: None,
+            companies_house_url: "https://api.company-information.service.gov.uk".into(),
+            recherche_entreprises_url: None,
+            provider_face_match_url: None,
+            provider_document_authenticity_url: None,
+            provider_liveness_url: None,
+            provider_token: None,
+            provider_timeout: "10s".into(),
+            provider_retries: 2,
         }
     }
 }
@@ -117,6 +145,14 @@ pub struct Settings {
     pub master_key: Option<String>,
     /// `None` for the local folder.
     pub s3: Option<verity_store::S3Config>,
+    pub companies_house_api_key: Option<String>,
+    pub companies_house_url: String,
+    pub recherche_entreprises_url: Option<String>,
+    /// Check name and endpoint of each configured provider.
+    pub providers: Vec<(String, String)>,
+    pub provider_token: Option<String>,
+    pub provider_timeout: i64,
+    pub provider_retries: u32,
 }
 
 /// Parses `90`, `45s`, `10m`, `8h`, `7d` into seconds.
@@ -160,6 +196,14 @@ fn parse_windows(raw: &str) -> Result<Vec<Window>, String> {
         .collect()
 }
 
+fn http_url(name: &str, url: &str) -> Result<String, String> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(url.trim_end_matches('/').to_owned())
+    } else {
+        Err(format!("{name} '{url}' must start with http:// or https://"))
+    }
+}
+
 impl Config {
     pub fn load(file: Option<&Path>) -> Result<Config, String> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
@@ -194,6 +238,15 @@ impl Config {
             "s3_access_key",
             "s3_secret_key",
             "s3_prefix",
+            "companies_house_api_key",
+            "companies_house_url",
+            "recherche_entreprises_url",
+            "provider_face_match_url",
+            "provider_document_authenticity_url",
+            "provider_liveness_url",
+            "provider_token",
+            "provider_timeout",
+            "provider_retries",
         ]));
         figment.extract().map_err(|e| format!("invalid configuration: {e}"))
     }
@@ -272,6 +325,31 @@ impl Config {
                 }
                 other => return Err(format!("blob_store '{other}' must be local or s3")),
             },
+            companies_house_api_key: self.companies_house_api_key.clone().filter(|k| !k.is_empty()),
+            companies_house_url: http_url("companies_house_url", &self.companies_house_url)?,
+            recherche_entreprises_url: self
+                .recherche_entreprises_url
+                .as_deref()
+                .map(|u| http_url("recherche_entreprises_url", u))
+                .transpose()?,
+            providers: [
+                ("face_match", &self.provider_face_match_url, "provider_face_match_url"),
+                (
+                    "document_authenticity",
+                    &self.provider_document_authenticity_url,
+                    "provider_document_authenticity_url",
+                ),
+                ("liveness", &self.provider_liveness_url, "provider_liveness_url"),
+            ]
+            .into_iter()
+            .filter_map(|(check, url, name)| url.as_deref().map(|u| http_url(name, u).map(|u| (check.to_owned(), u))))
+            .collect::<Result<_, _>>()?,
+            provider_token: self.provider_token.clone().filter(|t| !t.is_empty()),
+            provider_timeout: match field("provider_timeout", parse_duration(&self.provider_timeout))? {
+                t if t >= 1 => t,
+                _ => return Err("provider_timeout must be at least 1s".into()),
+            },
+            provider_retries: self.provider_retries.min(10),
         })
     }
 }

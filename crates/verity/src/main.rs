@@ -9,6 +9,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use verity_domain::{Client, ClientId, Environment, SessionId, UserId};
 use verity_http::{AppState, HttpConfig};
+use verity_service::engine::Engine;
 use verity_service::lifecycle::Verdict;
 use verity_service::webhooks::Deliverer;
 use verity_service::{ServiceConfig, Services};
@@ -40,6 +41,16 @@ Configuration (a TOML file given with --config, overridden by environment variab
   VERITY_S3_SECRET_KEY, VERITY_S3_PREFIX   the S3-compatible store (path-style requests, SigV4)
   VERITY_MASTER_KEY              32-byte base64 key sealing personal data [default: DATA_DIR/master.key,
                                  created on first start; set it when several processes share a database]
+  VERITY_COMPANIES_HOUSE_API_KEY UK Companies House API key (GB registry lookups; off when unset)
+  VERITY_COMPANIES_HOUSE_URL     its API base [default: https://api.company-information.service.gov.uk]
+  VERITY_RECHERCHE_ENTREPRISES_URL  France's company search API, e.g. https://recherche-entreprises.api.gouv.fr
+                                 (FR registry lookups; off when unset). Other countries: verity registry import
+  VERITY_PROVIDER_FACE_MATCH_URL, VERITY_PROVIDER_DOCUMENT_AUTHENTICITY_URL, VERITY_PROVIDER_LIVENESS_URL
+                                 external check providers (contract in docs/providers.md); without a
+                                 face-match provider, natural users need manual review (clients set-natural-review)
+  VERITY_PROVIDER_TOKEN          bearer token sent to providers
+  VERITY_PROVIDER_TIMEOUT        time a provider has to answer [default: 10s]
+  VERITY_PROVIDER_RETRIES        retries of a failed provider call [default: 2]
   VERITY_LOG_FORMAT              text or json [default: text]; RUST_LOG sets the level
 Durations are written 45s, 10m, 8h or 7d. TOML keys are the same names in lower case
 (listen, database_url, ...).";
@@ -72,6 +83,35 @@ enum Command {
     /// Inspect and replay webhook deliveries.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+    /// Print, as JSON, what the engine reads from document images: MRZ lines, parsed fields,
+    /// check digits, quality findings, faces, perceptual hash and timings. Needs no database.
+    InspectDocument {
+        /// Image files (JPEG, PNG or WebP).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// The local company registry used by KYB checks.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+    /// Explain sessions.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+}
+
+#[derive(Subcommand)]
+enum RegistryCommand {
+    /// Import companies from a CSV file with the columns country,number,name,status,officers,owners
+    /// (status active or closed; officers and owners are full names separated by `;`).
+    /// All rows are checked before any is written.
+    Import { file: PathBuf },
+    /// Show the record of one company.
+    Show { country: String, number: String },
+}
+
+#[derive(Subcommand)]
+enum SessionsCommand {
+    /// Print the engine's evidence for a session: every rule applied, the values compared.
+    Evidence { session: String },
 }
 
 #[derive(Subcommand)]
@@ -197,6 +237,16 @@ enum ClientsCommand {
         /// Origin allowed to embed the hosted pages in a frame (repeat for several).
         #[arg(long = "frame-ancestor", value_name = "ORIGIN")]
         frame_ancestors: Vec<String>,
+    },
+    /// Engine policy: minimum age of IDV_AGE_CHECK, and where fraud signals (a document number
+    /// used by another user, an image already submitted by another user) go.
+    SetPolicy {
+        client_id: String,
+        #[arg(long)]
+        minimum_age: Option<i64>,
+        /// review or refuse.
+        #[arg(long)]
+        fraud: Option<String>,
     },
     /// Issue (and print) a new secret that signs the client's webhooks (Standard Webhooks).
     WebhookSecret {
@@ -325,6 +375,20 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
         Command::Review(c) => review(c, services(&settings, open_store(&settings).await?)).await,
         Command::Users(c) => users(c, services(&settings, open_store(&settings).await?)).await,
         Command::Webhooks(c) => webhooks(c, &open_store(&settings).await?).await,
+        Command::InspectDocument { files } => inspect_documents(&files),
+        Command::Registry(c) => registry(c, &open_store(&settings).await?).await,
+        Command::Sessions(SessionsCommand::Evidence { session }) => {
+            let store = open_store(&settings).await?;
+            let id = SessionId::from_raw(session.clone());
+            match store.evidence(&id).await? {
+                Some(evidence) => {
+                    let value: serde_json::Value = serde_json::from_str(&evidence)?;
+                    print_json(&value);
+                    Ok(())
+                }
+                None => Err(Failure(format!("no engine evidence for session {session}"))),
+            }
+        }
     }
 }
 
@@ -337,6 +401,93 @@ fn service_config(settings: &Settings) -> ServiceConfig {
         invalid_after: settings.webhook_invalid_after,
         allow_private_webhooks: settings.webhook_allow_private,
     }
+}
+
+/// `verity inspect-document`: one JSON object per file, on one line each; exit 1 if any failed.
+fn inspect_documents(files: &[PathBuf]) -> Result<(), Failure> {
+    let mut failed = 0;
+    for path in files {
+        let result = std::fs::read(path)
+            .map_err(|e| format!("cannot read: {e}"))
+            .and_then(|bytes| {
+                let start = std::time::Instant::now();
+                let gray = verity_reader::decode(&bytes).map_err(|e| e.to_string())?;
+                let mut reading = verity_reader::read_gray(&gray);
+                let faces_start = std::time::Instant::now();
+                let faces = verity_reader::face::detect(&gray);
+                reading.timings.decode_ms = (reading.timings.total_ms - start.elapsed().as_secs_f64() * 1000.0).abs();
+                Ok(serde_json::json!({
+                    "file": path.display().to_string(),
+                    "mrz": reading.mrz.as_ref().map(|m| serde_json::json!({
+                        "lines": m.lines,
+                        "format": m.fields.format,
+                        "fields": {
+                            "document_code": m.fields.document_code,
+                            "issuing_state": m.fields.issuing_state,
+                            "surname": m.fields.surname,
+                            "given_names": m.fields.given_names,
+                            "document_number": m.fields.document_number,
+                            "nationality": m.fields.nationality,
+                            "birth_date": m.fields.birth_date,
+                            "sex": m.fields.sex.to_string(),
+                            "expiry_date": m.fields.expiry_date,
+                            "optional_data": m.fields.optional_data,
+                        },
+                        "check_digits": m.fields.check_digits.iter().map(|c| serde_json::json!({
+                            "field": c.field, "printed": c.printed.to_string(), "computed": c.computed.to_string(), "ok": c.ok(),
+                        })).collect::<Vec<_>>(),
+                        "valid": m.fields.valid(),
+                        "corrections": m.corrections,
+                        "mean_score": m.mean_score,
+                        "lowest_score": m.lowest_score,
+                    })),
+                    "quality": reading.quality,
+                    "faces": faces,
+                    "phash": reading.phash,
+                    "timings_ms": {
+                        "locate": reading.timings.locate_ms,
+                        "read": reading.timings.read_ms,
+                        "faces": faces_start.elapsed().as_secs_f64() * 1000.0,
+                        "total": start.elapsed().as_secs_f64() * 1000.0,
+                    },
+                }))
+            });
+        match result {
+            Ok(value) => println!("{value}"),
+            Err(e) => {
+                failed += 1;
+                println!(
+                    "{}",
+                    serde_json::json!({"file": path.display().to_string(), "error": e})
+                );
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(Failure(format!("{failed} of {} files could not be read", files.len())));
+    }
+    Ok(())
+}
+
+async fn registry(command: RegistryCommand, store: &SqlStore) -> Result<(), Failure> {
+    match command {
+        RegistryCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let records = verity_domain::company::parse_registry_csv(&text)
+                .map_err(|e| format!("{}: {e}; nothing was imported", file.display()))?;
+            let written = store.import_registry(&records, verity_http::now()).await?;
+            println!("imported {written} companies from {}", file.display());
+        }
+        RegistryCommand::Show { country, number } => {
+            let country = country.to_uppercase();
+            let number = verity_domain::company::normalise_company_number(&country, &number)?;
+            match store.registry_record(&country, &number).await? {
+                Some(r) => print_json(&r),
+                None => return Err(Failure(format!("no company {country} {number} in the local registry"))),
+            }
+        }
+    }
+    Ok(())
 }
 
 fn services(settings: &Settings, store: SqlStore) -> Services {
@@ -572,6 +723,34 @@ async fn clients(command: ClientsCommand, store: &SqlStore) -> Result<(), Failur
                 if enabled { "activated" } else { "deactivated" }
             );
         }
+        ClientsCommand::SetPolicy {
+            client_id,
+            minimum_age,
+            fraud,
+        } => {
+            let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
+            if store.client(&id).await?.is_none() {
+                return Err(Failure(format!("no client with id {id}")));
+            }
+            let mut policy = store.client_policy(&id).await?;
+            if let Some(age) = minimum_age {
+                if !(16..=25).contains(&age) {
+                    return Err(Failure("--minimum-age must be between 16 and 25".into()));
+                }
+                policy.minimum_age = age;
+            }
+            if let Some(fraud) = fraud {
+                if !matches!(fraud.as_str(), "review" | "refuse") {
+                    return Err(Failure("--fraud must be review or refuse".into()));
+                }
+                policy.fraud_routing = fraud;
+            }
+            store.set_client_policy(&id, &policy).await?;
+            println!(
+                "{id}: minimum age {}, fraud signals go to {}",
+                policy.minimum_age, policy.fraud_routing
+            );
+        }
         ClientsCommand::SetNaturalReview { client_id, enabled } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
             if !store.set_natural_review(&id, enabled).await? {
@@ -692,6 +871,7 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
         login_max_failures: settings.login_max_failures,
         login_lock_seconds: settings.login_lock,
         admin_token: settings.admin_token.clone(),
+        face_match_configured: settings.providers.iter().any(|(check, _)| check == "face_match"),
     };
     let sealer = store.sealer().clone();
     let blobs: Arc<dyn BlobStore> = match &settings.s3 {
@@ -709,6 +889,8 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
     tokio::spawn(deliverer.run());
     tokio::spawn(sweep_sessions(services.clone()));
     tokio::spawn(housekeeping(services.store.clone()));
+    let engine = Arc::new(engine(&settings, services.clone(), blobs.clone(), sealer.clone())?);
+    tokio::spawn(engine.clone().run());
     let state = AppState::new(services, blobs, sealer, config);
     tracing::info!(%address, %public_url, session_ttl = settings.session_ttl, "server starting");
     // Scripts and tests wait for this line; it is printed once the port accepts connections.
@@ -716,6 +898,47 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
     verity_http::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("server stopped");
     Ok(())
+}
+
+/// The verification engine with the registries and providers the configuration names.
+fn engine(
+    settings: &Settings,
+    services: Services,
+    blobs: Arc<dyn BlobStore>,
+    sealer: Sealer,
+) -> Result<Engine, Failure> {
+    let timeout = std::time::Duration::from_secs(5);
+    let mut registries: Vec<Arc<dyn verity_service::registry::Registry>> = Vec::new();
+    if let Some(key) = &settings.companies_house_api_key {
+        registries.push(Arc::new(
+            verity_service::registry::CompaniesHouse::with_base_url(
+                &settings.companies_house_url,
+                key.clone(),
+                timeout,
+            )
+            .map_err(|e| format!("Companies House client: {e}"))?,
+        ));
+    }
+    if let Some(url) = &settings.recherche_entreprises_url {
+        registries.push(Arc::new(
+            verity_service::registry::RechercheEntreprises::with_base_url(url, timeout)
+                .map_err(|e| format!("company search client: {e}"))?,
+        ));
+    }
+    let providers = verity_service::providers::Providers::new(verity_service::providers::ProviderConfig {
+        endpoints: settings.providers.clone(),
+        token: settings.provider_token.clone(),
+        timeout: std::time::Duration::from_secs(settings.provider_timeout as u64),
+        retries: settings.provider_retries,
+    })
+    .map_err(|e| format!("check provider client: {e}"))?;
+    Ok(Engine::new(
+        services,
+        blobs,
+        sealer,
+        verity_service::registry::Registries::new(registries),
+        providers,
+    ))
 }
 
 /// Applies due sandbox outcomes and expires sessions left PENDING, every second.

@@ -1374,7 +1374,15 @@ async fn submit_step(
         Step::Review => {
             if action == "submit" && ctx.progress.missing(&ctx.user).is_empty() {
                 ctx.progress.submitted_at = Some(now());
-                match state.store.mark_submitted(&ctx.session.id, &ctx.progress, now()).await {
+                // Production sessions are decided by the engine; sandbox ones by their script,
+                // the simulator or the test helpers.
+                let checks = (ctx.client.environment == verity_domain::Environment::Production)
+                    .then(|| (&ctx.client.id, verity_service::now_millis() as i64));
+                match state
+                    .store
+                    .mark_submitted(&ctx.session.id, &ctx.progress, now(), checks)
+                    .await
+                {
                     Ok(()) => {}
                     // Expired or decided a moment ago: say so.
                     Err(verity_store::StoreError::Conflict(_)) => {
@@ -1388,6 +1396,7 @@ async fn submit_step(
                         return failure_page(&state, Failure::Busy, &headers);
                     }
                 }
+                state.services.checks.notify_one();
                 tracing::info!(session = %ctx.session.id, "hosted session submitted");
                 return done_response(&posted, ctx.session.return_url.clone());
             }
