@@ -46,13 +46,13 @@ impl Hosted {
         (r.status().as_u16(), r.headers().clone(), r.text().await.unwrap())
     }
 
-    async fn csrf(&self) -> String {
+    pub async fn csrf(&self) -> String {
         let (_, _, html) = self.page("welcome").await;
         let at = html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
         html[at..].split('"').next().unwrap().to_owned()
     }
 
-    async fn post(&self, step: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    pub async fn post(&self, step: &str, fields: &[(&str, &str)]) -> (u16, String) {
         let r = self.http.post(self.step_url(step)).form(fields).send().await.unwrap();
         let status = r.status().as_u16();
         let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());

@@ -528,6 +528,15 @@ crate::both_backends!(changing_verified_fields_downgrades_the_user, |app| {
 async fn production_clients_get_no_sandbox_controls() {
     let app = sandbox_app(&[]).await;
     let (id, key) = create_client(&app.db, &app.env, "Live platform", &["--environment", "production"]).await;
+    // Without a face-match provider, natural users need the client's opt-in to manual review.
+    let opted_in = verity()
+        .args(["clients", "set-natural-review", &id, "--enabled", "true"])
+        .env("VERITY_DATABASE_URL", &app.db.url)
+        .env("VERITY_DATA_DIR", app.db.data_dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(opted_in.status.success());
     let token = app.token_for(&id, &key).await;
     let api = Api {
         http: app.http.clone(),

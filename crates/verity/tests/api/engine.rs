@@ -1,0 +1,343 @@
+//! The verification engine end to end: generated specimen documents are photographed, uploaded
+//! through the hosted flow of a production client, and the engine's decision arrives by webhook;
+//! the session then carries the checks, reasons, data and status the rules give. A fake
+//! face-match provider speaks Verity's provider contract; a fake Companies House speaks its API.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::post;
+use serde_json::{Value, json};
+use verity_corpus::{Date, Flaw, Identity, Kind, Level, Painter, Rng, Specimen};
+
+use crate::helpers::*;
+use crate::hosted::{Hosted, png};
+use crate::receiver::Receiver;
+
+const TODAY: Date = Date { year: 2026, month: 11, day: 25 };
+const DECIDED: [&str; 3] = [
+    "IDENTITY_VERIFICATION_VALIDATED",
+    "IDENTITY_VERIFICATION_FAILED",
+    "IDENTITY_VERIFICATION_INCONCLUSIVE",
+];
+
+/// A face-match provider on loopback answering `pass`, `fail`, or HTTP 503 (`down`).
+struct FaceProvider {
+    url: String,
+    mode: Arc<Mutex<&'static str>>,
+    requests: Arc<Mutex<Vec<Value>>>,
+}
+
+impl FaceProvider {
+    async fn start() -> FaceProvider {
+        let mode = Arc::new(Mutex::new("pass"));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (m, r) = (mode.clone(), requests.clone());
+        let app = Router::new().route(
+            "/face-match",
+            post(move |body: axum::Json<Value>| {
+                let (m, r) = (m.clone(), r.clone());
+                async move {
+                    r.lock().unwrap().push(body.0);
+                    match *m.lock().unwrap() {
+                        "down" => (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({}))),
+                        outcome => (
+                            axum::http::StatusCode::OK,
+                            axum::Json(json!({"outcome": outcome, "score": if outcome == "pass" { 0.97 } else { 0.12 }})),
+                        ),
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/face-match", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        FaceProvider { url, mode, requests }
+    }
+
+    fn set(&self, mode: &'static str) {
+        *self.mode.lock().unwrap() = mode;
+    }
+}
+
+/// A production client with hooks on every decision, pointing at `receiver`.
+async fn live_client(app: &TestApp, receiver: &Receiver) -> (Api, String) {
+    let (id, key) = create_client(&app.db, &app.env, "Live platform", &["--environment", "production"]).await;
+    let api = Api {
+        http: app.http.clone(),
+        token: app.token_for(&id, &key).await,
+        prefix: app.url(&format!("/v2.01/{id}")),
+    };
+    for event in DECIDED {
+        let r = api.post("/hooks", json!({"EventType": event, "Url": receiver.url})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    (api, id)
+}
+
+/// Runs the `verity` CLI on the app's database.
+async fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+    let out = verity()
+        .args(args)
+        .env("VERITY_DATABASE_URL", &app.db.url)
+        .env("VERITY_DATA_DIR", app.db.data_dir.path())
+        .envs(app.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .await
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn identity(seed: u64, surname: &str, given: &str, birth: Date, state: &str) -> Identity {
+    let mut rng = Rng::new(seed);
+    let mut id = Identity::random(&mut rng, TODAY);
+    id.surname = surname.into();
+    id.given_names = given.into();
+    id.birth = birth;
+    id.nationality = state.into();
+    id.issuing_state = state.into();
+    id
+}
+
+/// The photos a person would take of this document: the MRZ side, and a card's front.
+fn photos(kind: Kind, identity: Identity, flaw: Flaw, seed: u64) -> Vec<(&'static str, Vec<u8>)> {
+    let painter = Painter::new();
+    let portrait = verity_corpus::portrait();
+    let mut rng = Rng::new(seed);
+    let mut identity = identity;
+    if flaw == Flaw::Expired {
+        identity.expiry = Date { year: TODAY.year - 1, ..identity.expiry };
+    }
+    let specimen = Specimen::with_identity(&painter, &mut rng, kind, identity, flaw, Some(&portrait));
+    let (mrz_side, _) = specimen.photograph(Level::Light, seed);
+    match &specimen.pages.front {
+        Some(front) => {
+            let shot = verity_corpus::Shot::draw(Level::Light, &mut Rng::new(seed + 7));
+            let front = verity_corpus::photo::photograph(front, verity_corpus::render::PX_PER_MM, &shot, &mut rng);
+            vec![("front", front), ("back", mrz_side)]
+        }
+        None => vec![("front", mrz_side)],
+    }
+}
+
+struct Person<'a> {
+    first: &'a str,
+    last: &'a str,
+    birth: &'a str,
+}
+
+/// Creates a natural user, walks the hosted flow with `pages` and a selfie, submits, and
+/// returns the session id.
+async fn submit_natural(app: &TestApp, api: &Api, person: &Person<'_>, document: (&str, &str), pages: &[(&'static str, Vec<u8>)], selfie_seed: u64) -> String {
+    let birthday = verity_domain::hosted::parse_date(person.birth).unwrap();
+    let r = api
+        .post(
+            "/users/natural",
+            json!({"FirstName": person.first, "LastName": person.last, "Email": "person@example.org", "Birthday": birthday,
+                   "Nationality": "FR", "CountryOfResidence": "FR", "TermsAndConditionsAccepted": true, "UserCategory": "OWNER"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let user = r.json()["Id"].as_str().unwrap().to_owned();
+    let hosted = Hosted::open(app, api, &user).await;
+    let session = api.get(&format!("/users/{user}/identity-verifications")).await.json()[0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let csrf = hosted.csrf().await;
+    assert_eq!(hosted.post("welcome", &[("csrf", &csrf), ("action", "continue")]).await.0, 303);
+    let personal = [
+        ("csrf", csrf.as_str()),
+        ("first_name", person.first),
+        ("last_name", person.last),
+        ("birth_date", person.birth),
+        ("nationality", "FR"),
+    ];
+    assert_eq!(hosted.post("personal", &personal).await.0, 303);
+    let choice = [("csrf", csrf.as_str()), ("kind", document.0), ("country", document.1)];
+    assert_eq!(hosted.post("document", &choice).await.0, 303);
+    for (slot, bytes) in pages {
+        let (status, body) = hosted.upload(slot, slot, bytes.clone(), "photo.jpg").await;
+        assert_eq!(status, 303, "{slot}: {body}");
+    }
+    let (status, body) = hosted.upload("selfie", "selfie", verity_corpus::selfie(selfie_seed), "selfie.jpg").await;
+    assert_eq!(status, 303, "selfie: {body}");
+    let (status, location) = hosted.post("review", &[("csrf", &csrf), ("action", "submit")]).await;
+    assert_eq!((status, location.as_str()), (303, "https://example.com/back"));
+    session
+}
+
+/// Waits for the engine's decision webhook, then returns the session as the API shows it.
+async fn decision(api: &Api, receiver: &Receiver, session: &str) -> Value {
+    receiver
+        .wait_for(1, Duration::from_secs(120), |r| r.resource() == session && DECIDED.contains(&r.event()))
+        .await;
+    api.get(&format!("/identity-verifications/{session}")).await.json()
+}
+
+/// `[(Type, CheckStatus, first reason Type)]` of a session body.
+fn checks(session: &Value) -> Vec<(String, String, String)> {
+    session["Checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["Type"].as_str().unwrap().to_owned(),
+                c["CheckStatus"].as_str().unwrap().to_owned(),
+                c["Reasons"][0]["Type"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn expect_checks(session: &Value, status: &str, expected: &[(&str, &str, &str)]) {
+    let got = checks(session);
+    let want: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!((session["Status"].as_str().unwrap(), &got), (status, &want), "{session:#}");
+}
+
+const IDV: &str = "IDENTITY_DOCUMENT_VERIFICATION";
+const NAME: &str = "IDV_NAME_MATCH_CHECK";
+const AGE: &str = "IDV_AGE_CHECK";
+
+async fn natural_outcomes(backend: Backend) {
+    let receiver = Receiver::ok().await;
+    let face = FaceProvider::start().await;
+    let app = TestApp::spawn(
+        backend,
+        &[("VERITY_PROVIDER_FACE_MATCH_URL", &face.url), ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"), ("VERITY_PROVIDER_RETRIES", "0")],
+    )
+    .await;
+    let (api, _) = live_client(&app, &receiver).await;
+    let marie = Person { first: "Marie", last: "Dubois", birth: "1985-03-12" };
+    let born = Date { year: 1985, month: 3, day: 12 };
+
+    // A valid passport: validated, the data taken from the document, the user REGULAR.
+    let pages = photos(Kind::Passport, identity(1, "DUBOIS", "MARIE", born, "FRA"), Flaw::None, 1);
+    let s = submit_natural(&app, &api, &marie, ("PASSPORT", "FR"), &pages, 1).await;
+    let v = decision(&api, &receiver, &s).await;
+    expect_checks(&v, "VALIDATED", &[(IDV, "VALIDATED", ""), (NAME, "VALIDATED", ""), (AGE, "VALIDATED", "")]);
+    let data: Vec<(&str, &str)> = v["Checks"][0]["Data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["Type"].as_str().unwrap(), d["Value"].as_str().unwrap()))
+        .collect();
+    let birthday = verity_domain::hosted::parse_date("1985-03-12").unwrap().to_string();
+    assert_eq!(data, [("FIRST_NAME", "MARIE"), ("LAST_NAME", "DUBOIS"), ("BIRTHDATE", birthday.as_str())]);
+    let user = api.get(&format!("/users/{}", v["UserId"].as_str().unwrap())).await.json();
+    assert_eq!(user["KYCLevel"], "REGULAR");
+    let sent = face.requests.lock().unwrap().last().cloned().unwrap();
+    let roles: Vec<&str> = sent["images"].as_array().unwrap().iter().map(|i| i["role"].as_str().unwrap()).collect();
+    assert_eq!((sent["check"].as_str(), roles), (Some("face_match"), vec!["selfie", "document_front"]));
+    // The evidence explains it to an operator, and never reaches the API.
+    let (ok, evidence, err) = cli(&app, &["sessions", "evidence", &s]).await;
+    assert!(ok, "{err}");
+    let evidence: Value = serde_json::from_str(&evidence).unwrap();
+    let rules: Vec<&str> = evidence["checks"][0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["rule"].as_str().unwrap())
+        .collect();
+    for rule in ["mrz_readable", "document_type_accepted", "check_digits", "field_consistency", "not_expired", "document_face_present", "selfie_face_present", "face_match", "fraud_signals"] {
+        assert!(rules.contains(&rule), "{rule} missing from {rules:?}");
+    }
+    assert!(!v.to_string().contains("check_digits"), "evidence leaked into the API: {v}");
+
+    // A valid identity card, both sides.
+    let anna = Person { first: "Anna-Lena", last: "Müller", birth: "1990-07-01" };
+    let pages = photos(Kind::IdCard, identity(2, "MÜLLER", "ANNA LENA", Date { year: 1990, month: 7, day: 1 }, "DEU"), Flaw::None, 2);
+    let s = submit_natural(&app, &api, &anna, ("IDENTITY_CARD", "DE"), &pages, 2).await;
+    expect_checks(&decision(&api, &receiver, &s).await, "VALIDATED", &[(IDV, "VALIDATED", ""), (NAME, "VALIDATED", ""), (AGE, "VALIDATED", "")]);
+
+    let cases: [(&str, Person, Kind, Identity, Flaw, (&str, &str), &[(&str, &str, &str)]); 5] = [
+        (
+            "expired",
+            Person { first: "Jean", last: "Martin", birth: "1970-01-20" },
+            Kind::Passport,
+            identity(3, "MARTIN", "JEAN", Date { year: 1970, month: 1, day: 20 }, "FRA"),
+            Flaw::Expired,
+            ("PASSPORT", "FR"),
+            &[(IDV, "REFUSED", "DOCUMENT_HAS_EXPIRED")],
+        ),
+        (
+            "tampered check digit",
+            Person { first: "Luca", last: "Rossi", birth: "1988-11-02" },
+            Kind::Passport,
+            identity(4, "ROSSI", "LUCA", Date { year: 1988, month: 11, day: 2 }, "ITA"),
+            Flaw::TamperedBirthDate,
+            ("PASSPORT", "IT"),
+            &[(IDV, "REFUSED", "DOCUMENT_FALSIFIED")],
+        ),
+        (
+            "name mismatch",
+            Person { first: "Sophie", last: "Bernard", birth: "1992-04-18" },
+            Kind::Passport,
+            identity(5, "LEFEVRE", "SOPHIE", Date { year: 1992, month: 4, day: 18 }, "FRA"),
+            Flaw::None,
+            ("PASSPORT", "FR"),
+            &[(IDV, "VALIDATED", ""), (NAME, "REFUSED", "DOCUMENT_NOT_ACCEPTED"), (AGE, "VALIDATED", "")],
+        ),
+        (
+            "under 18",
+            Person { first: "Noah", last: "Jansen", birth: "2010-06-30" },
+            Kind::Passport,
+            identity(6, "JANSEN", "NOAH", Date { year: 2010, month: 6, day: 30 }, "NLD"),
+            Flaw::None,
+            ("PASSPORT", "NL"),
+            &[(IDV, "VALIDATED", ""), (NAME, "VALIDATED", ""), (AGE, "REFUSED", "DOCUMENT_NOT_ACCEPTED")],
+        ),
+        (
+            "unsupported document (a visa)",
+            Person { first: "Pablo", last: "Garcia", birth: "1980-09-09" },
+            Kind::Visa,
+            identity(7, "GARCIA", "PABLO", Date { year: 1980, month: 9, day: 9 }, "ESP"),
+            Flaw::None,
+            ("PASSPORT", "ES"),
+            &[(IDV, "REFUSED", "DOCUMENT_NOT_ACCEPTED")],
+        ),
+    ];
+    for (n, (name, person, kind, id, flaw, doc, expected)) in cases.into_iter().enumerate() {
+        let pages = photos(kind, id, flaw, 10 + n as u64);
+        let s = submit_natural(&app, &api, &person, doc, &pages, 10 + n as u64).await;
+        let v = decision(&api, &receiver, &s).await;
+        eprintln!("case {name}");
+        expect_checks(&v, "REFUSED", expected);
+    }
+
+    // Unreadable: a photo with no document on it.
+    let pages = vec![("front", png(900, 600))];
+    let person = Person { first: "Eva", last: "Novak", birth: "1979-02-02" };
+    let s = submit_natural(&app, &api, &person, ("PASSPORT", "CZ"), &pages, 20).await;
+    expect_checks(&decision(&api, &receiver, &s).await, "REFUSED", &[(IDV, "REFUSED", "DOCUMENT_UNREADABLE")]);
+
+    // The provider says the faces differ.
+    face.set("fail");
+    let person = Person { first: "Piotr", last: "Nowak", birth: "1983-05-05" };
+    let pages = photos(Kind::Passport, identity(21, "NOWAK", "PIOTR", Date { year: 1983, month: 5, day: 5 }, "POL"), Flaw::None, 21);
+    let s = submit_natural(&app, &api, &person, ("PASSPORT", "PL"), &pages, 21).await;
+    expect_checks(&decision(&api, &receiver, &s).await, "REFUSED", &[(IDV, "REFUSED", "FACE_MATCH_FAIL")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn natural_documents_are_decided_by_the_engine_sqlite() {
+    natural_outcomes(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn natural_documents_are_decided_by_the_engine_postgres() {
+    if postgres_admin_url().is_none() {
+        return;
+    }
+    natural_outcomes(Backend::Postgres).await;
+}
