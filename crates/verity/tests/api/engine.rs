@@ -15,7 +15,11 @@ use crate::helpers::*;
 use crate::hosted::{Hosted, png};
 use crate::receiver::Receiver;
 
-const TODAY: Date = Date { year: 2026, month: 11, day: 25 };
+const TODAY: Date = Date {
+    year: 2026,
+    month: 11,
+    day: 25,
+};
 const DECIDED: [&str; 3] = [
     "IDENTITY_VERIFICATION_VALIDATED",
     "IDENTITY_VERIFICATION_FAILED",
@@ -44,7 +48,9 @@ impl FaceProvider {
                         "down" => (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({}))),
                         outcome => (
                             axum::http::StatusCode::OK,
-                            axum::Json(json!({"outcome": outcome, "score": if outcome == "pass" { 0.97 } else { 0.12 }})),
+                            axum::Json(
+                                json!({"outcome": outcome, "score": if outcome == "pass" { 0.97 } else { 0.12 }}),
+                            ),
                         ),
                     }
                 }
@@ -70,7 +76,9 @@ async fn live_client(app: &TestApp, receiver: &Receiver) -> (Api, String) {
         prefix: app.url(&format!("/v2.01/{id}")),
     };
     for event in DECIDED {
-        let r = api.post("/hooks", json!({"EventType": event, "Url": receiver.url})).await;
+        let r = api
+            .post("/hooks", json!({"EventType": event, "Url": receiver.url}))
+            .await;
         assert_eq!(r.status, 200, "{}", r.text);
     }
     (api, id)
@@ -111,7 +119,10 @@ fn photos(kind: Kind, identity: Identity, flaw: Flaw, seed: u64) -> Vec<(&'stati
     let mut rng = Rng::new(seed);
     let mut identity = identity;
     if flaw == Flaw::Expired {
-        identity.expiry = Date { year: TODAY.year - 1, ..identity.expiry };
+        identity.expiry = Date {
+            year: TODAY.year - 1,
+            ..identity.expiry
+        };
     }
     let specimen = Specimen::with_identity(&painter, &mut rng, kind, identity, flaw, Some(&portrait));
     let (mrz_side, _) = specimen.photograph(Level::Light, seed);
@@ -133,7 +144,14 @@ struct Person<'a> {
 
 /// Creates a natural user, walks the hosted flow with `pages` and a selfie, submits, and
 /// returns the session id.
-async fn submit_natural(app: &TestApp, api: &Api, person: &Person<'_>, document: (&str, &str), pages: &[(&'static str, Vec<u8>)], selfie_seed: u64) -> String {
+async fn submit_natural(
+    app: &TestApp,
+    api: &Api,
+    person: &Person<'_>,
+    document: (&str, &str),
+    pages: &[(&'static str, Vec<u8>)],
+    selfie_seed: u64,
+) -> String {
     let birthday = verity_domain::hosted::parse_date(person.birth).unwrap();
     let r = api
         .post(
@@ -150,7 +168,13 @@ async fn submit_natural(app: &TestApp, api: &Api, person: &Person<'_>, document:
         .unwrap()
         .to_owned();
     let csrf = hosted.csrf().await;
-    assert_eq!(hosted.post("welcome", &[("csrf", &csrf), ("action", "continue")]).await.0, 303);
+    assert_eq!(
+        hosted
+            .post("welcome", &[("csrf", &csrf), ("action", "continue")])
+            .await
+            .0,
+        303
+    );
     let personal = [
         ("csrf", csrf.as_str()),
         ("first_name", person.first),
@@ -165,7 +189,9 @@ async fn submit_natural(app: &TestApp, api: &Api, person: &Person<'_>, document:
         let (status, body) = hosted.upload(slot, slot, bytes.clone(), "photo.jpg").await;
         assert_eq!(status, 303, "{slot}: {body}");
     }
-    let (status, body) = hosted.upload("selfie", "selfie", verity_corpus::selfie(selfie_seed), "selfie.jpg").await;
+    let (status, body) = hosted
+        .upload("selfie", "selfie", verity_corpus::selfie(selfie_seed), "selfie.jpg")
+        .await;
     assert_eq!(status, 303, "selfie: {body}");
     let (status, location) = hosted.post("review", &[("csrf", &csrf), ("action", "submit")]).await;
     assert_eq!((status, location.as_str()), (303, "https://example.com/back"));
@@ -175,7 +201,9 @@ async fn submit_natural(app: &TestApp, api: &Api, person: &Person<'_>, document:
 /// Waits for the engine's decision webhook, then returns the session as the API shows it.
 async fn decision(api: &Api, receiver: &Receiver, session: &str) -> Value {
     receiver
-        .wait_for(1, Duration::from_secs(120), |r| r.resource() == session && DECIDED.contains(&r.event()))
+        .wait_for(1, Duration::from_secs(120), |r| {
+            r.resource() == session && DECIDED.contains(&r.event())
+        })
         .await;
     api.get(&format!("/identity-verifications/{session}")).await.json()
 }
@@ -202,7 +230,11 @@ fn expect_checks(session: &Value, status: &str, expected: &[(&str, &str, &str)])
         .iter()
         .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
         .collect();
-    assert_eq!((session["Status"].as_str().unwrap(), &got), (status, &want), "{session:#}");
+    assert_eq!(
+        (session["Status"].as_str().unwrap(), &got),
+        (status, &want),
+        "{session:#}"
+    );
 }
 
 const IDV: &str = "IDENTITY_DOCUMENT_VERIFICATION";
@@ -214,18 +246,39 @@ async fn natural_outcomes(backend: Backend) {
     let face = FaceProvider::start().await;
     let app = TestApp::spawn(
         backend,
-        &[("VERITY_PROVIDER_FACE_MATCH_URL", &face.url), ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"), ("VERITY_PROVIDER_RETRIES", "0")],
+        &[
+            ("VERITY_PROVIDER_FACE_MATCH_URL", &face.url),
+            ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
+            ("VERITY_PROVIDER_RETRIES", "0"),
+        ],
     )
     .await;
     let (api, _) = live_client(&app, &receiver).await;
-    let marie = Person { first: "Marie", last: "Dubois", birth: "1985-03-12" };
-    let born = Date { year: 1985, month: 3, day: 12 };
+    let marie = Person {
+        first: "Marie",
+        last: "Dubois",
+        birth: "1985-03-12",
+    };
+    let born = Date {
+        year: 1985,
+        month: 3,
+        day: 12,
+    };
 
     // A valid passport: validated, the data taken from the document, the user REGULAR.
-    let pages = photos(Kind::Passport, identity(1, "DUBOIS", "MARIE", born, "FRA"), Flaw::None, 1);
+    let pages = photos(
+        Kind::Passport,
+        identity(1, "DUBOIS", "MARIE", born, "FRA"),
+        Flaw::None,
+        1,
+    );
     let s = submit_natural(&app, &api, &marie, ("PASSPORT", "FR"), &pages, 1).await;
     let v = decision(&api, &receiver, &s).await;
-    expect_checks(&v, "VALIDATED", &[(IDV, "VALIDATED", ""), (NAME, "VALIDATED", ""), (AGE, "VALIDATED", "")]);
+    expect_checks(
+        &v,
+        "VALIDATED",
+        &[(IDV, "VALIDATED", ""), (NAME, "VALIDATED", ""), (AGE, "VALIDATED", "")],
+    );
     let data: Vec<(&str, &str)> = v["Checks"][0]["Data"]
         .as_array()
         .unwrap()
@@ -233,12 +286,30 @@ async fn natural_outcomes(backend: Backend) {
         .map(|d| (d["Type"].as_str().unwrap(), d["Value"].as_str().unwrap()))
         .collect();
     let birthday = verity_domain::hosted::parse_date("1985-03-12").unwrap().to_string();
-    assert_eq!(data, [("FIRST_NAME", "MARIE"), ("LAST_NAME", "DUBOIS"), ("BIRTHDATE", birthday.as_str())]);
-    let user = api.get(&format!("/users/{}", v["UserId"].as_str().unwrap())).await.json();
+    assert_eq!(
+        data,
+        [
+            ("FIRST_NAME", "MARIE"),
+            ("LAST_NAME", "DUBOIS"),
+            ("BIRTHDATE", birthday.as_str())
+        ]
+    );
+    let user = api
+        .get(&format!("/users/{}", v["UserId"].as_str().unwrap()))
+        .await
+        .json();
     assert_eq!(user["KYCLevel"], "REGULAR");
     let sent = face.requests.lock().unwrap().last().cloned().unwrap();
-    let roles: Vec<&str> = sent["images"].as_array().unwrap().iter().map(|i| i["role"].as_str().unwrap()).collect();
-    assert_eq!((sent["check"].as_str(), roles), (Some("face_match"), vec!["selfie", "document_front"]));
+    let roles: Vec<&str> = sent["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        (sent["check"].as_str(), roles),
+        (Some("face_match"), vec!["selfie", "document_front"])
+    );
     // The evidence explains it to an operator, and never reaches the API.
     let (ok, evidence, err) = cli(&app, &["sessions", "evidence", &s]).await;
     assert!(ok, "{err}");
@@ -249,59 +320,173 @@ async fn natural_outcomes(backend: Backend) {
         .iter()
         .map(|e| e["rule"].as_str().unwrap())
         .collect();
-    for rule in ["mrz_readable", "document_type_accepted", "check_digits", "field_consistency", "not_expired", "document_face_present", "selfie_face_present", "face_match", "fraud_signals"] {
+    for rule in [
+        "mrz_readable",
+        "document_type_accepted",
+        "check_digits",
+        "field_consistency",
+        "not_expired",
+        "document_face_present",
+        "selfie_face_present",
+        "face_match",
+        "fraud_signals",
+    ] {
         assert!(rules.contains(&rule), "{rule} missing from {rules:?}");
     }
-    assert!(!v.to_string().contains("check_digits"), "evidence leaked into the API: {v}");
+    assert!(
+        !v.to_string().contains("check_digits"),
+        "evidence leaked into the API: {v}"
+    );
 
     // A valid identity card, both sides.
-    let anna = Person { first: "Anna-Lena", last: "Müller", birth: "1990-07-01" };
-    let pages = photos(Kind::IdCard, identity(2, "MÜLLER", "ANNA LENA", Date { year: 1990, month: 7, day: 1 }, "DEU"), Flaw::None, 2);
+    let anna = Person {
+        first: "Anna-Lena",
+        last: "Müller",
+        birth: "1990-07-01",
+    };
+    let pages = photos(
+        Kind::IdCard,
+        identity(
+            2,
+            "MÜLLER",
+            "ANNA LENA",
+            Date {
+                year: 1990,
+                month: 7,
+                day: 1,
+            },
+            "DEU",
+        ),
+        Flaw::None,
+        2,
+    );
     let s = submit_natural(&app, &api, &anna, ("IDENTITY_CARD", "DE"), &pages, 2).await;
-    expect_checks(&decision(&api, &receiver, &s).await, "VALIDATED", &[(IDV, "VALIDATED", ""), (NAME, "VALIDATED", ""), (AGE, "VALIDATED", "")]);
+    expect_checks(
+        &decision(&api, &receiver, &s).await,
+        "VALIDATED",
+        &[(IDV, "VALIDATED", ""), (NAME, "VALIDATED", ""), (AGE, "VALIDATED", "")],
+    );
 
     let cases: [(&str, Person, Kind, Identity, Flaw, (&str, &str), &[(&str, &str, &str)]); 5] = [
         (
             "expired",
-            Person { first: "Jean", last: "Martin", birth: "1970-01-20" },
+            Person {
+                first: "Jean",
+                last: "Martin",
+                birth: "1970-01-20",
+            },
             Kind::Passport,
-            identity(3, "MARTIN", "JEAN", Date { year: 1970, month: 1, day: 20 }, "FRA"),
+            identity(
+                3,
+                "MARTIN",
+                "JEAN",
+                Date {
+                    year: 1970,
+                    month: 1,
+                    day: 20,
+                },
+                "FRA",
+            ),
             Flaw::Expired,
             ("PASSPORT", "FR"),
             &[(IDV, "REFUSED", "DOCUMENT_HAS_EXPIRED")],
         ),
         (
             "tampered check digit",
-            Person { first: "Luca", last: "Rossi", birth: "1988-11-02" },
+            Person {
+                first: "Luca",
+                last: "Rossi",
+                birth: "1988-11-02",
+            },
             Kind::Passport,
-            identity(4, "ROSSI", "LUCA", Date { year: 1988, month: 11, day: 2 }, "ITA"),
+            identity(
+                4,
+                "ROSSI",
+                "LUCA",
+                Date {
+                    year: 1988,
+                    month: 11,
+                    day: 2,
+                },
+                "ITA",
+            ),
             Flaw::TamperedBirthDate,
             ("PASSPORT", "IT"),
             &[(IDV, "REFUSED", "DOCUMENT_FALSIFIED")],
         ),
         (
             "name mismatch",
-            Person { first: "Sophie", last: "Bernard", birth: "1992-04-18" },
+            Person {
+                first: "Sophie",
+                last: "Bernard",
+                birth: "1992-04-18",
+            },
             Kind::Passport,
-            identity(5, "LEFEVRE", "SOPHIE", Date { year: 1992, month: 4, day: 18 }, "FRA"),
+            identity(
+                5,
+                "LEFEVRE",
+                "SOPHIE",
+                Date {
+                    year: 1992,
+                    month: 4,
+                    day: 18,
+                },
+                "FRA",
+            ),
             Flaw::None,
             ("PASSPORT", "FR"),
-            &[(IDV, "VALIDATED", ""), (NAME, "REFUSED", "DOCUMENT_NOT_ACCEPTED"), (AGE, "VALIDATED", "")],
+            &[
+                (IDV, "VALIDATED", ""),
+                (NAME, "REFUSED", "DOCUMENT_NOT_ACCEPTED"),
+                (AGE, "VALIDATED", ""),
+            ],
         ),
         (
             "under 18",
-            Person { first: "Noah", last: "Jansen", birth: "2010-06-30" },
+            Person {
+                first: "Noah",
+                last: "Jansen",
+                birth: "2010-06-30",
+            },
             Kind::Passport,
-            identity(6, "JANSEN", "NOAH", Date { year: 2010, month: 6, day: 30 }, "NLD"),
+            identity(
+                6,
+                "JANSEN",
+                "NOAH",
+                Date {
+                    year: 2010,
+                    month: 6,
+                    day: 30,
+                },
+                "NLD",
+            ),
             Flaw::None,
             ("PASSPORT", "NL"),
-            &[(IDV, "VALIDATED", ""), (NAME, "VALIDATED", ""), (AGE, "REFUSED", "DOCUMENT_NOT_ACCEPTED")],
+            &[
+                (IDV, "VALIDATED", ""),
+                (NAME, "VALIDATED", ""),
+                (AGE, "REFUSED", "DOCUMENT_NOT_ACCEPTED"),
+            ],
         ),
         (
             "unsupported document (a visa)",
-            Person { first: "Pablo", last: "Garcia", birth: "1980-09-09" },
+            Person {
+                first: "Pablo",
+                last: "Garcia",
+                birth: "1980-09-09",
+            },
             Kind::Visa,
-            identity(7, "GARCIA", "PABLO", Date { year: 1980, month: 9, day: 9 }, "ESP"),
+            identity(
+                7,
+                "GARCIA",
+                "PABLO",
+                Date {
+                    year: 1980,
+                    month: 9,
+                    day: 9,
+                },
+                "ESP",
+            ),
             Flaw::None,
             ("PASSPORT", "ES"),
             &[(IDV, "REFUSED", "DOCUMENT_NOT_ACCEPTED")],
@@ -317,16 +502,47 @@ async fn natural_outcomes(backend: Backend) {
 
     // Unreadable: a photo with no document on it.
     let pages = vec![("front", png(900, 600))];
-    let person = Person { first: "Eva", last: "Novak", birth: "1979-02-02" };
+    let person = Person {
+        first: "Eva",
+        last: "Novak",
+        birth: "1979-02-02",
+    };
     let s = submit_natural(&app, &api, &person, ("PASSPORT", "CZ"), &pages, 20).await;
-    expect_checks(&decision(&api, &receiver, &s).await, "REFUSED", &[(IDV, "REFUSED", "DOCUMENT_UNREADABLE")]);
+    expect_checks(
+        &decision(&api, &receiver, &s).await,
+        "REFUSED",
+        &[(IDV, "REFUSED", "DOCUMENT_UNREADABLE")],
+    );
 
     // The provider says the faces differ.
     face.set("fail");
-    let person = Person { first: "Piotr", last: "Nowak", birth: "1983-05-05" };
-    let pages = photos(Kind::Passport, identity(21, "NOWAK", "PIOTR", Date { year: 1983, month: 5, day: 5 }, "POL"), Flaw::None, 21);
+    let person = Person {
+        first: "Piotr",
+        last: "Nowak",
+        birth: "1983-05-05",
+    };
+    let pages = photos(
+        Kind::Passport,
+        identity(
+            21,
+            "NOWAK",
+            "PIOTR",
+            Date {
+                year: 1983,
+                month: 5,
+                day: 5,
+            },
+            "POL",
+        ),
+        Flaw::None,
+        21,
+    );
     let s = submit_natural(&app, &api, &person, ("PASSPORT", "PL"), &pages, 21).await;
-    expect_checks(&decision(&api, &receiver, &s).await, "REFUSED", &[(IDV, "REFUSED", "FACE_MATCH_FAIL")]);
+    expect_checks(
+        &decision(&api, &receiver, &s).await,
+        "REFUSED",
+        &[(IDV, "REFUSED", "FACE_MATCH_FAIL")],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -340,4 +556,623 @@ async fn natural_documents_are_decided_by_the_engine_postgres() {
         return;
     }
     natural_outcomes(Backend::Postgres).await;
+}
+
+/// Uploads the identity document and selfie, then submits.
+async fn finish_flow(
+    hosted: &Hosted,
+    csrf: &str,
+    document: (&str, &str),
+    pages: &[(&'static str, Vec<u8>)],
+    selfie_seed: u64,
+) {
+    let choice = [("csrf", csrf), ("kind", document.0), ("country", document.1)];
+    assert_eq!(hosted.post("document", &choice).await.0, 303);
+    for (slot, bytes) in pages {
+        let (status, body) = hosted.upload(slot, slot, bytes.clone(), "photo.jpg").await;
+        assert_eq!(status, 303, "{slot}: {body}");
+    }
+    let (status, body) = hosted
+        .upload("selfie", "selfie", verity_corpus::selfie(selfie_seed), "selfie.jpg")
+        .await;
+    assert_eq!(status, 303, "selfie: {body}");
+    let (status, location) = hosted.post("review", &[("csrf", csrf), ("action", "submit")]).await;
+    assert_eq!((status, location.as_str()), (303, "https://example.com/back"));
+}
+
+struct Company<'a> {
+    kind: &'a str,
+    country: &'a str,
+    number: &'a str,
+    name: &'a str,
+}
+
+/// Creates a legal user represented by `rep`, walks the legal flow (company, owners, company
+/// documents, representative, identity document, selfie), submits, and returns the session id.
+async fn submit_legal(
+    app: &TestApp,
+    api: &Api,
+    company: &Company<'_>,
+    rep: &Person<'_>,
+    owners: &[(&str, &str)],
+    document: (&str, &str),
+    pages: &[(&'static str, Vec<u8>)],
+    selfie_seed: u64,
+) -> String {
+    let birthday = verity_domain::hosted::parse_date(rep.birth).unwrap();
+    let r = api
+        .post(
+            "/users/legal",
+            json!({
+                "Name": company.name, "LegalPersonType": company.kind, "Email": "office@example.org", "CompanyNumber": company.number,
+                "HeadquartersAddress": {"AddressLine1": "1 High Street", "City": "London", "PostalCode": "EC1A 1AA", "Country": company.country},
+                "LegalRepresentativeFirstName": rep.first, "LegalRepresentativeLastName": rep.last,
+                "LegalRepresentativeEmail": "rep@example.org", "LegalRepresentativeBirthday": birthday,
+                "LegalRepresentativeNationality": "FR", "LegalRepresentativeCountryOfResidence": "FR",
+                "TermsAndConditionsAccepted": true, "UserCategory": "OWNER"
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let user = r.json()["Id"].as_str().unwrap().to_owned();
+    let hosted = Hosted::open(app, api, &user).await;
+    let session = api.get(&format!("/users/{user}/identity-verifications")).await.json()[0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let csrf = hosted.csrf().await;
+    assert_eq!(
+        hosted
+            .post("welcome", &[("csrf", &csrf), ("action", "continue")])
+            .await
+            .0,
+        303
+    );
+    let business = [
+        ("csrf", csrf.as_str()),
+        ("country", company.country),
+        ("registration_number", company.number),
+        ("name", company.name),
+        ("address_line1", "1 High Street"),
+        ("city", "London"),
+        ("postal_code", "EC1A 1AA"),
+    ];
+    assert_eq!(hosted.post("business", &business).await.0, 303);
+    if company.kind == "BUSINESS" {
+        for (first, last) in owners {
+            let owner = [
+                ("csrf", csrf.as_str()),
+                ("action", "save"),
+                ("owner_id", ""),
+                ("first_name", first),
+                ("last_name", last),
+                ("birth_date", "1985-03-12"),
+                ("nationality", "FR"),
+                ("share", "100"),
+            ];
+            assert_eq!(hosted.post("owners", &owner).await.0, 303);
+        }
+        assert_eq!(
+            hosted.post("owners", &[("csrf", &csrf), ("action", "confirm")]).await.0,
+            303
+        );
+    }
+    let slots: &[&str] = if company.kind == "SOLETRADER" {
+        &["registration_proof"]
+    } else {
+        &["registration_proof", "articles_of_association"]
+    };
+    for slot in slots {
+        let (status, body) = hosted
+            .upload("company-documents", slot, png(600, 800), "registration.png")
+            .await;
+        assert_eq!(status, 303, "{slot}: {body}");
+    }
+    let personal = [
+        ("csrf", csrf.as_str()),
+        ("first_name", rep.first),
+        ("last_name", rep.last),
+        ("birth_date", rep.birth),
+        ("nationality", "FR"),
+    ];
+    assert_eq!(hosted.post("personal", &personal).await.0, 303);
+    finish_flow(&hosted, &csrf, document, pages, selfie_seed).await;
+    session
+}
+
+/// A fake Companies House: the company profile, officers and PSC endpoints, in the API's format,
+/// behind HTTP Basic authentication with the API key.
+async fn companies_house(key: &'static str) -> String {
+    let authorised = move |headers: &axum::http::HeaderMap| {
+        use base64::Engine as _;
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
+        );
+        headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str())
+    };
+    let profile = move |axum::extract::Path(number): axum::extract::Path<String>, headers: axum::http::HeaderMap| async move {
+        if !authorised(&headers) {
+            return (
+                axum::http::StatusCode::UNAUTHORIZED,
+                axum::Json(json!({"error": "Invalid Authorization"})),
+            );
+        }
+        match number.as_str() {
+            "09446231" => (
+                axum::http::StatusCode::OK,
+                axum::Json(
+                    json!({"company_name": "ACME WIDGETS LTD", "company_number": "09446231", "company_status": "active",
+                    "type": "ltd", "date_of_creation": "2015-02-18",
+                    "registered_office_address": {"address_line_1": "1 High Street", "locality": "London", "postal_code": "EC1A 1AA"}}),
+                ),
+            ),
+            _ => (
+                axum::http::StatusCode::NOT_FOUND,
+                axum::Json(json!({"errors": [{"error": "company-profile-not-found", "type": "ch:service"}]})),
+            ),
+        }
+    };
+    let officers = move |headers: axum::http::HeaderMap| async move {
+        if !authorised(&headers) {
+            return (axum::http::StatusCode::UNAUTHORIZED, axum::Json(json!({})));
+        }
+        (
+            axum::http::StatusCode::OK,
+            axum::Json(json!({"items": [
+                {"name": "DUBOIS, Marie", "officer_role": "director", "appointed_on": "2015-02-18"},
+                {"name": "SMITH, John", "officer_role": "director", "appointed_on": "2015-02-18", "resigned_on": "2019-01-01"}
+            ], "active_count": 1, "resigned_count": 1, "total_results": 2, "items_per_page": 35, "kind": "officer-list"})),
+        )
+    };
+    let pscs = move |headers: axum::http::HeaderMap| async move {
+        if !authorised(&headers) {
+            return (axum::http::StatusCode::UNAUTHORIZED, axum::Json(json!({})));
+        }
+        (
+            axum::http::StatusCode::OK,
+            axum::Json(json!({"items": [
+                {"name": "Ms Marie Dubois", "name_elements": {"title": "Ms", "forename": "Marie", "surname": "Dubois"},
+                 "kind": "individual-person-with-significant-control", "natures_of_control": ["ownership-of-shares-75-to-100-percent"]}
+            ], "active_count": 1, "ceased_count": 0, "total_results": 1})),
+        )
+    };
+    let app = Router::new()
+        .route("/company/{number}", axum::routing::get(profile))
+        .route("/company/{number}/officers", axum::routing::get(officers))
+        .route(
+            "/company/{number}/persons-with-significant-control",
+            axum::routing::get(pscs),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+const KYB: &str = "BUSINESS_VERIFICATION";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legal_users_are_checked_against_registries() {
+    let receiver = Receiver::ok().await;
+    let face = FaceProvider::start().await;
+    let ch = companies_house("ch-test-key").await;
+    let app = TestApp::spawn(
+        Backend::Sqlite,
+        &[
+            ("VERITY_PROVIDER_FACE_MATCH_URL", &face.url),
+            ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
+            ("VERITY_COMPANIES_HOUSE_URL", &ch),
+            ("VERITY_COMPANIES_HOUSE_API_KEY", "ch-test-key"),
+        ],
+    )
+    .await;
+    let (api, _) = live_client(&app, &receiver).await;
+    let marie = Person {
+        first: "Marie",
+        last: "Dubois",
+        birth: "1985-03-12",
+    };
+    let passport = |seed| {
+        photos(
+            Kind::Passport,
+            identity(
+                seed,
+                "DUBOIS",
+                "MARIE",
+                Date {
+                    year: 1985,
+                    month: 3,
+                    day: 12,
+                },
+                "FRA",
+            ),
+            Flaw::None,
+            seed,
+        )
+    };
+
+    // A UK company found in Companies House, its director doing the check, owners coherent.
+    let acme = Company {
+        kind: "BUSINESS",
+        country: "GB",
+        number: "9446231",
+        name: "Acme Widgets Limited",
+    };
+    let s = submit_legal(
+        &app,
+        &api,
+        &acme,
+        &marie,
+        &[("Marie", "Dubois")],
+        ("PASSPORT", "FR"),
+        &passport(30),
+        30,
+    )
+    .await;
+    let v = decision(&api, &receiver, &s).await;
+    expect_checks(
+        &v,
+        "VALIDATED",
+        &[
+            (KYB, "VALIDATED", ""),
+            (IDV, "VALIDATED", ""),
+            ("BUSINESS_INSIGHTS_MATCH", "VALIDATED", ""),
+            (NAME, "VALIDATED", ""),
+            (AGE, "VALIDATED", ""),
+        ],
+    );
+    assert_eq!(
+        v["Checks"][0]["Data"],
+        json!([{"Type": "COMPANY_NAME", "Value": "ACME WIDGETS LTD"}, {"Type": "COMPANY_NUMBER", "Value": "09446231"}])
+    );
+    let user = api
+        .get(&format!("/users/{}", v["UserId"].as_str().unwrap()))
+        .await
+        .json();
+    assert_eq!(
+        (
+            user["KYCLevel"].as_str(),
+            user["Name"].as_str(),
+            user["CompanyNumber"].as_str()
+        ),
+        (Some("REGULAR"), Some("ACME WIDGETS LTD"), Some("09446231"))
+    );
+
+    // A company the registry does not know goes to a reviewer.
+    let unknown = Company {
+        kind: "BUSINESS",
+        country: "GB",
+        number: "12345678",
+        name: "Nowhere Trading Ltd",
+    };
+    let s = submit_legal(
+        &app,
+        &api,
+        &unknown,
+        &marie,
+        &[("Marie", "Dubois")],
+        ("PASSPORT", "FR"),
+        &passport(31),
+        31,
+    )
+    .await;
+    let v = decision(&api, &receiver, &s).await;
+    expect_checks(
+        &v,
+        "REVIEW",
+        &[
+            (KYB, "REVIEW", ""),
+            (IDV, "VALIDATED", ""),
+            (NAME, "VALIDATED", ""),
+            (AGE, "VALIDATED", ""),
+        ],
+    );
+
+    // A French sole trader from the operator's imported registry: the holder's name is the trade name.
+    let csv = "country,number,name,status,officers,owners\nFR,732 829 320,Jean Martin,active,Jean Martin,\nFR,443061841,\"Dupont, Martin & Fils\",closed,,\n";
+    let file = app.db.data_dir.path().join("registry.csv");
+    std::fs::write(&file, csv).unwrap();
+    let (ok, out, err) = cli(&app, &["registry", "import", file.to_str().unwrap()]).await;
+    assert!(ok && out.contains("imported 2 companies"), "{out}{err}");
+    let jean = Person {
+        first: "Jean",
+        last: "Martin",
+        birth: "1970-01-20",
+    };
+    let jean_passport = photos(
+        Kind::Passport,
+        identity(
+            32,
+            "MARTIN",
+            "JEAN",
+            Date {
+                year: 1970,
+                month: 1,
+                day: 20,
+            },
+            "FRA",
+        ),
+        Flaw::None,
+        32,
+    );
+    let sole = Company {
+        kind: "SOLETRADER",
+        country: "FR",
+        number: "732829320",
+        name: "Jean Martin",
+    };
+    let s = submit_legal(&app, &api, &sole, &jean, &[], ("PASSPORT", "FR"), &jean_passport, 32).await;
+    expect_checks(
+        &decision(&api, &receiver, &s).await,
+        "VALIDATED",
+        &[
+            (KYB, "VALIDATED", ""),
+            (IDV, "VALIDATED", ""),
+            (NAME, "VALIDATED", ""),
+            (AGE, "VALIDATED", ""),
+            ("BUSINESS_NAME_MATCH", "VALIDATED", ""),
+        ],
+    );
+
+    // A closed company is refused; a number whose check digit is wrong too.
+    let closed = Company {
+        kind: "ORGANIZATION",
+        country: "FR",
+        number: "443061841",
+        name: "Dupont Martin et Fils",
+    };
+    let s = submit_legal(
+        &app,
+        &api,
+        &closed,
+        &jean,
+        &[],
+        ("PASSPORT", "FR"),
+        &photos(
+            Kind::Passport,
+            identity(
+                33,
+                "MARTIN",
+                "JEAN",
+                Date {
+                    year: 1970,
+                    month: 1,
+                    day: 20,
+                },
+                "FRA",
+            ),
+            Flaw::None,
+            33,
+        ),
+        33,
+    )
+    .await;
+    let v = decision(&api, &receiver, &s).await;
+    assert_eq!(
+        (v["Status"].as_str(), checks(&v)[0].clone()),
+        (
+            Some("REFUSED"),
+            (KYB.to_owned(), "REFUSED".to_owned(), "DOCUMENT_NOT_ACCEPTED".to_owned())
+        ),
+        "{v:#}"
+    );
+    let typo = Company {
+        kind: "ORGANIZATION",
+        country: "FR",
+        number: "732829321",
+        name: "Jean Martin",
+    };
+    let s = submit_legal(
+        &app,
+        &api,
+        &typo,
+        &jean,
+        &[],
+        ("PASSPORT", "FR"),
+        &photos(
+            Kind::Passport,
+            identity(
+                34,
+                "MARTIN",
+                "JEAN",
+                Date {
+                    year: 1970,
+                    month: 1,
+                    day: 20,
+                },
+                "FRA",
+            ),
+            Flaw::None,
+            34,
+        ),
+        34,
+    )
+    .await;
+    let v = decision(&api, &receiver, &s).await;
+    assert_eq!(
+        (v["Status"].as_str(), checks(&v)[0].clone()),
+        (
+            Some("REFUSED"),
+            (KYB.to_owned(), "REFUSED".to_owned(), "DOCUMENT_NOT_ACCEPTED".to_owned())
+        ),
+        "{v:#}"
+    );
+    // A bad import changes nothing and says which line is wrong.
+    std::fs::write(
+        &file,
+        "country,number,name,status,officers,owners\nFR,123,Bad,active,,\n",
+    )
+    .unwrap();
+    let (ok, _, err) = cli(&app, &["registry", "import", file.to_str().unwrap()]).await;
+    assert!(
+        !ok && err.contains("line 2") && err.contains("nothing was imported"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_face_match_provider_natural_users_need_manual_review() {
+    let receiver = Receiver::ok().await;
+    let app = TestApp::spawn(Backend::Sqlite, &[("VERITY_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
+    let (api, id) = live_client(&app, &receiver).await;
+    let user = api.natural_owner().await;
+    let refused = api
+        .post(
+            &format!("/users/{user}/identity-verifications"),
+            json!({"ReturnUrl": "https://example.com/back"}),
+        )
+        .await;
+    assert_error(
+        &refused,
+        400,
+        "Live checks are not available for natural users of this platform: no face-match provider is configured and manual review of natural users is off.",
+        "invalid_action",
+        Value::Null,
+    );
+    let (ok, _, err) = cli(&app, &["clients", "set-natural-review", &id, "--enabled", "true"]).await;
+    assert!(ok, "{err}");
+    let alex = Person {
+        first: "Alex",
+        last: "Smith",
+        birth: "1975-12-21",
+    };
+    let pages = photos(
+        Kind::Passport,
+        identity(
+            40,
+            "SMITH",
+            "ALEX",
+            Date {
+                year: 1975,
+                month: 12,
+                day: 21,
+            },
+            "GBR",
+        ),
+        Flaw::None,
+        40,
+    );
+    let s = submit_natural(&app, &api, &alex, ("PASSPORT", "GB"), &pages, 40).await;
+    let v = decision(&api, &receiver, &s).await;
+    // Nothing pretends the faces were compared: the identity check waits for a reviewer.
+    expect_checks(
+        &v,
+        "REVIEW",
+        &[(IDV, "REVIEW", ""), (NAME, "VALIDATED", ""), (AGE, "VALIDATED", "")],
+    );
+    let (ok, _, err) = cli(&app, &["review", "approve", "--client", &id, &s]).await;
+    assert!(ok, "{err}");
+    assert_eq!(
+        api.get(&format!("/identity-verifications/{s}")).await.json()["Status"],
+        "VALIDATED"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fraud_signals_follow_the_client_policy() {
+    let receiver = Receiver::ok().await;
+    let face = FaceProvider::start().await;
+    let app = TestApp::spawn(
+        Backend::Sqlite,
+        &[
+            ("VERITY_PROVIDER_FACE_MATCH_URL", &face.url),
+            ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ],
+    )
+    .await;
+    let (api, id) = live_client(&app, &receiver).await;
+    let marie = Person {
+        first: "Marie",
+        last: "Dubois",
+        birth: "1985-03-12",
+    };
+    let pages = photos(
+        Kind::Passport,
+        identity(
+            50,
+            "DUBOIS",
+            "MARIE",
+            Date {
+                year: 1985,
+                month: 3,
+                day: 12,
+            },
+            "FRA",
+        ),
+        Flaw::None,
+        50,
+    );
+    let first = submit_natural(&app, &api, &marie, ("PASSPORT", "FR"), &pages, 50).await;
+    expect_checks(
+        &decision(&api, &receiver, &first).await,
+        "VALIDATED",
+        &[(IDV, "VALIDATED", ""), (NAME, "VALIDATED", ""), (AGE, "VALIDATED", "")],
+    );
+    // Another user sends the very same passport photo: refused by this client's policy.
+    let (ok, _, err) = cli(&app, &["clients", "set-policy", &id, "--fraud", "refuse"]).await;
+    assert!(ok, "{err}");
+    let second = submit_natural(&app, &api, &marie, ("PASSPORT", "FR"), &pages, 51).await;
+    expect_checks(
+        &decision(&api, &receiver, &second).await,
+        "REFUSED",
+        &[(IDV, "REFUSED", "DOCUMENT_FALSIFIED")],
+    );
+    let (ok, evidence, err) = cli(&app, &["sessions", "evidence", &second]).await;
+    assert!(ok, "{err}");
+    let evidence: Value = serde_json::from_str(&evidence).unwrap();
+    let signals = &evidence["inputs"]["signals"];
+    assert_eq!(
+        signals["document_number_used_by"].as_array().unwrap().len(),
+        1,
+        "{signals}"
+    );
+    assert_eq!(signals["image_seen_in"], json!([first]), "{signals}");
+    // With manual review allowed and the policy at review, the next one goes to a reviewer.
+    let (ok, _, err) = cli(
+        &app,
+        &["clients", "set-policy", &id, "--fraud", "review", "--minimum-age", "21"],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let (ok, _, err) = cli(&app, &["clients", "set-natural-review", &id, "--enabled", "true"]).await;
+    assert!(ok, "{err}");
+    let third = submit_natural(&app, &api, &marie, ("PASSPORT", "FR"), &pages, 52).await;
+    expect_checks(
+        &decision(&api, &receiver, &third).await,
+        "REVIEW",
+        &[(IDV, "REVIEW", ""), (NAME, "VALIDATED", ""), (AGE, "VALIDATED", "")],
+    );
+    // The client's minimum age applies: 20 is under 21.
+    let young = Person {
+        first: "Lea",
+        last: "Peeters",
+        birth: "2006-01-15",
+    };
+    let pages = photos(
+        Kind::Passport,
+        identity(
+            53,
+            "PEETERS",
+            "LEA",
+            Date {
+                year: 2006,
+                month: 1,
+                day: 15,
+            },
+            "BEL",
+        ),
+        Flaw::None,
+        53,
+    );
+    let s = submit_natural(&app, &api, &young, ("PASSPORT", "BE"), &pages, 53).await;
+    expect_checks(
+        &decision(&api, &receiver, &s).await,
+        "REFUSED",
+        &[
+            (IDV, "VALIDATED", ""),
+            (NAME, "VALIDATED", ""),
+            (AGE, "REFUSED", "DOCUMENT_NOT_ACCEPTED"),
+        ],
+    );
 }
