@@ -47,9 +47,10 @@ fn phone_photos_read_at_the_target_rate() {
 #[test]
 fn a_tampered_birth_date_reads_as_printed_and_fails_its_check_digit() {
     let painter = Painter::new();
-    for (n, kind) in Kind::ALL.into_iter().enumerate() {
-        let specimen = Specimen::generate(&painter, 500 + n as u64, kind, TODAY, Flaw::TamperedBirthDate, None);
-        let (jpeg, _) = specimen.photograph(Level::Light, 500 + n as u64);
+    for n in 0..12u64 {
+        let kind = Kind::ALL[(n % 4) as usize];
+        let specimen = Specimen::generate(&painter, 500 + n, kind, TODAY, Flaw::TamperedBirthDate, None);
+        let (jpeg, _) = specimen.photograph(Level::Light, 500 + n);
         let reading = verity_reader::read(&jpeg).unwrap().mrz.expect("the zone is found");
         assert_eq!(reading.lines, specimen.mrz, "{kind:?}: read as printed, not corrected");
         let failed: Vec<&str> = reading

@@ -15,6 +15,8 @@ const SEX: &[u8] = b"MFX<";
 const ANY: &[u8] = ALPHABET;
 /// Readings this close to the best are ambiguous enough for a check digit to settle.
 const NEAR_TIE: f32 = 0.2;
+/// Mean character score below which a reading is left as read.
+const MIN_MEAN_FOR_CORRECTIONS: f32 = 0.6;
 
 /// One check digit: the cell that holds it and the cells it protects.
 struct CheckSpec {
@@ -191,8 +193,11 @@ pub fn decode(cells: &[Vec<CellReading>]) -> Option<Decoded> {
     }
     let mut locked = vec![vec![false; cells[0].len()]; cells.len()];
     let mut corrections = Vec::new();
+    // Only a confident reading may be corrected: in a poor one (wrong orientation, wrong
+    // zone) near ties are everywhere, and corrections would make noise verify.
+    let confident = sum / n.max(1.0) >= MIN_MEAN_FOR_CORRECTIONS;
     for spec in specs(format) {
-        if !verifies(&text, spec) {
+        if confident && !verifies(&text, spec) {
             if let Some(fix) = cheapest_fix(&text, cells, format, spec, &locked) {
                 for c in fix {
                     text[c.line][c.position] = c.corrected as u8;

@@ -144,7 +144,10 @@ pub fn read_gray(image: &Gray) -> Reading {
         let verified =
             fields.check_digits.iter().filter(|c| c.ok()).count() as f32 / fields.check_digits.len().max(1) as f32;
         let plausible = matches!(fields.document_code.chars().next(), Some('P' | 'I' | 'A' | 'C' | 'V'));
-        let score = verified * 6.0 + decoded.mean_score * 6.0 + if plausible { 2.0 } else { 0.0 };
+        // How well the glyphs match counts most: a clear reading of a tampered document must
+        // beat noise whose digits happen to verify.
+        let score = verified * 4.0 + decoded.mean_score * 12.0 + if plausible { 2.0 } else { 0.0 }
+            - 0.25 * decoded.corrections.len() as f32;
         let all_verified = fields.valid();
         let reading = MrzReading {
             lines: decoded.lines,

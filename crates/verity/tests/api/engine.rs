@@ -1176,3 +1176,116 @@ async fn fraud_signals_follow_the_client_policy() {
         ],
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_survive_a_restart_and_wait_out_a_provider_outage() {
+    let receiver = Receiver::ok().await;
+    let face = FaceProvider::start().await;
+    face.set("down");
+    let app = TestApp::spawn(
+        Backend::Sqlite,
+        &[
+            ("VERITY_PROVIDER_FACE_MATCH_URL", &face.url),
+            ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
+            ("VERITY_PROVIDER_RETRIES", "0"),
+        ],
+    )
+    .await;
+    let (api, id) = live_client(&app, &receiver).await;
+    let marie = Person {
+        first: "Marie",
+        last: "Dubois",
+        birth: "1985-03-12",
+    };
+    let pages = photos(
+        Kind::Passport,
+        identity(
+            60,
+            "DUBOIS",
+            "MARIE",
+            Date {
+                year: 1985,
+                month: 3,
+                day: 12,
+            },
+            "FRA",
+        ),
+        Flaw::None,
+        60,
+    );
+    let s = submit_natural(&app, &api, &marie, ("PASSPORT", "FR"), &pages, 60).await;
+    // The provider was asked and failed: the session waits, PENDING, for another run.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while face.requests.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the provider was never called");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        api.get(&format!("/identity-verifications/{s}")).await.json()["Status"],
+        "PENDING"
+    );
+    // The server stops; the provider comes back; a new server process finishes the job.
+    let (db, env, client_id, api_key) = app.stop().await;
+    face.set("pass");
+    let app = TestApp::start(db, env, client_id, api_key).await;
+    let api = Api {
+        http: app.http.clone(),
+        token: api.token.clone(),
+        prefix: app.url(&format!("/v2.01/{id}")),
+    };
+    let v = decision(&api, &receiver, &s).await;
+    expect_checks(
+        &v,
+        "VALIDATED",
+        &[(IDV, "VALIDATED", ""), (NAME, "VALIDATED", ""), (AGE, "VALIDATED", "")],
+    );
+    let (ok, evidence, err) = cli(&app, &["sessions", "evidence", &s]).await;
+    assert!(ok, "{err}");
+    assert!(evidence.contains("\"face_match\""), "{evidence}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_document_prints_what_the_engine_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let painter = Painter::new();
+    let specimen = Specimen::generate(&painter, 70, Kind::IdCard, TODAY, Flaw::TamperedBirthDate, None);
+    let (jpeg, _) = specimen.photograph(Level::Light, 70);
+    let card = dir.path().join("card.jpg");
+    std::fs::write(&card, jpeg).unwrap();
+    let junk = dir.path().join("junk.jpg");
+    std::fs::write(&junk, b"not an image").unwrap();
+    let out = verity()
+        .args(["inspect-document", card.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["mrz"]["lines"], json!(specimen.mrz));
+    assert_eq!(v["mrz"]["format"], "Td1");
+    let failed: Vec<&str> = v["mrz"]["check_digits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["birth_date", "composite"], "{v:#}");
+    assert!(v["timings_ms"]["total"].as_f64().unwrap() > 0.0);
+    let out = verity()
+        .args(["inspect-document", junk.to_str().unwrap(), card.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines[0]["error"].as_str().unwrap().contains("not an image"),
+        "{lines:?}"
+    );
+    assert!(lines[1]["mrz"].is_object());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 2 files could not be read"));
+}
