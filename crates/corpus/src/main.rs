@@ -109,7 +109,10 @@ fn load_dir(dir: &std::path::Path) -> Result<Vec<(Level, Vec<(Vec<String>, Vec<u
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or_else(|| format!("{} has no readable truth file", path.display()))?;
-        let level = truth["level"].as_str().and_then(|l| Level::parse(&l.to_lowercase())).ok_or("truth without level")?;
+        let level = truth["level"]
+            .as_str()
+            .and_then(|l| Level::parse(&l.to_lowercase()))
+            .ok_or("truth without level")?;
         let lines: Vec<String> = serde_json::from_value(truth["mrz"].clone()).map_err(|e| e.to_string())?;
         let jpeg = std::fs::read(&path).map_err(|e| e.to_string())?;
         match sets.iter_mut().find(|(l, _)| *l == level) {
@@ -205,7 +208,10 @@ fn main() -> ExitCode {
                     if mrz.is_some() {
                         found += 1;
                     }
-                    if mrz.as_ref().is_some_and(|m| key_fields(&m.fields) == truth_fields(truth)) {
+                    if mrz
+                        .as_ref()
+                        .is_some_and(|m| key_fields(&m.fields) == truth_fields(truth))
+                    {
                         fields_ok += 1;
                     }
                     let lines = mrz.map(|m| m.lines);

@@ -191,6 +191,7 @@ pub fn decode(cells: &[Vec<CellReading>]) -> Option<Decoded> {
         }
         text.push(out);
     }
+    resolve_lookalikes(&mut text, cells, format);
     let mut locked = vec![vec![false; cells[0].len()]; cells.len()];
     let mut corrections = Vec::new();
     // Only a confident reading may be corrected: in a poor one (wrong orientation, wrong
@@ -221,6 +222,69 @@ pub fn decode(cells: &[Vec<CellReading>]) -> Option<Decoded> {
         mean_score: sum / n.max(1.0),
         lowest_score: lowest,
     })
+}
+
+/// Digits and letters OCR-B draws alike.
+const LOOKALIKES: [(u8, u8); 6] = [
+    (b'0', b'O'),
+    (b'1', b'I'),
+    (b'5', b'S'),
+    (b'8', b'B'),
+    (b'2', b'Z'),
+    (b'0', b'D'),
+];
+/// Score gap under which a lookalike pair is settled by the field's other characters.
+const LOOKALIKE_TIE: f32 = 0.15;
+
+/// In fields that take digits and letters (document numbers, optional data), a near tie between
+/// lookalikes (`0`/`O`, `1`/`I`, ...) goes to the kind the field's confident characters are:
+/// issuers fill such fields mostly with digits or mostly with letters.
+fn resolve_lookalikes(text: &mut [Vec<u8>], cells: &[Vec<CellReading>], format: MrzFormat) {
+    for l in 0..text.len() {
+        let mut p = 0;
+        while p < text[l].len() {
+            if allowed(format, l, p) != ANY {
+                p += 1;
+                continue;
+            }
+            let start = p;
+            while p < text[l].len() && allowed(format, l, p) == ANY {
+                p += 1;
+            }
+            let field = start..p;
+            let ambiguous = |i: usize| -> Option<(u8, u8)> {
+                let c = text[l][i];
+                let (digit, letter) = LOOKALIKES.iter().copied().find(|&(d, a)| c == d || c == a)?;
+                let scores = &cells[l][i].scores;
+                let gap = (scores[crate::ocr::class_of(digit)] - scores[crate::ocr::class_of(letter)]).abs();
+                (gap < LOOKALIKE_TIE).then_some((digit, letter))
+            };
+            let (mut digits, mut letters) = (0, 0);
+            for i in field.clone() {
+                if ambiguous(i).is_some() {
+                    continue;
+                }
+                match text[l][i] {
+                    b'0'..=b'9' => digits += 1,
+                    b'A'..=b'Z' => letters += 1,
+                    _ => {}
+                }
+            }
+            let settled: Vec<(usize, u8)> = field
+                .filter_map(|i| {
+                    let (digit, letter) = ambiguous(i)?;
+                    match digits.cmp(&letters) {
+                        std::cmp::Ordering::Greater => Some((i, digit)),
+                        std::cmp::Ordering::Less => Some((i, letter)),
+                        std::cmp::Ordering::Equal => None,
+                    }
+                })
+                .collect();
+            for (i, c) in settled {
+                text[l][i] = c;
+            }
+        }
+    }
 }
 
 /// Near-tied alternatives for the cells of `spec`, then the cheapest one or two substitutions
@@ -280,7 +344,7 @@ fn cheapest_fix(
                 continue;
             }
             let loss = a.score_loss + b.score_loss;
-            if loss <= NEAR_TIE && best.as_ref().is_none_or(|(l, _)| loss < *l) && apply(&[a, b]) {
+            if loss <= 2.0 * NEAR_TIE && best.as_ref().is_none_or(|(l, _)| loss < *l) && apply(&[a, b]) {
                 best = Some((loss, vec![a.clone(), b.clone()]));
             }
         }
