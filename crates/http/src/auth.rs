@@ -51,14 +51,14 @@ impl LoginGuard {
         }
     }
 
-    fn is_locked(&self, ip: IpAddr, now: UnixTime) -> bool {
+    pub(crate) fn is_locked(&self, ip: IpAddr, now: UnixTime) -> bool {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state
             .get(&ip)
             .is_some_and(|(since, n)| *n >= self.max_failures && now < since + self.lock_seconds)
     }
 
-    fn failed(&self, ip: IpAddr, now: UnixTime) {
+    pub(crate) fn failed(&self, ip: IpAddr, now: UnixTime) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if state.len() > 100_000 {
             state.retain(|_, (since, _)| now < *since + self.lock_seconds);

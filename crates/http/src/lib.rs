@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod events;
 pub mod hooks;
@@ -151,6 +152,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::token_routes())
         .merge(api_routes(state.clone()))
         .merge(hosted::routes())
+        .merge(console::routes())
         .merge(admin::routes())
         .route("/openapi.json", get(openapi::document))
         .route("/healthz", get(|| async { "ok" }))

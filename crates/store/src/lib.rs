@@ -311,6 +311,35 @@ pub trait Store: Send + Sync + 'static {
     async fn import_registry(&self, records: &[RegistryRecord], now: UnixTime) -> StoreResult<u64>;
     async fn registry_record(&self, country: &str, number: &str) -> StoreResult<Option<RegistryRecord>>;
     async fn client_policy(&self, client: &ClientId) -> StoreResult<ClientPolicy>;
+
+    // The back office.
+    /// Fails with `Conflict("username")` when the username is taken.
+    async fn insert_staff(&self, staff: &StaffRecord) -> StoreResult<()>;
+    async fn staff_by_username(&self, username: &str) -> StoreResult<Option<StaffRecord>>;
+    async fn staff_list(&self) -> StoreResult<Vec<StaffRecord>>;
+    /// Saves password hash, TOTP secret, failures, lock and disabled flag.
+    async fn update_staff(&self, staff: &StaffRecord) -> StoreResult<()>;
+    async fn insert_staff_session(&self, session: &StaffSession) -> StoreResult<()>;
+    /// The session and its staff member; touching it records activity.
+    async fn staff_session(&self, token_hash: &str) -> StoreResult<Option<(StaffSession, StaffRecord)>>;
+    async fn touch_staff_session(&self, token_hash: &str, now: UnixTime) -> StoreResult<()>;
+    async fn delete_staff_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Ends every session of a staff member (disabled, password reset).
+    async fn delete_staff_sessions_of(&self, staff_id: &str) -> StoreResult<()>;
+    /// Claims a session for review unless someone else claimed it after `fresh_after`; returns
+    /// the staff id holding the claim.
+    async fn claim_review(
+        &self,
+        session: &SessionId,
+        staff_id: &str,
+        now: UnixTime,
+        fresh_after: UnixTime,
+    ) -> StoreResult<String>;
+    /// Sessions in REVIEW, oldest first, optionally of one client.
+    async fn review_queue(&self, client: Option<&ClientId>, limit: u32) -> StoreResult<Vec<IdvSession>>;
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()>;
+    /// Newest first; `text` matches the action, username, client or target.
+    async fn audit_entries(&self, text: Option<&str>, limit: u32) -> StoreResult<Vec<AuditEntry>>;
     async fn set_client_policy(&self, client: &ClientId, policy: &ClientPolicy) -> StoreResult<()>;
 }
 
@@ -352,4 +381,46 @@ impl Default for ClientPolicy {
             fraud_routing: "review".into(),
         }
     }
+}
+
+/// A staff member of the back office.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffRecord {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    /// `reviewer`, `operator` or `auditor`.
+    pub role: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Base32 TOTP secret (sealed at rest), when the second factor is on.
+    pub totp_secret: Option<String>,
+    pub failed_logins: i64,
+    pub locked_until: UnixTime,
+    pub disabled: bool,
+    pub created_at: UnixTime,
+}
+
+/// A signed-in console session, known by the hash of its cookie.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffSession {
+    pub token_hash: String,
+    pub staff_id: String,
+    pub csrf: String,
+    pub created_at: UnixTime,
+    pub last_seen_at: UnixTime,
+}
+
+/// One line of the append-only audit log.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    pub id: String,
+    pub at: UnixTime,
+    pub staff_id: Option<String>,
+    pub username: String,
+    pub action: String,
+    pub client_id: Option<String>,
+    pub target: Option<String>,
+    pub detail: String,
+    pub address: Option<String>,
 }

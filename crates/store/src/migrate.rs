@@ -40,6 +40,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0004_engine.sql"),
         postgres: include_str!("../migrations/0004_engine.sql"),
     },
+    Migration {
+        version: 5,
+        name: "console",
+        sqlite: include_str!("../migrations/0005_console_sqlite.sql"),
+        postgres: include_str!("../migrations/0005_console_postgres.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

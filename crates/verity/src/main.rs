@@ -96,6 +96,35 @@ enum Command {
     /// Explain sessions.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// Staff accounts of the console (/console).
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Add a staff member. The password is read from standard input (first line); without one,
+    /// a random password is generated and printed once.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// Name shown in the console and written on the images they view.
+        #[arg(long)]
+        name: String,
+        /// reviewer (decides sessions), operator or auditor (read-only).
+        #[arg(long)]
+        role: String,
+        /// Require an authenticator code at sign-in; prints the secret and its otpauth URI.
+        #[arg(long)]
+        totp: bool,
+    },
+    /// List staff members.
+    List,
+    /// Disable a staff member and end their console sessions.
+    Disable { username: String },
+    /// Set a new password (standard input, or generated and printed), unlock the account and end
+    /// its sessions.
+    ResetPassword { username: String },
 }
 
 #[derive(Subcommand)]
@@ -377,6 +406,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
         Command::Webhooks(c) => webhooks(c, &open_store(&settings).await?).await,
         Command::InspectDocument { files } => inspect_documents(&files),
         Command::Registry(c) => registry(c, &open_store(&settings).await?).await,
+        Command::Staff(c) => staff(c, &open_store(&settings).await?).await,
         Command::Sessions(SessionsCommand::Evidence { session }) => {
             let store = open_store(&settings).await?;
             let id = SessionId::from_raw(session.clone());
@@ -465,6 +495,116 @@ fn inspect_documents(files: &[PathBuf]) -> Result<(), Failure> {
     }
     if failed > 0 {
         return Err(Failure(format!("{failed} of {} files could not be read", files.len())));
+    }
+    Ok(())
+}
+
+/// A password from standard input's first line, or a generated one (printed by the caller).
+fn password_from_stdin() -> Result<(String, bool), Failure> {
+    use std::io::IsTerminal;
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut line = String::new();
+        stdin.read_line(&mut line)?;
+        let line = line.trim_end_matches(['\r', '\n']).to_owned();
+        if !line.is_empty() {
+            if let Some(problem) = verity_http::console::password_problem(&line) {
+                return Err(Failure(problem.into()));
+            }
+            return Ok((line, false));
+        }
+    }
+    Ok((verity_http::random_token(), true))
+}
+
+async fn staff(command: StaffCommand, store: &SqlStore) -> Result<(), Failure> {
+    use verity_http::console::{Role, hash_password, totp};
+    let find = |username: &str| {
+        let username = username.to_owned();
+        async move {
+            store
+                .staff_by_username(&username)
+                .await?
+                .ok_or_else(|| Failure(format!("no staff member {username}")))
+        }
+    };
+    match command {
+        StaffCommand::Add {
+            username,
+            name,
+            role,
+            totp: with_totp,
+        } => {
+            let role = Role::parse(&role).ok_or("--role must be reviewer, operator or auditor")?;
+            if username.is_empty()
+                || username.len() > 64
+                || !username
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+            {
+                return Err(Failure(
+                    "--username takes 1 to 64 letters, digits, '.', '_', '-' or '@'".into(),
+                ));
+            }
+            let (password, generated) = password_from_stdin()?;
+            let secret = with_totp.then(totp::new_secret);
+            let record = verity_store::StaffRecord {
+                id: verity_service::new_id("staff_"),
+                username: username.clone(),
+                display_name: name,
+                role: role.as_str().into(),
+                password_hash: hash_password(&password)?,
+                totp_secret: secret.clone(),
+                failed_logins: 0,
+                locked_until: 0,
+                disabled: false,
+                created_at: verity_http::now(),
+            };
+            match store.insert_staff(&record).await {
+                Err(StoreError::Conflict(_)) => return Err(Failure(format!("the username {username} is taken"))),
+                other => other?,
+            }
+            println!("added {username} ({})", role.as_str());
+            if generated {
+                println!("password: {password}");
+            }
+            if let Some(secret) = secret {
+                println!("authenticator secret: {secret}");
+                println!("{}", totp::uri(&secret, &username));
+            }
+        }
+        StaffCommand::List => {
+            for s in store.staff_list().await? {
+                println!(
+                    "{}\t{}\t{}\t{}{}",
+                    s.username,
+                    s.role,
+                    s.display_name,
+                    if s.disabled { "disabled" } else { "active" },
+                    if s.totp_secret.is_some() { ", TOTP" } else { "" }
+                );
+            }
+        }
+        StaffCommand::Disable { username } => {
+            let mut s = find(&username).await?;
+            s.disabled = true;
+            store.update_staff(&s).await?;
+            store.delete_staff_sessions_of(&s.id).await?;
+            println!("{username} is disabled and signed out");
+        }
+        StaffCommand::ResetPassword { username } => {
+            let mut s = find(&username).await?;
+            let (password, generated) = password_from_stdin()?;
+            s.password_hash = hash_password(&password)?;
+            s.failed_logins = 0;
+            s.locked_until = 0;
+            store.update_staff(&s).await?;
+            store.delete_staff_sessions_of(&s.id).await?;
+            println!("new password set for {username}; their sessions ended");
+            if generated {
+                println!("password: {password}");
+            }
+        }
     }
     Ok(())
 }

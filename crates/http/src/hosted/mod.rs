@@ -3,6 +3,7 @@
 
 pub mod i18n;
 mod pages;
+pub(crate) use pages::esc;
 mod samples;
 mod sca;
 pub mod upload;

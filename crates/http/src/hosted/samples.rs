@@ -40,7 +40,7 @@ fn samples() -> &'static Samples {
         let mut rng = Rng::new(20_261_125);
         let mut specimen =
             Specimen::with_identity(&painter, &mut rng, Kind::IdCard, identity, Flaw::None, Some(&portrait));
-        let mut mark = |image: &mut image::RgbImage| {
+        let mark = |image: &mut image::RgbImage| {
             let (w, h) = (image.width() as f32, image.height() as f32);
             painter.text(image, "SPECIMEN", w * 0.42, h * 0.2, h * 0.07, [200, 30, 30], None);
         };
