@@ -1612,10 +1612,12 @@ impl Store for SqlStore {
     async fn audit_entries(&self, text: Option<&str>, limit: u32) -> StoreResult<Vec<AuditEntry>> {
         let rows = match text.filter(|t| !t.is_empty()) {
             Some(t) => {
-                let like = format!("%{}%", t.replace('\\', "").replace('%', "").replace('_', ""));
+                // The text is matched literally: LIKE's wildcards in it are escaped.
+                let literal = t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                let like = format!("%{literal}%");
                 sqlx::query(
-                    "SELECT * FROM audit_log WHERE action LIKE $1 OR username LIKE $1 OR client_id LIKE $1 OR target LIKE $1 \
-                     ORDER BY at DESC, id DESC LIMIT $2",
+                    "SELECT * FROM audit_log WHERE action LIKE $1 ESCAPE '\\' OR username LIKE $1 ESCAPE '\\' \
+                     OR client_id LIKE $1 ESCAPE '\\' OR target LIKE $1 ESCAPE '\\' ORDER BY at DESC, id DESC LIMIT $2",
                 )
                 .bind(like)
                 .bind(i64::from(limit))

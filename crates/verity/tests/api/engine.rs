@@ -15,7 +15,7 @@ use crate::helpers::*;
 use crate::hosted::{Hosted, png};
 use crate::receiver::Receiver;
 
-const TODAY: Date = Date {
+pub const TODAY: Date = Date {
     year: 2026,
     month: 11,
     day: 25,
@@ -27,14 +27,14 @@ const DECIDED: [&str; 3] = [
 ];
 
 /// A face-match provider on loopback answering `pass`, `fail`, or HTTP 503 (`down`).
-struct FaceProvider {
-    url: String,
+pub struct FaceProvider {
+    pub url: String,
     mode: Arc<Mutex<&'static str>>,
     requests: Arc<Mutex<Vec<Value>>>,
 }
 
 impl FaceProvider {
-    async fn start() -> FaceProvider {
+    pub async fn start() -> FaceProvider {
         let mode = Arc::new(Mutex::new("pass"));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let (m, r) = (mode.clone(), requests.clone());
@@ -68,7 +68,7 @@ impl FaceProvider {
 }
 
 /// A production client with hooks on every decision, pointing at `receiver`.
-async fn live_client(app: &TestApp, receiver: &Receiver) -> (Api, String) {
+pub async fn live_client(app: &TestApp, receiver: &Receiver) -> (Api, String) {
     let (id, key) = create_client(&app.db, &app.env, "Live platform", &["--environment", "production"]).await;
     let api = Api {
         http: app.http.clone(),
@@ -85,7 +85,7 @@ async fn live_client(app: &TestApp, receiver: &Receiver) -> (Api, String) {
 }
 
 /// Runs the `verity` CLI on the app's database.
-async fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+pub async fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let out = verity()
         .args(args)
         .env("VERITY_DATABASE_URL", &app.db.url)
@@ -101,7 +101,7 @@ async fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-fn identity(seed: u64, surname: &str, given: &str, birth: Date, state: &str) -> Identity {
+pub fn identity(seed: u64, surname: &str, given: &str, birth: Date, state: &str) -> Identity {
     let mut rng = Rng::new(seed);
     let mut id = Identity::random(&mut rng, TODAY);
     id.surname = surname.into();
@@ -113,7 +113,7 @@ fn identity(seed: u64, surname: &str, given: &str, birth: Date, state: &str) -> 
 }
 
 /// The photos a person would take of this document: the MRZ side, and a card's front.
-fn photos(kind: Kind, identity: Identity, flaw: Flaw, seed: u64) -> Vec<(&'static str, Vec<u8>)> {
+pub fn photos(kind: Kind, identity: Identity, flaw: Flaw, seed: u64) -> Vec<(&'static str, Vec<u8>)> {
     let painter = Painter::new();
     let portrait = verity_corpus::portrait();
     let mut rng = Rng::new(seed);
@@ -136,10 +136,10 @@ fn photos(kind: Kind, identity: Identity, flaw: Flaw, seed: u64) -> Vec<(&'stati
     }
 }
 
-struct Person<'a> {
-    first: &'a str,
-    last: &'a str,
-    birth: &'a str,
+pub struct Person<'a> {
+    pub first: &'a str,
+    pub last: &'a str,
+    pub birth: &'a str,
 }
 
 /// Creates a natural user, walks the hosted flow with `pages` and a selfie, submits, and
@@ -199,7 +199,7 @@ async fn submit_natural(
 }
 
 /// Waits for the engine's decision webhook, then returns the session as the API shows it.
-async fn decision(api: &Api, receiver: &Receiver, session: &str) -> Value {
+pub async fn decision(api: &Api, receiver: &Receiver, session: &str) -> Value {
     receiver
         .wait_for(1, Duration::from_secs(120), |r| {
             r.resource() == session && DECIDED.contains(&r.event())
@@ -580,16 +580,16 @@ async fn finish_flow(
     assert_eq!((status, location.as_str()), (303, "https://example.com/back"));
 }
 
-struct Company<'a> {
-    kind: &'a str,
-    country: &'a str,
-    number: &'a str,
-    name: &'a str,
+pub struct Company<'a> {
+    pub kind: &'a str,
+    pub country: &'a str,
+    pub number: &'a str,
+    pub name: &'a str,
 }
 
 /// Creates a legal user represented by `rep`, walks the legal flow (company, owners, company
 /// documents, representative, identity document, selfie), submits, and returns the session id.
-async fn submit_legal(
+pub async fn submit_legal(
     app: &TestApp,
     api: &Api,
     company: &Company<'_>,

@@ -7,6 +7,7 @@ mod s3;
 
 mod auth;
 mod browser;
+mod console;
 mod engine;
 mod hosted;
 mod idv_sessions;
