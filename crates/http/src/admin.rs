@@ -32,6 +32,10 @@ pub fn routes() -> Router<AppState> {
             "/admin/v1/clients/{client_id}/users/{user_id}/downgrade",
             post(downgrade),
         )
+        .route(
+            "/admin/v1/clients/{client_id}/identity-verifications/{session_id}/redact",
+            post(redact),
+        )
         .route("/admin/v1/webhook-deliveries", get(deliveries))
         .route("/admin/v1/webhook-deliveries/{delivery_id}/attempts", get(attempts))
         .route("/admin/v1/webhook-deliveries/{delivery_id}/replay", post(replay))
@@ -113,6 +117,56 @@ pub async fn refuse(
         .review(&ClientId::from_raw(client), &SessionId::from_raw(id), verdict)
         .await?;
     Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
+}
+
+/// What a redaction removed.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct RedactedView {
+    pub id: String,
+    pub status: String,
+    /// Documents and selfies deleted from the blob store.
+    pub files_deleted: usize,
+}
+
+/// Erase a session's personal data and images (Verity extension): the entered data, the files,
+/// the values read from the document and the evidence details go; the status, the checks'
+/// types, statuses and reasons, and the audit trail stay.
+#[utoipa::path(post, path = "/admin/v1/clients/{ClientId}/identity-verifications/{IdentityVerificationId}/redact", tag = "Admin (Verity extension)",
+    params(("ClientId" = String, Path), ("IdentityVerificationId" = String, Path)), security(("admin" = [])),
+    responses((status = 200, body = RedactedView), (status = 404, body = crate::openapi::ErrorBody), (status = 401, body = crate::openapi::ErrorBody)))]
+pub async fn redact(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((client, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let client = ClientId::from_raw(client);
+    let session_id = SessionId::from_raw(id.clone());
+    let session = state
+        .store
+        .session(&client, &session_id)
+        .await?
+        .ok_or(ApiError::NotFound {
+            resource: "IdentityVerification",
+            id: id.clone(),
+        })?;
+    let redacted = state
+        .services
+        .redact(
+            state.blobs.as_ref(),
+            &client,
+            &session_id,
+            verity_service::redaction::Scope::All,
+        )
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &RedactedView {
+            id,
+            status: session.status.as_str().to_owned(),
+            files_deleted: redacted.files,
+        },
+    ))
 }
 
 /// Downgrade a REGULAR user to LIGHT; its validated sessions become OUT_OF_DATE.

@@ -135,6 +135,7 @@ impl Modify for Security {
         crate::admin::approve,
         crate::admin::refuse,
         crate::admin::downgrade,
+        crate::admin::redact,
         crate::admin::deliveries,
         crate::admin::attempts,
         crate::admin::replay,

@@ -5,6 +5,7 @@
 pub mod engine;
 pub mod lifecycle;
 pub mod providers;
+pub mod redaction;
 pub mod registry;
 pub mod webhooks;
 

@@ -39,6 +39,12 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_time ON audit_log (at);
 
+-- Retention and redaction: per-client periods, and when a session's files and data were erased.
+ALTER TABLE client_policies ADD COLUMN retention_files_days BIGINT;
+ALTER TABLE client_policies ADD COLUMN retention_data_days BIGINT;
+ALTER TABLE idv_sessions ADD COLUMN files_redacted_at BIGINT;
+ALTER TABLE idv_sessions ADD COLUMN data_redacted_at BIGINT;
+
 -- Append-only: no row of the audit log is ever changed or removed.
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;

@@ -338,6 +338,13 @@ pub trait Store: Send + Sync + 'static {
     /// Sessions in REVIEW, oldest first, optionally of one client.
     async fn review_queue(&self, client: Option<&ClientId>, limit: u32) -> StoreResult<Vec<IdvSession>>;
     async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()>;
+    /// Forgets a session's files (their records and fingerprints) and returns the blob ids to
+    /// delete; with `data`, marks its data redacted too. Idempotent.
+    async fn redact_session_files(&self, session: &SessionId, data: bool, now: UnixTime) -> StoreResult<Vec<String>>;
+    /// Decided sessions whose files, or data, passed their client's retention period:
+    /// `(client, session, data too)`.
+    async fn sessions_past_retention(&self, now: UnixTime, limit: u32)
+    -> StoreResult<Vec<(ClientId, SessionId, bool)>>;
     /// Newest first; `text` matches the action, username, client or target.
     async fn audit_entries(&self, text: Option<&str>, limit: u32) -> StoreResult<Vec<AuditEntry>>;
     async fn set_client_policy(&self, client: &ClientId, policy: &ClientPolicy) -> StoreResult<()>;
@@ -372,6 +379,10 @@ pub struct ClientPolicy {
     pub minimum_age: i64,
     /// `review` or `refuse`.
     pub fraud_routing: String,
+    /// Days after a decision that documents and selfies are kept; `None`: kept.
+    pub retention_files_days: Option<i64>,
+    /// Days after a decision that the session's personal data is kept; `None`: kept.
+    pub retention_data_days: Option<i64>,
 }
 
 impl Default for ClientPolicy {
@@ -379,6 +390,8 @@ impl Default for ClientPolicy {
         ClientPolicy {
             minimum_age: 18,
             fraud_routing: "review".into(),
+            retention_files_days: None,
+            retention_data_days: None,
         }
     }
 }

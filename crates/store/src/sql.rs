@@ -1589,6 +1589,75 @@ impl Store for SqlStore {
         rows.iter().map(|r| session_from_row(&self.sealer, r)).collect()
     }
 
+    async fn redact_session_files(&self, session: &SessionId, data: bool, now: UnixTime) -> StoreResult<Vec<String>> {
+        let mut tx = self.begin_write().await?;
+        let ids: Vec<String> = sqlx::query("SELECT id FROM blobs WHERE session_id = $1")
+            .bind(session.as_str())
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("id"))
+            .collect::<Result<_, _>>()?;
+        sqlx::query("DELETE FROM blobs WHERE session_id = $1")
+            .bind(session.as_str())
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("DELETE FROM document_fingerprints WHERE session_id = $1")
+            .bind(session.as_str())
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("UPDATE idv_sessions SET files_redacted_at = COALESCE(files_redacted_at, $1) WHERE id = $2")
+            .bind(now)
+            .bind(session.as_str())
+            .execute(&mut **tx)
+            .await?;
+        if data {
+            sqlx::query("UPDATE idv_sessions SET data_redacted_at = COALESCE(data_redacted_at, $1) WHERE id = $2")
+                .bind(now)
+                .bind(session.as_str())
+                .execute(&mut **tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn sessions_past_retention(
+        &self,
+        now: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<(ClientId, SessionId, bool)>> {
+        let rows = sqlx::query(
+            "SELECT s.client_id, s.id, \
+                    (p.retention_data_days IS NOT NULL AND s.data_redacted_at IS NULL \
+                     AND COALESCE(s.updated_at, s.created_at) <= $1 - p.retention_data_days * 86400) AS data_due \
+             FROM idv_sessions s JOIN client_policies p ON p.client_id = s.client_id \
+             WHERE s.status <> 'PENDING' AND s.status <> 'REVIEW' AND ( \
+               (p.retention_files_days IS NOT NULL AND s.files_redacted_at IS NULL \
+                AND COALESCE(s.updated_at, s.created_at) <= $1 - p.retention_files_days * 86400) \
+               OR (p.retention_data_days IS NOT NULL AND s.data_redacted_at IS NULL \
+                AND COALESCE(s.updated_at, s.created_at) <= $1 - p.retention_data_days * 86400)) \
+             ORDER BY COALESCE(s.updated_at, s.created_at) LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let due: bool = match r.try_get::<bool, _>("data_due") {
+                    Ok(b) => b,
+                    Err(_) => r.try_get::<i64, _>("data_due")? != 0,
+                };
+                Ok((
+                    ClientId::from_raw(r.try_get::<String, _>("client_id")?),
+                    SessionId::from_raw(r.try_get::<String, _>("id")?),
+                    due,
+                ))
+            })
+            .collect()
+    }
+
     async fn append_audit(&self, e: &AuditEntry) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -1649,7 +1718,9 @@ impl Store for SqlStore {
     }
 
     async fn client_policy(&self, client: &ClientId) -> StoreResult<ClientPolicy> {
-        let row = sqlx::query("SELECT minimum_age, fraud_routing FROM client_policies WHERE client_id = $1")
+        let row = sqlx::query(
+            "SELECT minimum_age, fraud_routing, retention_files_days, retention_data_days FROM client_policies WHERE client_id = $1",
+        )
             .bind(client.as_str())
             .fetch_optional(&self.pool)
             .await?;
@@ -1657,6 +1728,8 @@ impl Store for SqlStore {
             Some(r) => ClientPolicy {
                 minimum_age: r.try_get("minimum_age")?,
                 fraud_routing: r.try_get("fraud_routing")?,
+                retention_files_days: r.try_get("retention_files_days")?,
+                retention_data_days: r.try_get("retention_data_days")?,
             },
             None => ClientPolicy::default(),
         })
@@ -1665,12 +1738,16 @@ impl Store for SqlStore {
     async fn set_client_policy(&self, client: &ClientId, policy: &ClientPolicy) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO client_policies (client_id, minimum_age, fraud_routing) VALUES ($1, $2, $3) \
-             ON CONFLICT (client_id) DO UPDATE SET minimum_age = excluded.minimum_age, fraud_routing = excluded.fraud_routing",
+            "INSERT INTO client_policies (client_id, minimum_age, fraud_routing, retention_files_days, retention_data_days) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id) DO UPDATE SET minimum_age = excluded.minimum_age, \
+             fraud_routing = excluded.fraud_routing, retention_files_days = excluded.retention_files_days, \
+             retention_data_days = excluded.retention_data_days",
         )
         .bind(client.as_str())
         .bind(policy.minimum_age)
         .bind(&policy.fraud_routing)
+        .bind(policy.retention_files_days)
+        .bind(policy.retention_data_days)
         .execute(&mut **tx)
         .await?;
         tx.commit().await

@@ -141,6 +141,17 @@ enum RegistryCommand {
 enum SessionsCommand {
     /// Print the engine's evidence for a session: every rule applied, the values compared.
     Evidence { session: String },
+    /// Erase a session's personal data and images; its status, checks and audit trail stay.
+    Redact {
+        #[arg(long)]
+        client: String,
+        session: String,
+        /// Delete the documents and selfie only.
+        #[arg(long)]
+        files_only: bool,
+    },
+    /// Redact now every session past its client's retention periods.
+    PurgeExpiredData,
 }
 
 #[derive(Subcommand)]
@@ -276,6 +287,12 @@ enum ClientsCommand {
         /// review or refuse.
         #[arg(long)]
         fraud: Option<String>,
+        /// Days after a decision that documents and selfies are kept (`none`: kept).
+        #[arg(long)]
+        retention_files_days: Option<String>,
+        /// Days after a decision that the session's personal data is kept (`none`: kept).
+        #[arg(long)]
+        retention_data_days: Option<String>,
     },
     /// Issue (and print) a new secret that signs the client's webhooks (Standard Webhooks).
     WebhookSecret {
@@ -407,6 +424,34 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
         Command::InspectDocument { files } => inspect_documents(&files),
         Command::Registry(c) => registry(c, &open_store(&settings).await?).await,
         Command::Staff(c) => staff(c, &open_store(&settings).await?).await,
+        Command::Sessions(SessionsCommand::Redact {
+            client,
+            session,
+            files_only,
+        }) => {
+            let blobs = blob_store(&settings)?;
+            let services = services(&settings, open_store(&settings).await?);
+            let client = ClientId::parse(&client).map_err(|e| format!("{client}: {e}"))?;
+            let id = SessionId::from_raw(session.clone());
+            if services.store.session(&client, &id).await?.is_none() {
+                return Err(Failure(format!("no session {session} for client {client}")));
+            }
+            let scope = if files_only {
+                verity_service::redaction::Scope::Files
+            } else {
+                verity_service::redaction::Scope::All
+            };
+            let done = services.redact(blobs.as_ref(), &client, &id, scope).await?;
+            println!("{session} redacted ({} files deleted)", done.files);
+            Ok(())
+        }
+        Command::Sessions(SessionsCommand::PurgeExpiredData) => {
+            let blobs = blob_store(&settings)?;
+            let services = services(&settings, open_store(&settings).await?);
+            let n = services.purge_past_retention(blobs.as_ref()).await?;
+            println!("{n} sessions redacted");
+            Ok(())
+        }
         Command::Sessions(SessionsCommand::Evidence { session }) => {
             let store = open_store(&settings).await?;
             let id = SessionId::from_raw(session.clone());
@@ -867,6 +912,8 @@ async fn clients(command: ClientsCommand, store: &SqlStore) -> Result<(), Failur
             client_id,
             minimum_age,
             fraud,
+            retention_files_days,
+            retention_data_days,
         } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
             if store.client(&id).await?.is_none() {
@@ -885,10 +932,29 @@ async fn clients(command: ClientsCommand, store: &SqlStore) -> Result<(), Failur
                 }
                 policy.fraud_routing = fraud;
             }
+            let days = |raw: &str, name: &str| -> Result<Option<i64>, Failure> {
+                match raw {
+                    "none" => Ok(None),
+                    n => match n.parse::<i64>() {
+                        Ok(d) if d >= 0 => Ok(Some(d)),
+                        _ => Err(Failure(format!("--{name} takes a number of days or none"))),
+                    },
+                }
+            };
+            if let Some(raw) = retention_files_days {
+                policy.retention_files_days = days(&raw, "retention-files-days")?;
+            }
+            if let Some(raw) = retention_data_days {
+                policy.retention_data_days = days(&raw, "retention-data-days")?;
+            }
             store.set_client_policy(&id, &policy).await?;
+            let shown = |d: Option<i64>| d.map_or("kept".to_owned(), |d| format!("{d} days"));
             println!(
-                "{id}: minimum age {}, fraud signals go to {}",
-                policy.minimum_age, policy.fraud_routing
+                "{id}: minimum age {}, fraud signals go to {}, files {}, data {}",
+                policy.minimum_age,
+                policy.fraud_routing,
+                shown(policy.retention_files_days),
+                shown(policy.retention_data_days)
             );
         }
         ClientsCommand::SetNaturalReview { client_id, enabled } => {
@@ -1014,21 +1080,13 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
         face_match_configured: settings.providers.iter().any(|(check, _)| check == "face_match"),
     };
     let sealer = store.sealer().clone();
-    let blobs: Arc<dyn BlobStore> = match &settings.s3 {
-        Some(s3) => Arc::new(S3Blobs::new(s3.clone()).map_err(|e| format!("S3 blob store: {e}"))?),
-        None => {
-            let dir = settings.data_dir.join("blobs");
-            Arc::new(
-                LocalBlobs::new(&dir).map_err(|e| format!("cannot create the blob folder {}: {e}", dir.display()))?,
-            )
-        }
-    };
+    let blobs = blob_store(&settings)?;
     let services = services(&settings, store);
     let deliverer =
         Arc::new(Deliverer::new(services.clone()).map_err(|e| format!("cannot build the webhook client: {e}"))?);
     tokio::spawn(deliverer.run());
     tokio::spawn(sweep_sessions(services.clone()));
-    tokio::spawn(housekeeping(services.store.clone()));
+    tokio::spawn(housekeeping(services.clone(), blobs.clone()));
     let engine = Arc::new(engine(&settings, services.clone(), blobs.clone(), sealer.clone())?);
     tokio::spawn(engine.clone().run());
     let state = AppState::new(services, blobs, sealer, config);
@@ -1093,10 +1151,29 @@ async fn sweep_sessions(services: Services) {
 }
 
 /// Purges expired access tokens and idempotency responses every ten minutes.
-async fn housekeeping(store: Arc<dyn Store>) {
+/// The configured blob store.
+fn blob_store(settings: &Settings) -> Result<Arc<dyn BlobStore>, Failure> {
+    Ok(match &settings.s3 {
+        Some(s3) => Arc::new(S3Blobs::new(s3.clone()).map_err(|e| format!("S3 blob store: {e}"))?),
+        None => {
+            let dir = settings.data_dir.join("blobs");
+            Arc::new(
+                LocalBlobs::new(&dir).map_err(|e| format!("cannot create the blob folder {}: {e}", dir.display()))?,
+            )
+        }
+    })
+}
+
+async fn housekeeping(services: Services, blobs: Arc<dyn BlobStore>) {
+    let store = services.store.clone();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         tick.tick().await;
+        match services.purge_past_retention(blobs.as_ref()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "redacted sessions past their retention period"),
+            Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+        }
         let now = verity_http::now();
         if let Err(e) = store.purge_expired_tokens(now).await {
             tracing::warn!(error = %e, "token purge failed");

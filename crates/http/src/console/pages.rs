@@ -33,6 +33,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/console/clients/{client}/sessions/{id}", get(session_page))
         .route("/console/clients/{client}/sessions/{id}/files/{slot}", get(file))
         .route("/console/clients/{client}/sessions/{id}/decide", post(decide))
+        .route("/console/clients/{client}/sessions/{id}/redact", post(redact))
         .route("/console/audit", get(audit_page))
         .route("/console/audit.csv", get(audit_csv))
         .route(
@@ -493,9 +494,20 @@ async fn session_page(
             )
         }
     };
+    let redaction = if staff.role == super::Role::Operator {
+        format!(
+            "<section aria-labelledby=\"h-redact\"><h2 id=\"h-redact\">Redaction</h2>\
+             <form method=\"post\" action=\"{base}/redact\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <p>Erases the entered data, the documents and selfie, and the values read from them. The status, the checks and the audit trail stay.</p>\
+             <button type=\"submit\" class=\"danger\">Redact personal data</button></form></section>",
+            esc(&staff.csrf)
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
         "<p>Status <strong>{}</strong> · client {} · user {}</p>\
-         <section aria-labelledby=\"h-decision\"><h2 id=\"h-decision\">Decision</h2>{decision}</section>\
+         <section aria-labelledby=\"h-decision\"><h2 id=\"h-decision\">Decision</h2>{decision}</section>{redaction}\
          <section aria-labelledby=\"h-user\"><h2 id=\"h-user\">User</h2>{}</section>\
          <section aria-labelledby=\"h-entered\"><h2 id=\"h-entered\">Entered in the session</h2>{}</section>\
          <section aria-labelledby=\"h-checks\"><h2 id=\"h-checks\">Checks</h2>{}</section>\
@@ -685,6 +697,52 @@ async fn decide(
             ),
         )
             .into_response(),
+    }
+}
+
+async fn redact(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((client, id)): Path<(String, String)>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if form.get("csrf") != Some(&staff.csrf) {
+        let _ = staff
+            .audit(
+                &state,
+                "forged_request",
+                Some(&client),
+                Some(&id),
+                json!({"form": "redact"}),
+            )
+            .await;
+        return forbidden(
+            &staff,
+            "The form is not valid (anti-forgery check failed). Nothing was done.",
+        );
+    }
+    if staff.role != super::Role::Operator {
+        return forbidden(&staff, "Only operators redact sessions.");
+    }
+    if let Err(r) = staff
+        .audit(&state, "redact", Some(&client), Some(&id), json!({"scope": "all"}))
+        .await
+    {
+        return r;
+    }
+    let client_id = ClientId::from_raw(client.clone());
+    match state
+        .services
+        .redact(
+            state.blobs.as_ref(),
+            &client_id,
+            &SessionId::from_raw(id.clone()),
+            verity_service::redaction::Scope::All,
+        )
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/console/clients/{client}/sessions/{id}")).into_response(),
+        Err(e) => unavailable(e),
     }
 }
 
