@@ -633,3 +633,106 @@ async fn redaction_erases_personal_data_and_images_but_keeps_the_record() {
     let log = olga.get("/console/audit?q=redact").await.text();
     assert!(log.contains(&sessions[0]) && log.contains("olga"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_in_chromium() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
+    assert!(
+        dir.join("node_modules/playwright-core").exists(),
+        "browser test packages missing: run tests/setup.sh first"
+    );
+    let receiver = Receiver::ok().await;
+    let face = FaceProvider::start().await;
+    let app = TestApp::spawn(
+        Backend::Sqlite,
+        &[
+            ("VERITY_PROVIDER_FACE_MATCH_URL", &face.url),
+            ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ],
+    )
+    .await;
+    let (api, client) = live_client(&app, &receiver).await;
+    let marie = Person {
+        first: "Marie",
+        last: "Dubois",
+        birth: "1985-03-12",
+    };
+    let born = Date {
+        year: 1985,
+        month: 3,
+        day: 12,
+    };
+    let mut sessions = Vec::new();
+    for seed in [100u64, 101, 102] {
+        let company = Company {
+            kind: "BUSINESS",
+            country: "GB",
+            number: "55555555",
+            name: "Unlisted Trading Ltd",
+        };
+        let pages = photos(
+            Kind::Passport,
+            identity(seed, "DUBOIS", "MARIE", born, "FRA"),
+            Flaw::None,
+            seed,
+        );
+        let s = submit_legal(
+            &app,
+            &api,
+            &company,
+            &marie,
+            &[("Marie", "Dubois")],
+            ("PASSPORT", "FR"),
+            &pages,
+            seed,
+        )
+        .await;
+        assert_eq!(decision(&api, &receiver, &s).await["Status"], "REVIEW");
+        sessions.push(s);
+    }
+    for (user, role) in [("rita", "reviewer"), ("rob", "reviewer"), ("aude", "auditor")] {
+        add_staff(&app, user, &format!("{user} of the console"), role, &[]).await;
+    }
+    let config = serde_json::json!({
+        "client": client, "approve": sessions[0], "refuse": sessions[1], "race": sessions[2],
+        "passwords": {"rita": password("rita"), "rob": password("rob"), "aude": password("aude")},
+    });
+    let out = tokio::process::Command::new("node")
+        .args(["--test", "--test-concurrency=1", "console/console.mjs"])
+        .current_dir(&dir)
+        .env("VERITY_BASE_URL", &app.base)
+        .env("VERITY_CONSOLE", config.to_string())
+        .output()
+        .await
+        .expect("run node --test");
+    assert!(
+        out.status.success(),
+        "console browser tests failed\n--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // What the platform saw: the right webhooks and bodies.
+    receiver.expect("IDENTITY_VERIFICATION_VALIDATED", &sessions[0]).await;
+    receiver.expect("IDENTITY_VERIFICATION_FAILED", &sessions[1]).await;
+    receiver.expect("IDENTITY_VERIFICATION_VALIDATED", &sessions[2]).await;
+    let refused = api
+        .get(&format!("/identity-verifications/{}", sessions[1]))
+        .await
+        .json();
+    let reason = refused["Checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["Type"] == "BUSINESS_INSIGHTS_MATCH")
+        .map(|c| c["Reasons"][0]["Value"].clone());
+    assert_eq!(
+        reason,
+        Some(serde_json::json!("Director not listed in the registry extract"))
+    );
+    let decided: Vec<_> = receiver
+        .all()
+        .into_iter()
+        .filter(|r| r.resource() == sessions[2] && r.event() != "IDENTITY_VERIFICATION_INCONCLUSIVE")
+        .collect();
+    assert_eq!(decided.len(), 1, "one decision on the raced session");
+}
