@@ -139,6 +139,17 @@ pub fn random_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A new API key: 48 random letters and digits.
+pub fn new_api_key() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut bytes = [0u8; 48];
+    rand::fill(&mut bytes);
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
 /// Hex SHA-256, how secrets (API keys, access tokens) are stored.
 pub fn sha256_hex(secret: &str) -> String {
     use sha2::Digest;

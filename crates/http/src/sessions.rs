@@ -189,6 +189,20 @@ pub async fn create_session(
     f.errors.into_result()?;
     let new = NewSession::parse(return_url, tag)?;
     // Sandbox clients script outcomes through the Tag; the same Tag is refused in production.
+    let view = open_session(&state, &client, &user_id, new, &idem).await?;
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+/// Creates a session for `user_id` (the API's create, and the console's "new link"): the Tag's
+/// sandbox directive, the user's eligibility, the face-match rule, then the session, its
+/// PENDING event and the idempotent response in one commit.
+pub(crate) async fn open_session(
+    state: &AppState,
+    client: &verity_domain::Client,
+    user_id: &str,
+    new: NewSession,
+    idem: &Option<Extension<IdempotencyKey>>,
+) -> Result<CreatedSessionView, ApiError> {
     let directive = match new.tag.as_deref().map(Directive::from_tag).transpose() {
         Ok(d) => d.flatten(),
         Err(message) => return Err(ApiError::param("Tag", message)),
@@ -198,7 +212,7 @@ pub async fn create_session(
     }
     let user = state
         .store
-        .user(&client.id, &UserId::from_raw(&user_id))
+        .user(&client.id, &UserId::from_raw(user_id))
         .await?
         .ok_or(ApiError::UserIdNotValid)?;
     check_user_eligible(&user).map_err(|refusal| match refusal {
@@ -252,7 +266,7 @@ pub async fn create_session(
         return_url: session.return_url.clone(),
     };
     let mut changes = Changeset::new(client.id.clone());
-    changes.response = stored(&idem, StatusCode::OK, &view);
+    changes.response = stored(idem, StatusCode::OK, &view);
     changes.events = verity_service::record(&client.id, vec![Happened::new(event::IDV_PENDING, &session.id)], now);
     changes.sessions.push(Write::Insert(session));
     state.store.commit(&changes).await?;
@@ -270,7 +284,7 @@ pub async fn create_session(
             }
         });
     }
-    Ok(json_response(StatusCode::OK, &view))
+    Ok(view)
 }
 
 async fn load(state: &AppState, client: &verity_domain::Client, id: &str) -> Result<IdvSession, ApiError> {

@@ -789,17 +789,6 @@ async fn webhooks(command: WebhooksCommand, store: &SqlStore) -> Result<(), Fail
     Ok(())
 }
 
-/// 48 random letters and digits.
-fn new_api_key() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut bytes = [0u8; 48];
-    rand::fill(&mut bytes);
-    bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect()
-}
-
 fn client_id_from_name(name: &str) -> Result<ClientId, Failure> {
     let mut slug: String = name
         .to_lowercase()
@@ -826,7 +815,7 @@ async fn create_client(
     environment: Environment,
     idv_enabled: bool,
 ) -> Result<String, StoreError> {
-    let key = new_api_key();
+    let key = verity_http::new_api_key();
     let client = Client {
         id,
         name: name.to_owned(),
@@ -892,7 +881,7 @@ async fn clients(command: ClientsCommand, store: &SqlStore) -> Result<(), Failur
         }
         ClientsCommand::RotateKey { client_id, json } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
-            let key = new_api_key();
+            let key = verity_http::new_api_key();
             if !store.rotate_api_key(&id, &verity_http::sha256_hex(&key)).await? {
                 return Err(Failure(format!("no client with id {id}")));
             }

@@ -82,6 +82,14 @@ test('an auditor reads but cannot decide; the audit log shows every image view',
     await page.goto(sessionUrl(cfg.race));
     assert.match(await page.textContent('main'), /Your role can read this session but not decide it\./);
     assert.equal(await page.locator('button:has-text("Approve")').count(), 0);
+    await page.goto(`${base}/console/clients`);
+    await noViolations(page, 'platforms');
+    await page.goto(`${base}/console/clients/${cfg.client}`);
+    assert.match(await page.textContent('main'), /Webhook deliveries/);
+    await noViolations(page, 'platform page');
+    await page.click('main table a[href*="/users/"]');
+    assert.match(await page.textContent('main'), /Sessions/);
+    await noViolations(page, 'user page');
     await page.goto(`${base}/console/audit?q=view_file`);
     const log = await page.textContent('main');
     assert.match(log, /rita/);

@@ -8,6 +8,7 @@
 //! are never cached; images are decrypted on the fly and watermarked with the viewer's name.
 
 mod pages;
+mod platform;
 pub mod totp;
 
 use axum::Router;

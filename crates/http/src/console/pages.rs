@@ -34,6 +34,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/console/clients/{client}/sessions/{id}/files/{slot}", get(file))
         .route("/console/clients/{client}/sessions/{id}/decide", post(decide))
         .route("/console/clients/{client}/sessions/{id}/redact", post(redact))
+        .merge(super::platform::routes())
         .route("/console/audit", get(audit_page))
         .route("/console/audit.csv", get(audit_csv))
         .route(
@@ -48,7 +49,7 @@ pub fn routes() -> axum::Router<AppState> {
         .layer(axum::middleware::from_fn(super::headers))
 }
 
-fn layout(title: &str, staff: Option<&Staff>, body: &str) -> Html<String> {
+pub(super) fn layout(title: &str, staff: Option<&Staff>, body: &str) -> Html<String> {
     let nav = match staff {
         Some(s) => {
             let audit = if s.role.can_read_audit() {
@@ -88,7 +89,7 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-fn forbidden(staff: &Staff, message: &str) -> Response {
+pub(super) fn forbidden(staff: &Staff, message: &str) -> Response {
     (
         StatusCode::FORBIDDEN,
         layout(
@@ -100,7 +101,7 @@ fn forbidden(staff: &Staff, message: &str) -> Response {
         .into_response()
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Response {
+pub(super) fn unavailable(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "console storage error");
     error_page(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -108,7 +109,7 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
     )
 }
 
-fn date(ts: i64) -> String {
+pub(super) fn date(ts: i64) -> String {
     format_date(ts)
 }
 
@@ -305,7 +306,7 @@ fn dl(items: &[(&str, String)]) -> String {
     format!("<dl>{rows}</dl>")
 }
 
-fn user_section(user: &User) -> String {
+pub(super) fn user_section(user: &User) -> String {
     let birthday = |b: Option<i64>| b.map(date).unwrap_or_default();
     match &user.person {
         Person::Natural(n) => dl(&[
@@ -505,16 +506,15 @@ async fn session_page(
     } else {
         String::new()
     };
+    let (client_e, user_e) = (esc(&client), esc(loaded.user.id.as_str()));
     let body = format!(
-        "<p>Status <strong>{}</strong> · client {} · user {}</p>\
+        "<p>Status <strong>{}</strong> · client <a href=\"/console/clients/{client_e}\">{client_e}</a> · user <a href=\"/console/clients/{client_e}/users/{user_e}\">{user_e}</a></p>\
          <section aria-labelledby=\"h-decision\"><h2 id=\"h-decision\">Decision</h2>{decision}</section>{redaction}\
          <section aria-labelledby=\"h-user\"><h2 id=\"h-user\">User</h2>{}</section>\
          <section aria-labelledby=\"h-entered\"><h2 id=\"h-entered\">Entered in the session</h2>{}</section>\
          <section aria-labelledby=\"h-checks\"><h2 id=\"h-checks\">Checks</h2>{}</section>\
          <section aria-labelledby=\"h-files\"><h2 id=\"h-files\">Documents and selfie</h2>{}</section>",
         loaded.session.status.as_str(),
-        esc(&client),
-        esc(loaded.user.id.as_str()),
         user_section(&loaded.user),
         progress_section(loaded.progress.as_ref()),
         checks_section(&loaded.session, evidence.as_ref()),

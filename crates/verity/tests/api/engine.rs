@@ -1289,3 +1289,15 @@ async fn inspect_document_prints_what_the_engine_reads() {
     assert!(lines[1]["mrz"].is_object());
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 2 files could not be read"));
 }
+
+/// `submit_natural` for other test modules.
+pub async fn submit_natural_pub(
+    app: &TestApp,
+    api: &Api,
+    person: &Person<'_>,
+    document: (&str, &str),
+    pages: &[(&'static str, Vec<u8>)],
+    selfie_seed: u64,
+) -> String {
+    submit_natural(app, api, person, document, pages, selfie_seed).await
+}
