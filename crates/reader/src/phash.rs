@@ -3,26 +3,31 @@
 
 use crate::gray::Gray;
 
-pub fn phash(image: &Gray) -> u64 {
-    const N: usize = 32;
-    let mut small = [0f32; N * N];
-    for y in 0..N {
-        for x in 0..N {
-            // Average the source block this sample covers.
-            let x0 = x * image.width / N;
-            let x1 = ((x + 1) * image.width / N).max(x0 + 1).min(image.width);
-            let y0 = y * image.height / N;
-            let y1 = ((y + 1) * image.height / N).max(y0 + 1).min(image.height);
-            let (mut sum, mut n) = (0f32, 0f32);
+/// The image reduced to `n` x `n` block averages.
+fn reduce(image: &Gray, n: usize) -> Vec<f32> {
+    let mut small = vec![0f32; n * n];
+    for y in 0..n {
+        for x in 0..n {
+            let x0 = x * image.width / n;
+            let x1 = ((x + 1) * image.width / n).max(x0 + 1).min(image.width);
+            let y0 = y * image.height / n;
+            let y1 = ((y + 1) * image.height / n).max(y0 + 1).min(image.height);
+            let (mut sum, mut count) = (0f32, 0f32);
             for yy in y0..y1 {
                 for xx in x0..x1 {
                     sum += image.at(xx, yy) as f32;
-                    n += 1.0;
+                    count += 1.0;
                 }
             }
-            small[y * N + x] = sum / n.max(1.0);
+            small[y * n + x] = sum / count.max(1.0);
         }
     }
+    small
+}
+
+pub fn phash(image: &Gray) -> u64 {
+    const N: usize = 32;
+    let small = reduce(image, N);
     let cos: Vec<f32> = (0..8 * N)
         .map(|i| {
             let (u, x) = (i / N, i % N);
@@ -62,23 +67,7 @@ pub fn distance(a: u64, b: u64) -> u32 {
 pub fn phash256(image: &Gray) -> String {
     const N: usize = 64;
     const K: usize = 16;
-    let mut small = vec![0f32; N * N];
-    for y in 0..N {
-        for x in 0..N {
-            let x0 = x * image.width / N;
-            let x1 = ((x + 1) * image.width / N).max(x0 + 1).min(image.width);
-            let y0 = y * image.height / N;
-            let y1 = ((y + 1) * image.height / N).max(y0 + 1).min(image.height);
-            let (mut sum, mut n) = (0f32, 0f32);
-            for yy in y0..y1 {
-                for xx in x0..x1 {
-                    sum += image.at(xx, yy) as f32;
-                    n += 1.0;
-                }
-            }
-            small[y * N + x] = sum / n.max(1.0);
-        }
-    }
+    let small = reduce(image, N);
     let cos: Vec<f32> = (0..K * N)
         .map(|i| {
             let (u, x) = (i / N, i % N);

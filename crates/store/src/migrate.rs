@@ -43,8 +43,15 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 5,
         name: "console",
-        sqlite: include_str!("../migrations/0005_console_sqlite.sql"),
-        postgres: include_str!("../migrations/0005_console_postgres.sql"),
+        // The audit log's append-only trigger is written per dialect.
+        sqlite: concat!(
+            include_str!("../migrations/0005_console.sql"),
+            include_str!("../migrations/0005_console_sqlite.sql")
+        ),
+        postgres: concat!(
+            include_str!("../migrations/0005_console.sql"),
+            include_str!("../migrations/0005_console_postgres.sql")
+        ),
     },
 ];
 

@@ -130,34 +130,21 @@ async fn add_staff(app: &TestApp, username: &str, name: &str, role: &str, extra:
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn password(username: &str) -> String {
-    format!("{username} has a long password")
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reviewers_decide_sessions_in_the_console_sqlite() {
-    console_flow(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reviewers_decide_sessions_in_the_console_postgres() {
-    if postgres_admin_url().is_none() {
-        return;
-    }
-    console_flow(Backend::Postgres).await;
-}
-
-async fn console_flow(backend: Backend) {
+/// A live platform whose legal users' companies no registry knows, so their sessions wait in
+/// REVIEW with their images: one per `(seed, company number)`.
+async fn platform_with_reviews(
+    backend: Backend,
+    env: &[(&str, &str)],
+    cases: &[(u64, &str)],
+) -> (TestApp, Api, String, Receiver, FaceProvider, Vec<String>) {
     let receiver = Receiver::ok().await;
     let face = FaceProvider::start().await;
-    let app = TestApp::spawn(
-        backend,
-        &[
-            ("VERITY_PROVIDER_FACE_MATCH_URL", &face.url),
-            ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
-        ],
-    )
-    .await;
+    let mut all = vec![
+        ("VERITY_PROVIDER_FACE_MATCH_URL", face.url.as_str()),
+        ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
+    ];
+    all.extend_from_slice(env);
+    let app = TestApp::spawn(backend, &all).await;
     let (api, client) = live_client(&app, &receiver).await;
     let marie = Person {
         first: "Marie",
@@ -169,16 +156,14 @@ async fn console_flow(backend: Backend) {
         month: 3,
         day: 12,
     };
-    // Companies no registry knows: the engine sends them to review, with their images.
     let mut sessions = Vec::new();
-    for (n, number) in ["11111111", "22222222", "33333333"].iter().enumerate() {
+    for &(seed, number) in cases {
         let company = Company {
             kind: "BUSINESS",
             country: "GB",
             number,
             name: "Unlisted Trading Ltd",
         };
-        let seed = 80 + n as u64;
         let pages = photos(
             Kind::Passport,
             identity(seed, "DUBOIS", "MARIE", born, "FRA"),
@@ -199,6 +184,29 @@ async fn console_flow(backend: Backend) {
         assert_eq!(decision(&api, &receiver, &s).await["Status"], "REVIEW");
         sessions.push(s);
     }
+    (app, api, client, receiver, face, sessions)
+}
+
+fn password(username: &str) -> String {
+    format!("{username} has a long password")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reviewers_decide_sessions_in_the_console_sqlite() {
+    console_flow(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reviewers_decide_sessions_in_the_console_postgres() {
+    if postgres_admin_url().is_none() {
+        return;
+    }
+    console_flow(Backend::Postgres).await;
+}
+
+async fn console_flow(backend: Backend) {
+    let (app, api, client, receiver, _face, sessions) =
+        platform_with_reviews(backend, &[], &[(80, "11111111"), (81, "22222222"), (82, "33333333")]).await;
     let session_url = |s: &str| format!("/console/clients/{client}/sessions/{s}");
 
     add_staff(&app, "rita", "Rita Reviewer", "reviewer", &[]).await;
@@ -479,56 +487,12 @@ fn blob_files(app: &TestApp) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redaction_erases_personal_data_and_images_but_keeps_the_record() {
     const ADMIN: &str = "an-admin-token-of-32-characters!!";
-    let receiver = Receiver::ok().await;
-    let face = FaceProvider::start().await;
-    let app = TestApp::spawn(
+    let (app, api, client, receiver, _face, sessions) = platform_with_reviews(
         Backend::Sqlite,
-        &[
-            ("VERITY_PROVIDER_FACE_MATCH_URL", &face.url),
-            ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
-            ("VERITY_ADMIN_TOKEN", ADMIN),
-        ],
+        &[("VERITY_ADMIN_TOKEN", ADMIN)],
+        &[(90, "44444444"), (91, "44444444"), (92, "44444444")],
     )
     .await;
-    let (api, client) = live_client(&app, &receiver).await;
-    let marie = Person {
-        first: "Marie",
-        last: "Dubois",
-        birth: "1985-03-12",
-    };
-    let born = Date {
-        year: 1985,
-        month: 3,
-        day: 12,
-    };
-    let mut sessions = Vec::new();
-    for seed in [90u64, 91, 92] {
-        let company = Company {
-            kind: "BUSINESS",
-            country: "GB",
-            number: "44444444",
-            name: "Unlisted Trading Ltd",
-        };
-        let pages = photos(
-            Kind::Passport,
-            identity(seed, "DUBOIS", "MARIE", born, "FRA"),
-            Flaw::None,
-            seed,
-        );
-        let s = submit_legal(
-            &app,
-            &api,
-            &company,
-            &marie,
-            &[("Marie", "Dubois")],
-            ("PASSPORT", "FR"),
-            &pages,
-            seed,
-        )
-        .await;
-        decision(&api, &receiver, &s).await;
-        sessions.push(s);
-    }
     // Each session stored a passport photo, a selfie and two company documents.
     assert_eq!(blob_files(&app), 12);
 
@@ -641,55 +605,12 @@ async fn console_in_chromium() {
         dir.join("node_modules/playwright-core").exists(),
         "browser test packages missing: run tests/setup.sh first"
     );
-    let receiver = Receiver::ok().await;
-    let face = FaceProvider::start().await;
-    let app = TestApp::spawn(
+    let (app, api, client, receiver, _face, sessions) = platform_with_reviews(
         Backend::Sqlite,
-        &[
-            ("VERITY_PROVIDER_FACE_MATCH_URL", &face.url),
-            ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
-        ],
+        &[],
+        &[(100, "55555555"), (101, "55555555"), (102, "55555555")],
     )
     .await;
-    let (api, client) = live_client(&app, &receiver).await;
-    let marie = Person {
-        first: "Marie",
-        last: "Dubois",
-        birth: "1985-03-12",
-    };
-    let born = Date {
-        year: 1985,
-        month: 3,
-        day: 12,
-    };
-    let mut sessions = Vec::new();
-    for seed in [100u64, 101, 102] {
-        let company = Company {
-            kind: "BUSINESS",
-            country: "GB",
-            number: "55555555",
-            name: "Unlisted Trading Ltd",
-        };
-        let pages = photos(
-            Kind::Passport,
-            identity(seed, "DUBOIS", "MARIE", born, "FRA"),
-            Flaw::None,
-            seed,
-        );
-        let s = submit_legal(
-            &app,
-            &api,
-            &company,
-            &marie,
-            &[("Marie", "Dubois")],
-            ("PASSPORT", "FR"),
-            &pages,
-            seed,
-        )
-        .await;
-        assert_eq!(decision(&api, &receiver, &s).await["Status"], "REVIEW");
-        sessions.push(s);
-    }
     for (user, role) in [("rita", "reviewer"), ("rob", "reviewer"), ("aude", "auditor")] {
         add_staff(&app, user, &format!("{user} of the console"), role, &[]).await;
     }
