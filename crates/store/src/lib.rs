@@ -113,6 +113,8 @@ impl Changeset {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventFilter {
     pub event_type: Option<String>,
+    /// Events about one resource (a session or a user).
+    pub resource: Option<String>,
     pub before: Option<UnixTime>,
     pub after: Option<UnixTime>,
 }

@@ -899,6 +899,10 @@ impl Store for SqlStore {
             binds.push(Bind::Text(t));
             conditions.push(format!("event_type = ${}", binds.len()));
         }
+        if let Some(r) = &f.resource {
+            binds.push(Bind::Text(r));
+            conditions.push(format!("resource_id = ${}", binds.len()));
+        }
         if let Some(after) = f.after {
             binds.push(Bind::Int(after));
             conditions.push(format!("date >= ${}", binds.len()));

@@ -443,6 +443,23 @@ async fn session_page(
         Err(e) => return unavailable(e),
     };
     let base = format!("/console/clients/{}/sessions/{}", esc(&client), esc(&id));
+    let filter = verity_store::EventFilter {
+        resource: Some(id.clone()),
+        ..Default::default()
+    };
+    let page = verity_store::PageRequest {
+        page: 1,
+        per_page: 100,
+        direction: verity_store::SortDirection::Asc,
+    };
+    let history: String = match state.store.events(&loaded.session.client_id, &filter, page).await {
+        Ok(events) => events
+            .items
+            .iter()
+            .map(|e| format!("<li>{} {}</li>", date(e.date), esc(&e.event_type)))
+            .collect(),
+        Err(e) => return unavailable(e),
+    };
     let mut files = String::new();
     for (slot, file) in loaded.progress.iter().flat_map(|p| p.files.iter()) {
         if file.content_type.starts_with("image/") {
@@ -513,6 +530,7 @@ async fn session_page(
          <section aria-labelledby=\"h-user\"><h2 id=\"h-user\">User</h2>{}</section>\
          <section aria-labelledby=\"h-entered\"><h2 id=\"h-entered\">Entered in the session</h2>{}</section>\
          <section aria-labelledby=\"h-checks\"><h2 id=\"h-checks\">Checks</h2>{}</section>\
+         <section aria-labelledby=\"h-history\"><h2 id=\"h-history\">History</h2><ul>{history}</ul></section>\
          <section aria-labelledby=\"h-files\"><h2 id=\"h-files\">Documents and selfie</h2>{}</section>",
         loaded.session.status.as_str(),
         user_section(&loaded.user),

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/clients/{client}/users/{user}/downgrade", post(downgrade))
         .route("/console/clients/{client}/users/{user}/sessions", post(new_session))
         .route("/console/clients/{client}/deliveries/{delivery}/replay", post(replay))
+        .route("/console/clients/{client}/deliveries/{delivery}", get(delivery_page))
 }
 
 fn page(n: u32) -> PageRequest {
@@ -187,7 +188,8 @@ async fn client_page(State(state): State<AppState>, staff: Staff, Path(client): 
                 String::new()
             };
             format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{replay}</td></tr>",
+                "<tr><td><a href=\"{base}/deliveries/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{replay}</td></tr>",
+                esc(&d.id),
                 esc(&d.event_type),
                 esc(&d.resource_id),
                 esc(&d.state),
@@ -450,4 +452,33 @@ async fn replay(
         Ok(false) => super::pages::error_page(StatusCode::NOT_FOUND, "No such delivery."),
         Err(e) => unavailable(e),
     }
+}
+
+async fn delivery_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((client, delivery)): Path<(String, String)>,
+) -> Response {
+    let attempts = match state.store.attempts(&delivery).await {
+        Ok(a) => a,
+        Err(e) => return unavailable(e),
+    };
+    let rows: String = attempts
+        .iter()
+        .map(|a| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} ms</td><td>{}</td></tr>",
+                a.attempt,
+                date(a.started_at),
+                a.http_status.map_or("none".to_owned(), |s| s.to_string()),
+                a.duration_ms,
+                esc(a.error.as_deref().unwrap_or(""))
+            )
+        })
+        .collect();
+    let body = format!(
+        "<p><a href=\"/console/clients/{c}\">Back to {c}</a></p><table><caption>Attempts</caption><thead><tr><th scope=\"col\">Attempt</th><th scope=\"col\">Started</th><th scope=\"col\">HTTP status</th><th scope=\"col\">Duration</th><th scope=\"col\">Error</th></tr></thead><tbody>{rows}</tbody></table>",
+        c = esc(&client)
+    );
+    layout(&format!("Delivery {delivery}"), Some(&staff), &body).into_response()
 }

@@ -758,6 +758,29 @@ async fn operators_manage_platforms_in_the_console() {
     let listed = api.get(&format!("/users/{user}/identity-verifications")).await.json();
     assert_eq!(listed.as_array().unwrap().len(), 2);
 
+    // A session's history, and a delivery's attempts.
+    let history = otto
+        .get(&format!("/console/clients/{client}/sessions/{s}"))
+        .await
+        .text();
+    let at = history.find("id=\"h-history\"").expect("a history section");
+    assert!(
+        history[at..].contains("IDENTITY_VERIFICATION_PENDING")
+            && history[at..].contains("IDENTITY_VERIFICATION_OUTDATED"),
+        "{history}"
+    );
+    let delivery = text
+        .split("href=\"")
+        .filter_map(|p| p.split('"').next())
+        .find(|h| h.contains("/deliveries/whdlv_"))
+        .expect("a delivery link")
+        .to_owned();
+    let attempts = otto.get(&delivery).await.text();
+    assert!(
+        attempts.contains("Attempts") && attempts.contains("<td>200</td>"),
+        "{attempts}"
+    );
+
     // Replaying a delivery sends it again.
     let replay = text
         .split("action=\"")
