@@ -382,6 +382,77 @@ fn progress_section(progress: Option<&Progress>) -> String {
     out
 }
 
+/// The declared beneficial owners and representative next to what the registry says.
+fn registry_section(progress: Option<&Progress>, user: &User, evidence: Option<&serde_json::Value>) -> String {
+    let record = evidence.and_then(|e| e["inputs"]["registry"]["Found"]["record"].as_object());
+    let registry = evidence
+        .and_then(|e| e["inputs"]["registry"].as_object())
+        .and_then(|r| r.keys().next().cloned());
+    let Some(registry) = registry else {
+        return String::new();
+    };
+    let list = |items: Vec<String>| -> String {
+        if items.is_empty() {
+            "<p>None</p>".to_owned()
+        } else {
+            format!(
+                "<ul>{}</ul>",
+                items.iter().map(|i| format!("<li>{}</li>", esc(i))).collect::<String>()
+            )
+        }
+    };
+    let names = |key: &str| -> Vec<String> {
+        record
+            .and_then(|r| r.get(key))
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    };
+    let declared_owners: Vec<String> = progress
+        .map(|p| {
+            p.owners
+                .iter()
+                .map(|o| format!("{} {} ({}%)", o.first_name, o.last_name, o.share))
+                .collect()
+        })
+        .unwrap_or_default();
+    let representative = match &user.person {
+        Person::Legal(l) => format!(
+            "{} {}",
+            l.legal_representative.first_name, l.legal_representative.last_name
+        ),
+        Person::Natural(_) => String::new(),
+    };
+    let registered = record.map_or("not found".to_owned(), |r| {
+        format!(
+            "{} ({}, {})",
+            r.get("name").and_then(|v| v.as_str()).unwrap_or(""),
+            r.get("number").and_then(|v| v.as_str()).unwrap_or(""),
+            if r.get("active").and_then(|v| v.as_bool()).unwrap_or(false) {
+                "active"
+            } else {
+                "closed"
+            }
+        )
+    });
+    format!(
+        "<table><caption>Declared and registered ({})</caption><thead><tr><th scope=\"col\"></th><th scope=\"col\">Declared in the session</th><th scope=\"col\">Registry</th></tr></thead><tbody>\
+         <tr><th scope=\"row\">Company</th><td>{}</td><td>{}</td></tr>\
+         <tr><th scope=\"row\">Representative / directors</th><td>{}</td><td>{}</td></tr>\
+         <tr><th scope=\"row\">Beneficial owners</th><td>{}</td><td>{}</td></tr></tbody></table>",
+        esc(&registry),
+        esc(&progress
+            .and_then(|p| p.business.as_ref())
+            .map(|b| format!("{} ({})", b.name, b.registration_number))
+            .unwrap_or_default()),
+        esc(&registered),
+        esc(&representative),
+        list(names("officers")),
+        list(declared_owners),
+        list(names("owners")),
+    )
+}
+
 fn checks_section(session: &IdvSession, evidence: Option<&serde_json::Value>) -> String {
     let mut out = String::from(
         "<table><caption>Checks</caption><thead><tr><th scope=\"col\">Check</th><th scope=\"col\">Status</th><th scope=\"col\">Reasons</th></tr></thead><tbody>",
@@ -535,7 +606,11 @@ async fn session_page(
         loaded.session.status.as_str(),
         user_section(&loaded.user),
         progress_section(loaded.progress.as_ref()),
-        checks_section(&loaded.session, evidence.as_ref()),
+        format!(
+            "{}{}",
+            registry_section(loaded.progress.as_ref(), &loaded.user, evidence.as_ref()),
+            checks_section(&loaded.session, evidence.as_ref())
+        ),
         if files.is_empty() {
             "<p>No file was uploaded.</p>".to_owned()
         } else {

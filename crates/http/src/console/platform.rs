@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/clients/{client}/users/{user}/sessions", post(new_session))
         .route("/console/clients/{client}/deliveries/{delivery}/replay", post(replay))
         .route("/console/clients/{client}/deliveries/{delivery}", get(delivery_page))
+        .route("/console/clients/{client}/hooks/{hook}", post(hook_action))
 }
 
 fn page(n: u32) -> PageRequest {
@@ -202,8 +203,28 @@ async fn client_page(State(state): State<AppState>, staff: Staff, Path(client): 
         .items
         .iter()
         .map(|h| {
+            let actions = if operator {
+                let target = format!("{base}/hooks/{}", h.id);
+                let mut a = button(
+                    &target,
+                    &staff.csrf,
+                    &[("action", if h.enabled { "disable" } else { "enable" })],
+                    if h.enabled { "Disable" } else { "Enable" },
+                );
+                if !h.valid {
+                    a.push_str(&button(
+                        &target,
+                        &staff.csrf,
+                        &[("action", "revalidate")],
+                        "Mark valid again",
+                    ));
+                }
+                a
+            } else {
+                String::new()
+            };
             format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{actions}</td></tr>",
                 esc(&h.event_type),
                 esc(&h.url),
                 if h.enabled { "ENABLED" } else { "DISABLED" },
@@ -216,7 +237,7 @@ async fn client_page(State(state): State<AppState>, staff: Staff, Path(client): 
          <form method=\"get\" action=\"{base}/find-user\" class=\"filters\" id=\"find-user\"><label for=\"user\">Find a user by id</label><input id=\"user\" name=\"id\"><button type=\"submit\">Open</button></form>\
          <table><caption>Latest users</caption><thead><tr><th scope=\"col\">User</th><th scope=\"col\">Type</th><th scope=\"col\">KYC level</th><th scope=\"col\">Created</th></tr></thead><tbody>{user_rows}</tbody></table>\
          <table><caption>Webhook deliveries, newest first</caption><thead><tr><th scope=\"col\">Event</th><th scope=\"col\">Resource</th><th scope=\"col\">State</th><th scope=\"col\">Attempts</th><th scope=\"col\">Created</th><th scope=\"col\">Action</th></tr></thead><tbody>{delivery_rows}</tbody></table>\
-         <table><caption>Hooks</caption><thead><tr><th scope=\"col\">Event type</th><th scope=\"col\">URL</th><th scope=\"col\">Status</th><th scope=\"col\">Validity</th></tr></thead><tbody>{hook_rows}</tbody></table>",
+         <table><caption>Hooks</caption><thead><tr><th scope=\"col\">Event type</th><th scope=\"col\">URL</th><th scope=\"col\">Status</th><th scope=\"col\">Validity</th><th scope=\"col\">Action</th></tr></thead><tbody>{hook_rows}</tbody></table>",
         esc(&c.name),
         c.environment.as_str(),
         if c.idv_enabled { "active" } else { "not activated" },
@@ -481,4 +502,43 @@ async fn delivery_page(
         c = esc(&client)
     );
     layout(&format!("Delivery {delivery}"), Some(&staff), &body).into_response()
+}
+
+async fn hook_action(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((client, hook)): Path<(String, String)>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let action = form.get("action").cloned().unwrap_or_default();
+    if let Err(r) = operator_action(
+        &state,
+        &staff,
+        &form,
+        &format!("hook_{action}"),
+        &client,
+        &hook,
+        json!({}),
+    )
+    .await
+    {
+        return r;
+    }
+    let id = ClientId::from_raw(client.clone());
+    let mut found = match state.store.hook(&id, &hook).await {
+        Ok(Some(h)) => h,
+        Ok(None) => return super::pages::error_page(StatusCode::NOT_FOUND, "No such hook."),
+        Err(e) => return unavailable(e),
+    };
+    match action.as_str() {
+        "enable" => found.enabled = true,
+        "disable" => found.enabled = false,
+        // Re-validating also resets the failure count (as the API's update does).
+        "revalidate" => found.valid = true,
+        _ => return super::pages::error_page(StatusCode::BAD_REQUEST, "Unknown action."),
+    }
+    match state.store.update_hook(&found).await {
+        Ok(()) => Redirect::to(&format!("/console/clients/{client}")).into_response(),
+        Err(e) => unavailable(e),
+    }
 }

@@ -287,6 +287,7 @@ async fn console_flow(backend: Backend) {
     let html = page.text();
     assert_eq!(page.headers["cache-control"], "no-store, private");
     for expected in [
+        "Declared and registered",
         "Unlisted Trading Ltd",
         "Marie Dubois",
         "BUSINESS_VERIFICATION",
@@ -779,6 +780,26 @@ async fn operators_manage_platforms_in_the_console() {
     assert!(
         attempts.contains("Attempts") && attempts.contains("<td>200</td>"),
         "{attempts}"
+    );
+
+    // Hooks: an operator disables one; the platform sees it.
+    let hook = api.get("/hooks").await.json()[0]["Id"].as_str().unwrap().to_owned();
+    let disabled = otto
+        .post(
+            &format!("/console/clients/{client}/hooks/{hook}"),
+            &[("csrf", &csrf), ("action", "disable")],
+        )
+        .await;
+    assert_eq!(disabled.status, 303);
+    assert_eq!(api.get(&format!("/hooks/{hook}")).await.json()["Status"], "DISABLED");
+    assert_eq!(
+        otto.post(
+            &format!("/console/clients/{client}/hooks/{hook}"),
+            &[("csrf", &csrf), ("action", "enable")]
+        )
+        .await
+        .status,
+        303
     );
 
     // Replaying a delivery sends it again.
