@@ -843,12 +843,13 @@ async fn audit_rows(
     state: &AppState,
     staff: &Staff,
     q: &HashMap<String, String>,
+    limit: u32,
 ) -> Result<Vec<verity_store::AuditEntry>, Response> {
     if !staff.role.can_read_audit() {
         return Err(forbidden(staff, "Your role cannot read the audit log."));
     }
     let text = q.get("q").map(String::as_str);
-    let entries = state.store.audit_entries(text, 1000).await.map_err(unavailable)?;
+    let entries = state.store.audit_entries(text, limit).await.map_err(unavailable)?;
     staff
         .audit(state, "read_audit_log", None, None, json!({"q": text}))
         .await?;
@@ -856,7 +857,8 @@ async fn audit_rows(
 }
 
 async fn audit_page(State(state): State<AppState>, staff: Staff, Query(q): Query<HashMap<String, String>>) -> Response {
-    let entries = match audit_rows(&state, &staff, &q).await {
+    // The page shows the latest thousand; the export has every match.
+    let entries = match audit_rows(&state, &staff, &q, 1000).await {
         Ok(e) => e,
         Err(r) => return r,
     };
@@ -896,7 +898,7 @@ fn csv_field(v: &str) -> String {
 }
 
 async fn audit_csv(State(state): State<AppState>, staff: Staff, Query(q): Query<HashMap<String, String>>) -> Response {
-    let entries = match audit_rows(&state, &staff, &q).await {
+    let entries = match audit_rows(&state, &staff, &q, u32::MAX).await {
         Ok(e) => e,
         Err(r) => return r,
     };
