@@ -197,6 +197,9 @@ pub fn decode(cells: &[Vec<CellReading>]) -> Option<Decoded> {
     // Only a confident reading may be corrected: in a poor one (wrong orientation, wrong
     // zone) near ties are everywhere, and corrections would make noise verify.
     let confident = sum / n.max(1.0) >= MIN_MEAN_FOR_CORRECTIONS;
+    if confident {
+        corrections.extend(resolve_state_codes(&mut text, cells, format));
+    }
     for spec in specs(format) {
         if confident && !verifies(&text, spec) {
             if let Some(fix) = cheapest_fix(&text, cells, format, spec, &locked) {
@@ -222,6 +225,68 @@ pub fn decode(cells: &[Vec<CellReading>]) -> Option<Decoded> {
         mean_score: sum / n.max(1.0),
         lowest_score: lowest,
     })
+}
+
+/// ICAO 9303 state codes: ISO 3166-1 alpha-3, Germany's `D<<`, and the codes ICAO adds
+/// (British nationals, UN, stateless and refugees, EU, Kosovo, orders, the specimen Utopia).
+const STATE_CODES: &str = "AFG ALA ALB DZA ASM AND AGO AIA ATA ATG ARG ARM ABW AUS AUT AZE BHS BHR BGD BRB BLR BEL BLZ \
+BEN BMU BTN BOL BES BIH BWA BVT BRA IOT BRN BGR BFA BDI CPV KHM CMR CAN CYM CAF TCD CHL CHN CXR CCK COL COM COG COD COK \
+CRI CIV HRV CUB CUW CYP CZE DNK DJI DMA DOM ECU EGY SLV GNQ ERI EST SWZ ETH FLK FRO FJI FIN FRA GUF PYF ATF GAB GMB GEO \
+DEU GHA GIB GRC GRL GRD GLP GUM GTM GGY GIN GNB GUY HTI HMD VAT HND HKG HUN ISL IND IDN IRN IRQ IRL IMN ISR ITA JAM JPN \
+JEY JOR KAZ KEN KIR PRK KOR KWT KGZ LAO LVA LBN LSO LBR LBY LIE LTU LUX MAC MDG MWI MYS MDV MLI MLT MHL MTQ MRT MUS MYT \
+MEX FSM MDA MCO MNG MNE MSR MAR MOZ MMR NAM NRU NPL NLD NCL NZL NIC NER NGA NIU NFK MKD MNP NOR OMN PAK PLW PSE PAN PNG \
+PRY PER PHL PCN POL PRT PRI QAT REU ROU RUS RWA BLM SHN KNA LCA MAF SPM VCT WSM SMR STP SAU SEN SRB SYC SLE SGP SXM SVK \
+SVN SLB SOM ZAF SGS SSD ESP LKA SDN SUR SJM SWE CHE SYR TWN TJK TZA THA TLS TGO TKL TON TTO TUN TUR TKM TCA TUV UGA UKR \
+ARE GBR USA UMI URY UZB VUT VEN VNM VGB VIR WLF ESH YEM ZMB ZWE D<< GBD GBN GBO GBP GBS UNO UNA UNK XXA XXB XXC XXX EUE \
+RKS XOM XPO XES XMP XCC XBA XIM UTO";
+
+/// Where the issuing state and the nationality are: (line, first position).
+fn state_fields(format: MrzFormat) -> [(usize, usize); 2] {
+    match format {
+        MrzFormat::Td1 => [(0, 2), (1, 15)],
+        _ => [(0, 2), (1, 10)],
+    }
+}
+
+/// A state code that is no state is replaced by the state whose letters the cells read best, if
+/// that costs little: codes are a closed list, so `OEU` is `DEU` and `HLD` is `NLD`.
+fn resolve_state_codes(text: &mut [Vec<u8>], cells: &[Vec<CellReading>], format: MrzFormat) -> Vec<Correction> {
+    let mut out = Vec::new();
+    for (line, start) in state_fields(format) {
+        let read: Vec<u8> = text[line][start..start + 3].to_vec();
+        if STATE_CODES.split(' ').any(|c| c.as_bytes() == read.as_slice()) {
+            continue;
+        }
+        let score = |code: &[u8]| -> f32 {
+            code.iter()
+                .enumerate()
+                .map(|(i, &c)| cells[line][start + i].scores[crate::ocr::class_of(c)])
+                .sum()
+        };
+        let current = score(&read);
+        let best = STATE_CODES
+            .split(' ')
+            .map(|c| (c, score(c.as_bytes())))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((code, s)) = best
+            && current - s <= 2.0 * NEAR_TIE
+        {
+            for (i, &c) in code.as_bytes().iter().enumerate() {
+                if c != read[i] {
+                    out.push(Correction {
+                        line,
+                        position: start + i,
+                        read: read[i] as char,
+                        corrected: c as char,
+                        score_loss: cells[line][start + i].scores[crate::ocr::class_of(read[i])]
+                            - cells[line][start + i].scores[crate::ocr::class_of(c)],
+                    });
+                }
+            }
+            text[line][start..start + 3].copy_from_slice(code.as_bytes());
+        }
+    }
+    out
 }
 
 /// Digits and letters OCR-B draws alike.
