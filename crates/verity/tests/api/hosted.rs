@@ -288,11 +288,12 @@ async fn documents_and_personal_data_are_sealed_at_rest() {
             everything.push((f.display().to_string(), std::fs::read(&f).unwrap()));
         }
     }
-    let needles: [&[u8]; 7] = [
+    // Image signatures of four bytes or more: a three-byte one (JPEG's FF D8 FF) turns up by
+    // chance in this much ciphertext. The uploads are re-encoded JPEGs, which carry "JFIF".
+    let needles: [&[u8]; 6] = [
         b"Zebulon",
         b"Quixotefield",
         b"zebulon.quixotefield",
-        b"\xFF\xD8\xFF",
         b"JFIF",
         b"\x89PNG",
         b"1975-12-21",
