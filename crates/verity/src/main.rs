@@ -93,7 +93,7 @@ enum Command {
     /// The local company registry used by KYB checks.
     #[command(subcommand)]
     Registry(RegistryCommand),
-    /// Explain sessions.
+    /// Explain sessions, redact their personal data, apply retention.
     #[command(subcommand)]
     Sessions(SessionsCommand),
     /// Staff accounts of the console (/console).
