@@ -356,17 +356,14 @@ impl Engine {
             .open_blob(&sealed, &meta.wrapped_key, blob_id)
             .map_err(|_| RunError::Permanent(format!("the {slot} image cannot be decrypted")))?;
         let is_image = content_type.starts_with("image/");
-        let work = bytes.clone();
-        let (reading, faces) = tokio::task::spawn_blocking(move || {
-            if !is_image {
-                return (None, None);
-            }
-            let Ok(gray) = verity_reader::decode(&work) else {
-                return (None, None);
+        // The bytes go to the reading thread and come back with what was read (no copy).
+        let (bytes, reading, faces) = tokio::task::spawn_blocking(move || {
+            let Some(gray) = is_image.then(|| verity_reader::decode(&bytes).ok()).flatten() else {
+                return (bytes, None, None);
             };
             let reading = verity_reader::read_gray(&gray);
             let faces = verity_reader::face::detect(&gray).map(|f| f.len());
-            (Some(reading), faces)
+            (bytes, Some(reading), faces)
         })
         .await
         .map_err(|e| RunError::Transient(format!("reader task: {e}")))?;

@@ -187,6 +187,20 @@ impl SqlStore {
         })
     }
 
+    /// Runs one statement in a write transaction of its own.
+    async fn write_one(&self, sql: &'static str, binds: &[Bind<'_>]) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let mut query = sqlx::query(sql);
+        for bind in binds {
+            query = match bind {
+                Bind::Text(t) => query.bind(t.to_string()),
+                Bind::Int(i) => query.bind(*i),
+            };
+        }
+        query.execute(&mut **tx).await?;
+        tx.commit().await
+    }
+
     /// One page of rows of `from_where` (a table and a filter on `$1..$n`, bound to `binds`),
     /// sorted on `sort_column` then id, with the total count. Only placeholders are
     /// interpolated into the SQL; every value is bound.
@@ -467,6 +481,10 @@ async fn insert_response(sealer: &Sealer, tx: &mut WriteTx, client: &ClientId, r
 }
 
 /// A value bound to a list query's filter.
+/// Queues a session's check job; a job already queued stays as it is.
+const ENQUEUE_CHECKS: &str = "INSERT INTO check_jobs (session_id, client_id, state, attempts, run_after_ms, locked_until_ms) \
+     VALUES ($1, $2, 'pending', 0, $3, 0) ON CONFLICT (session_id) DO NOTHING";
+
 enum Bind<'a> {
     Text(&'a str),
     Int(i64),
@@ -1159,15 +1177,12 @@ impl Store for SqlStore {
         }
         self.write_progress(&mut tx, session, progress, now).await?;
         if let Some((client, run_after_ms)) = checks {
-            sqlx::query(
-                "INSERT INTO check_jobs (session_id, client_id, state, attempts, run_after_ms, locked_until_ms) \
-                 VALUES ($1, $2, 'pending', 0, $3, 0) ON CONFLICT (session_id) DO NOTHING",
-            )
-            .bind(session.as_str())
-            .bind(client.as_str())
-            .bind(run_after_ms)
-            .execute(&mut **tx)
-            .await?;
+            sqlx::query(ENQUEUE_CHECKS)
+                .bind(session.as_str())
+                .bind(client.as_str())
+                .bind(run_after_ms)
+                .execute(&mut **tx)
+                .await?;
         }
         tx.commit().await
     }
@@ -1211,17 +1226,15 @@ impl Store for SqlStore {
     }
 
     async fn enqueue_checks(&self, client: &ClientId, session: &SessionId, now_ms: i64) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO check_jobs (session_id, client_id, state, attempts, run_after_ms, locked_until_ms) \
-             VALUES ($1, $2, 'pending', 0, $3, 0) ON CONFLICT (session_id) DO NOTHING",
+        self.write_one(
+            ENQUEUE_CHECKS,
+            &[
+                Bind::Text(session.as_str()),
+                Bind::Text(client.as_str()),
+                Bind::Int(now_ms),
+            ],
         )
-        .bind(session.as_str())
-        .bind(client.as_str())
-        .bind(now_ms)
-        .execute(&mut **tx)
-        .await?;
-        tx.commit().await
+        .await
     }
 
     async fn claim_check_jobs(&self, now_ms: i64, lease_until_ms: i64, limit: u32) -> StoreResult<Vec<CheckJob>> {
@@ -1515,31 +1528,27 @@ impl Store for SqlStore {
     }
 
     async fn touch_staff_session(&self, token_hash: &str, now: UnixTime) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE staff_sessions SET last_seen_at = $1 WHERE token_hash = $2")
-            .bind(now)
-            .bind(token_hash)
-            .execute(&mut **tx)
-            .await?;
-        tx.commit().await
+        self.write_one(
+            "UPDATE staff_sessions SET last_seen_at = $1 WHERE token_hash = $2",
+            &[Bind::Int(now), Bind::Text(token_hash)],
+        )
+        .await
     }
 
     async fn delete_staff_session(&self, token_hash: &str) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&mut **tx)
-            .await?;
-        tx.commit().await
+        self.write_one(
+            "DELETE FROM staff_sessions WHERE token_hash = $1",
+            &[Bind::Text(token_hash)],
+        )
+        .await
     }
 
     async fn delete_staff_sessions_of(&self, staff_id: &str) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
-            .bind(staff_id)
-            .execute(&mut **tx)
-            .await?;
-        tx.commit().await
+        self.write_one(
+            "DELETE FROM staff_sessions WHERE staff_id = $1",
+            &[Bind::Text(staff_id)],
+        )
+        .await
     }
 
     async fn claim_review(

@@ -675,7 +675,9 @@ async fn file(
 /// The image with the viewer's name and the time written across it, as JPEG.
 fn watermark(bytes: &[u8], mark: &str) -> Option<Vec<u8>> {
     let mut image = image::load_from_memory(bytes).ok()?.to_rgb8();
-    let painter = verity_corpus::Painter::new();
+    // The font is parsed once, not on every image view.
+    static PAINTER: std::sync::OnceLock<verity_corpus::Painter> = std::sync::OnceLock::new();
+    let painter = PAINTER.get_or_init(verity_corpus::Painter::new);
     let (w, h) = (image.width() as f32, image.height() as f32);
     let size = (h / 28.0).max(10.0);
     for row in 1..4 {

@@ -34,6 +34,15 @@ pub fn routes() -> Router<AppState> {
         .route("/console/clients/{client}/hooks/{hook}", post(hook_action))
 }
 
+/// The platform named in the path: a 404 page when there is none, a 503 one when storage fails.
+async fn platform(state: &AppState, client: &str) -> Result<verity_domain::Client, Response> {
+    match state.store.client(&ClientId::from_raw(client.to_owned())).await {
+        Ok(Some(c)) => Ok(c.client),
+        Ok(None) => Err(super::pages::error_page(StatusCode::NOT_FOUND, "No such platform.")),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
 fn page(n: u32) -> PageRequest {
     PageRequest {
         page: 1,
@@ -110,11 +119,11 @@ async fn clients(State(state): State<AppState>, staff: Staff) -> Response {
 }
 
 async fn client_page(State(state): State<AppState>, staff: Staff, Path(client): Path<String>) -> Response {
-    let id = ClientId::from_raw(client.clone());
-    let Ok(Some(c)) = state.store.client(&id).await.map_err(unavailable) else {
-        return super::pages::error_page(StatusCode::NOT_FOUND, "No such platform.");
+    let c = match platform(&state, &client).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
-    let c = c.client;
+    let id = c.id.clone();
     let (users, deliveries, hooks) = match (
         state.store.users(&id, page(50)).await,
         state.store.deliveries(Some(&id), None, page(50)).await,
@@ -390,14 +399,11 @@ async fn downgrade(
     if let Err(r) = operator_action(&state, &staff, &form, "downgrade_user", &client, &user, json!({})).await {
         return r;
     }
-    let Ok(Some(c)) = state.store.client(&ClientId::from_raw(client.clone())).await else {
-        return super::pages::error_page(StatusCode::NOT_FOUND, "No such platform.");
+    let c = match platform(&state, &client).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
-    match state
-        .services
-        .downgrade_user(&c.client, &UserId::from_raw(user.clone()))
-        .await
-    {
+    match state.services.downgrade_user(&c, &UserId::from_raw(user.clone())).await {
         Ok(_) => Redirect::to(&format!("/console/clients/{client}/users/{user}")).into_response(),
         Err(e) => (
             StatusCode::CONFLICT,
@@ -431,11 +437,12 @@ async fn new_session(
     {
         return r;
     }
-    let Ok(Some(c)) = state.store.client(&ClientId::from_raw(client.clone())).await else {
-        return super::pages::error_page(StatusCode::NOT_FOUND, "No such platform.");
+    let c = match platform(&state, &client).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
     let created = match NewSession::parse(Some(return_url), None) {
-        Ok(new) => crate::sessions::open_session(&state, &c.client, &user, new, &None)
+        Ok(new) => crate::sessions::open_session(&state, &c, &user, new, &None)
             .await
             .map_err(|e| format!("{e:?}")),
         Err(e) => Err(format!("{e:?}")),

@@ -137,15 +137,13 @@ async fn platform_with_reviews(
     env: &[(&str, &str)],
     cases: &[(u64, &str)],
 ) -> (TestApp, Api, String, Receiver, FaceProvider, Vec<String>) {
-    let receiver = Receiver::ok().await;
-    let face = FaceProvider::start().await;
-    let mut all = vec![
-        ("VERITY_PROVIDER_FACE_MATCH_URL", face.url.as_str()),
-        ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
-    ];
-    all.extend_from_slice(env);
-    let app = TestApp::spawn(backend, &all).await;
-    let (api, client) = live_client(&app, &receiver).await;
+    let Live {
+        app,
+        api,
+        client,
+        receiver,
+        face,
+    } = live_platform(backend, env).await;
     let marie = Person {
         first: "Marie",
         last: "Dubois",
@@ -488,7 +486,7 @@ fn blob_files(app: &TestApp) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redaction_erases_personal_data_and_images_but_keeps_the_record() {
     const ADMIN: &str = "an-admin-token-of-32-characters!!";
-    let (app, api, client, receiver, _face, sessions) = platform_with_reviews(
+    let (app, api, client, _receiver, _face, sessions) = platform_with_reviews(
         Backend::Sqlite,
         &[("VERITY_ADMIN_TOKEN", ADMIN)],
         &[(90, "44444444"), (91, "44444444"), (92, "44444444")],
@@ -661,17 +659,13 @@ async fn console_in_chromium() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_manage_platforms_in_the_console() {
-    let receiver = Receiver::ok().await;
-    let face = FaceProvider::start().await;
-    let app = TestApp::spawn(
-        Backend::Sqlite,
-        &[
-            ("VERITY_PROVIDER_FACE_MATCH_URL", &face.url),
-            ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
-        ],
-    )
-    .await;
-    let (api, client) = live_client(&app, &receiver).await;
+    let Live {
+        app,
+        api,
+        client,
+        receiver,
+        face: _,
+    } = live_platform(Backend::Sqlite, &[]).await;
     let hooks = api
         .post(
             "/hooks",

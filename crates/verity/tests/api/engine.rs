@@ -84,6 +84,35 @@ pub async fn live_client(app: &TestApp, receiver: &Receiver) -> (Api, String) {
     (api, id)
 }
 
+/// A server with a fake face-match provider and private webhooks allowed, and a production
+/// client whose hooks on every decision point at a receiver.
+pub struct Live {
+    pub app: TestApp,
+    pub api: Api,
+    pub client: String,
+    pub receiver: Receiver,
+    pub face: FaceProvider,
+}
+
+pub async fn live_platform(backend: Backend, env: &[(&str, &str)]) -> Live {
+    let receiver = Receiver::ok().await;
+    let face = FaceProvider::start().await;
+    let mut all = vec![
+        ("VERITY_PROVIDER_FACE_MATCH_URL", face.url.as_str()),
+        ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
+    ];
+    all.extend_from_slice(env);
+    let app = TestApp::spawn(backend, &all).await;
+    let (api, client) = live_client(&app, &receiver).await;
+    Live {
+        app,
+        api,
+        client,
+        receiver,
+        face,
+    }
+}
+
 /// Runs the `verity` CLI on the app's database.
 pub async fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let out = verity()
@@ -242,18 +271,13 @@ const NAME: &str = "IDV_NAME_MATCH_CHECK";
 const AGE: &str = "IDV_AGE_CHECK";
 
 async fn natural_outcomes(backend: Backend) {
-    let receiver = Receiver::ok().await;
-    let face = FaceProvider::start().await;
-    let app = TestApp::spawn(
-        backend,
-        &[
-            ("VERITY_PROVIDER_FACE_MATCH_URL", &face.url),
-            ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
-            ("VERITY_PROVIDER_RETRIES", "0"),
-        ],
-    )
-    .await;
-    let (api, _) = live_client(&app, &receiver).await;
+    let Live {
+        app,
+        api,
+        client: _,
+        receiver,
+        face,
+    } = live_platform(backend, &[("VERITY_PROVIDER_RETRIES", "0")]).await;
     let marie = Person {
         first: "Marie",
         last: "Dubois",
@@ -754,20 +778,21 @@ const KYB: &str = "BUSINESS_VERIFICATION";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn legal_users_are_checked_against_registries() {
-    let receiver = Receiver::ok().await;
-    let face = FaceProvider::start().await;
     let ch = companies_house("ch-test-key").await;
-    let app = TestApp::spawn(
+    let Live {
+        app,
+        api,
+        client: _,
+        receiver,
+        face: _,
+    } = live_platform(
         Backend::Sqlite,
         &[
-            ("VERITY_PROVIDER_FACE_MATCH_URL", &face.url),
-            ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
-            ("VERITY_COMPANIES_HOUSE_URL", &ch),
+            ("VERITY_COMPANIES_HOUSE_URL", ch.as_str()),
             ("VERITY_COMPANIES_HOUSE_API_KEY", "ch-test-key"),
         ],
     )
     .await;
-    let (api, _) = live_client(&app, &receiver).await;
     let marie = Person {
         first: "Marie",
         last: "Dubois",
@@ -1071,17 +1096,13 @@ async fn without_a_face_match_provider_natural_users_need_manual_review() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fraud_signals_follow_the_client_policy() {
-    let receiver = Receiver::ok().await;
-    let face = FaceProvider::start().await;
-    let app = TestApp::spawn(
-        Backend::Sqlite,
-        &[
-            ("VERITY_PROVIDER_FACE_MATCH_URL", &face.url),
-            ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
-        ],
-    )
-    .await;
-    let (api, id) = live_client(&app, &receiver).await;
+    let Live {
+        app,
+        api,
+        client: id,
+        receiver,
+        face: _,
+    } = live_platform(Backend::Sqlite, &[]).await;
     let marie = Person {
         first: "Marie",
         last: "Dubois",
@@ -1179,19 +1200,14 @@ async fn fraud_signals_follow_the_client_policy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checks_survive_a_restart_and_wait_out_a_provider_outage() {
-    let receiver = Receiver::ok().await;
-    let face = FaceProvider::start().await;
+    let Live {
+        app,
+        api,
+        client: id,
+        receiver,
+        face,
+    } = live_platform(Backend::Sqlite, &[("VERITY_PROVIDER_RETRIES", "0")]).await;
     face.set("down");
-    let app = TestApp::spawn(
-        Backend::Sqlite,
-        &[
-            ("VERITY_PROVIDER_FACE_MATCH_URL", &face.url),
-            ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
-            ("VERITY_PROVIDER_RETRIES", "0"),
-        ],
-    )
-    .await;
-    let (api, id) = live_client(&app, &receiver).await;
     let marie = Person {
         first: "Marie",
         last: "Dubois",
