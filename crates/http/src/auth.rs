@@ -35,11 +35,51 @@ pub fn token_routes() -> Router<AppState> {
     Router::new().route("/{version}/oauth/token", post(token))
 }
 
-/// Counts failed logins per address and locks addresses that fail too often.
+/// Counts failed logins per address and locks addresses that fail too often. An attempt in
+/// flight holds a place against the limit until its outcome is known, so parallel attempts
+/// cannot all be checked before their failures are recorded.
 pub struct LoginGuard {
     max_failures: u32,
     lock_seconds: i64,
-    state: Mutex<HashMap<IpAddr, (UnixTime, u32)>>,
+    state: Mutex<HashMap<IpAddr, Attempts>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Attempts {
+    /// When the failures began to count, or when the lock started.
+    since: UnixTime,
+    failures: u32,
+    in_flight: u32,
+}
+
+/// One attempt's place; dropped without an outcome (a storage error), it is given back.
+pub(crate) struct LoginAttempt<'a> {
+    guard: &'a LoginGuard,
+    ip: IpAddr,
+    settled: bool,
+}
+
+impl LoginAttempt<'_> {
+    pub(crate) fn failed(mut self, now: UnixTime) {
+        self.settled = true;
+        self.guard.settle(self.ip, Some(now));
+    }
+
+    pub(crate) fn succeeded(mut self) {
+        self.settled = true;
+        self.guard.settle(self.ip, None);
+    }
+}
+
+impl Drop for LoginAttempt<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            let mut state = self.guard.state.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(a) = state.get_mut(&self.ip) {
+                a.in_flight = a.in_flight.saturating_sub(1);
+            }
+        }
+    }
 }
 
 impl LoginGuard {
@@ -51,31 +91,53 @@ impl LoginGuard {
         }
     }
 
-    pub(crate) fn is_locked(&self, ip: IpAddr, now: UnixTime) -> bool {
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state
-            .get(&ip)
-            .is_some_and(|(since, n)| *n >= self.max_failures && now < since + self.lock_seconds)
-    }
-
-    pub(crate) fn failed(&self, ip: IpAddr, now: UnixTime) {
+    /// Takes a place for one attempt from `ip`; `None` when the address is locked, or when
+    /// its failures and the attempts in flight already reach the limit.
+    pub(crate) fn begin(&self, ip: IpAddr, now: UnixTime) -> Option<LoginAttempt<'_>> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if state.len() > 100_000 {
-            state.retain(|_, (since, _)| now < *since + self.lock_seconds);
+            state.retain(|_, a| a.in_flight > 0 || now < a.since + self.lock_seconds);
         }
-        let entry = state.entry(ip).or_insert((now, 0));
-        if now >= entry.0 + self.lock_seconds {
-            *entry = (now, 0);
+        let a = state.entry(ip).or_insert(Attempts {
+            since: now,
+            failures: 0,
+            in_flight: 0,
+        });
+        if now >= a.since + self.lock_seconds {
+            a.since = now;
+            a.failures = 0;
         }
-        entry.1 += 1;
-        // The lock runs from the failure that triggered it.
-        if entry.1 == self.max_failures {
-            entry.0 = now;
+        if a.failures + a.in_flight >= self.max_failures {
+            return None;
         }
+        a.in_flight += 1;
+        Some(LoginAttempt {
+            guard: self,
+            ip,
+            settled: false,
+        })
     }
 
-    fn succeeded(&self, ip: IpAddr) {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).remove(&ip);
+    /// Ends an attempt: a failure at `now`, or a success (`None`).
+    fn settle(&self, ip: IpAddr, failed_at: Option<UnixTime>) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(a) = state.get_mut(&ip) else { return };
+        a.in_flight = a.in_flight.saturating_sub(1);
+        match failed_at {
+            Some(now) => {
+                a.failures += 1;
+                // The lock runs from the failure that triggered it.
+                if a.failures == self.max_failures {
+                    a.since = now;
+                }
+            }
+            None => {
+                a.failures = 0;
+                if a.in_flight == 0 {
+                    state.remove(&ip);
+                }
+            }
+        }
     }
 }
 
@@ -126,9 +188,9 @@ pub async fn token(
 }
 
 async fn issue_token(state: &AppState, ip: IpAddr, headers: &HeaderMap, now: UnixTime) -> Result<Response, ApiError> {
-    if state.logins.is_locked(ip, now) {
+    let Some(attempt) = state.logins.begin(ip, now) else {
         return Err(ApiError::TemporarilyLocked);
-    }
+    };
     let verified = match basic_credentials(headers) {
         Some((id, key)) => match ClientId::parse(&id) {
             Ok(id) => state
@@ -141,10 +203,10 @@ async fn issue_token(state: &AppState, ip: IpAddr, headers: &HeaderMap, now: Uni
         None => None,
     };
     let Some(credentials) = verified else {
-        state.logins.failed(ip, now);
+        attempt.failed(now);
         return Err(ApiError::InvalidCredentials);
     };
-    state.logins.succeeded(ip);
+    attempt.succeeded();
     // 128 bits, shown as 32 hex digits like Mangopay's tokens.
     let token = format!("{:032x}", rand::random::<u128>());
     let ttl = state.config.token_ttl;

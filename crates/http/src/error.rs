@@ -45,6 +45,8 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     /// 500: our fault. The detail is logged, never sent.
     Internal(String),
+    /// 503: the request ran past the server's request timeout.
+    TimedOut,
 }
 
 impl ApiError {
@@ -258,6 +260,12 @@ impl ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "An unexpected error occurred. Please try again later.",
                 "internal_error",
+                None,
+            ),
+            TimedOut => standard(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The request took too long. Please try again later.",
+                "timeout",
                 None,
             ),
         }

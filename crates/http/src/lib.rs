@@ -10,6 +10,7 @@ pub mod events;
 pub mod hooks;
 pub mod hosted;
 pub mod idempotency;
+pub mod listener;
 pub mod openapi;
 pub mod path;
 pub mod ratelimit;
@@ -18,14 +19,12 @@ pub mod sessions;
 pub mod users;
 pub mod wire;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::routing::get;
-use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
@@ -205,20 +204,7 @@ async fn not_found(req: Request) -> error::ApiError {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, normalising paths before routing.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let app = tower::util::MapRequestLayer::new(path::normalize::<axum::body::Body>).layer(router(state));
-    axum::serve(
-        listener,
-        axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-}
+pub use listener::{ListenerLimits, serve};
 
 /// Headers of every HTML page: no framing by default, no sniffing, no referrer leaks of tokens.
 pub fn security_headers(headers: &mut axum::http::HeaderMap) {

@@ -4,6 +4,7 @@
 
 pub mod engine;
 pub mod lifecycle;
+pub mod metrics;
 pub mod providers;
 pub mod redaction;
 pub mod registry;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use verity_domain::event::{Event, Happened};
 use verity_domain::{ClientId, UnixTime};
-use verity_store::Store;
+use verity_store::{InvalidationRule, Store};
 
 pub use lifecycle::LifecycleError;
 
@@ -29,8 +30,8 @@ pub struct ServiceConfig {
     pub retry_schedule: Vec<i64>,
     /// Time a webhook receiver has to answer.
     pub webhook_timeout: Duration,
-    /// Consecutive failures after which a hook becomes INVALID.
-    pub invalid_after: u32,
+    /// When failed deliveries make a hook INVALID.
+    pub invalidation: InvalidationRule,
     /// Let production clients' webhooks reach private and loopback addresses (on-premises use).
     pub allow_private_webhooks: bool,
 }
@@ -42,7 +43,10 @@ impl Default for ServiceConfig {
             sandbox_delay: 3,
             retry_schedule: [600; 6].into_iter().chain([8 * 3600; 9]).collect(),
             webhook_timeout: Duration::from_secs(2),
-            invalid_after: 100,
+            invalidation: InvalidationRule {
+                failed_events: 100,
+                failing_for: 86_400,
+            },
             allow_private_webhooks: false,
         }
     }

@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 use verity_domain::hook::is_public_ip;
 use verity_store::{AttemptRecord, DeliveryJob, NextStep};
 
-use crate::{Services, now};
+use crate::{Services, metrics, now};
 
 /// Deliveries taken per round.
 const BATCH: u32 = 32;
@@ -100,12 +100,33 @@ impl Deliverer {
     }
 
     async fn attempt(&self, job: DeliveryJob) {
+        let config = &self.services.config;
+        if !job.hook_valid {
+            // The hook turned INVALID after this delivery was claimed: hand it back untried.
+            let record = AttemptRecord {
+                delivery_id: job.id.clone(),
+                attempt: job.attempt,
+                started_at: now(),
+                duration_ms: 0,
+                http_status: None,
+                error: None,
+            };
+            if let Err(e) = self
+                .services
+                .store
+                .finish_attempt(&job, &record, NextStep::Pause, config.invalidation)
+                .await
+            {
+                tracing::warn!(delivery = %job.id, error = %e, "cannot pause webhook delivery");
+            }
+            return;
+        }
         let started_at = now();
         let clock = Instant::now();
-        let outcome = if job.hook_active {
+        let outcome = if job.hook_enabled {
             self.send(&job).await
         } else {
-            Err("hook disabled or invalid".to_owned())
+            Err("hook disabled".to_owned())
         };
         let duration_ms = clock.elapsed().as_millis() as u64;
         let (http_status, error) = match &outcome {
@@ -113,12 +134,12 @@ impl Deliverer {
             Ok(status) => (Some(*status), Some(format!("receiver answered HTTP {status}"))),
             Err(e) => (None, Some(e.clone())),
         };
-        let next = if !job.hook_active {
+        let next = if !job.hook_enabled {
             NextStep::Cancel
         } else if error.is_none() {
             NextStep::Delivered
         } else {
-            match self.services.config.retry_schedule.get(job.attempt as usize - 1) {
+            match config.retry_schedule.get(job.attempt as usize - 1) {
                 Some(delay) => NextStep::RetryAt(crate::now_millis() as i64 + delay * 1000),
                 None => NextStep::GiveUp,
             }
@@ -132,14 +153,27 @@ impl Deliverer {
             http_status,
             error,
         };
-        if let Err(e) = self
+        match self
             .services
             .store
-            .finish_attempt(&job, &record, next, self.services.config.invalid_after)
+            .finish_attempt(&job, &record, next, config.invalidation)
             .await
         {
+            Ok(true) => {
+                metrics::HOOKS_INVALIDATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                // Operators must hear of this: the platform gets nothing more until it acts.
+                tracing::error!(
+                    hook = %job.hook_id,
+                    client = %job.client_id,
+                    event_type = %job.event_type,
+                    failed_events = config.invalidation.failed_events,
+                    failing_for_seconds = config.invalidation.failing_for,
+                    "webhook hook turned INVALID: its deliveries are paused, not dropped, until it is re-validated (PUT /hooks/{{Id}} with Validity VALID, or the console)"
+                );
+            }
+            Ok(false) => {}
             // The lease will expire and the delivery will be attempted again.
-            tracing::warn!(delivery = %job.id, error = %e, "cannot record webhook attempt");
+            Err(e) => tracing::warn!(delivery = %job.id, error = %e, "cannot record webhook attempt"),
         }
     }
 

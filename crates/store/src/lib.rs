@@ -126,7 +126,10 @@ pub struct DeliveryJob {
     pub client_id: ClientId,
     pub hook_id: String,
     pub url: String,
-    pub hook_active: bool,
+    /// The platform has the hook `ENABLED`.
+    pub hook_enabled: bool,
+    /// The hook is `VALID`; deliveries to an `INVALID` hook wait until it is re-validated.
+    pub hook_valid: bool,
     pub event_type: String,
     pub resource_id: String,
     pub date: UnixTime,
@@ -156,8 +159,33 @@ pub enum NextStep {
     RetryAt(i64),
     /// The retry schedule is exhausted.
     GiveUp,
-    /// The hook was disabled or invalidated meanwhile: nothing more is sent.
+    /// The platform disabled the hook: nothing more is sent.
     Cancel,
+    /// The hook turned INVALID meanwhile: the delivery waits, unattempted, for re-validation.
+    Pause,
+}
+
+/// When failures make a hook INVALID: both a run of failed events and a time (Verity's rule;
+/// Mangopay counts failures alone, which drops events after a short outage under load).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidationRule {
+    /// Consecutive events whose delivery failed.
+    pub failed_events: u32,
+    /// Seconds since the first of those failures.
+    pub failing_for: i64,
+}
+
+/// A hook that turned INVALID, for the operators' attention.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidHook {
+    pub hook_id: String,
+    pub client_id: ClientId,
+    pub event_type: String,
+    pub url: String,
+    pub failed_events: i64,
+    pub failing_since: Option<UnixTime>,
+    /// Deliveries waiting for the hook to be re-validated.
+    pub paused: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -237,7 +265,8 @@ pub trait Store: Send + Sync + 'static {
     // Hooks and events.
     /// Fails with `Conflict("hook_event_type")` when the client has a hook for that type.
     async fn insert_hook(&self, hook: &Hook) -> StoreResult<()>;
-    /// Saves URL, status, validity and tag; re-validating resets the failure count.
+    /// Saves URL, status, validity and tag; re-validating resets the failure count and resumes
+    /// the deliveries that waited, oldest event first.
     async fn update_hook(&self, hook: &Hook) -> StoreResult<()>;
     async fn hook(&self, client: &ClientId, id: &str) -> StoreResult<Option<Hook>>;
     async fn hooks(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<Hook>>;
@@ -247,15 +276,18 @@ pub trait Store: Send + Sync + 'static {
     /// Claims deliveries due at `now_ms` until `lease_until_ms` (Unix milliseconds), counting the
     /// attempt.
     async fn claim_deliveries(&self, now_ms: i64, lease_until_ms: i64, limit: u32) -> StoreResult<Vec<DeliveryJob>>;
-    /// Records an attempt and its consequence; after `invalid_after` consecutive failures of a
-    /// hook, the hook becomes INVALID.
+    /// Records an attempt and its consequence. A delivery's first failure counts one failed
+    /// event for its hook, and any success ends the run; when the run meets `rule` the hook
+    /// becomes INVALID, and the result is true for the attempt that made it so.
     async fn finish_attempt(
         &self,
         job: &DeliveryJob,
         attempt: &AttemptRecord,
         next: NextStep,
-        invalid_after: u32,
-    ) -> StoreResult<()>;
+        rule: InvalidationRule,
+    ) -> StoreResult<bool>;
+    /// INVALID hooks of every client (or of one), with how many deliveries wait for them.
+    async fn invalid_hooks(&self, client: Option<&ClientId>) -> StoreResult<Vec<InvalidHook>>;
     async fn deliveries(
         &self,
         client: Option<&ClientId>,
@@ -321,6 +353,20 @@ pub trait Store: Send + Sync + 'static {
     async fn staff_list(&self) -> StoreResult<Vec<StaffRecord>>;
     /// Saves password hash, TOTP secret, failures, lock and disabled flag.
     async fn update_staff(&self, staff: &StaffRecord) -> StoreResult<()>;
+    /// Takes one sign-in attempt, counted as failed until [`Store::staff_login_succeeded`], in one
+    /// atomic update: parallel attempts cannot all be checked before their failures are
+    /// recorded. The attempt that reaches `max_failures` locks the account until `lock_until`.
+    /// `None` when the account is locked (nothing is counted); otherwise when the account is now
+    /// locked until (0 or a past time: not locked).
+    async fn reserve_staff_login(
+        &self,
+        staff_id: &str,
+        now: UnixTime,
+        max_failures: i64,
+        lock_until: UnixTime,
+    ) -> StoreResult<Option<UnixTime>>;
+    /// A sign-in succeeded: failures are forgotten and any lock is lifted.
+    async fn staff_login_succeeded(&self, staff_id: &str) -> StoreResult<()>;
     async fn insert_staff_session(&self, session: &StaffSession) -> StoreResult<()>;
     /// The session and its staff member; touching it records activity.
     async fn staff_session(&self, token_hash: &str) -> StoreResult<Option<(StaffSession, StaffRecord)>>;

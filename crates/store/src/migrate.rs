@@ -53,6 +53,12 @@ const MIGRATIONS: &[Migration] = &[
             include_str!("../migrations/0005_console_postgres.sql")
         ),
     },
+    Migration {
+        version: 6,
+        name: "hardening",
+        sqlite: include_str!("../migrations/0006_hardening.sql"),
+        postgres: include_str!("../migrations/0006_hardening.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

@@ -21,7 +21,7 @@ use verity_domain::{Client, ClientId, Environment, IdvSession, SessionId, UnixTi
 use crate::sealing::Sealer;
 use crate::{
     AttemptRecord, AuditEntry, BlobMeta, Changeset, CheckJob, ClientCredentials, ClientPolicy, DeliveryJob,
-    DeliverySummary, EventFilter, FingerprintMatch, JobOutcome, NextStep, Page, PageRequest, SortDirection,
+    DeliverySummary, EventFilter, FingerprintMatch, InvalidHook, InvalidationRule, JobOutcome, NextStep, Page, PageRequest, SortDirection,
     StaffRecord, StaffSession, Store, StoreError, StoreResult, StoredResponse, Write,
 };
 
@@ -674,11 +674,12 @@ impl Store for SqlStore {
             .execute(&mut **tx)
             .await?;
             // The outbox row, in the same transaction as its event: at most one hook per type.
+            // An INVALID hook gets its rows too: they wait for re-validation, never dropped.
             let delivery_id = format!("whdlv_{}", e.id.trim_start_matches("evt_"));
             sqlx::query(
                 "INSERT INTO webhook_deliveries (id, client_id, event_id, hook_id, state, attempts, next_attempt_ms, created_at) \
                  SELECT $1, client_id, $2, id, 'pending', 0, $3, $6 FROM hooks \
-                 WHERE client_id = $4 AND event_type = $5 AND status = 'ENABLED' AND validity = 'VALID'",
+                 WHERE client_id = $4 AND event_type = $5 AND status = 'ENABLED'",
             )
             .bind(delivery_id)
             .bind(&e.id)
@@ -871,9 +872,20 @@ impl Store for SqlStore {
     }
 
     async fn update_hook(&self, h: &Hook) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let revalidated = h.valid
+            && sqlx::query("SELECT validity FROM hooks WHERE id = $1 AND client_id = $2")
+                .bind(h.id.as_str())
+                .bind(h.client_id.as_str())
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|r| r.try_get::<String, _>("validity"))
+                .transpose()?
+                .is_some_and(|v| v == "INVALID");
         sqlx::query(
             "UPDATE hooks SET url = $1, status = $2, validity = $3, tag = $4, \
-             consecutive_failures = CASE WHEN $3 = 'VALID' AND validity = 'INVALID' THEN 0 ELSE consecutive_failures END \
+             consecutive_failures = CASE WHEN $3 = 'VALID' AND validity = 'INVALID' THEN 0 ELSE consecutive_failures END, \
+             failing_since = CASE WHEN $3 = 'VALID' AND validity = 'INVALID' THEN NULL ELSE failing_since END \
              WHERE id = $5 AND client_id = $6",
         )
         .bind(&h.url)
@@ -882,9 +894,20 @@ impl Store for SqlStore {
         .bind(h.tag.as_deref())
         .bind(h.id.as_str())
         .bind(h.client_id.as_str())
-        .execute(&self.pool)
+        .execute(&mut **tx)
         .await?;
-        Ok(())
+        if revalidated {
+            // The deliveries that waited become due at once, claimed oldest event first, and
+            // their earlier failures no longer count against the hook.
+            sqlx::query(
+                "UPDATE webhook_deliveries SET next_attempt_ms = created_at * 1000, counted_failure = 0, locked_until_ms = NULL \
+                 WHERE hook_id = $1 AND state = 'pending'",
+            )
+            .bind(h.id.as_str())
+            .execute(&mut **tx)
+            .await?;
+        }
+        tx.commit().await
     }
 
     async fn hook(&self, client: &ClientId, id: &str) -> StoreResult<Option<Hook>> {
@@ -941,13 +964,16 @@ impl Store for SqlStore {
         limit: u32,
     ) -> StoreResult<Vec<DeliveryJob>> {
         let lock = match self.dialect {
-            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+            Dialect::Postgres => " FOR UPDATE OF d SKIP LOCKED",
             Dialect::Sqlite => "",
         };
+        // Deliveries to an INVALID hook are paused: not claimed until it is re-validated.
         let sql = format!(
             "UPDATE webhook_deliveries SET locked_until_ms = $1, attempts = attempts + 1 WHERE id IN (\
-             SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_ms <= $2 \
-             AND (locked_until_ms IS NULL OR locked_until_ms < $2) ORDER BY next_attempt_ms LIMIT $3{lock}) RETURNING id"
+             SELECT d.id FROM webhook_deliveries d JOIN hooks h ON h.id = d.hook_id \
+             WHERE d.state = 'pending' AND d.next_attempt_ms <= $2 AND h.validity = 'VALID' \
+             AND (d.locked_until_ms IS NULL OR d.locked_until_ms < $2) \
+             ORDER BY d.next_attempt_ms, d.created_at, d.id LIMIT $3{lock}) RETURNING id"
         );
         let mut tx = self.begin_write().await?;
         let ids: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -982,8 +1008,8 @@ impl Store for SqlStore {
                 client_id: ClientId::from_raw(row.try_get::<String, _>("client_id")?),
                 hook_id: row.try_get("hook_id")?,
                 url: row.try_get("url")?,
-                hook_active: row.try_get::<String, _>("status")? == "ENABLED"
-                    && row.try_get::<String, _>("validity")? == "VALID",
+                hook_enabled: row.try_get::<String, _>("status")? == "ENABLED",
+                hook_valid: row.try_get::<String, _>("validity")? == "VALID",
                 event_type: row.try_get("event_type")?,
                 resource_id: row.try_get("resource_id")?,
                 date: row.try_get("date")?,
@@ -1000,9 +1026,21 @@ impl Store for SqlStore {
         job: &DeliveryJob,
         a: &AttemptRecord,
         next: NextStep,
-        invalid_after: u32,
-    ) -> StoreResult<()> {
+        rule: InvalidationRule,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
+        if next == NextStep::Pause {
+            // Not attempted: the claim is handed back as if it never happened.
+            sqlx::query(
+                "UPDATE webhook_deliveries SET attempts = attempts - 1, locked_until_ms = NULL WHERE id = $1 AND attempts = $2",
+            )
+            .bind(&job.id)
+            .bind(i64::from(job.attempt))
+            .execute(&mut **tx)
+            .await?;
+            tx.commit().await?;
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, http_status, error) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
@@ -1019,7 +1057,7 @@ impl Store for SqlStore {
             NextStep::RetryAt(at_ms) => ("pending", at_ms),
             NextStep::Delivered => ("delivered", a.started_at * 1000),
             NextStep::GiveUp => ("failed", a.started_at * 1000),
-            NextStep::Cancel => ("cancelled", a.started_at * 1000),
+            NextStep::Cancel | NextStep::Pause => ("cancelled", a.started_at * 1000),
         };
         // Only the worker holding the latest claim decides the delivery's fate.
         let current = sqlx::query(
@@ -1033,24 +1071,68 @@ impl Store for SqlStore {
         .await?
         .rows_affected()
             == 1;
-        if current && next != NextStep::Cancel {
-            if next == NextStep::Delivered {
-                sqlx::query("UPDATE hooks SET consecutive_failures = 0 WHERE id = $1")
-                    .bind(&job.hook_id)
-                    .execute(&mut **tx)
-                    .await?;
-            } else {
-                sqlx::query(
-                    "UPDATE hooks SET consecutive_failures = consecutive_failures + 1, \
-                     validity = CASE WHEN consecutive_failures + 1 >= $1 THEN 'INVALID' ELSE validity END WHERE id = $2",
-                )
-                .bind(i64::from(invalid_after))
+        let mut turned_invalid = false;
+        if current && next == NextStep::Delivered {
+            sqlx::query("UPDATE hooks SET consecutive_failures = 0, failing_since = NULL WHERE id = $1")
                 .bind(&job.hook_id)
                 .execute(&mut **tx)
                 .await?;
-            }
+        } else if current && matches!(next, NextStep::RetryAt(_) | NextStep::GiveUp) {
+            // One event counts once, however many times its delivery is retried.
+            let first_failure = sqlx::query(
+                "UPDATE webhook_deliveries SET counted_failure = 1 WHERE id = $1 AND counted_failure = 0",
+            )
+            .bind(&job.id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+            sqlx::query(
+                "UPDATE hooks SET consecutive_failures = consecutive_failures + $1, \
+                 failing_since = COALESCE(failing_since, $2) WHERE id = $3",
+            )
+            .bind(first_failure as i64)
+            .bind(a.started_at)
+            .bind(&job.hook_id)
+            .execute(&mut **tx)
+            .await?;
+            turned_invalid = sqlx::query(
+                "UPDATE hooks SET validity = 'INVALID' WHERE id = $1 AND validity = 'VALID' \
+                 AND consecutive_failures >= $2 AND failing_since <= $3",
+            )
+            .bind(&job.hook_id)
+            .bind(i64::from(rule.failed_events))
+            .bind(a.started_at - rule.failing_for)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+                == 1;
         }
-        tx.commit().await
+        tx.commit().await?;
+        Ok(turned_invalid)
+    }
+
+    async fn invalid_hooks(&self, client: Option<&ClientId>) -> StoreResult<Vec<InvalidHook>> {
+        let rows = sqlx::query(
+            "SELECT h.id, h.client_id, h.event_type, h.url, h.consecutive_failures, h.failing_since, \
+             (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.hook_id = h.id AND d.state = 'pending') AS paused \
+             FROM hooks h WHERE h.validity = 'INVALID' AND ($1 IS NULL OR h.client_id = $1) ORDER BY h.client_id, h.event_type",
+        )
+        .bind(client.map(|c| c.as_str().to_owned()))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(InvalidHook {
+                    hook_id: r.try_get("id")?,
+                    client_id: ClientId::from_raw(r.try_get::<String, _>("client_id")?),
+                    event_type: r.try_get("event_type")?,
+                    url: r.try_get("url")?,
+                    failed_events: r.try_get("consecutive_failures")?,
+                    failing_since: r.try_get("failing_since")?,
+                    paused: r.try_get("paused")?,
+                })
+            })
+            .collect()
     }
 
     async fn deliveries(
@@ -1485,6 +1567,38 @@ impl Store for SqlStore {
         .execute(&mut **tx)
         .await?;
         tx.commit().await
+    }
+
+    async fn reserve_staff_login(
+        &self,
+        staff_id: &str,
+        now: UnixTime,
+        max_failures: i64,
+        lock_until: UnixTime,
+    ) -> StoreResult<Option<UnixTime>> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "UPDATE staff SET \
+             locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END, \
+             failed_logins = CASE WHEN failed_logins + 1 >= $1 THEN 0 ELSE failed_logins + 1 END \
+             WHERE id = $3 AND locked_until <= $4 RETURNING locked_until",
+        )
+        .bind(max_failures)
+        .bind(lock_until)
+        .bind(staff_id)
+        .bind(now)
+        .fetch_optional(&mut **tx)
+        .await?;
+        tx.commit().await?;
+        row.map(|r| r.try_get::<i64, _>("locked_until")).transpose().map_err(Into::into)
+    }
+
+    async fn staff_login_succeeded(&self, staff_id: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE staff SET failed_logins = 0, locked_until = 0 WHERE id = $1")
+            .bind(staff_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn insert_staff_session(&self, session: &StaffSession) -> StoreResult<()> {

@@ -38,8 +38,20 @@ pub struct Config {
     pub sandbox_delay: String,
     /// Time a webhook receiver has to answer (`VERITY_WEBHOOK_TIMEOUT`).
     pub webhook_timeout: String,
-    /// Consecutive failed deliveries after which a hook becomes INVALID (`VERITY_WEBHOOK_INVALID_AFTER`).
+    /// Consecutive failed events after which a hook may become INVALID (`VERITY_WEBHOOK_INVALID_AFTER`).
     pub webhook_invalid_after: u32,
+    /// And how long it must have been failing without a success (`VERITY_WEBHOOK_INVALID_AFTER_FAILING_FOR`).
+    pub webhook_invalid_after_failing_for: String,
+    /// Time a client has to send its request headers (`VERITY_HEADER_TIMEOUT`).
+    pub header_timeout: String,
+    /// Time a connection may stay silent, between requests or within one (`VERITY_IDLE_TIMEOUT`).
+    pub idle_timeout: String,
+    /// Time a request may take from its headers to its response (`VERITY_REQUEST_TIMEOUT`).
+    pub request_timeout: String,
+    /// Connections held at once (`VERITY_MAX_CONNECTIONS`); 0: as many as the open-file limit allows.
+    pub max_connections: u32,
+    /// File holding the master key (`VERITY_MASTER_KEY_FILE`); default `DATA_DIR/master.key`.
+    pub master_key_file: Option<PathBuf>,
     /// Let production clients' webhooks reach private and loopback addresses (`VERITY_WEBHOOK_ALLOW_PRIVATE`).
     pub webhook_allow_private: bool,
     /// Bearer token of the admin API (`VERITY_ADMIN_TOKEN`); the admin API is off when unset.
@@ -100,6 +112,12 @@ impl Default for Config {
             sandbox_delay: "3s".into(),
             webhook_timeout: "2s".into(),
             webhook_invalid_after: 100,
+            webhook_invalid_after_failing_for: "24h".into(),
+            header_timeout: "10s".into(),
+            idle_timeout: "60s".into(),
+            request_timeout: "120s".into(),
+            max_connections: 0,
+            master_key_file: None,
             webhook_allow_private: false,
             admin_token: None,
             master_key: None,
@@ -140,6 +158,12 @@ pub struct Settings {
     pub sandbox_delay: i64,
     pub webhook_timeout: i64,
     pub webhook_invalid_after: u32,
+    pub webhook_invalid_after_failing_for: i64,
+    pub header_timeout: i64,
+    pub idle_timeout: i64,
+    pub request_timeout: i64,
+    pub max_connections: u32,
+    pub master_key_file: Option<PathBuf>,
     pub webhook_allow_private: bool,
     pub admin_token: Option<String>,
     pub master_key: Option<String>,
@@ -228,6 +252,12 @@ impl Config {
             "sandbox_delay",
             "webhook_timeout",
             "webhook_invalid_after",
+            "webhook_invalid_after_failing_for",
+            "header_timeout",
+            "idle_timeout",
+            "request_timeout",
+            "max_connections",
+            "master_key_file",
             "webhook_allow_private",
             "admin_token",
             "master_key",
@@ -253,6 +283,10 @@ impl Config {
 
     pub fn settings(&self) -> Result<Settings, String> {
         let field = |name: &str, r: Result<i64, String>| r.map_err(|e| format!("{name}: {e}"));
+        let positive = |name: &str, text: &str| match field(name, parse_duration(text))? {
+            t if t >= 1 => Ok(t),
+            _ => Err(format!("{name} must be at least 1s")),
+        };
         let database_url = match &self.database_url {
             Some(url) => url.clone(),
             None => format!("sqlite://{}", self.data_dir.join("verity.db").display()),
@@ -298,6 +332,15 @@ impl Config {
                 _ => return Err("webhook_timeout must be at least 1s".into()),
             },
             webhook_invalid_after: self.webhook_invalid_after.max(1),
+            webhook_invalid_after_failing_for: field(
+                "webhook_invalid_after_failing_for",
+                parse_duration(&self.webhook_invalid_after_failing_for),
+            )?,
+            header_timeout: positive("header_timeout", &self.header_timeout)?,
+            idle_timeout: positive("idle_timeout", &self.idle_timeout)?,
+            request_timeout: positive("request_timeout", &self.request_timeout)?,
+            max_connections: self.max_connections,
+            master_key_file: self.master_key_file.clone(),
             webhook_allow_private: self.webhook_allow_private,
             admin_token: match &self.admin_token {
                 Some(t) if t.len() < 24 => {

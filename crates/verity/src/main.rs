@@ -33,14 +33,21 @@ Configuration (a TOML file given with --config, overridden by environment variab
   VERITY_LOGIN_LOCK              how long such a lock lasts [default: 15m]
   VERITY_SANDBOX_DELAY           delay before a Tag-scripted sandbox session completes [default: 3s]
   VERITY_WEBHOOK_TIMEOUT         time a webhook receiver has to answer [default: 2s]
-  VERITY_WEBHOOK_INVALID_AFTER   consecutive failures that make a hook INVALID [default: 100]
+  VERITY_WEBHOOK_INVALID_AFTER   consecutive failed events before a hook may turn INVALID [default: 100]
+  VERITY_WEBHOOK_INVALID_AFTER_FAILING_FOR  ...and how long it must have failed without a success [default: 24h]
   VERITY_WEBHOOK_ALLOW_PRIVATE   let production webhooks reach private addresses [default: false]
   VERITY_ADMIN_TOKEN             bearer token of the /admin/v1 API (off when unset; 24+ chars)
   VERITY_BLOB_STORE              where documents go: local (DATA_DIR/blobs) or s3 [default: local]
   VERITY_S3_ENDPOINT, VERITY_S3_BUCKET, VERITY_S3_REGION [us-east-1], VERITY_S3_ACCESS_KEY,
   VERITY_S3_SECRET_KEY, VERITY_S3_PREFIX   the S3-compatible store (path-style requests, SigV4)
-  VERITY_MASTER_KEY              32-byte base64 key sealing personal data [default: DATA_DIR/master.key,
-                                 created on first start; set it when several processes share a database]
+  VERITY_MASTER_KEY              32-byte base64 key sealing personal data [default: read from the key file;
+                                 set it when several processes share a database]
+  VERITY_MASTER_KEY_FILE         file holding the master key, created on first start [default: DATA_DIR/master.key;
+                                 keep it outside the data folder in production, so a copy of one is not the other]
+  VERITY_HEADER_TIMEOUT          time a client has to send its request headers [default: 10s]
+  VERITY_IDLE_TIMEOUT            a connection silent this long is closed [default: 60s]
+  VERITY_REQUEST_TIMEOUT         time a request may take, upload included [default: 120s]
+  VERITY_MAX_CONNECTIONS         connections held at once; 0 derives it from the open-file limit [default: 0]
   VERITY_COMPANIES_HOUSE_API_KEY UK Companies House API key (GB registry lookups; off when unset)
   VERITY_COMPANIES_HOUSE_URL     its API base [default: https://api.company-information.service.gov.uk]
   VERITY_RECHERCHE_ENTREPRISES_URL  France's company search API, e.g. https://recherche-entreprises.api.gouv.fr
@@ -375,18 +382,28 @@ async fn open_store(settings: &Settings) -> Result<SqlStore, Failure> {
     Ok(store)
 }
 
-/// The master key: from the configuration, else from `DATA_DIR/master.key`, created (readable by
-/// its owner only) on first use.
+/// Where the master key file is: `VERITY_MASTER_KEY_FILE`, else `DATA_DIR/master.key`.
+fn master_key_path(settings: &Settings) -> PathBuf {
+    settings
+        .master_key_file
+        .clone()
+        .unwrap_or_else(|| settings.data_dir.join("master.key"))
+}
+
+/// The master key: from the configuration, else from its file, created (readable by its owner
+/// only) on first use.
 fn master_key(settings: &Settings) -> Result<MasterKey, Failure> {
     if let Some(text) = &settings.master_key {
         return MasterKey::from_base64(text).map_err(|e| Failure(format!("master_key: {e}")));
     }
-    let path = settings.data_dir.join("master.key");
+    let path = master_key_path(settings);
     match std::fs::read_to_string(&path) {
         Ok(text) => MasterKey::from_base64(&text).map_err(|e| Failure(format!("{}: {e}", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(&settings.data_dir)
-                .map_err(|e| format!("cannot create the data folder {}: {e}", settings.data_dir.display()))?;
+            if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(folder)
+                    .map_err(|e| format!("cannot create the folder {}: {e}", folder.display()))?;
+            }
             let key = MasterKey::generate();
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
@@ -406,6 +423,54 @@ fn master_key(settings: &Settings) -> Result<MasterKey, Failure> {
             }
         }
         Err(e) => Err(Failure(format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+/// Whether the master key file sits inside the data folder, where a copy or a backup of the
+/// data would carry the key that opens it.
+fn key_beside_data(settings: &Settings) -> bool {
+    if settings.master_key.is_some() {
+        return false;
+    }
+    let absolute = |p: &std::path::Path| {
+        std::fs::canonicalize(p).unwrap_or_else(|_| std::env::current_dir().unwrap_or_default().join(p))
+    };
+    absolute(&master_key_path(settings)).starts_with(absolute(&settings.data_dir))
+}
+
+/// Raises the open-file limit to its hard maximum and derives how many connections the listener
+/// may hold: each takes a descriptor, and the database, blobs and webhooks need some too.
+fn connection_limit(configured: u32) -> usize {
+    #[cfg(unix)]
+    let files = {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit only read and write the struct passed to them.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+                if limit.rlim_cur < limit.rlim_max {
+                    let raised = libc::rlimit {
+                        rlim_cur: limit.rlim_max,
+                        rlim_max: limit.rlim_max,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                        limit.rlim_cur = limit.rlim_max;
+                    }
+                }
+                limit.rlim_cur as usize
+            } else {
+                1024
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let files = 1024usize;
+    let derived = files.saturating_sub(256).clamp(32, 16_384);
+    match configured {
+        0 => derived,
+        n => (n as usize).min(derived.max(32)),
     }
 }
 
@@ -473,7 +538,10 @@ fn service_config(settings: &Settings) -> ServiceConfig {
         sandbox_delay: settings.sandbox_delay,
         retry_schedule: settings.webhook_retry_schedule.clone(),
         webhook_timeout: std::time::Duration::from_secs(settings.webhook_timeout as u64),
-        invalid_after: settings.webhook_invalid_after,
+        invalidation: verity_store::InvalidationRule {
+            failed_events: settings.webhook_invalid_after,
+            failing_for: settings.webhook_invalid_after_failing_for,
+        },
         allow_private_webhooks: settings.webhook_allow_private,
     }
 }
@@ -1054,6 +1122,19 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
             Err(e) => return Err(e.into()),
         }
     }
+    let production = store
+        .clients()
+        .await?
+        .iter()
+        .any(|c| c.environment == Environment::Production);
+    if production && key_beside_data(&settings) {
+        tracing::warn!(
+            key = %master_key_path(&settings).display(),
+            data = %settings.data_dir.display(),
+            "the master key file is inside the data folder: a copy or backup of the data carries the key that opens it; \
+             move it elsewhere and set VERITY_MASTER_KEY_FILE (or VERITY_MASTER_KEY)"
+        );
+    }
     let public_url = settings
         .public_url
         .clone()
@@ -1078,10 +1159,16 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
     let engine = Arc::new(engine(&settings, services.clone(), blobs.clone(), sealer.clone())?);
     tokio::spawn(engine.clone().run());
     let state = AppState::new(services, blobs, sealer, config);
-    tracing::info!(%address, %public_url, session_ttl = settings.session_ttl, "server starting");
+    let limits = verity_http::ListenerLimits {
+        header_timeout: std::time::Duration::from_secs(settings.header_timeout as u64),
+        idle_timeout: std::time::Duration::from_secs(settings.idle_timeout as u64),
+        request_timeout: std::time::Duration::from_secs(settings.request_timeout as u64),
+        max_connections: connection_limit(settings.max_connections),
+    };
+    tracing::info!(%address, %public_url, session_ttl = settings.session_ttl, max_connections = limits.max_connections, "server starting");
     // Scripts and tests wait for this line; it is printed once the port accepts connections.
     println!("Verity listening on http://{address}");
-    verity_http::serve(listener, state, shutdown_signal()).await?;
+    verity_http::serve(listener, state, limits, shutdown_signal()).await?;
     tracing::info!("server stopped");
     Ok(())
 }

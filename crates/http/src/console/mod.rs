@@ -141,6 +141,15 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Checks a password on a blocking thread: Argon2 takes tens of milliseconds of CPU, which must
+/// not stall the threads serving other requests.
+async fn verify_off_runtime(password: &str, hash: &str) -> bool {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || password_matches(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
 fn password_matches(password: &str, hash: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
     PasswordHash::new(hash).is_ok_and(|h| {
@@ -258,11 +267,11 @@ async fn sign_in(
         .staff_by_username(username)
         .await
         .map_err(|_| "The console is unavailable; try again.")?;
-    let Some(mut staff) = found else {
+    let Some(staff) = found else {
         // Same work as a real check, so timing does not tell which usernames exist.
         static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let dummy = DUMMY.get_or_init(|| hash_password("no such staff member").unwrap_or_default());
-        let _ = password_matches(password, dummy);
+        let _ = verify_off_runtime(password, dummy).await;
         let _ = audit(
             state,
             None,
@@ -276,7 +285,15 @@ async fn sign_in(
         .await;
         return Err(GENERIC);
     };
-    if staff.locked_until > now {
+    const LOCKED: &str = "Too many failed attempts: this account is locked for 15 minutes.";
+    // The attempt is counted before the password is checked, so parallel guesses cannot all be
+    // checked before the lock.
+    let reserved = state
+        .store
+        .reserve_staff_login(&staff.id, now, MAX_FAILURES, now + LOCK_SECONDS)
+        .await
+        .map_err(|_| "The console is unavailable; try again.")?;
+    let Some(locked_until) = reserved else {
         let _ = audit(
             state,
             Some(&staff),
@@ -288,18 +305,12 @@ async fn sign_in(
             address,
         )
         .await;
-        return Err("Too many failed attempts: this account is locked for 15 minutes.");
-    }
+        return Err(LOCKED);
+    };
     let ok = !staff.disabled
-        && password_matches(password, &staff.password_hash)
+        && verify_off_runtime(password, &staff.password_hash).await
         && staff.totp_secret.as_deref().is_none_or(|s| totp::verify(s, code, now));
     if !ok {
-        staff.failed_logins += 1;
-        if staff.failed_logins >= MAX_FAILURES {
-            staff.locked_until = now + LOCK_SECONDS;
-            staff.failed_logins = 0;
-        }
-        let _ = state.store.update_staff(&staff).await;
         let _ = audit(
             state,
             Some(&staff),
@@ -307,20 +318,17 @@ async fn sign_in(
             "login_failed",
             None,
             None,
-            serde_json::json!({"locked": staff.locked_until > now}),
+            serde_json::json!({"locked": locked_until > now}),
             address,
         )
         .await;
-        return Err(if staff.locked_until > now {
-            "Too many failed attempts: this account is locked for 15 minutes."
-        } else {
-            GENERIC
-        });
+        return Err(if locked_until > now { LOCKED } else { GENERIC });
     }
-    if staff.failed_logins != 0 {
-        staff.failed_logins = 0;
-        let _ = state.store.update_staff(&staff).await;
-    }
+    state
+        .store
+        .staff_login_succeeded(&staff.id)
+        .await
+        .map_err(|_| "The console is unavailable; try again.")?;
     let token = random_token();
     let session = StaffSession {
         token_hash: sha256_hex(&token),

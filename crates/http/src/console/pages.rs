@@ -160,13 +160,13 @@ async fn login(
     // counter: the API's token endpoint keeps another).
     static GUARD: std::sync::OnceLock<crate::auth::LoginGuard> = std::sync::OnceLock::new();
     let guard = GUARD.get_or_init(|| crate::auth::LoginGuard::new(20, 15 * 60));
-    if guard.is_locked(peer.ip(), now()) {
+    let Some(attempt) = guard.begin(peer.ip(), now()) else {
         return login_form(
             &state,
             &headers,
             Some("Too many failed attempts from this address; wait a few minutes."),
         );
-    }
+    };
     match sign_in(
         &state,
         field("username").trim(),
@@ -176,9 +176,12 @@ async fn login(
     )
     .await
     {
-        Ok(response) => response,
+        Ok(response) => {
+            attempt.succeeded();
+            response
+        }
         Err(message) => {
-            guard.failed(peer.ip(), now());
+            attempt.failed(now());
             login_form(&state, &headers, Some(message))
         }
     }

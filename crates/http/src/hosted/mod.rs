@@ -6,6 +6,7 @@ mod pages;
 pub(crate) use pages::esc;
 mod samples;
 mod sca;
+mod pdf;
 pub mod upload;
 
 use axum::Router;

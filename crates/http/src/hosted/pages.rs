@@ -1455,9 +1455,9 @@ async fn store_upload(
         Some(Ok(b)) => b.clone(),
     };
     let started = std::time::Instant::now();
-    let cleaned = tokio::task::spawn_blocking(move || upload::clean(&bytes, allow_pdf))
+    let _place = upload::InFlight::take(ctx.session.id.as_str()).ok_or("error-busy")?;
+    let cleaned = upload::clean_async(bytes, allow_pdf)
         .await
-        .map_err(|_| "error-file-unreadable")?
         .map_err(Rejection::message_key)?;
     let file = put_blob(state, ctx, slot, cleaned.bytes, cleaned.content_type, false)
         .await
@@ -1704,8 +1704,8 @@ async fn samples(
         slots.push((slot, samples_doc(1)));
     }
     for (slot, png) in slots {
-        let cleaned = match tokio::task::spawn_blocking(move || upload::clean(&png, false)).await {
-            Ok(Ok(c)) => c,
+        let cleaned = match upload::clean_async(png.into(), false).await {
+            Ok(c) => c,
             _ => return failure_page(&state, Failure::Busy, &headers),
         };
         match put_blob(&state, &ctx, slot, cleaned.bytes, cleaned.content_type, true).await {

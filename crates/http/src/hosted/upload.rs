@@ -1,21 +1,67 @@
 //! Uploaded documents and selfies are hostile input: the type is read from the content, images
 //! are decoded with hard limits and re-encoded from pixels (dropping EXIF, GPS and anything
-//! hidden after the image data), and PDFs are checked for shape. Nothing is stored until a file
-//! passes.
+//! hidden after the image data), and PDFs are parsed and refused when they carry active
+//! content. Nothing is stored until a file passes.
+//!
+//! Memory is bounded before anything is allocated: an image's header says how large its pixels
+//! will be, the decoder's own working memory is estimated from its format, and every decode in
+//! the process draws that estimate from one shared budget ([`DECODE_BUDGET_MIB`]). A file that
+//! could never fit is refused at once; others wait their turn.
 
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use tokio::sync::Semaphore;
+
+use super::pdf;
 
 /// Largest upload accepted, in bytes.
 pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
 /// Largest image side accepted before decoding (a "decompression bomb" has small bytes and huge
 /// dimensions).
 const MAX_SIDE: u32 = 12_000;
-/// Memory an image decode may take.
-const MAX_ALLOC: u64 = 256 * 1024 * 1024;
+/// Most pixels an image may have: 40 megapixels is above any phone camera's default output.
+const MAX_PIXELS: u64 = 40_000_000;
+/// Memory all image decodes of the process may use at once, in MiB.
+pub const DECODE_BUDGET_MIB: u32 = 384;
 /// Longest side of a stored image: enough to read an MRZ, small enough to keep storage sane.
 const STORED_SIDE: u32 = 2_400;
+/// Standard deviation of brightness (0-255) below which a photo shows nothing.
+const BLANK_SPREAD: f64 = 2.0;
+
+static DECODE_BUDGET: Semaphore = Semaphore::const_new(DECODE_BUDGET_MIB as usize);
+
+/// Uploads of one hosted session being cleaned at once: one link cannot fill the queue.
+const IN_FLIGHT_PER_SESSION: u32 = 2;
+static IN_FLIGHT: std::sync::Mutex<Vec<(String, u32)>> = std::sync::Mutex::new(Vec::new());
+
+/// A hosted session's place among the uploads being cleaned; given back when dropped.
+pub struct InFlight(String);
+
+impl InFlight {
+    /// Takes a place for `session`, or `None` when it already has as many as it may.
+    pub fn take(session: &str) -> Option<InFlight> {
+        let mut all = IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner());
+        match all.iter_mut().find(|(s, _)| s == session) {
+            Some((_, n)) if *n >= IN_FLIGHT_PER_SESSION => return None,
+            Some((_, n)) => *n += 1,
+            None => all.push((session.to_owned(), 1)),
+        }
+        Some(InFlight(session.to_owned()))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut all = IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = all.iter().position(|(s, _)| *s == self.0) {
+            all[i].1 -= 1;
+            if all[i].1 == 0 {
+                all.swap_remove(i);
+            }
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rejection {
@@ -26,6 +72,10 @@ pub enum Rejection {
     ImageOnly,
     /// Truncated, corrupt or over the limits.
     Unreadable,
+    /// An image of one flat colour: nothing was photographed.
+    Blank,
+    /// A PDF with scripts, actions, attachments, forms or encryption.
+    ActivePdf,
 }
 
 impl Rejection {
@@ -36,6 +86,8 @@ impl Rejection {
             Rejection::UnsupportedType => "error-file-type",
             Rejection::ImageOnly => "error-file-image-only",
             Rejection::Unreadable => "error-file-unreadable",
+            Rejection::Blank => "error-file-blank",
+            Rejection::ActivePdf => "error-file-pdf-active",
         }
     }
 }
@@ -63,14 +115,42 @@ fn sniff(bytes: &[u8]) -> Option<Sniffed> {
     }
 }
 
-/// Checks and cleans an upload. `allow_pdf` is false for photos of identity documents and selfies.
+/// Checks and cleans an upload off the async runtime, within the process's decode budget.
+/// `allow_pdf` is false for photos of identity documents and selfies.
+pub async fn clean_async(bytes: axum::body::Bytes, allow_pdf: bool) -> Result<Cleaned, Rejection> {
+    let cost = cost_mib(&bytes, allow_pdf)?;
+    let _permit = DECODE_BUDGET
+        .acquire_many(cost)
+        .await
+        .map_err(|_| Rejection::Unreadable)?;
+    tokio::task::spawn_blocking(move || clean(&bytes, allow_pdf))
+        .await
+        .map_err(|_| Rejection::Unreadable)?
+}
+
+/// What cleaning this file may cost in memory, in MiB, read from its header alone; a file that
+/// could never fit the budget is refused here.
+fn cost_mib(bytes: &[u8], allow_pdf: bool) -> Result<u32, Rejection> {
+    if bytes.len() > MAX_UPLOAD {
+        return Err(Rejection::TooLarge);
+    }
+    let cost = match sniff(bytes).ok_or(Rejection::UnsupportedType)? {
+        Sniffed::Pdf if !allow_pdf => return Err(Rejection::ImageOnly),
+        Sniffed::Pdf => pdf::MEMORY_BOUND,
+        Sniffed::Image(format) => decode_plan(bytes, format)?.1,
+    };
+    Ok(cost.div_ceil(1024 * 1024).max(1) as u32)
+}
+
+/// Checks and cleans an upload on the calling thread. `allow_pdf` is false for photos of
+/// identity documents and selfies.
 pub fn clean(bytes: &[u8], allow_pdf: bool) -> Result<Cleaned, Rejection> {
     if bytes.len() > MAX_UPLOAD {
         return Err(Rejection::TooLarge);
     }
     match sniff(bytes).ok_or(Rejection::UnsupportedType)? {
         Sniffed::Pdf if !allow_pdf => Err(Rejection::ImageOnly),
-        Sniffed::Pdf => check_pdf(bytes).map(|()| Cleaned {
+        Sniffed::Pdf => pdf::check(bytes).map(|()| Cleaned {
             bytes: bytes.to_vec(),
             content_type: "application/pdf",
         }),
@@ -78,58 +158,109 @@ pub fn clean(bytes: &[u8], allow_pdf: bool) -> Result<Cleaned, Rejection> {
     }
 }
 
-/// A PDF must have a header, a cross-reference and an end marker, and must not be encrypted
-/// (a reviewer could not read it) nor carry JavaScript or embedded files.
-fn check_pdf(bytes: &[u8]) -> Result<(), Rejection> {
-    let tail = &bytes[bytes.len().saturating_sub(1024)..];
-    let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
-    if !contains(tail, b"%%EOF") || !(contains(bytes, b"xref") || contains(bytes, b"/XRef")) {
+/// A decoder for the file, after its header passed the limits, and the memory its decode may
+/// take in bytes: the pixels, plus the decoder's own working memory (a progressive JPEG keeps
+/// 16-bit coefficients for every sample; WebP keeps a canvas besides the output).
+fn decode_plan(bytes: &[u8], format: ImageFormat) -> Result<(impl ImageDecoder + '_, u64), Rejection> {
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
         return Err(Rejection::Unreadable);
     }
-    if contains(bytes, b"/Encrypt")
-        || contains(bytes, b"/JavaScript")
-        || contains(bytes, b"/JS")
-        || contains(bytes, b"/EmbeddedFile")
-    {
-        return Err(Rejection::UnsupportedType);
-    }
-    Ok(())
-}
-
-fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Cleaned, Rejection> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.no_limits();
+    let mut decoder = reader.into_decoder().map_err(|_| Rejection::Unreadable)?;
+    let (w, h) = decoder.dimensions();
+    if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(Rejection::Unreadable);
+    }
+    let pixels = decoder.total_bytes();
+    let working = match format {
+        ImageFormat::Jpeg => 2 * pixels,
+        ImageFormat::WebP => u64::from(w) * u64::from(h) * 4,
+        _ => 0,
+    };
+    let cost = pixels + working;
+    if cost > u64::from(DECODE_BUDGET_MIB) * 1024 * 1024 {
+        return Err(Rejection::Unreadable);
+    }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_ALLOC);
-    reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|_| Rejection::Unreadable)?;
+    limits.max_alloc = Some(cost);
+    decoder.set_limits(limits).map_err(|_| Rejection::Unreadable)?;
+    Ok((decoder, cost))
+}
+
+/// A JPEG ends with an end-of-image marker after its first scan; one that does not was cut
+/// short, and the decoder would paint the missing part grey rather than fail. Inside scan data
+/// every 0xFF byte is followed by 0x00 or a restart marker, so the search cannot be fooled.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let Some(scan) = bytes.windows(2).position(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    bytes[scan..].windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Cleaned, Rejection> {
+    let (mut decoder, _) = decode_plan(bytes, format)?;
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(|_| Rejection::Unreadable)?;
+    // Shrink before anything else: `thumbnail` averages areas straight into the small image,
+    // with no full-size intermediate.
+    if img.width().max(img.height()) > STORED_SIDE {
+        img = img.thumbnail(STORED_SIDE, STORED_SIDE);
+    }
     // Phones store portrait photos sideways with an EXIF flag: bake it into the pixels, since
     // the flag itself is dropped with the rest of the metadata.
     img.apply_orientation(orientation);
-    if img.width().max(img.height()) > STORED_SIDE {
-        img = img.resize(STORED_SIDE, STORED_SIDE, image::imageops::FilterType::Triangle);
+    let rgb = img.to_rgb8();
+    drop(img);
+    if is_blank(&rgb) {
+        return Err(Rejection::Blank);
     }
-    let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
     let mut out = Vec::new();
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
-    rgb.write_with_encoder(encoder).map_err(|_| Rejection::Unreadable)?;
+    DynamicImage::ImageRgb8(rgb)
+        .write_with_encoder(encoder)
+        .map_err(|_| Rejection::Unreadable)?;
     Ok(Cleaned {
         bytes: out,
         content_type: "image/jpeg",
     })
 }
 
+/// Whether an image is one flat colour (all black, all white, a zero-filled buffer): the
+/// standard deviation of its brightness is under [`BLANK_SPREAD`].
+fn is_blank(rgb: &image::RgbImage) -> bool {
+    let (mut sum, mut sum_sq, mut n) = (0f64, 0f64, 0f64);
+    for p in rgb.pixels() {
+        let y = 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]);
+        sum += y;
+        sum_sq += y * y;
+        n += 1.0;
+    }
+    if n == 0.0 {
+        return true;
+    }
+    let mean = sum / n;
+    (sum_sq / n - mean * mean).max(0.0).sqrt() < BLANK_SPREAD
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A PNG with something in it.
     fn png(w: u32, h: u32) -> Vec<u8> {
-        let img = DynamicImage::new_rgb8(w, h);
+        encode_png(&textured(w, h))
+    }
+
+    fn black_png(w: u32, h: u32) -> Vec<u8> {
+        encode_png(&DynamicImage::new_rgb8(w, h))
+    }
+
+    fn encode_png(img: &DynamicImage) -> Vec<u8> {
         let mut out = Vec::new();
         img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).unwrap();
         out
@@ -166,10 +297,9 @@ mod tests {
             clean(b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\nxref\ntrailer\n%%EOF", false).unwrap_err(),
             Rejection::ImageOnly
         );
-        assert!(clean(b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\nxref\ntrailer\n%%EOF", true).is_ok());
         assert_eq!(
             clean(b"%PDF-1.7\n<< /JavaScript (app.alert(1)) >>\nxref\n%%EOF", true).unwrap_err(),
-            Rejection::UnsupportedType
+            Rejection::ActivePdf
         );
         assert_eq!(clean(b"%PDF-1.7 truncated", true).unwrap_err(), Rejection::Unreadable);
     }
@@ -181,6 +311,64 @@ mod tests {
         bomb[16..20].copy_from_slice(&50_000u32.to_be_bytes());
         bomb[20..24].copy_from_slice(&50_000u32.to_be_bytes());
         assert_eq!(clean(&bomb, false).unwrap_err(), Rejection::Unreadable);
+    }
+
+    fn jpeg(img: &DynamicImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Jpeg).unwrap();
+        out
+    }
+
+    fn textured(w: u32, h: u32) -> DynamicImage {
+        DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x * 7 % 256) as u8, (y * 13 % 256) as u8, ((x + y) % 256) as u8])
+        }))
+    }
+
+    #[test]
+    fn truncated_jpegs_are_refused() {
+        let full = jpeg(&textured(300, 200));
+        assert!(clean(&full, false).is_ok());
+        for cut in [full.len() - 2, full.len() * 2 / 3, full.len() / 2] {
+            assert_eq!(clean(&full[..cut], false).unwrap_err(), Rejection::Unreadable, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn blank_images_are_refused() {
+        // A zero-filled buffer, a white page and a flat grey photo show nothing.
+        assert_eq!(clean(&black_png(640, 480), false).unwrap_err(), Rejection::Blank);
+        let white = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(640, 480, image::Rgb([255, 255, 255])));
+        assert_eq!(clean(&jpeg(&white), false).unwrap_err(), Rejection::Blank);
+        let gray = DynamicImage::ImageLuma16(image::ImageBuffer::from_pixel(300, 300, image::Luma([30_000u16])));
+        let mut out = Vec::new();
+        gray.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).unwrap();
+        assert_eq!(clean(&out, false).unwrap_err(), Rejection::Blank);
+        assert!(clean(&jpeg(&textured(640, 480)), false).is_ok());
+    }
+
+    /// Headers that declare huge pixels in a small file: refused from the header, before any
+    /// pixel memory is taken, so the cost never reaches the budget.
+    #[test]
+    fn bombs_are_refused_from_their_header() {
+        // PNG, 11999 x 11999 RGBA16: 1.15 GB of pixels.
+        let mut bomb = png(1, 1);
+        bomb[16..20].copy_from_slice(&11_999u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&11_999u32.to_be_bytes());
+        bomb[24] = 16;
+        bomb[25] = 6;
+        assert_eq!(cost_mib(&bomb, false).unwrap_err(), Rejection::Unreadable);
+        assert_eq!(clean(&bomb, false).unwrap_err(), Rejection::Unreadable);
+        // JPEG whose frame header says 11999 x 11999.
+        let mut small = jpeg(&textured(64, 48));
+        let sof = small.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        small[sof + 5..sof + 7].copy_from_slice(&11_999u16.to_be_bytes());
+        small[sof + 7..sof + 9].copy_from_slice(&11_999u16.to_be_bytes());
+        assert_eq!(cost_mib(&small, false).unwrap_err(), Rejection::Unreadable);
+        // A real 12-megapixel photo fits, at a cost the budget can hold.
+        let photo = jpeg(&textured(4000, 3000));
+        let cost = cost_mib(&photo, false).unwrap();
+        assert!((100..=DECODE_BUDGET_MIB).contains(&cost), "{cost} MiB");
     }
 
     #[test]

@@ -1,0 +1,65 @@
+//! Process counters and the Prometheus text exposition of `GET /metrics`. Counters count what
+//! this process saw since it started; gauges are read from the database, so every process
+//! reports the same values for them.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use verity_store::{Store, StoreResult};
+
+/// Hooks this process turned INVALID.
+pub static HOOKS_INVALIDATED: AtomicU64 = AtomicU64::new(0);
+/// Connections the listener closed because a client sent its request headers too slowly.
+pub static CONNECTIONS_TIMED_OUT: AtomicU64 = AtomicU64::new(0);
+/// Times the listener stopped accepting because it held as many connections as it may.
+pub static CONNECTION_LIMIT_REACHED: AtomicU64 = AtomicU64::new(0);
+/// Requests that ran past the request timeout.
+pub static REQUESTS_TIMED_OUT: AtomicU64 = AtomicU64::new(0);
+
+/// The exposition text.
+pub async fn render(store: &dyn Store) -> StoreResult<String> {
+    let invalid = store.invalid_hooks(None).await?;
+    let paused: i64 = invalid.iter().map(|h| h.paused).sum();
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    };
+    metric(
+        "verity_webhook_hooks_invalid",
+        "gauge",
+        "Hooks in INVALID state; their deliveries wait for re-validation.",
+        invalid.len() as u64,
+    );
+    metric(
+        "verity_webhook_deliveries_paused",
+        "gauge",
+        "Webhook deliveries waiting for an INVALID hook to be re-validated.",
+        paused as u64,
+    );
+    let counter = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    metric(
+        "verity_webhook_hooks_invalidated_total",
+        "counter",
+        "Hooks this process turned INVALID.",
+        counter(&HOOKS_INVALIDATED),
+    );
+    metric(
+        "verity_http_header_timeouts_total",
+        "counter",
+        "Connections closed because the request headers did not arrive in time.",
+        counter(&CONNECTIONS_TIMED_OUT),
+    );
+    metric(
+        "verity_http_connection_limit_reached_total",
+        "counter",
+        "Times the listener held its maximum number of connections and stopped accepting.",
+        counter(&CONNECTION_LIMIT_REACHED),
+    );
+    metric(
+        "verity_http_request_timeouts_total",
+        "counter",
+        "Requests answered 503 because they ran past the request timeout.",
+        counter(&REQUESTS_TIMED_OUT),
+    );
+    Ok(out)
+}
