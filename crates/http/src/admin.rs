@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
             "/admin/v1/clients/{client_id}/identity-verifications/{session_id}/redact",
             post(redact),
         )
+        .route("/metrics", get(metrics))
         .route("/admin/v1/webhook-deliveries", get(deliveries))
         .route("/admin/v1/webhook-deliveries/{delivery_id}/attempts", get(attempts))
         .route("/admin/v1/webhook-deliveries/{delivery_id}/replay", post(replay))
@@ -228,6 +229,20 @@ pub struct AttemptView {
     pub duration_ms: u64,
     pub status_code: Option<u16>,
     pub error: Option<String>,
+}
+
+/// Prometheus metrics (Verity extension): INVALID hooks, paused deliveries, connection and
+/// request limits that bit.
+#[utoipa::path(get, path = "/metrics", tag = "Admin (Verity extension)", security(("admin" = [])),
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String),
+              (status = 401, body = crate::openapi::ErrorBody), (status = 403, description = "admin API off", body = crate::openapi::ErrorBody)))]
+pub async fn metrics(_: Admin, State(state): State<AppState>) -> Result<Response, ApiError> {
+    let text = verity_service::metrics::render(state.store.as_ref()).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        text,
+    )
+        .into_response())
 }
 
 /// Webhook deliveries, newest first; filter with `ClientId` and `State` (pending, delivered, failed, cancelled).

@@ -136,6 +136,7 @@ impl Modify for Security {
         crate::admin::refuse,
         crate::admin::downgrade,
         crate::admin::redact,
+        crate::admin::metrics,
         crate::admin::deliveries,
         crate::admin::attempts,
         crate::admin::replay,

@@ -363,3 +363,30 @@ async fn sign_in(
         .append(header::SET_COOKIE, set_cookie(state, LOGIN_COOKIE, "", 0));
     Ok(response)
 }
+
+/// A warning at the top of the queue and the platforms pages while any hook is INVALID: its
+/// platform receives nothing until the hook is re-validated, so someone must act.
+pub(crate) async fn invalid_hooks_banner(state: &AppState) -> String {
+    let hooks = match state.store.invalid_hooks(None).await {
+        Ok(h) if !h.is_empty() => h,
+        _ => return String::new(),
+    };
+    let esc = crate::hosted::esc;
+    let items: String = hooks
+        .iter()
+        .map(|h| {
+            format!(
+                "<li><a href=\"/console/clients/{c}\">{c}</a>: {event} to {url}, {failed} failed events, {paused} deliveries waiting</li>",
+                c = esc(h.client_id.as_str()),
+                event = esc(&h.event_type),
+                url = esc(&h.url),
+                failed = h.failed_events,
+                paused = h.paused,
+            )
+        })
+        .collect();
+    format!(
+        "<section class=\"banner\" role=\"alert\"><h2>Webhooks stopped</h2><p>These hooks turned INVALID after failing for a long time. \
+         Their events are kept and wait; re-validate a hook on its platform's page once its receiver works, and they are sent, oldest first.</p><ul>{items}</ul></section>"
+    )
+}

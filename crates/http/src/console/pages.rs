@@ -256,8 +256,9 @@ async fn queue(State(state): State<AppState>, staff: Staff, Query(q): Query<Hash
             })
             .collect::<String>()
     };
+    let banner = super::invalid_hooks_banner(&state).await;
     let body = format!(
-        "<form method=\"get\" class=\"filters\"><label for=\"client\">Client</label><input id=\"client\" name=\"client\" value=\"{}\">\
+        "{banner}<form method=\"get\" class=\"filters\"><label for=\"client\">Client</label><input id=\"client\" name=\"client\" value=\"{}\">\
          <label for=\"type\">User type</label><select id=\"type\" name=\"type\">{}</select><button type=\"submit\">Filter</button></form>\
          {}",
         esc(client.as_ref().map_or("", |c| c.as_str())),

@@ -112,8 +112,9 @@ async fn clients(State(state): State<AppState>, staff: Staff) -> Response {
             )
         })
         .collect();
+    let banner = super::invalid_hooks_banner(&state).await;
     let body = format!(
-        "<table><caption>Platforms</caption><thead><tr><th scope=\"col\">Client</th><th scope=\"col\">Name</th><th scope=\"col\">Environment</th><th scope=\"col\">Hosted IDV</th></tr></thead><tbody>{rows}</tbody></table>"
+        "{banner}<table><caption>Platforms</caption><thead><tr><th scope=\"col\">Client</th><th scope=\"col\">Name</th><th scope=\"col\">Environment</th><th scope=\"col\">Hosted IDV</th></tr></thead><tbody>{rows}</tbody></table>"
     );
     layout("Platforms", Some(&staff), &body).into_response()
 }

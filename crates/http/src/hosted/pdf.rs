@@ -72,7 +72,9 @@ fn count(id: (u32, u16), object: &mut Object) -> Option<((u32, u16), Object)> {
     if over {
         return None;
     }
-    Some((id, std::mem::replace(object, Object::Null)))
+    // The loader keeps `object` itself for top-level objects and the returned copy for those
+    // unpacked from object streams, so both must be whole.
+    Some((id, object.clone()))
 }
 
 /// Checks a PDF upload: readable, not encrypted, nothing active.
@@ -249,8 +251,8 @@ mod tests {
         let form = Object::Dictionary(dictionary! { "Fields" => vec![], "XFA" => Object::string_literal("<xdp/>") });
         assert_eq!(check(&pdf_with(Some(("AcroForm", form)), true)), Err(Rejection::ActivePdf));
         let mut encrypted = pdf_with(None, false);
-        let at = encrypted.windows(7).rposition(|w| w == b"trailer").unwrap();
-        encrypted.splice(at + 7..at + 7, b"\n<< /Encrypt 99 0 R >>".iter().copied());
+        let at = encrypted.windows(5).rposition(|w| w == b"/Root").unwrap();
+        encrypted.splice(at..at, b"/Encrypt 99 0 R ".iter().copied());
         assert_eq!(check(&encrypted), Err(Rejection::ActivePdf));
     }
 

@@ -373,7 +373,7 @@ mod tests {
 
     #[test]
     fn large_photos_are_scaled_down() {
-        let cleaned = clean(&png(4000, 3000), false).unwrap();
+        let cleaned = clean(&jpeg(&textured(4000, 3000)), false).unwrap();
         let img = image::load_from_memory(&cleaned.bytes).unwrap();
         assert_eq!((img.width(), img.height()), (2400, 1800));
     }

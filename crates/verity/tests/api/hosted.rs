@@ -151,7 +151,19 @@ async fn hostile_uploads_get_clear_errors_and_store_nothing() {
     let mut bomb = png(1, 1);
     bomb[16..20].copy_from_slice(&60_000u32.to_be_bytes());
     bomb[20..24].copy_from_slice(&60_000u32.to_be_bytes());
+    let mut photo = Vec::new();
+    image::load_from_memory(&png(320, 240))
+        .unwrap()
+        .write_to(&mut std::io::Cursor::new(&mut photo), image::ImageFormat::Jpeg)
+        .unwrap();
+    let truncated_jpeg = photo[..photo.len() * 3 / 4].to_vec();
+    let mut blank = Vec::new();
+    image::DynamicImage::new_rgb8(640, 480)
+        .write_to(&mut std::io::Cursor::new(&mut blank), image::ImageFormat::Png)
+        .unwrap();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("truncated JPEG", truncated_jpeg, "This file could not be read"),
+        ("zero-filled image", blank, "This photo is blank"),
         (
             "text renamed to .jpg",
             b"this is not a photo".to_vec(),

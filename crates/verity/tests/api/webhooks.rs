@@ -249,49 +249,119 @@ async fn failures_are_retried_on_the_configured_schedule_and_can_be_replayed() {
     rx.wait_for(4, Duration::from_secs(10), |r| r.resource() == s).await;
 }
 
+/// A receiver that answers 503 while `down` is set, 200 otherwise.
+async fn switchable_receiver() -> (Receiver, Arc<AtomicBool>) {
+    let down = Arc::new(AtomicBool::new(true));
+    let d = down.clone();
+    let rx = Receiver::start(Arc::new(move |_| {
+        Answer::Status(if d.load(Ordering::SeqCst) { 503 } else { 200 })
+    }))
+    .await;
+    (rx, down)
+}
+
+async fn validity(api: &Api, hook: &str) -> String {
+    api.get(&format!("/hooks/{hook}")).await.json()["Validity"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hooks_turn_invalid_after_the_failure_threshold() {
+async fn a_short_outage_under_load_never_invalidates_a_hook() {
+    // Three failed events would be enough, but the hook must also have failed for a day.
     let app = sandbox_app(&[
-        ("VERITY_WEBHOOK_RETRY_SCHEDULE", "0s,0s,0s,0s,0s,0s"),
+        ("VERITY_WEBHOOK_RETRY_SCHEDULE", "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s"),
         ("VERITY_WEBHOOK_INVALID_AFTER", "3"),
     ])
     .await;
     let api = app.client().await;
-    let rx = Receiver::start(Arc::new(|_| Answer::Status(503))).await;
-    let hook = api
-        .post(
-            "/hooks",
-            json!({"EventType": "IDENTITY_VERIFICATION_PENDING", "Url": rx.url}),
-        )
+    let (rx, down) = switchable_receiver().await;
+    let hid = id(&api
+        .post("/hooks", json!({"EventType": "IDENTITY_VERIFICATION_PENDING", "Url": rx.url}))
         .await
-        .json();
-    let hid = id(&hook);
+        .json());
     let user = api.natural_owner().await;
-    let s = id(&api.session(&user).await);
-    rx.wait_for(3, Duration::from_secs(20), |r| r.resource() == s).await;
-    let mut validity = String::new();
-    for _ in 0..100 {
-        validity = api.get(&format!("/hooks/{hid}")).await.json()["Validity"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        if validity == "INVALID" {
+    let mut sessions = Vec::new();
+    for _ in 0..6 {
+        sessions.push(id(&api.session(&user).await));
+    }
+    // Every event failed at least once: six failed events in a row.
+    for s in &sessions {
+        rx.wait_for(1, Duration::from_secs(20), |r| r.resource() == s.as_str()).await;
+    }
+    assert_eq!(validity(&api, &hid).await, "VALID");
+    let back_at = std::time::Instant::now();
+    down.store(false, Ordering::SeqCst);
+    // Nothing was dropped: each event arrives once the receiver is back.
+    for s in &sessions {
+        rx.wait_for(1, Duration::from_secs(20), |r| r.resource() == s.as_str() && r.at > back_at)
+            .await;
+    }
+    assert_eq!(validity(&api, &hid).await, "VALID");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_hook_pauses_its_deliveries_until_revalidated() {
+    let app = sandbox_app(&[
+        ("VERITY_WEBHOOK_RETRY_SCHEDULE", "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s"),
+        ("VERITY_WEBHOOK_INVALID_AFTER", "2"),
+        ("VERITY_WEBHOOK_INVALID_AFTER_FAILING_FOR", "1s"),
+    ])
+    .await;
+    let api = app.client().await;
+    let (rx, down) = switchable_receiver().await;
+    let hid = id(&api
+        .post("/hooks", json!({"EventType": "IDENTITY_VERIFICATION_PENDING", "Url": rx.url}))
+        .await
+        .json());
+    let user = api.natural_owner().await;
+    let first = id(&api.session(&user).await);
+    let second = id(&api.session(&user).await);
+    let mut state = String::new();
+    for _ in 0..200 {
+        state = validity(&api, &hid).await;
+        if state == "INVALID" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(validity, "INVALID");
-    // Nothing more is sent to an invalid hook.
-    let s2 = id(&api.session(&user).await);
-    api.session(&user).await;
-    let later = rx.all().iter().filter(|r| r.resource() == s2).count();
-    assert_eq!(later, 0);
-    // Re-validation resumes deliveries.
-    let r = api
-        .put(&format!("/hooks/{hid}"), json!({"Validity": "VALID"}))
+    assert_eq!(state, "INVALID", "two failed events over more than a second");
+    // An event while the hook is INVALID is kept, not sent.
+    let third = id(&api.session(&user).await);
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
         .await
-        .json();
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("verity_webhook_hooks_invalid 1\n"), "{metrics}");
+    assert!(metrics.contains("verity_webhook_deliveries_paused 3\n"), "{metrics}");
+    let deliveries = admin_get(&app, "/admin/v1/webhook-deliveries").await;
+    let waiting = deliveries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["ResourceId"] == third.as_str())
+        .expect("a delivery is queued for the event")
+        .clone();
+    assert_eq!((waiting["State"].as_str(), waiting["Attempts"].as_i64()), (Some("pending"), Some(0)));
+    assert!(rx.all().iter().all(|r| r.resource() != third));
+    // Re-validated, the three events are delivered.
+    down.store(false, Ordering::SeqCst);
+    let revalidated_at = std::time::Instant::now();
+    let r = api.put(&format!("/hooks/{hid}"), json!({"Validity": "VALID"})).await.json();
     assert_eq!(r["Validity"], "VALID");
+    for s in [&first, &second, &third] {
+        let got = rx
+            .wait_for(1, Duration::from_secs(20), |r| r.resource() == s.as_str() && r.at > revalidated_at)
+            .await;
+        assert_eq!(got[0].event(), "IDENTITY_VERIFICATION_PENDING");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
