@@ -44,11 +44,26 @@ pub struct EventQuery {
     /// Unix time; events at or after it (at most 45 days ago).
     #[param(rename = "AfterDate")]
     after_date: Option<i64>,
+    /// 1-based page number (default 1).
+    #[param(minimum = 1)]
     page: Option<u32>,
+    /// Items per page (default 10).
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u32>,
-    /// `Date:ASC` (default) or `Date:DESC`.
-    #[param(rename = "Sort")]
-    sort: Option<String>,
+    /// `Date:ASC` (default) or `Date:DESC`; the name and direction are read without regard to
+    /// case, and `Date` alone means `Date:ASC`.
+    #[param(rename = "Sort", inline)]
+    sort: Option<DateSort>,
+}
+
+/// Sort orders of List all Events.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub enum DateSort {
+    #[serde(rename = "Date:ASC")]
+    Asc,
+    #[serde(rename = "Date:DESC")]
+    Desc,
 }
 
 /// List all Events of the last 45 days.

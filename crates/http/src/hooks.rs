@@ -43,6 +43,7 @@ pub struct HookView {
 /// Body of Create a Hook and Update a Hook.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
+#[schema(examples(json!({"EventType": "IDENTITY_VERIFICATION_VALIDATED", "Url": "https://example.com/hooks/verity"})))]
 pub struct HookBody {
     pub event_type: Option<String>,
     pub url: Option<String>,
@@ -144,7 +145,7 @@ async fn load(state: &AppState, client: &verity_domain::Client, id: &str) -> Res
 /// View a Hook.
 #[utoipa::path(get, path = "/v2.01/{ClientId}/hooks/{HookId}", tag = "Hooks",
     params(("ClientId" = String, Path), ("HookId" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = HookView), (status = 404, body = crate::openapi::ErrorBody)))]
+    responses((status = 200, body = HookView), (status = 404, description = "ressource_not_found", body = crate::openapi::ErrorBody)))]
 pub async fn view_hook(
     State(state): State<AppState>,
     Extension(Authed(client)): AuthedClient,
@@ -156,7 +157,7 @@ pub async fn view_hook(
 /// Update a Hook: `Url`, `Status`, `Tag`, and `Validity: VALID` to re-validate it.
 #[utoipa::path(put, path = "/v2.01/{ClientId}/hooks/{HookId}", tag = "Hooks",
     params(("ClientId" = String, Path), ("HookId" = String, Path)), request_body(content = HookBody), security(("bearer" = [])),
-    responses((status = 200, body = HookView), (status = 400, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
+    responses((status = 200, body = HookView), (status = 400, description = "param_error (including an empty body)", body = crate::openapi::ErrorBody), (status = 404, description = "ressource_not_found", body = crate::openapi::ErrorBody)))]
 pub async fn update_hook(
     State(state): State<AppState>,
     Extension(Authed(client)): AuthedClient,
@@ -200,7 +201,8 @@ pub async fn update_hook(
 /// List all Hooks.
 #[utoipa::path(get, path = "/v2.01/{ClientId}/hooks", tag = "Hooks",
     params(("ClientId" = String, Path), crate::openapi::Pagination), security(("bearer" = [])),
-    responses((status = 200, description = "Hooks, enabled and disabled, with pagination headers", body = Vec<HookView>)))]
+    responses((status = 200, description = "Hooks, enabled and disabled, with pagination headers", body = Vec<HookView>),
+              (status = 400, description = "param_error: bad pagination", body = crate::openapi::ErrorBody)))]
 pub async fn list_hooks(
     State(state): State<AppState>,
     Extension(Authed(client)): AuthedClient,

@@ -2,9 +2,14 @@
 //! `/openapi.json`.
 
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::Serialize;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
 /// The standard Mangopay error body.
@@ -46,18 +51,127 @@ pub struct OAuthErrorBody {
     pub error_description: String,
 }
 
-/// Pagination and sorting of list endpoints.
+/// Pagination and sorting of list endpoints. Values out of bounds, or a `Sort` other than these,
+/// are refused with a 400 `param_error` naming the parameter.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct Pagination {
     /// 1-based page number (default 1).
+    #[param(minimum = 1)]
     page: Option<u32>,
-    /// Items per page, 1 to 100 (default 10).
+    /// Items per page (default 10).
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u32>,
-    /// `CreationDate:ASC` (default) or `CreationDate:DESC`.
-    #[param(rename = "Sort")]
-    sort: Option<String>,
+    /// `CreationDate:ASC` (default) or `CreationDate:DESC`; the name and direction are read
+    /// without regard to case, and `CreationDate` alone means `CreationDate:ASC`.
+    #[param(rename = "Sort", inline)]
+    sort: Option<CreationDateSort>,
+}
+
+/// Sort orders of lists sorted by creation date.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub enum CreationDateSort {
+    #[serde(rename = "CreationDate:ASC")]
+    Asc,
+    #[serde(rename = "CreationDate:DESC")]
+    Desc,
+}
+
+/// Responses and parameters that layers in front of the handlers give every operation they
+/// guard, added here so that no annotation can forget them: the 401 of the bearer and admin
+/// guards, the 429 of the API's rate limits, the 403 of the admin API when it is off, the 400 of
+/// pagination parameters, the idempotency key of API POSTs (400 when malformed, 409 when
+/// reused), and the 400 and 413 of request bodies.
+struct Guards;
+
+fn error_response(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+fn idempotency_key_parameter() -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes the request idempotent for 24 hours: a second request with the same key is \
+             refused (409 idempotent_creation_conflict) and the first response can be read at \
+             `/responses/{IdempotencyKey}`.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(16))
+                .max_length(Some(36))
+                .pattern(Some("^[A-Za-z0-9-]+$")),
+        ))
+        .build()
+}
+
+impl Modify for Guards {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let api = path.starts_with("/v2.01/");
+            let client_api = path.starts_with("/v2.01/{ClientId}/");
+            let admin = path.starts_with("/admin/") || path == "/metrics";
+            let operations = [
+                (false, item.get.as_mut()),
+                (false, item.put.as_mut()),
+                (true, item.post.as_mut()),
+                (false, item.delete.as_mut()),
+            ];
+            for (post, op) in operations {
+                let Some(op) = op else { continue };
+                let responses = &mut op.responses.responses;
+                let mut add = |status: &str, description: &str| {
+                    responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error_response(description));
+                };
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    add("401", "invalid_credentials: missing, unknown or expired credentials");
+                }
+                if api {
+                    add("429", "rate_limit: too many calls in one of the rate-limit windows");
+                }
+                if admin {
+                    add("403", "forbidden_ressource: the admin API is off (no admin token configured)");
+                }
+                let params = op.parameters.get_or_insert_with(Vec::new);
+                let paginated = params
+                    .iter()
+                    .any(|p| matches!(p, RefOr::T(p) if p.name == "per_page" && p.parameter_in == ParameterIn::Query));
+                if paginated {
+                    add("400", "param_error: page, per_page or Sort out of bounds");
+                }
+                if post && client_api {
+                    params.retain(|p| !matches!(p, RefOr::T(p) if p.name == "Idempotency-Key"));
+                    params.push(RefOr::T(idempotency_key_parameter()));
+                    add("400", "param_error: malformed Idempotency-Key");
+                    add("409", "idempotent_creation_conflict: the Idempotency-Key was already used");
+                }
+                if op.request_body.is_some() {
+                    add("400", "param_error: the body is not a JSON object");
+                    add("413", "param_error: the body is larger than 1 MiB");
+                }
+                if params.is_empty() {
+                    op.parameters = None;
+                }
+            }
+        }
+    }
 }
 
 struct Security;
@@ -96,7 +210,7 @@ impl Modify for Security {
             `webhook-timestamp`, `webhook-signature`) signing the query string.\n\n\
             The `/admin/v1` operator API takes the configured admin token as a bearer token.",
     ),
-    modifiers(&Security),
+    modifiers(&Security, &Guards),
     paths(
         crate::auth::token,
         crate::users::create_natural_legacy,
@@ -141,11 +255,11 @@ impl Modify for Security {
         crate::admin::attempts,
         crate::admin::replay,
     ),
-    components(schemas(ErrorBody, ProblemBody, OAuthErrorBody, crate::users::LegalUserLegacyView, crate::users::LegalUserScaView))
+    components(schemas(ErrorBody, ProblemBody, OAuthErrorBody))
 )]
 pub struct ApiDoc;
 
-pub async fn document() -> Response {
+pub async fn document() -> axum::response::Response {
     match ApiDoc::openapi().to_json() {
         Ok(json) => {
             let mut r = json.into_response();

@@ -45,6 +45,7 @@ fn sandbox_only(client: &Client) -> Result<(), ApiError> {
 /// Body of the force-outcome helper.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
+#[schema(examples(json!({"Status": "REFUSED", "RefusedReasonType": "DOCUMENT_UNREADABLE"})))]
 pub struct OutcomeBody {
     /// `VALIDATED`, `REFUSED` or `REVIEW`.
     pub status: String,
@@ -245,8 +246,9 @@ pub async fn expire(
 
 /// Downgrade a sandbox user: KYC level LIGHT, validated sessions OUT_OF_DATE.
 #[utoipa::path(post, path = "/v2.01/{ClientId}/sandbox/users/{UserId}/downgrade", tag = "Sandbox (Verity extension)",
+    operation_id = "sandbox_downgrade",
     params(("ClientId" = String, Path), ("UserId" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "The user (legacy shape)", body = crate::users::NaturalUserView),
+    responses((status = 200, description = "The user (legacy shape)", body = crate::users::UserLegacyView),
               (status = 400, description = "invalid_action: the user is not REGULAR", body = crate::openapi::ErrorBody),
               (status = 403, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
 pub async fn downgrade(

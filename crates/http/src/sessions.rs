@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
 /// Request body of Create an IDV Session.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
+#[schema(examples(json!({"ReturnUrl": "https://example.com/back", "Tag": "order 42"})))]
 pub struct CreateSessionBody {
     /// Absolute http(s) URL, at most 500 characters; the user is sent there at the end.
     pub return_url: String,
@@ -171,7 +172,10 @@ pub fn session_view(state: &AppState, s: &IdvSession) -> SessionView {
     responses(
         (status = 200, body = CreatedSessionView),
         (status = 400, description = "param_error (ReturnUrl, Tag, UserId is not valid) or invalid_action (not OWNER, PARTNERSHIP)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "Hosted IDV not activated for this client (RFC 7807 body)", body = crate::openapi::ProblemBody),
+        (status = 403, description = "Hosted IDV not activated for this client (RFC 7807 body), or forbidden_ressource: a sandbox Tag directive from a production client", content(
+            (crate::openapi::ProblemBody = "application/problem+json"),
+            (crate::openapi::ErrorBody = "application/json"),
+        )),
         (status = 409, description = "idempotent_creation_conflict", body = crate::openapi::ErrorBody),
     ))]
 pub async fn create_session(

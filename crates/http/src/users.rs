@@ -287,6 +287,137 @@ pub struct LegalUserLegacyView {
     pub common: UserCommon,
 }
 
+/// A user of either person type, legacy shape: what `GET /users/{UserId}` and the lists return.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum UserLegacyView {
+    Natural(NaturalUserView),
+    Legal(LegalUserLegacyView),
+}
+
+/// A user of either person type, SCA shape: what `GET /sca/users/{UserId}` returns.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum UserScaView {
+    Natural(NaturalUserView),
+    Legal(LegalUserScaView),
+}
+
+// Request bodies, as the server reads them: every field optional (the rules of each endpoint say
+// which are required), strings also accepted as numbers, booleans also as `1`/`0`.
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(dead_code)]
+pub enum UserCategoryName {
+    Payer,
+    Owner,
+    Platform,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(dead_code)]
+pub enum ScaContextName {
+    UserPresent,
+    UserNotPresent,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(dead_code)]
+pub enum LegalPersonTypeName {
+    Business,
+    Partnership,
+    Organization,
+    Soletrader,
+}
+
+/// Body of the natural user create, update and categorize endpoints.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[schema(examples(json!({
+    "FirstName": "Alex", "LastName": "Smith", "Email": "alex.smith@example.com",
+    "Birthday": 188352000, "Nationality": "FR", "CountryOfResidence": "FR",
+    "TermsAndConditionsAccepted": true, "UserCategory": "OWNER"
+})))]
+#[allow(dead_code)]
+pub struct NaturalUserBody {
+    pub tag: Option<String>,
+    pub email: Option<String>,
+    pub terms_and_conditions_accepted: Option<bool>,
+    pub user_category: Option<UserCategoryName>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// Unix time.
+    pub birthday: Option<i64>,
+    pub nationality: Option<String>,
+    pub country_of_residence: Option<String>,
+    pub occupation: Option<String>,
+    pub income_range: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone_number_country: Option<String>,
+    pub address: Option<AddressView>,
+    /// SCA endpoints: whether the user is present to enrol (default `USER_PRESENT`).
+    pub sca_context: Option<ScaContextName>,
+}
+
+/// Nested legal representative of the SCA legal user endpoints.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+pub struct LegalRepresentativeBody {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// Unix time.
+    pub birthday: Option<i64>,
+    pub nationality: Option<String>,
+    pub country_of_residence: Option<String>,
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone_number_country: Option<String>,
+}
+
+/// Body of the legal user create, update and categorize endpoints. The legal representative is
+/// read from the nested `LegalRepresentative` (SCA) and from the flat `LegalRepresentative...`
+/// fields (legacy) alike, the nested object winning.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[schema(examples(json!({
+    "Name": "Alex Smith Services", "LegalPersonType": "BUSINESS", "Email": "contact@example.com",
+    "CompanyNumber": "123456789",
+    "HeadquartersAddress": {"AddressLine1": "1 rue de la Paix", "City": "Paris", "PostalCode": "75002", "Country": "FR"},
+    "LegalRepresentative": {
+        "FirstName": "Alex", "LastName": "Smith", "Email": "alex.smith@example.com",
+        "Birthday": 188352000, "Nationality": "FR", "CountryOfResidence": "FR"
+    },
+    "TermsAndConditionsAccepted": true, "UserCategory": "OWNER"
+})))]
+#[allow(dead_code)]
+pub struct LegalUserBody {
+    pub tag: Option<String>,
+    pub email: Option<String>,
+    pub terms_and_conditions_accepted: Option<bool>,
+    pub user_category: Option<UserCategoryName>,
+    pub name: Option<String>,
+    pub legal_person_type: Option<LegalPersonTypeName>,
+    pub company_number: Option<String>,
+    pub headquarters_address: Option<AddressView>,
+    pub legal_representative_address: Option<AddressView>,
+    pub legal_representative: Option<LegalRepresentativeBody>,
+    pub legal_representative_first_name: Option<String>,
+    pub legal_representative_last_name: Option<String>,
+    /// Unix time.
+    pub legal_representative_birthday: Option<i64>,
+    pub legal_representative_nationality: Option<String>,
+    pub legal_representative_country_of_residence: Option<String>,
+    pub legal_representative_email: Option<String>,
+    /// SCA endpoints: whether the user is present to enrol (default `USER_PRESENT`).
+    pub sca_context: Option<ScaContextName>,
+}
+
 fn common(state: &AppState, u: &User, email: &str, flavour: Flavour) -> UserCommon {
     UserCommon {
         pending_user_action: (flavour == Flavour::Sca).then(|| {
@@ -404,14 +535,14 @@ async fn create(
 }
 
 macro_rules! create_handler {
-    ($name:ident, $person:expr, $flavour:expr, $path:literal, $body:ty, $doc:literal) => {
+    ($name:ident, $person:expr, $flavour:expr, $path:literal, $body:ty, $view:ty, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "Users",
             params(("ClientId" = String, Path)),
             request_body(content = $body),
             security(("bearer" = [])),
             responses(
-                (status = 200, body = $body),
+                (status = 200, body = $view),
                 (status = 400, description = "param_error or invalid_action", body = crate::openapi::ErrorBody),
                 (status = 403, description = "user_hasnt_accepted_terms_and_conditions or sca_proxy_missing", body = crate::openapi::ErrorBody),
                 (status = 409, description = "idempotent_creation_conflict", body = crate::openapi::ErrorBody),
@@ -427,6 +558,7 @@ create_handler!(
     PersonType::Natural,
     Flavour::Legacy,
     "/v2.01/{ClientId}/users/natural",
+    NaturalUserBody,
     NaturalUserView,
     "Create a natural user (legacy endpoint)."
 );
@@ -435,6 +567,7 @@ create_handler!(
     PersonType::Legal,
     Flavour::Legacy,
     "/v2.01/{ClientId}/users/legal",
+    LegalUserBody,
     LegalUserLegacyView,
     "Create a legal user (legacy endpoint)."
 );
@@ -443,6 +576,7 @@ create_handler!(
     PersonType::Natural,
     Flavour::Sca,
     "/v2.01/{ClientId}/sca/users/natural",
+    NaturalUserBody,
     NaturalUserView,
     "Create a natural user (SCA endpoint)."
 );
@@ -451,6 +585,7 @@ create_handler!(
     PersonType::Legal,
     Flavour::Sca,
     "/v2.01/{ClientId}/sca/users/legal",
+    LegalUserBody,
     LegalUserScaView,
     "Create a legal user (SCA endpoint)."
 );
@@ -478,13 +613,13 @@ async fn load(state: &AppState, client: &Client, id: &str, person: Option<Person
 }
 
 macro_rules! view_handler {
-    ($name:ident, $person:expr, $flavour:expr, $path:literal, $doc:literal) => {
+    ($name:ident, $person:expr, $flavour:expr, $path:literal, $view:ty, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(get, path = $path, tag = "Users",
                     params(("ClientId" = String, Path), ("UserId" = String, Path)),
                     security(("bearer" = [])),
                     responses(
-                        (status = 200, description = "The user (natural or legal shape)", body = NaturalUserView),
+                        (status = 200, description = "The user", body = $view),
                         (status = 404, description = "ressource_not_found", body = crate::openapi::ErrorBody),
                     ))]
         pub async fn $name(
@@ -503,6 +638,7 @@ view_handler!(
     None,
     Flavour::Legacy,
     "/v2.01/{ClientId}/users/{UserId}",
+    UserLegacyView,
     "View a user (legacy shape)."
 );
 view_handler!(
@@ -510,6 +646,7 @@ view_handler!(
     Some(PersonType::Natural),
     Flavour::Legacy,
     "/v2.01/{ClientId}/users/natural/{UserId}",
+    NaturalUserView,
     "View a natural user (legacy shape)."
 );
 view_handler!(
@@ -517,6 +654,7 @@ view_handler!(
     Some(PersonType::Legal),
     Flavour::Legacy,
     "/v2.01/{ClientId}/users/legal/{UserId}",
+    LegalUserLegacyView,
     "View a legal user (legacy shape)."
 );
 view_handler!(
@@ -524,6 +662,7 @@ view_handler!(
     None,
     Flavour::Sca,
     "/v2.01/{ClientId}/sca/users/{UserId}",
+    UserScaView,
     "View a user (SCA shape)."
 );
 view_handler!(
@@ -531,6 +670,7 @@ view_handler!(
     Some(PersonType::Natural),
     Flavour::Sca,
     "/v2.01/{ClientId}/sca/users/natural/{UserId}",
+    NaturalUserView,
     "View a natural user (SCA shape)."
 );
 view_handler!(
@@ -538,6 +678,7 @@ view_handler!(
     Some(PersonType::Legal),
     Flavour::Sca,
     "/v2.01/{ClientId}/sca/users/legal/{UserId}",
+    LegalUserScaView,
     "View a legal user (SCA shape)."
 );
 
@@ -576,15 +717,16 @@ async fn change(
 }
 
 macro_rules! change_handler {
-    ($name:ident, $person:expr, $flavour:expr, $change:expr, $path:literal, $body:ty, $doc:literal) => {
+    ($name:ident, $person:expr, $flavour:expr, $change:expr, $path:literal, $body:ty, $view:ty, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(put, path = $path, tag = "Users",
                     params(("ClientId" = String, Path), ("UserId" = String, Path)),
                     request_body(content = $body),
                     security(("bearer" = [])),
                     responses(
-                        (status = 200, body = $body),
-                        (status = 400, description = "param_error or invalid_action", body = crate::openapi::ErrorBody),
+                        (status = 200, body = $view),
+                        (status = 400, description = "param_error (including an empty body) or invalid_action", body = crate::openapi::ErrorBody),
+                        (status = 403, description = "user_hasnt_accepted_terms_and_conditions or sca_proxy_missing", body = crate::openapi::ErrorBody),
                         (status = 404, description = "ressource_not_found", body = crate::openapi::ErrorBody),
                     ))]
         pub async fn $name(
@@ -604,6 +746,7 @@ change_handler!(
     Flavour::Legacy,
     Change::Update,
     "/v2.01/{ClientId}/users/natural/{UserId}",
+    NaturalUserBody,
     NaturalUserView,
     "Update a natural user (legacy endpoint)."
 );
@@ -613,6 +756,7 @@ change_handler!(
     Flavour::Legacy,
     Change::Update,
     "/v2.01/{ClientId}/users/legal/{UserId}",
+    LegalUserBody,
     LegalUserLegacyView,
     "Update a legal user (legacy endpoint)."
 );
@@ -622,6 +766,7 @@ change_handler!(
     Flavour::Sca,
     Change::Update,
     "/v2.01/{ClientId}/sca/users/natural/{UserId}",
+    NaturalUserBody,
     NaturalUserView,
     "Update a natural user (SCA endpoint)."
 );
@@ -631,6 +776,7 @@ change_handler!(
     Flavour::Sca,
     Change::Update,
     "/v2.01/{ClientId}/sca/users/legal/{UserId}",
+    LegalUserBody,
     LegalUserScaView,
     "Update a legal user (SCA endpoint)."
 );
@@ -640,6 +786,7 @@ change_handler!(
     Flavour::Sca,
     Change::Categorize,
     "/v2.01/{ClientId}/sca/users/natural/{UserId}/category",
+    NaturalUserBody,
     NaturalUserView,
     "Categorize a natural user from PAYER to OWNER."
 );
@@ -649,6 +796,7 @@ change_handler!(
     Flavour::Sca,
     Change::Categorize,
     "/v2.01/{ClientId}/sca/users/legal/{UserId}/category",
+    LegalUserBody,
     LegalUserScaView,
     "Categorize a legal user from PAYER to OWNER."
 );
@@ -734,7 +882,7 @@ pub async fn close_legal(
 /// List users, oldest first unless `Sort=CreationDate:DESC`.
 #[utoipa::path(get, path = "/v2.01/{ClientId}/users", tag = "Users",
     params(("ClientId" = String, Path), crate::openapi::Pagination), security(("bearer" = [])),
-    responses((status = 200, description = "Users (legacy shape), with X-Number-Of-Pages, X-Number-Of-Items and Link headers", body = Vec<NaturalUserView>),
+    responses((status = 200, description = "Users (legacy shape), with X-Number-Of-Pages, X-Number-Of-Items and Link headers", body = Vec<UserLegacyView>),
               (status = 400, description = "param_error: bad pagination", body = crate::openapi::ErrorBody)))]
 pub async fn list_users(
     State(state): State<AppState>,

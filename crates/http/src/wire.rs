@@ -6,7 +6,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -18,22 +18,31 @@ use crate::error::ApiError;
 /// Largest JSON body the API accepts.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
-/// A request body as a JSON object. An empty body reads as `{}`.
+/// A request body as a JSON object. An empty body reads as `{}` (SDKs send none on some POSTs),
+/// except on a `PUT`: an update without a body is refused with a `param_error`, as Mangopay does.
 pub struct JsonBody(pub Map<String, Value>);
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let put = req.method() == Method::PUT;
         let bytes = axum::body::to_bytes(req.into_body(), JSON_BODY_LIMIT)
             .await
             .map_err(|_| ApiError::PayloadTooLarge(JSON_BODY_LIMIT))?;
+        if put && is_blank(&bytes) {
+            return Err(ApiError::param("Body", "The request body is required."));
+        }
         parse_object(&bytes).map(JsonBody)
     }
 }
 
+fn is_blank(bytes: &[u8]) -> bool {
+    bytes.iter().all(u8::is_ascii_whitespace)
+}
+
 pub fn parse_object(bytes: &Bytes) -> Result<Map<String, Value>, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    if is_blank(bytes) {
         return Ok(Map::new());
     }
     match serde_json::from_slice::<Value>(bytes) {

@@ -87,20 +87,28 @@ impl Engine {
         self.providers.configured(providers::FACE_MATCH)
     }
 
-    pub async fn run(self: Arc<Self>) {
-        loop {
-            let done = self.round().await;
+    /// Runs check jobs until `stop` is set: the job in progress then finishes, and jobs claimed
+    /// but not started go back to the queue for the next process.
+    pub async fn run(self: Arc<Self>, mut stop: crate::StopSignal) {
+        while !*stop.borrow() {
+            let done = self.round_until(Some(&stop)).await;
             if done == 0 {
                 tokio::select! {
                     _ = self.services.checks.notified() => {}
                     _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    _ = crate::stopped(&mut stop) => {}
                 }
             }
         }
+        tracing::info!("engine worker stopped");
     }
 
     /// Claims and runs the due jobs; returns how many were claimed.
     pub async fn round(&self) -> usize {
+        self.round_until(None).await
+    }
+
+    async fn round_until(&self, stop: Option<&crate::StopSignal>) -> usize {
         let now_ms = now_millis() as i64;
         let jobs = match self
             .services
@@ -115,6 +123,17 @@ impl Engine {
             }
         };
         for job in &jobs {
+            if stop.is_some_and(|s| *s.borrow()) {
+                // Not started: back in the queue at once, for whichever process runs next.
+                let release = JobOutcome::Retry {
+                    error: "released at shutdown before it started",
+                    at_ms: now_millis() as i64,
+                };
+                if let Err(e) = self.services.store.finish_check_job(&job.session, release).await {
+                    tracing::warn!(session = %job.session, error = %e, "cannot release a check job; its lease will lapse");
+                }
+                continue;
+            }
             let outcome = self.run_job(job).await;
             let finish = match &outcome {
                 Ok(()) => JobOutcome::Done,

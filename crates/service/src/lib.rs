@@ -52,6 +52,15 @@ impl Default for ServiceConfig {
     }
 }
 
+/// Tells background workers to stop taking new work: set once, on SIGTERM. A worker finishes
+/// what it holds (or hands it back to the queue) and returns.
+pub type StopSignal = tokio::sync::watch::Receiver<bool>;
+
+/// Waits until `stop` is set; returns at once if it already is.
+pub async fn stopped(stop: &mut StopSignal) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
 /// Shared handle on the services.
 #[derive(Clone)]
 pub struct Services {

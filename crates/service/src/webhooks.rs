@@ -62,17 +62,20 @@ impl Deliverer {
         })
     }
 
-    /// Runs forever: claims due deliveries and attempts them concurrently.
-    pub async fn run(self: Arc<Self>) {
-        loop {
+    /// Claims due deliveries and attempts them concurrently until `stop` is set; a round in
+    /// flight then finishes (each attempt is bounded by the webhook timeout) and is recorded.
+    pub async fn run(self: Arc<Self>, mut stop: crate::StopSignal) {
+        while !*stop.borrow() {
             let claimed = self.round().await;
             if claimed == 0 {
                 tokio::select! {
                     _ = self.services.outbox.notified() => {}
                     _ = tokio::time::sleep(POLL) => {}
+                    _ = crate::stopped(&mut stop) => {}
                 }
             }
         }
+        tracing::info!("webhook worker stopped");
     }
 
     /// One round: returns how many deliveries were attempted.

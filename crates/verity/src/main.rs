@@ -1153,11 +1153,14 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
     let services = services(&settings, store);
     let deliverer =
         Arc::new(Deliverer::new(services.clone()).map_err(|e| format!("cannot build the webhook client: {e}"))?);
-    tokio::spawn(deliverer.run());
-    tokio::spawn(sweep_sessions(services.clone()));
-    tokio::spawn(housekeeping(services.clone(), blobs.clone()));
+    // Background work stops taking new work on SIGTERM, finishes what it holds, and is waited for.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let mut workers = tokio::task::JoinSet::new();
+    workers.spawn(deliverer.run(stopping.clone()));
+    workers.spawn(sweep_sessions(services.clone(), stopping.clone()));
+    workers.spawn(housekeeping(services.clone(), blobs.clone(), stopping.clone()));
     let engine = Arc::new(engine(&settings, services.clone(), blobs.clone(), sealer.clone())?);
-    tokio::spawn(engine.clone().run());
+    workers.spawn(engine.clone().run(stopping));
     let state = AppState::new(services, blobs, sealer, config);
     let limits = verity_http::ListenerLimits {
         header_timeout: std::time::Duration::from_secs(settings.header_timeout as u64),
@@ -1168,7 +1171,20 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
     tracing::info!(%address, %public_url, session_ttl = settings.session_ttl, max_connections = limits.max_connections, "server starting");
     // Scripts and tests wait for this line; it is printed once the port accepts connections.
     println!("Verity listening on http://{address}");
-    verity_http::serve(listener, state, limits, shutdown_signal()).await?;
+    let signal = async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: no new work is taken; finishing what is in flight");
+        let _ = stop.send(true);
+    };
+    verity_http::serve(listener, state, limits, signal).await?;
+    let drained = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while workers.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        // Leases make it safe: whatever was held is taken up again by the next process.
+        tracing::warn!("background work still running after 30 s was abandoned; it resumes when the leases lapse");
+    }
     tracing::info!("server stopped");
     Ok(())
 }
@@ -1215,10 +1231,13 @@ fn engine(
 }
 
 /// Applies due sandbox outcomes and expires sessions left PENDING, every second.
-async fn sweep_sessions(services: Services) {
+async fn sweep_sessions(services: Services, mut stop: verity_service::StopSignal) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = verity_service::stopped(&mut stop) => return,
+        }
         if let Err(e) = services.sweep_due_sessions().await {
             tracing::warn!(error = %e, "session sweep failed");
         }
@@ -1239,11 +1258,14 @@ fn blob_store(settings: &Settings) -> Result<Arc<dyn BlobStore>, Failure> {
     })
 }
 
-async fn housekeeping(services: Services, blobs: Arc<dyn BlobStore>) {
+async fn housekeeping(services: Services, blobs: Arc<dyn BlobStore>, mut stop: verity_service::StopSignal) {
     let store = services.store.clone();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = verity_service::stopped(&mut stop) => return,
+        }
         match services.purge_past_retention(blobs.as_ref()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "redacted sessions past their retention period"),

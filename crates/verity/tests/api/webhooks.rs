@@ -260,6 +260,18 @@ async fn switchable_receiver() -> (Receiver, Arc<AtomicBool>) {
     (rx, down)
 }
 
+/// A client, a receiver that is down, a hook of `IDENTITY_VERIFICATION_PENDING` to it, and a user.
+async fn down_receiver_hooked(app: &TestApp) -> (Api, Receiver, Arc<AtomicBool>, String, String) {
+    let api = app.client().await;
+    let (rx, down) = switchable_receiver().await;
+    let hook = api
+        .post("/hooks", json!({"EventType": "IDENTITY_VERIFICATION_PENDING", "Url": rx.url}))
+        .await
+        .json();
+    let user = api.natural_owner().await;
+    (api, rx, down, id(&hook), user)
+}
+
 async fn validity(api: &Api, hook: &str) -> String {
     api.get(&format!("/hooks/{hook}")).await.json()["Validity"]
         .as_str()
@@ -275,13 +287,7 @@ async fn a_short_outage_under_load_never_invalidates_a_hook() {
         ("VERITY_WEBHOOK_INVALID_AFTER", "3"),
     ])
     .await;
-    let api = app.client().await;
-    let (rx, down) = switchable_receiver().await;
-    let hid = id(&api
-        .post("/hooks", json!({"EventType": "IDENTITY_VERIFICATION_PENDING", "Url": rx.url}))
-        .await
-        .json());
-    let user = api.natural_owner().await;
+    let (api, rx, down, hid, user) = down_receiver_hooked(&app).await;
     let mut sessions = Vec::new();
     for _ in 0..6 {
         sessions.push(id(&api.session(&user).await));
@@ -309,13 +315,7 @@ async fn an_invalid_hook_pauses_its_deliveries_until_revalidated() {
         ("VERITY_WEBHOOK_INVALID_AFTER_FAILING_FOR", "1s"),
     ])
     .await;
-    let api = app.client().await;
-    let (rx, down) = switchable_receiver().await;
-    let hid = id(&api
-        .post("/hooks", json!({"EventType": "IDENTITY_VERIFICATION_PENDING", "Url": rx.url}))
-        .await
-        .json());
-    let user = api.natural_owner().await;
+    let (api, rx, down, hid, user) = down_receiver_hooked(&app).await;
     let first = id(&api.session(&user).await);
     let second = id(&api.session(&user).await);
     let mut state = String::new();
@@ -395,6 +395,52 @@ async fn nothing_is_lost_when_the_server_is_killed_mid_delivery() {
     let got = rx.wait_for(2, Duration::from_secs(20), |r| r.resource() == s).await;
     assert_eq!(got[1].event(), "IDENTITY_VERIFICATION_PENDING");
     drop(restarted);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_the_delivery_in_flight_finish_once() {
+    let app = sandbox_app(&[("VERITY_WEBHOOK_TIMEOUT", "10s")]).await;
+    let api = app.client().await;
+    let release = Arc::new(Notify::new());
+    let r2 = release.clone();
+    // The first request is held until released; later ones are answered at once.
+    let rx = Receiver::start(Arc::new(move |n| {
+        if n == 0 {
+            Answer::HoldUntil(r2.clone())
+        } else {
+            Answer::Status(200)
+        }
+    }))
+    .await;
+    api.post(
+        "/hooks",
+        json!({"EventType": "IDENTITY_VERIFICATION_PENDING", "Url": rx.url}),
+    )
+    .await;
+    let user = api.natural_owner().await;
+    let s = id(&api.session(&user).await);
+    rx.wait_for(1, Duration::from_secs(10), |r| r.resource() == s).await;
+    // SIGTERM while the receiver holds the request; then the receiver answers.
+    let releaser = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        release.notify_one();
+    });
+    let (status, db, env, client_id, api_key) = app.terminate().await;
+    releaser.await.unwrap();
+    assert!(status.success(), "a clean exit: {status:?}");
+    // The attempt finished and was recorded before the exit: the next process has nothing to
+    // send again.
+    let restarted = TestApp::start(db, env, client_id, api_key).await;
+    let deliveries = admin_get(&restarted, "/admin/v1/webhook-deliveries").await;
+    let d = deliveries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["ResourceId"] == s.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!((d["State"].as_str(), d["Attempts"].as_i64()), (Some("delivered"), Some(1)));
+    assert_eq!(rx.all().iter().filter(|r| r.resource() == s).count(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
