@@ -64,7 +64,7 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict("idempotency_key") => ApiError::IdempotencyConflict,
+            StoreError::Conflict(verity_store::Conflict::IdempotencyKey) => ApiError::IdempotencyConflict,
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -116,7 +116,7 @@ pub async fn create_hook(
         created_at: now(),
     };
     match state.store.insert_hook(&hook).await {
-        Err(StoreError::Conflict("hook_event_type")) => {
+        Err(StoreError::Conflict(verity_store::Conflict::HookEventType)) => {
             let mut e = FieldErrors::new();
             e.add("EventType", "A hook has already been registered for this EventType");
             return Err(ApiError::Params(e));

@@ -68,7 +68,7 @@ impl Services {
                     session.version += 1;
                     return Ok(session);
                 }
-                Err(StoreError::Conflict("stale")) => continue,
+                Err(StoreError::Conflict(verity_store::Conflict::Stale)) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -108,7 +108,7 @@ impl Services {
                     user.version += 1;
                     return Ok(user);
                 }
-                Err(StoreError::Conflict("stale")) => continue,
+                Err(StoreError::Conflict(verity_store::Conflict::Stale)) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -140,7 +140,7 @@ impl Services {
                     self.outbox.notify_one();
                     return Ok(user);
                 }
-                Err(StoreError::Conflict("stale")) => continue,
+                Err(StoreError::Conflict(verity_store::Conflict::Stale)) => continue,
                 Err(e) => return Err(e.into()),
             }
         }

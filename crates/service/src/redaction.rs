@@ -47,7 +47,7 @@ impl Services {
                 changes.sessions.push(Write::Update(session));
                 match store.commit(&changes).await {
                     Ok(()) => break,
-                    Err(StoreError::Conflict("stale")) if attempt < 7 => continue,
+                    Err(StoreError::Conflict(verity_store::Conflict::Stale)) if attempt < 7 => continue,
                     Err(e) => return Err(e.into()),
                 }
             }

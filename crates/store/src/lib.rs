@@ -24,9 +24,9 @@ pub use sql::{Dialect, SqlStore, redact_url};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A uniqueness rule was hit; the payload names what collided (`"idempotency_key"`, ...).
-    #[error("conflict on {0}")]
-    Conflict(&'static str),
+    /// A uniqueness rule or a version check was hit; the payload says which.
+    #[error("conflict: {0}")]
+    Conflict(Conflict),
     #[error("stored data could not be read back: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -34,6 +34,22 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What a write collided with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    /// An updated object's version moved since it was read: read again and retry.
+    #[error("the object changed since it was read")]
+    Stale,
+    #[error("the idempotency key was used")]
+    IdempotencyKey,
+    #[error("the client id is taken")]
+    ClientId,
+    #[error("the client has a hook for this event type")]
+    HookEventType,
+    #[error("the username is taken")]
+    Username,
+}
 
 /// A response kept for an `Idempotency-Key`, returned by `GET /responses/{Key}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -233,8 +249,8 @@ pub trait Store: Send + Sync + 'static {
     async fn client_for_token(&self, token_hash: &str, now: UnixTime) -> StoreResult<Option<Client>>;
     async fn purge_expired_tokens(&self, now: UnixTime) -> StoreResult<u64>;
 
-    /// Commits a changeset atomically. Fails with `Conflict("stale")`, changing nothing, when an
-    /// updated object's version moved since it was read, and `Conflict("idempotency_key")` when
+    /// Commits a changeset atomically. Fails with `Conflict::Stale`, changing nothing, when an
+    /// updated object's version moved since it was read, and `Conflict::IdempotencyKey` when
     /// the response's key was used.
     async fn commit(&self, changes: &Changeset) -> StoreResult<()>;
 
@@ -263,7 +279,7 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_stored_responses(&self, created_before: UnixTime) -> StoreResult<u64>;
 
     // Hooks and events.
-    /// Fails with `Conflict("hook_event_type")` when the client has a hook for that type.
+    /// Fails with `Conflict::HookEventType` when the client has a hook for that type.
     async fn insert_hook(&self, hook: &Hook) -> StoreResult<()>;
     /// Saves URL, status, validity and tag; re-validating resets the failure count and resumes
     /// the deliveries that waited, oldest event first.
@@ -347,7 +363,7 @@ pub trait Store: Send + Sync + 'static {
     async fn client_policy(&self, client: &ClientId) -> StoreResult<ClientPolicy>;
 
     // The back office.
-    /// Fails with `Conflict("username")` when the username is taken.
+    /// Fails with `Conflict::Username` when the username is taken.
     async fn insert_staff(&self, staff: &StaffRecord) -> StoreResult<()>;
     async fn staff_by_username(&self, username: &str) -> StoreResult<Option<StaffRecord>>;
     async fn staff_list(&self) -> StoreResult<Vec<StaffRecord>>;

@@ -18,6 +18,7 @@ use verity_domain::sandbox::Directive;
 use verity_domain::session::{Check, SessionStatus};
 use verity_domain::{Client, ClientId, Environment, IdvSession, SessionId, UnixTime, User, UserId};
 
+use crate::Conflict;
 use crate::sealing::Sealer;
 use crate::{
     AttemptRecord, AuditEntry, BlobMeta, Changeset, CheckJob, ClientCredentials, ClientPolicy, DeliveryJob,
@@ -430,7 +431,7 @@ fn expect_one(result: sqlx::any::AnyQueryResult) -> StoreResult<()> {
     if result.rows_affected() == 1 {
         Ok(())
     } else {
-        Err(StoreError::Conflict("stale"))
+        Err(StoreError::Conflict(Conflict::Stale))
     }
 }
 
@@ -475,7 +476,7 @@ async fn insert_response(sealer: &Sealer, tx: &mut WriteTx, client: &ClientId, r
     .execute(&mut ***tx)
     .await;
     match result {
-        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("idempotency_key")),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(Conflict::IdempotencyKey)),
         other => other.map(|_| ()).map_err(Into::into),
     }
 }
@@ -505,7 +506,7 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await;
         match result {
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("client_id")),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(Conflict::ClientId)),
             other => other.map(|_| ()).map_err(Into::into),
         }
     }
@@ -866,7 +867,7 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await;
         match result {
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("hook_event_type")),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(Conflict::HookEventType)),
             other => other.map(|_| ()).map_err(Into::into),
         }
     }
@@ -1255,7 +1256,7 @@ impl Store for SqlStore {
             .await?
             .rows_affected();
         if still_pending != 1 {
-            return Err(StoreError::Conflict("stale"));
+            return Err(StoreError::Conflict(Conflict::Stale));
         }
         self.write_progress(&mut tx, session, progress, now).await?;
         if let Some((client, run_after_ms)) = checks {
@@ -1520,7 +1521,7 @@ impl Store for SqlStore {
         .execute(&mut **tx)
         .await;
         match inserted {
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("username")),
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict(Conflict::Username)),
             other => other?,
         };
         tx.commit().await
