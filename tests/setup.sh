@@ -24,6 +24,16 @@ else
     echo "s3: moto installed"
 fi
 
+schemathesis="$root/schemathesis"
+if [ -x "$schemathesis/.venv/bin/schemathesis" ] && [ "$(cat "$schemathesis/.venv/.verity-setup-stamp" 2>/dev/null)" = "$(sha256sum < "$schemathesis/requirements.txt")" ]; then
+    echo "schemathesis: up to date"
+else
+    python3 -m venv "$schemathesis/.venv"
+    "$schemathesis/.venv/bin/pip" install -q --disable-pip-version-check -r "$schemathesis/requirements.txt"
+    sha256sum < "$schemathesis/requirements.txt" > "$schemathesis/.venv/.verity-setup-stamp"
+    echo "schemathesis: installed"
+fi
+
 browser="$root/browser"
 stamp="$browser/node_modules/.verity-setup-stamp"
 want="$(cat "$browser/package.json" "$browser/package-lock.json" | sha256sum | cut -d' ' -f1)"

@@ -75,8 +75,18 @@ out["HOOK_ID"] = call("POST", f"{api}/hooks", {
     "EventType": "IDENTITY_VERIFICATION_PENDING", "Url": "http://127.0.0.1:9/verity-hook",
 }, token=token)["Id"]
 out["SESSION_ID"] = session(out["NATURAL_ID"])
-out["LEGAL_SESSION_ID"] = session(out["LEGAL_ID"])
+out["EXPIRE_SESSION_ID"] = session(out["NATURAL_ID"])
 out["REDACT_SESSION_ID"] = session(out["NATURAL_ID"])
+# A REGULAR user (its session validated), for the downgrade operations.
+out["DOWNGRADE_USER_ID"] = natural()
+validated = session(out["DOWNGRADE_USER_ID"])
+call("POST", f"{api}/sandbox/identity-verifications/{validated}/outcome", {"Status": "VALIDATED"}, token=token)
+for _ in range(50):
+    if call("GET", f"{api}/users/{out['DOWNGRADE_USER_ID']}", token=token)["KYCLevel"] == "REGULAR":
+        break
+    time.sleep(0.2)
+else:
+    sys.exit("fixtures: the validated user did not become REGULAR")
 # A session in REVIEW (a legal user's: natural users' never go to review), for the admin
 # approve and refuse operations.
 out["REVIEW_SESSION_ID"] = session(out["LEGAL_ID"])

@@ -75,6 +75,7 @@ impl axum::extract::FromRequestParts<AppState> for Admin {
 #[utoipa::path(post, path = "/admin/v1/clients/{ClientId}/identity-verifications/{IdvSessionId}/approve", tag = "Admin (Verity extension)",
     params(("ClientId" = String, Path), ("IdvSessionId" = String, Path)), security(("admin" = [])),
     responses((status = 200, body = crate::sessions::SessionView), (status = 400, description = "invalid_action: not in REVIEW", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such session", body = crate::openapi::ErrorBody),
               (status = 401, body = crate::openapi::ErrorBody), (status = 403, description = "admin API off", body = crate::openapi::ErrorBody)))]
 pub async fn approve(
     _: Admin,
@@ -91,7 +92,8 @@ pub async fn approve(
 /// Refuse a session in REVIEW; `Comment` becomes the reason's `Value`.
 #[utoipa::path(post, path = "/admin/v1/clients/{ClientId}/identity-verifications/{IdvSessionId}/refuse", tag = "Admin (Verity extension)",
     params(("ClientId" = String, Path), ("IdvSessionId" = String, Path)), request_body(content = RefuseBody), security(("admin" = [])),
-    responses((status = 200, body = crate::sessions::SessionView), (status = 400, body = crate::openapi::ErrorBody), (status = 401, body = crate::openapi::ErrorBody)))]
+    responses((status = 200, body = crate::sessions::SessionView), (status = 400, body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such session", body = crate::openapi::ErrorBody), (status = 401, body = crate::openapi::ErrorBody)))]
 pub async fn refuse(
     _: Admin,
     State(state): State<AppState>,
@@ -173,7 +175,8 @@ pub async fn redact(
 /// Downgrade a REGULAR user to LIGHT; its validated sessions become OUT_OF_DATE.
 #[utoipa::path(post, path = "/admin/v1/clients/{ClientId}/users/{UserId}/downgrade", tag = "Admin (Verity extension)",
     params(("ClientId" = String, Path), ("UserId" = String, Path)), security(("admin" = [])),
-    responses((status = 200, body = crate::users::NaturalUserView), (status = 400, body = crate::openapi::ErrorBody), (status = 401, body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "The user, natural or legal", body = crate::users::UserLegacyView), (status = 400, body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such user", body = crate::openapi::ErrorBody), (status = 401, body = crate::openapi::ErrorBody)))]
 pub async fn downgrade(
     _: Admin,
     State(state): State<AppState>,

@@ -45,7 +45,7 @@ pub struct EventQuery {
     #[param(rename = "AfterDate")]
     after_date: Option<i64>,
     /// 1-based page number (default 1).
-    #[param(minimum = 1)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_i64)]
     page: Option<u32>,
     /// Items per page (default 10).
     #[param(minimum = 1, maximum = 100)]

@@ -58,7 +58,7 @@ pub struct OAuthErrorBody {
 #[allow(dead_code)]
 pub struct Pagination {
     /// 1-based page number (default 1).
-    #[param(minimum = 1)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_i64)]
     page: Option<u32>,
     /// Items per page (default 10).
     #[param(minimum = 1, maximum = 100)]
@@ -147,7 +147,10 @@ impl Modify for Guards {
                     add("429", "rate_limit: too many calls in one of the rate-limit windows");
                 }
                 if admin {
-                    add("403", "forbidden_ressource: the admin API is off (no admin token configured)");
+                    add(
+                        "403",
+                        "forbidden_ressource: the admin API is off (no admin token configured)",
+                    );
                 }
                 let params = op.parameters.get_or_insert_with(Vec::new);
                 let paginated = params
@@ -160,7 +163,10 @@ impl Modify for Guards {
                     params.retain(|p| !matches!(p, RefOr::T(p) if p.name == "Idempotency-Key"));
                     params.push(RefOr::T(idempotency_key_parameter()));
                     add("400", "param_error: malformed Idempotency-Key");
-                    add("409", "idempotent_creation_conflict: the Idempotency-Key was already used");
+                    add(
+                        "409",
+                        "idempotent_creation_conflict: the Idempotency-Key was already used",
+                    );
                 }
                 if op.request_body.is_some() {
                     add("400", "param_error: the body is not a JSON object");
@@ -168,6 +174,20 @@ impl Modify for Guards {
                 }
                 if params.is_empty() {
                     op.parameters = None;
+                }
+                // OpenAPI 3.1 requires a description on every response.
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if let RefOr::T(r) = response
+                        && r.description.is_empty()
+                    {
+                        r.description = status
+                            .parse::<u16>()
+                            .ok()
+                            .and_then(|s| axum::http::StatusCode::from_u16(s).ok())
+                            .and_then(|s| s.canonical_reason())
+                            .unwrap_or("Response")
+                            .to_owned();
+                    }
                 }
             }
         }

@@ -616,12 +616,12 @@ macro_rules! view_handler {
     ($name:ident, $person:expr, $flavour:expr, $path:literal, $view:ty, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(get, path = $path, tag = "Users",
-                    params(("ClientId" = String, Path), ("UserId" = String, Path)),
-                    security(("bearer" = [])),
-                    responses(
-                        (status = 200, description = "The user", body = $view),
-                        (status = 404, description = "ressource_not_found", body = crate::openapi::ErrorBody),
-                    ))]
+                            params(("ClientId" = String, Path), ("UserId" = String, Path)),
+                            security(("bearer" = [])),
+                            responses(
+                                (status = 200, description = "The user", body = $view),
+                                (status = 404, description = "ressource_not_found", body = crate::openapi::ErrorBody),
+                            ))]
         pub async fn $name(
             State(state): State<AppState>,
             Extension(Authed(client)): AuthedClient,

@@ -13,6 +13,7 @@ mod hardening;
 mod hosted;
 mod idv_sessions;
 mod lifecycle;
+mod openapi_conformance;
 mod sdk;
 mod users;
 mod webhooks;
