@@ -102,6 +102,7 @@ async fn parallel_decompression_bombs_keep_memory_bounded() {
         assert!(html.contains("This file could not be read"), "{html}");
     }
     let peak = peak_rss_mb(app.pid());
+    println!("peak resident memory: {before} MB before four bombs, {peak} MB after");
     assert!(peak < 600, "peak resident memory {peak} MB (before the uploads: {before} MB)");
     // Still answering.
     assert_eq!(api.get("/users").await.status, 200);
