@@ -14,25 +14,20 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 echo "browser: $(/usr/bin/chromium --version 2>/dev/null || echo 'chromium missing')"
 
-s3="$root/s3"
-if [ -x "$s3/.venv/bin/moto_server" ] && [ "$(cat "$s3/.venv/.verity-setup-stamp" 2>/dev/null)" = "$(sha256sum < "$s3/requirements.txt")" ]; then
-    echo "s3: moto up to date"
-else
-    python3 -m venv "$s3/.venv"
-    "$s3/.venv/bin/pip" install -q --disable-pip-version-check -r "$s3/requirements.txt"
-    sha256sum < "$s3/requirements.txt" > "$s3/.venv/.verity-setup-stamp"
-    echo "s3: moto installed"
-fi
-
-schemathesis="$root/schemathesis"
-if [ -x "$schemathesis/.venv/bin/schemathesis" ] && [ "$(cat "$schemathesis/.venv/.verity-setup-stamp" 2>/dev/null)" = "$(sha256sum < "$schemathesis/requirements.txt")" ]; then
-    echo "schemathesis: up to date"
-else
-    python3 -m venv "$schemathesis/.venv"
-    "$schemathesis/.venv/bin/pip" install -q --disable-pip-version-check -r "$schemathesis/requirements.txt"
-    sha256sum < "$schemathesis/requirements.txt" > "$schemathesis/.venv/.verity-setup-stamp"
-    echo "schemathesis: installed"
-fi
+# A Python tool in a venv of its own, reinstalled when its requirements change.
+venv_tool() {
+    local dir="$1" name="$2" bin="$3"
+    if [ -x "$dir/.venv/bin/$bin" ] && [ "$(cat "$dir/.venv/.verity-setup-stamp" 2>/dev/null)" = "$(sha256sum < "$dir/requirements.txt")" ]; then
+        echo "$name: up to date"
+    else
+        python3 -m venv "$dir/.venv"
+        "$dir/.venv/bin/pip" install -q --disable-pip-version-check -r "$dir/requirements.txt"
+        sha256sum < "$dir/requirements.txt" > "$dir/.venv/.verity-setup-stamp"
+        echo "$name: installed"
+    fi
+}
+venv_tool "$root/s3" moto moto_server
+venv_tool "$root/schemathesis" schemathesis schemathesis
 
 browser="$root/browser"
 stamp="$browser/node_modules/.verity-setup-stamp"

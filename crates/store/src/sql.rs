@@ -22,8 +22,8 @@ use crate::Conflict;
 use crate::sealing::Sealer;
 use crate::{
     AttemptRecord, AuditEntry, BlobMeta, Changeset, CheckJob, ClientCredentials, ClientPolicy, DeliveryJob,
-    DeliverySummary, EventFilter, FingerprintMatch, InvalidHook, InvalidationRule, JobOutcome, NextStep, Page, PageRequest, SortDirection,
-    StaffRecord, StaffSession, Store, StoreError, StoreResult, StoredResponse, Write,
+    DeliverySummary, EventFilter, FingerprintMatch, InvalidHook, InvalidationRule, JobOutcome, NextStep, Page,
+    PageRequest, SortDirection, StaffRecord, StaffSession, Store, StoreError, StoreResult, StoredResponse, Write,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1080,13 +1080,12 @@ impl Store for SqlStore {
                 .await?;
         } else if current && matches!(next, NextStep::RetryAt(_) | NextStep::GiveUp) {
             // One event counts once, however many times its delivery is retried.
-            let first_failure = sqlx::query(
-                "UPDATE webhook_deliveries SET counted_failure = 1 WHERE id = $1 AND counted_failure = 0",
-            )
-            .bind(&job.id)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
+            let first_failure =
+                sqlx::query("UPDATE webhook_deliveries SET counted_failure = 1 WHERE id = $1 AND counted_failure = 0")
+                    .bind(&job.id)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
             sqlx::query(
                 "UPDATE hooks SET consecutive_failures = consecutive_failures + $1, \
                  failing_since = COALESCE(failing_since, $2) WHERE id = $3",
@@ -1591,7 +1590,9 @@ impl Store for SqlStore {
         .fetch_optional(&mut **tx)
         .await?;
         tx.commit().await?;
-        row.map(|r| r.try_get::<i64, _>("locked_until")).transpose().map_err(Into::into)
+        row.map(|r| r.try_get::<i64, _>("locked_until"))
+            .transpose()
+            .map_err(Into::into)
     }
 
     async fn staff_login_succeeded(&self, staff_id: &str) -> StoreResult<()> {

@@ -4,9 +4,9 @@
 pub mod i18n;
 mod pages;
 pub(crate) use pages::esc;
+mod pdf;
 mod samples;
 mod sca;
-mod pdf;
 pub mod upload;
 
 use axum::Router;

@@ -186,7 +186,10 @@ mod tests {
     fn pdf_with(extra: Option<(&str, Object)>, compress_objects: bool) -> Vec<u8> {
         let mut doc = Document::with_version("1.7");
         let pages_id = doc.new_object_id();
-        let content = doc.add_object(Stream::new(dictionary! {}, b"BT /F1 12 Tf 72 712 Td (Extract) Tj ET".to_vec()));
+        let content = doc.add_object(Stream::new(
+            dictionary! {},
+            b"BT /F1 12 Tf 72 712 Td (Extract) Tj ET".to_vec(),
+        ));
         let page = doc.add_object(dictionary! {
             "Type" => "Page", "Parent" => pages_id, "Contents" => content,
             "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
@@ -236,20 +239,36 @@ mod tests {
         assert_eq!(check(text.as_bytes()), Err(Rejection::ActivePdf));
         // Inside a compressed object stream, the bytes never spell the name.
         let hidden = pdf_with(Some(("Names", js_action())), true);
-        assert!(!hidden.windows(10).any(|w| w == b"JavaScript"), "the action is compressed");
+        assert!(
+            !hidden.windows(10).any(|w| w == b"JavaScript"),
+            "the action is compressed"
+        );
         assert_eq!(check(&hidden), Err(Rejection::ActivePdf));
     }
 
     #[test]
     fn launch_actions_attachments_forms_and_encryption_are_refused() {
         let launch = Object::Dictionary(dictionary! { "S" => "Launch", "F" => Object::string_literal("calc.exe") });
-        assert_eq!(check(&pdf_with(Some(("OpenAction", launch)), true)), Err(Rejection::ActivePdf));
-        let uri = Object::Dictionary(dictionary! { "S" => "URI", "URI" => Object::string_literal("https://x.example") });
-        assert_eq!(check(&pdf_with(Some(("OpenAction", uri)), true)), Err(Rejection::ActivePdf));
+        assert_eq!(
+            check(&pdf_with(Some(("OpenAction", launch)), true)),
+            Err(Rejection::ActivePdf)
+        );
+        let uri =
+            Object::Dictionary(dictionary! { "S" => "URI", "URI" => Object::string_literal("https://x.example") });
+        assert_eq!(
+            check(&pdf_with(Some(("OpenAction", uri)), true)),
+            Err(Rejection::ActivePdf)
+        );
         let files = Object::Dictionary(dictionary! { "EmbeddedFiles" => dictionary! {} });
-        assert_eq!(check(&pdf_with(Some(("Names", files)), true)), Err(Rejection::ActivePdf));
+        assert_eq!(
+            check(&pdf_with(Some(("Names", files)), true)),
+            Err(Rejection::ActivePdf)
+        );
         let form = Object::Dictionary(dictionary! { "Fields" => vec![], "XFA" => Object::string_literal("<xdp/>") });
-        assert_eq!(check(&pdf_with(Some(("AcroForm", form)), true)), Err(Rejection::ActivePdf));
+        assert_eq!(
+            check(&pdf_with(Some(("AcroForm", form)), true)),
+            Err(Rejection::ActivePdf)
+        );
         let mut encrypted = pdf_with(None, false);
         let at = encrypted.windows(5).rposition(|w| w == b"/Root").unwrap();
         encrypted.splice(at..at, b"/Encrypt 99 0 R ".iter().copied());

@@ -330,7 +330,11 @@ mod tests {
         let full = jpeg(&textured(300, 200));
         assert!(clean(&full, false).is_ok());
         for cut in [full.len() - 2, full.len() * 2 / 3, full.len() / 2] {
-            assert_eq!(clean(&full[..cut], false).unwrap_err(), Rejection::Unreadable, "cut at {cut}");
+            assert_eq!(
+                clean(&full[..cut], false).unwrap_err(),
+                Rejection::Unreadable,
+                "cut at {cut}"
+            );
         }
     }
 

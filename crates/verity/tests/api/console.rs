@@ -884,7 +884,12 @@ async fn parallel_guesses_lock_the_account(backend: Backend) {
             browser
                 .post(
                     "/console/login",
-                    &[("csrf", &csrf), ("username", "rita"), ("password", &guess), ("code", "")],
+                    &[
+                        ("csrf", &csrf),
+                        ("username", "rita"),
+                        ("password", &guess),
+                        ("code", ""),
+                    ],
                 )
                 .await
         }
@@ -892,12 +897,17 @@ async fn parallel_guesses_lock_the_account(backend: Backend) {
     let pages = crate::hardening::futures_join_all(guesses).await;
     assert!(pages.iter().all(|p| p.status == 401));
     sqlx::any::install_default_drivers();
-    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.db.url).await.unwrap();
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.db.url)
+        .await
+        .unwrap();
     let checked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'login_failed'")
         .fetch_one(&mut db)
         .await
         .unwrap();
-    assert!((1..=5).contains(&checked), "{checked} passwords were checked; the lock allows 5");
+    assert!(
+        (1..=5).contains(&checked),
+        "{checked} passwords were checked; the lock allows 5"
+    );
     let locked_until: i64 = sqlx::query_scalar("SELECT locked_until FROM staff WHERE username = 'rita'")
         .fetch_one(&mut db)
         .await

@@ -43,7 +43,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -103,7 +107,10 @@ async fn parallel_decompression_bombs_keep_memory_bounded() {
     }
     let peak = peak_rss_mb(app.pid());
     println!("peak resident memory: {before} MB before four bombs, {peak} MB after");
-    assert!(peak < 600, "peak resident memory {peak} MB (before the uploads: {before} MB)");
+    assert!(
+        peak < 600,
+        "peak resident memory {peak} MB (before the uploads: {before} MB)"
+    );
     // Still answering.
     assert_eq!(api.get("/users").await.status, 200);
 }
@@ -194,7 +201,9 @@ async fn slow_and_idle_connections_are_closed_and_limited() {
     assert!(took >= Duration::from_millis(900), "closed after {took:?}");
     // Idle after a complete request: closed too.
     let mut idle = TcpStream::connect(&address).await.unwrap();
-    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
     closed_within(&mut idle, Duration::from_secs(10)).await;
     // A hundred silent connections: the server holds at most 40, keeps answering, and frees
     // the places when they time out.
@@ -218,13 +227,13 @@ async fn the_master_key_can_live_outside_the_data_folder() {
     let db = Database::new(Backend::Sqlite).await;
     let keys = tempfile::tempdir().unwrap();
     let key_file = keys.path().join("verity").join("master.key");
-    let env = vec![(
-        "VERITY_MASTER_KEY_FILE".to_owned(),
-        key_file.display().to_string(),
-    )];
+    let env = vec![("VERITY_MASTER_KEY_FILE".to_owned(), key_file.display().to_string())];
     create_client(&db, &env, "Live platform", &["--environment", "production"]).await;
     assert!(key_file.exists(), "the key is created where it was asked");
-    assert!(!db.data_dir.path().join("master.key").exists(), "not in the data folder");
+    assert!(
+        !db.data_dir.path().join("master.key").exists(),
+        "not in the data folder"
+    );
     // With the key beside the data of a production platform, the server warns at start.
     let beside = Database::new(Backend::Sqlite).await;
     create_client(&beside, &[], "Live platform", &["--environment", "production"]).await;

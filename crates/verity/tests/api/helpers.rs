@@ -177,15 +177,32 @@ impl TestApp {
     }
 
     /// Sends SIGTERM and waits for the process to exit (60 s at most).
-    pub async fn terminate(mut self) -> (std::process::ExitStatus, std::sync::Arc<Database>, Vec<(String, String)>, String, String) {
+    pub async fn terminate(
+        mut self,
+    ) -> (
+        std::process::ExitStatus,
+        std::sync::Arc<Database>,
+        Vec<(String, String)>,
+        String,
+        String,
+    ) {
         let pid = self.pid().to_string();
-        let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
         assert!(sent.success(), "kill -TERM {pid}");
         let status = tokio::time::timeout(Duration::from_secs(60), self.child.wait())
             .await
             .expect("the server exits within 60 s of SIGTERM")
             .unwrap();
-        (status, self.db.clone(), self.env.clone(), self.client_id.clone(), self.api_key.clone())
+        (
+            status,
+            self.db.clone(),
+            self.env.clone(),
+            self.client_id.clone(),
+            self.api_key.clone(),
+        )
     }
 
     /// The server's process id.

@@ -265,7 +265,10 @@ async fn down_receiver_hooked(app: &TestApp) -> (Api, Receiver, Arc<AtomicBool>,
     let api = app.client().await;
     let (rx, down) = switchable_receiver().await;
     let hook = api
-        .post("/hooks", json!({"EventType": "IDENTITY_VERIFICATION_PENDING", "Url": rx.url}))
+        .post(
+            "/hooks",
+            json!({"EventType": "IDENTITY_VERIFICATION_PENDING", "Url": rx.url}),
+        )
         .await
         .json();
     let user = api.natural_owner().await;
@@ -294,15 +297,18 @@ async fn a_short_outage_under_load_never_invalidates_a_hook() {
     }
     // Every event failed at least once: six failed events in a row.
     for s in &sessions {
-        rx.wait_for(1, Duration::from_secs(20), |r| r.resource() == s.as_str()).await;
+        rx.wait_for(1, Duration::from_secs(20), |r| r.resource() == s.as_str())
+            .await;
     }
     assert_eq!(validity(&api, &hid).await, "VALID");
     let back_at = std::time::Instant::now();
     down.store(false, Ordering::SeqCst);
     // Nothing was dropped: each event arrives once the receiver is back.
     for s in &sessions {
-        rx.wait_for(1, Duration::from_secs(20), |r| r.resource() == s.as_str() && r.at > back_at)
-            .await;
+        rx.wait_for(1, Duration::from_secs(20), |r| {
+            r.resource() == s.as_str() && r.at > back_at
+        })
+        .await;
     }
     assert_eq!(validity(&api, &hid).await, "VALID");
 }
@@ -310,7 +316,10 @@ async fn a_short_outage_under_load_never_invalidates_a_hook() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_hook_pauses_its_deliveries_until_revalidated() {
     let app = sandbox_app(&[
-        ("VERITY_WEBHOOK_RETRY_SCHEDULE", "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s"),
+        (
+            "VERITY_WEBHOOK_RETRY_SCHEDULE",
+            "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s",
+        ),
         ("VERITY_WEBHOOK_INVALID_AFTER", "2"),
         ("VERITY_WEBHOOK_INVALID_AFTER_FAILING_FOR", "1s"),
     ])
@@ -349,61 +358,35 @@ async fn an_invalid_hook_pauses_its_deliveries_until_revalidated() {
         .find(|d| d["ResourceId"] == third.as_str())
         .expect("a delivery is queued for the event")
         .clone();
-    assert_eq!((waiting["State"].as_str(), waiting["Attempts"].as_i64()), (Some("pending"), Some(0)));
+    assert_eq!(
+        (waiting["State"].as_str(), waiting["Attempts"].as_i64()),
+        (Some("pending"), Some(0))
+    );
     assert!(rx.all().iter().all(|r| r.resource() != third));
     // Re-validated, the three events are delivered.
     down.store(false, Ordering::SeqCst);
     let revalidated_at = std::time::Instant::now();
-    let r = api.put(&format!("/hooks/{hid}"), json!({"Validity": "VALID"})).await.json();
+    let r = api
+        .put(&format!("/hooks/{hid}"), json!({"Validity": "VALID"}))
+        .await
+        .json();
     assert_eq!(r["Validity"], "VALID");
     for s in [&first, &second, &third] {
         let got = rx
-            .wait_for(1, Duration::from_secs(20), |r| r.resource() == s.as_str() && r.at > revalidated_at)
+            .wait_for(1, Duration::from_secs(20), |r| {
+                r.resource() == s.as_str() && r.at > revalidated_at
+            })
             .await;
         assert_eq!(got[0].event(), "IDENTITY_VERIFICATION_PENDING");
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nothing_is_lost_when_the_server_is_killed_mid_delivery() {
-    let app = sandbox_app(&[("VERITY_WEBHOOK_TIMEOUT", "1s")]).await;
-    let api = app.client().await;
-    let release = Arc::new(Notify::new());
-    let held = Arc::new(AtomicBool::new(false));
-    let (r2, h2) = (release.clone(), held.clone());
-    // The first request is held open; later ones are answered at once.
-    let rx = Receiver::start(Arc::new(move |n| {
-        if n == 0 && !h2.swap(true, Ordering::SeqCst) {
-            Answer::HoldUntil(r2.clone())
-        } else {
-            Answer::Status(200)
-        }
-    }))
-    .await;
-    api.post(
-        "/hooks",
-        json!({"EventType": "IDENTITY_VERIFICATION_PENDING", "Url": rx.url}),
-    )
-    .await;
-    let user = api.natural_owner().await;
-    let s = id(&api.session(&user).await);
-    rx.wait_for(1, Duration::from_secs(10), |r| r.resource() == s).await;
-    // SIGKILL while the delivery is in flight: no chance to record anything.
-    let (db, env, client_id, api_key) = app.stop().await;
-    release.notify_waiters();
-    let restarted = TestApp::start(db, env, client_id, api_key).await;
-    let got = rx.wait_for(2, Duration::from_secs(20), |r| r.resource() == s).await;
-    assert_eq!(got[1].event(), "IDENTITY_VERIFICATION_PENDING");
-    drop(restarted);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_lets_the_delivery_in_flight_finish_once() {
-    let app = sandbox_app(&[("VERITY_WEBHOOK_TIMEOUT", "10s")]).await;
+/// A hook whose receiver holds its first request until `release` is notified (answering the
+/// others at once), and a session whose PENDING webhook is now held in flight.
+async fn delivery_held_in_flight(app: &TestApp) -> (Receiver, Arc<Notify>, String) {
     let api = app.client().await;
     let release = Arc::new(Notify::new());
     let r2 = release.clone();
-    // The first request is held until released; later ones are answered at once.
     let rx = Receiver::start(Arc::new(move |n| {
         if n == 0 {
             Answer::HoldUntil(r2.clone())
@@ -420,6 +403,26 @@ async fn sigterm_lets_the_delivery_in_flight_finish_once() {
     let user = api.natural_owner().await;
     let s = id(&api.session(&user).await);
     rx.wait_for(1, Duration::from_secs(10), |r| r.resource() == s).await;
+    (rx, release, s)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_lost_when_the_server_is_killed_mid_delivery() {
+    let app = sandbox_app(&[("VERITY_WEBHOOK_TIMEOUT", "1s")]).await;
+    let (rx, release, s) = delivery_held_in_flight(&app).await;
+    // SIGKILL while the delivery is in flight: no chance to record anything.
+    let (db, env, client_id, api_key) = app.stop().await;
+    release.notify_one();
+    let restarted = TestApp::start(db, env, client_id, api_key).await;
+    let got = rx.wait_for(2, Duration::from_secs(20), |r| r.resource() == s).await;
+    assert_eq!(got[1].event(), "IDENTITY_VERIFICATION_PENDING");
+    drop(restarted);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_the_delivery_in_flight_finish_once() {
+    let app = sandbox_app(&[("VERITY_WEBHOOK_TIMEOUT", "10s")]).await;
+    let (rx, release, s) = delivery_held_in_flight(&app).await;
     // SIGTERM while the receiver holds the request; then the receiver answers.
     let releaser = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -439,7 +442,10 @@ async fn sigterm_lets_the_delivery_in_flight_finish_once() {
         .find(|d| d["ResourceId"] == s.as_str())
         .unwrap()
         .clone();
-    assert_eq!((d["State"].as_str(), d["Attempts"].as_i64()), (Some("delivered"), Some(1)));
+    assert_eq!(
+        (d["State"].as_str(), d["Attempts"].as_i64()),
+        (Some("delivered"), Some(1))
+    );
     assert_eq!(rx.all().iter().filter(|r| r.resource() == s).count(), 1);
 }
 
