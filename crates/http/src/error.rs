@@ -74,13 +74,13 @@ impl From<verity_service::LifecycleError> for ApiError {
     fn from(e: verity_service::LifecycleError) -> Self {
         use verity_service::LifecycleError as L;
         match e {
-            L::NotFound("user") => ApiError::NotFound {
-                resource: "User",
-                id: String::new(),
-            },
-            L::NotFound(_) => ApiError::NotFound {
-                resource: "IdentityVerification",
-                id: String::new(),
+            L::NotFound { resource, id } => ApiError::NotFound {
+                resource: match resource {
+                    "user" => "User",
+                    "client" => "Client",
+                    _ => "IdentityVerification",
+                },
+                id,
             },
             L::Transition(t) => ApiError::InvalidAction(t.to_string()),
             L::Rule(r) => r.into(),

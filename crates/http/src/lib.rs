@@ -116,45 +116,9 @@ impl AppState {
     }
 }
 
-/// Seconds since the Unix epoch.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-/// Milliseconds since the Unix epoch, for ULIDs.
-pub fn now_millis() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-/// A fresh unguessable token: 256 bits, URL-safe.
-pub fn random_token() -> String {
-    use base64::Engine;
-    let mut bytes = [0u8; 32];
-    rand::fill(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// A new API key: 48 random letters and digits.
-pub fn new_api_key() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut bytes = [0u8; 48];
-    rand::fill(&mut bytes);
-    bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect()
-}
-
-/// Hex SHA-256, how secrets (API keys, access tokens) are stored.
-pub fn sha256_hex(secret: &str) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use verity_common::clock::{now, now_millis};
+pub use verity_common::hashing::sha256_hex;
+pub use verity_common::secrets::{new_api_key, random_token};
 
 /// The whole application: API, hosted pages, OpenAPI document.
 pub fn router(state: AppState) -> Router {

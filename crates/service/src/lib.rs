@@ -83,18 +83,7 @@ impl Services {
     }
 }
 
-/// Seconds since the Unix epoch.
-pub fn now() -> UnixTime {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-pub fn now_millis() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
+pub use verity_common::clock::{now, now_millis};
 
 /// A prefixed ULID.
 pub fn new_id(prefix: &str) -> String {

@@ -14,8 +14,9 @@ const MAX_ATTEMPTS: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LifecycleError {
-    #[error("no such {0}")]
-    NotFound(&'static str),
+    /// No such object: what kind (`session`, `user`, `client`) and which id.
+    #[error("no such {resource} {id}")]
+    NotFound { resource: &'static str, id: String },
     #[error("{0}")]
     Transition(TransitionError),
     #[error("user rule: {0:?}")]
@@ -31,6 +32,15 @@ pub enum LifecycleError {
 /// What to do with a session, decided from its current state and its user.
 pub type Decide<'a> = dyn Fn(&IdvSession, &User, &Client) -> Result<Decision, LifecycleError> + Send + Sync + 'a;
 
+impl LifecycleError {
+    pub fn not_found(resource: &'static str, id: impl std::fmt::Display) -> Self {
+        LifecycleError::NotFound {
+            resource,
+            id: id.to_string(),
+        }
+    }
+}
+
 impl Services {
     /// Moves a session through the state machine. Two racing calls on one session end with
     /// exactly one winner; the other sees the new state and gets the state machine's refusal.
@@ -45,12 +55,12 @@ impl Services {
                 .store
                 .session(&client.id, id)
                 .await?
-                .ok_or(LifecycleError::NotFound("session"))?;
+                .ok_or_else(|| LifecycleError::not_found("session", id))?;
             let mut user = self
                 .store
                 .user(&client.id, &session.user_id)
                 .await?
-                .ok_or(LifecycleError::NotFound("user"))?;
+                .ok_or_else(|| LifecycleError::not_found("user", &session.user_id))?;
             let decision = decide(&session, &user, client)?;
             let now = now();
             let user_before = user.clone();
@@ -89,7 +99,7 @@ impl Services {
                 .store
                 .user(&client.id, id)
                 .await?
-                .ok_or(LifecycleError::NotFound("user"))?;
+                .ok_or_else(|| LifecycleError::not_found("user", id))?;
             let mut user = before.clone();
             change(&mut user).map_err(LifecycleError::Rule)?;
             let mut changes = Changeset::new(client.id.clone());
@@ -122,7 +132,7 @@ impl Services {
                 .store
                 .user(&client.id, id)
                 .await?
-                .ok_or(LifecycleError::NotFound("user"))?;
+                .ok_or_else(|| LifecycleError::not_found("user", id))?;
             let mut sessions = self.store.validated_sessions(&client.id, id).await?;
             let now = now();
             let happened = lifecycle::downgrade(&mut user, &mut sessions, now);
@@ -179,7 +189,7 @@ impl Services {
                 // Decided by someone else meanwhile, or no longer due.
                 Err(LifecycleError::Transition(_))
                 | Err(LifecycleError::Invalid(_))
-                | Err(LifecycleError::NotFound(_)) => {}
+                | Err(LifecycleError::NotFound { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -198,7 +208,7 @@ impl Services {
             .store
             .client(client_id)
             .await?
-            .ok_or(LifecycleError::NotFound("client"))?
+            .ok_or_else(|| LifecycleError::not_found("client", client_id))?
             .client;
         let refusal = match &verdict {
             Verdict::Approve => None,

@@ -37,7 +37,7 @@ impl Services {
                 let mut session = store
                     .session(client, id)
                     .await?
-                    .ok_or(LifecycleError::NotFound("session"))?;
+                    .ok_or_else(|| LifecycleError::not_found("session", id))?;
                 for check in &mut session.checks {
                     for d in &mut check.data {
                         d.value = d.value.as_ref().map(|_| String::new());

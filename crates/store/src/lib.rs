@@ -1,5 +1,6 @@
-//! Storage for Verity. [`Store`] is the one interface the rest of the server sees; [`SqlStore`]
-//! implements it for SQLite (the embedded default) and PostgreSQL with one set of portable SQL,
+//! Storage for Verity, by capability: [`ClientStore`], [`SessionStore`], [`WebhookStore`],
+//! [`HostedStore`], [`EngineStore`] and [`BackOfficeStore`], together [`Store`]. [`SqlStore`]
+//! implements them for SQLite (the embedded default) and PostgreSQL with one set of portable SQL,
 //! branching on the [`Dialect`] only where the two databases really differ (transaction start,
 //! migration locking).
 
@@ -230,9 +231,9 @@ pub struct BlobMeta {
     pub created_at: UnixTime,
 }
 
+/// Clients (platforms), their settings and policies, and OAuth access tokens.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // Clients.
+pub trait ClientStore: Send + Sync + 'static {
     async fn insert_client(&self, client: &Client, api_key_hash: &str) -> StoreResult<()>;
     async fn client(&self, id: &ClientId) -> StoreResult<Option<ClientCredentials>>;
     async fn clients(&self) -> StoreResult<Vec<Client>>;
@@ -242,24 +243,25 @@ pub trait Store: Send + Sync + 'static {
     async fn set_natural_review(&self, id: &ClientId, enabled: bool) -> StoreResult<bool>;
     /// Sets or clears the secret that signs this client's webhooks.
     async fn set_webhook_secret(&self, id: &ClientId, secret: Option<&str>) -> StoreResult<bool>;
-
-    // OAuth access tokens, stored as hashes.
     async fn insert_token(&self, token_hash: &str, client: &ClientId, expires_at: UnixTime) -> StoreResult<()>;
     /// The client an unexpired token was issued to.
     async fn client_for_token(&self, token_hash: &str, now: UnixTime) -> StoreResult<Option<Client>>;
     async fn purge_expired_tokens(&self, now: UnixTime) -> StoreResult<u64>;
+    async fn set_branding(&self, id: &ClientId, branding: &Branding) -> StoreResult<bool>;
+    async fn client_policy(&self, client: &ClientId) -> StoreResult<ClientPolicy>;
+    async fn set_client_policy(&self, client: &ClientId, policy: &ClientPolicy) -> StoreResult<()>;
+}
 
+/// Users and IDV sessions, the changeset commit that writes them with their events and outbox rows, and idempotent responses.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
     /// Commits a changeset atomically. Fails with `Conflict::Stale`, changing nothing, when an
     /// updated object's version moved since it was read, and `Conflict::IdempotencyKey` when
     /// the response's key was used.
     async fn commit(&self, changes: &Changeset) -> StoreResult<()>;
-
-    // Users.
     async fn user(&self, client: &ClientId, id: &UserId) -> StoreResult<Option<User>>;
     async fn user_by_sca_token(&self, token: &str) -> StoreResult<Option<User>>;
     async fn users(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<User>>;
-
-    // IDV sessions.
     async fn session(&self, client: &ClientId, id: &SessionId) -> StoreResult<Option<IdvSession>>;
     async fn session_by_token(&self, token: &str) -> StoreResult<Option<IdvSession>>;
     async fn sessions_of_user(
@@ -271,14 +273,15 @@ pub trait Store: Send + Sync + 'static {
     async fn validated_sessions(&self, client: &ClientId, user: &UserId) -> StoreResult<Vec<IdvSession>>;
     /// PENDING sessions whose expiry or scripted outcome is due.
     async fn due_sessions(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<(ClientId, SessionId)>>;
-
-    // Idempotency keys.
     async fn stored_response(&self, client: &ClientId, key: &str) -> StoreResult<Option<StoredResponse>>;
     /// Records a response on its own (for requests that created nothing, such as a refused one).
     async fn insert_stored_response(&self, client: &ClientId, response: &StoredResponse) -> StoreResult<()>;
     async fn purge_stored_responses(&self, created_before: UnixTime) -> StoreResult<u64>;
+}
 
-    // Hooks and events.
+/// Hooks, events and the webhook outbox.
+#[async_trait]
+pub trait WebhookStore: Send + Sync + 'static {
     /// Fails with `Conflict::HookEventType` when the client has a hook for that type.
     async fn insert_hook(&self, hook: &Hook) -> StoreResult<()>;
     /// Saves URL, status, validity and tag; re-validating resets the failure count and resumes
@@ -287,8 +290,6 @@ pub trait Store: Send + Sync + 'static {
     async fn hook(&self, client: &ClientId, id: &str) -> StoreResult<Option<Hook>>;
     async fn hooks(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<Hook>>;
     async fn events(&self, client: &ClientId, filter: &EventFilter, page: PageRequest) -> StoreResult<Page<Event>>;
-
-    // The webhook outbox.
     /// Claims deliveries due at `now_ms` until `lease_until_ms` (Unix milliseconds), counting the
     /// attempt.
     async fn claim_deliveries(&self, now_ms: i64, lease_until_ms: i64, limit: u32) -> StoreResult<Vec<DeliveryJob>>;
@@ -313,9 +314,11 @@ pub trait Store: Send + Sync + 'static {
     async fn attempts(&self, delivery_id: &str) -> StoreResult<Vec<AttemptRecord>>;
     /// Queues a delivery again for an immediate attempt; false when it does not exist.
     async fn replay_delivery(&self, delivery_id: &str, now: UnixTime) -> StoreResult<bool>;
+}
 
-    // The hosted flow.
-    async fn set_branding(&self, id: &ClientId, branding: &Branding) -> StoreResult<bool>;
+/// The hosted flow: saved progress, submission and uploaded files' records.
+#[async_trait]
+pub trait HostedStore: Send + Sync + 'static {
     async fn progress(&self, session: &SessionId) -> StoreResult<Option<Progress>>;
     async fn save_progress(&self, session: &SessionId, progress: &Progress, now: UnixTime) -> StoreResult<()>;
     /// Records that the user submitted the hosted flow: the session no longer expires. With
@@ -329,8 +332,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     async fn insert_blob(&self, blob: &BlobMeta) -> StoreResult<()>;
     async fn blob(&self, id: &str) -> StoreResult<Option<BlobMeta>>;
+}
 
-    // The verification engine.
+/// The verification engine: check jobs, evidence, fingerprints and the imported company registry.
+#[async_trait]
+pub trait EngineStore: Send + Sync + 'static {
     /// Queues a submitted session's checks (idempotent).
     async fn enqueue_checks(&self, client: &ClientId, session: &SessionId, now_ms: i64) -> StoreResult<()>;
     /// Claims due check jobs until `lease_until_ms`, counting the attempt.
@@ -360,9 +366,11 @@ pub trait Store: Send + Sync + 'static {
     /// Adds or replaces registry records; returns how many were written.
     async fn import_registry(&self, records: &[RegistryRecord], now: UnixTime) -> StoreResult<u64>;
     async fn registry_record(&self, country: &str, number: &str) -> StoreResult<Option<RegistryRecord>>;
-    async fn client_policy(&self, client: &ClientId) -> StoreResult<ClientPolicy>;
+}
 
-    // The back office.
+/// The back office: staff, sign-ins, console sessions, review claims and queue, the audit log, redaction and retention.
+#[async_trait]
+pub trait BackOfficeStore: Send + Sync + 'static {
     /// Fails with `Conflict::Username` when the username is taken.
     async fn insert_staff(&self, staff: &StaffRecord) -> StoreResult<()>;
     async fn staff_by_username(&self, username: &str) -> StoreResult<Option<StaffRecord>>;
@@ -411,7 +419,17 @@ pub trait Store: Send + Sync + 'static {
     -> StoreResult<Vec<(ClientId, SessionId, bool)>>;
     /// Newest first; `text` matches the action, username, client or target.
     async fn audit_entries(&self, text: Option<&str>, limit: u32) -> StoreResult<Vec<AuditEntry>>;
-    async fn set_client_policy(&self, client: &ClientId, policy: &ClientPolicy) -> StoreResult<()>;
+}
+
+/// All of storage: what the server is given. Code that needs one capability can take that
+/// trait alone; `use verity_store::prelude::*` brings every capability's methods into scope.
+pub trait Store: ClientStore + SessionStore + WebhookStore + HostedStore + EngineStore + BackOfficeStore {}
+
+impl<T> Store for T where T: ClientStore + SessionStore + WebhookStore + HostedStore + EngineStore + BackOfficeStore {}
+
+/// The storage traits, for `use verity_store::prelude::*`.
+pub mod prelude {
+    pub use crate::{BackOfficeStore, ClientStore, EngineStore, HostedStore, SessionStore, Store, WebhookStore};
 }
 
 /// A claimed check job.

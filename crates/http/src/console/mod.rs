@@ -9,7 +9,8 @@
 
 mod pages;
 mod platform;
-pub mod totp;
+pub use verity_common::secrets::{hash_password, password_problem};
+pub use verity_common::totp;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
@@ -129,45 +130,13 @@ async fn audit(
     })
 }
 
-/// Hashes a password with Argon2id and a random salt.
-pub fn hash_password(password: &str) -> Result<String, String> {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let mut salt = [0u8; 16];
-    rand::fill(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
-}
-
 /// Checks a password on a blocking thread: Argon2 takes tens of milliseconds of CPU, which must
 /// not stall the threads serving other requests.
 async fn verify_off_runtime(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_owned(), hash.to_owned());
-    tokio::task::spawn_blocking(move || password_matches(&password, &hash))
+    tokio::task::spawn_blocking(move || verity_common::secrets::password_matches(&password, &hash))
         .await
         .unwrap_or(false)
-}
-
-fn password_matches(password: &str, hash: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash).is_ok_and(|h| {
-        argon2::Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
-}
-
-/// Why a password is refused, if it is.
-pub fn password_problem(password: &str) -> Option<&'static str> {
-    if password.chars().count() < 12 {
-        return Some("a password must have at least 12 characters");
-    }
-    if password.chars().count() > 256 {
-        return Some("a password must have at most 256 characters");
-    }
-    None
 }
 
 pub fn routes() -> Router<AppState> {

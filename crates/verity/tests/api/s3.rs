@@ -9,7 +9,10 @@ use verity_store::{BlobStore, S3Blobs, S3Config};
 use crate::helpers::*;
 use crate::hosted::{Hosted, natural_user, png};
 
-struct Moto(tokio::process::Child);
+/// The running moto server, killed when dropped.
+struct Moto {
+    _server: tokio::process::Child,
+}
 
 async fn start_moto() -> (Moto, String) {
     let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/s3/.venv/bin/moto_server");
@@ -32,7 +35,7 @@ async fn start_moto() -> (Moto, String) {
         assert!(Instant::now() < deadline, "moto did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    (Moto(child), endpoint)
+    (Moto { _server: child }, endpoint)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

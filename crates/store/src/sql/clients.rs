@@ -1,0 +1,167 @@
+//! Clients (platforms), their settings and policies, and OAuth access tokens.
+
+use super::*;
+
+#[async_trait]
+impl ClientStore for SqlStore {
+    async fn insert_client(&self, client: &Client, api_key_hash: &str) -> StoreResult<()> {
+        let result = sqlx::query(
+            "INSERT INTO clients (id, name, environment, api_key_hash, idv_enabled, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(client.id.as_str())
+        .bind(&client.name)
+        .bind(client.environment.as_str())
+        .bind(api_key_hash)
+        .bind(i64::from(client.idv_enabled))
+        .bind(client.created_at)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(Conflict::ClientId)),
+            other => other.map(|_| ()).map_err(Into::into),
+        }
+    }
+
+    async fn client(&self, id: &ClientId) -> StoreResult<Option<ClientCredentials>> {
+        sqlx::query("SELECT * FROM clients WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(client_from_row)
+            .transpose()
+    }
+
+    async fn clients(&self) -> StoreResult<Vec<Client>> {
+        sqlx::query("SELECT * FROM clients ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| client_from_row(r).map(|c| c.client))
+            .collect()
+    }
+
+    async fn rotate_api_key(&self, id: &ClientId, api_key_hash: &str) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query("UPDATE clients SET api_key_hash = $1 WHERE id = $2")
+            .bind(api_key_hash)
+            .bind(id.as_str())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM access_tokens WHERE client_id = $1")
+            .bind(id.as_str())
+            .execute(&mut **tx)
+            .await?;
+        tx.commit().await?;
+        Ok(updated == 1)
+    }
+
+    async fn set_idv_enabled(&self, id: &ClientId, enabled: bool) -> StoreResult<bool> {
+        let updated = sqlx::query("UPDATE clients SET idv_enabled = $1 WHERE id = $2")
+            .bind(i64::from(enabled))
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn set_natural_review(&self, id: &ClientId, enabled: bool) -> StoreResult<bool> {
+        let updated = sqlx::query("UPDATE clients SET natural_review = $1 WHERE id = $2")
+            .bind(i64::from(enabled))
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn set_webhook_secret(&self, id: &ClientId, secret: Option<&str>) -> StoreResult<bool> {
+        let updated = sqlx::query("UPDATE clients SET webhook_secret = $1 WHERE id = $2")
+            .bind(secret)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn insert_token(&self, token_hash: &str, client: &ClientId, expires_at: UnixTime) -> StoreResult<()> {
+        sqlx::query("INSERT INTO access_tokens (token_hash, client_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(token_hash)
+            .bind(client.as_str())
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn client_for_token(&self, token_hash: &str, now: UnixTime) -> StoreResult<Option<Client>> {
+        sqlx::query(
+            "SELECT c.* FROM access_tokens t JOIN clients c ON c.id = t.client_id WHERE t.token_hash = $1 AND t.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(|r| client_from_row(r).map(|c| c.client))
+        .transpose()
+    }
+
+    async fn purge_expired_tokens(&self, now: UnixTime) -> StoreResult<u64> {
+        Ok(sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    async fn set_branding(&self, id: &ClientId, branding: &Branding) -> StoreResult<bool> {
+        let json = serde_json::to_string(branding).map_err(|e| corrupt("client branding", e))?;
+        let updated = sqlx::query("UPDATE clients SET branding = $1 WHERE id = $2")
+            .bind(json)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn client_policy(&self, client: &ClientId) -> StoreResult<ClientPolicy> {
+        let row = sqlx::query(
+            "SELECT minimum_age, fraud_routing, retention_files_days, retention_data_days FROM client_policies WHERE client_id = $1",
+        )
+            .bind(client.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => ClientPolicy {
+                minimum_age: r.try_get("minimum_age")?,
+                fraud_routing: r.try_get("fraud_routing")?,
+                retention_files_days: r.try_get("retention_files_days")?,
+                retention_data_days: r.try_get("retention_data_days")?,
+            },
+            None => ClientPolicy::default(),
+        })
+    }
+
+    async fn set_client_policy(&self, client: &ClientId, policy: &ClientPolicy) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO client_policies (client_id, minimum_age, fraud_routing, retention_files_days, retention_data_days) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id) DO UPDATE SET minimum_age = excluded.minimum_age, \
+             fraud_routing = excluded.fraud_routing, retention_files_days = excluded.retention_files_days, \
+             retention_data_days = excluded.retention_data_days",
+        )
+        .bind(client.as_str())
+        .bind(policy.minimum_age)
+        .bind(&policy.fraud_routing)
+        .bind(policy.retention_files_days)
+        .bind(policy.retention_data_days)
+        .execute(&mut **tx)
+        .await?;
+        tx.commit().await
+    }
+}

@@ -1,0 +1,358 @@
+//! Hooks, events and the webhook outbox: claims, attempts, invalidation and replays.
+
+use super::*;
+
+#[async_trait]
+impl WebhookStore for SqlStore {
+    async fn insert_hook(&self, h: &Hook) -> StoreResult<()> {
+        let result = sqlx::query(
+            "INSERT INTO hooks (id, client_id, event_type, url, status, validity, tag, created_at, consecutive_failures) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)",
+        )
+        .bind(h.id.as_str())
+        .bind(h.client_id.as_str())
+        .bind(&h.event_type)
+        .bind(&h.url)
+        .bind(h.status())
+        .bind(h.validity())
+        .bind(h.tag.as_deref())
+        .bind(h.created_at)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(Conflict::HookEventType)),
+            other => other.map(|_| ()).map_err(Into::into),
+        }
+    }
+
+    async fn update_hook(&self, h: &Hook) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let revalidated = h.valid
+            && sqlx::query("SELECT validity FROM hooks WHERE id = $1 AND client_id = $2")
+                .bind(h.id.as_str())
+                .bind(h.client_id.as_str())
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|r| r.try_get::<String, _>("validity"))
+                .transpose()?
+                .is_some_and(|v| v == "INVALID");
+        sqlx::query(
+            "UPDATE hooks SET url = $1, status = $2, validity = $3, tag = $4, \
+             consecutive_failures = CASE WHEN $3 = 'VALID' AND validity = 'INVALID' THEN 0 ELSE consecutive_failures END, \
+             failing_since = CASE WHEN $3 = 'VALID' AND validity = 'INVALID' THEN NULL ELSE failing_since END \
+             WHERE id = $5 AND client_id = $6",
+        )
+        .bind(&h.url)
+        .bind(h.status())
+        .bind(h.validity())
+        .bind(h.tag.as_deref())
+        .bind(h.id.as_str())
+        .bind(h.client_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+        if revalidated {
+            // The deliveries that waited become due at once, claimed oldest event first, and
+            // their earlier failures no longer count against the hook.
+            sqlx::query(
+                "UPDATE webhook_deliveries SET next_attempt_ms = created_at * 1000, counted_failure = 0, locked_until_ms = NULL \
+                 WHERE hook_id = $1 AND state = 'pending'",
+            )
+            .bind(h.id.as_str())
+            .execute(&mut **tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    async fn hook(&self, client: &ClientId, id: &str) -> StoreResult<Option<Hook>> {
+        sqlx::query("SELECT * FROM hooks WHERE client_id = $1 AND id = $2")
+            .bind(client.as_str())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(hook_from_row)
+            .transpose()
+    }
+
+    async fn hooks(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<Hook>> {
+        self.page_of(
+            "hooks WHERE client_id = $1",
+            &[Bind::Text(client.as_str())],
+            "*",
+            "created_at",
+            page,
+            hook_from_row,
+        )
+        .await
+    }
+
+    async fn events(&self, client: &ClientId, f: &EventFilter, page: PageRequest) -> StoreResult<Page<Event>> {
+        let mut conditions = vec!["client_id = $1".to_owned()];
+        let mut binds = vec![Bind::Text(client.as_str())];
+        if let Some(t) = &f.event_type {
+            binds.push(Bind::Text(t));
+            conditions.push(format!("event_type = ${}", binds.len()));
+        }
+        if let Some(r) = &f.resource {
+            binds.push(Bind::Text(r));
+            conditions.push(format!("resource_id = ${}", binds.len()));
+        }
+        if let Some(after) = f.after {
+            binds.push(Bind::Int(after));
+            conditions.push(format!("date >= ${}", binds.len()));
+        }
+        if let Some(before) = f.before {
+            binds.push(Bind::Int(before));
+            conditions.push(format!("date <= ${}", binds.len()));
+        }
+        let from_where = format!("events WHERE {}", conditions.join(" AND "));
+        self.page_of(&from_where, &binds, "*", "date", page, event_from_row)
+            .await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: UnixTime,
+        lease_until: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryJob>> {
+        let lock = match self.dialect {
+            Dialect::Postgres => " FOR UPDATE OF d SKIP LOCKED",
+            Dialect::Sqlite => "",
+        };
+        // Deliveries to an INVALID hook are paused: not claimed until it is re-validated.
+        let sql = format!(
+            "UPDATE webhook_deliveries SET locked_until_ms = $1, attempts = attempts + 1 WHERE id IN (\
+             SELECT d.id FROM webhook_deliveries d JOIN hooks h ON h.id = d.hook_id \
+             WHERE d.state = 'pending' AND d.next_attempt_ms <= $2 AND h.validity = 'VALID' \
+             AND (d.locked_until_ms IS NULL OR d.locked_until_ms < $2) \
+             ORDER BY d.next_attempt_ms, d.created_at, d.id LIMIT $3{lock}) RETURNING id"
+        );
+        let mut tx = self.begin_write().await?;
+        let ids: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(lease_until)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("id"))
+            .collect::<Result<_, _>>()?;
+        tx.commit().await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One query for the whole batch; only placeholders are interpolated.
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT d.id, d.client_id, d.hook_id, d.attempts, h.url, h.status, h.validity, e.event_type, e.resource_id, e.date, \
+             c.webhook_secret, c.environment FROM webhook_deliveries d JOIN hooks h ON h.id = d.hook_id \
+             JOIN events e ON e.id = d.event_id JOIN clients c ON c.id = d.client_id WHERE d.id IN ({}) ORDER BY d.next_attempt_ms",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &ids {
+            query = query.bind(id);
+        }
+        let mut jobs = Vec::with_capacity(ids.len());
+        for row in query.fetch_all(&self.pool).await? {
+            jobs.push(DeliveryJob {
+                id: row.try_get("id")?,
+                client_id: ClientId::from_raw(row.try_get::<String, _>("client_id")?),
+                hook_id: row.try_get("hook_id")?,
+                url: row.try_get("url")?,
+                hook_enabled: row.try_get::<String, _>("status")? == "ENABLED",
+                hook_valid: row.try_get::<String, _>("validity")? == "VALID",
+                event_type: row.try_get("event_type")?,
+                resource_id: row.try_get("resource_id")?,
+                date: row.try_get("date")?,
+                attempt: row.try_get::<i64, _>("attempts")? as u32,
+                secret: row.try_get("webhook_secret")?,
+                public_only: row.try_get::<String, _>("environment")? == "production",
+            });
+        }
+        Ok(jobs)
+    }
+
+    async fn finish_attempt(
+        &self,
+        job: &DeliveryJob,
+        a: &AttemptRecord,
+        next: NextStep,
+        rule: InvalidationRule,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        if next == NextStep::Pause {
+            // Not attempted: the claim is handed back as if it never happened.
+            sqlx::query(
+                "UPDATE webhook_deliveries SET attempts = attempts - 1, locked_until_ms = NULL WHERE id = $1 AND attempts = $2",
+            )
+            .bind(&job.id)
+            .bind(i64::from(job.attempt))
+            .execute(&mut **tx)
+            .await?;
+            tx.commit().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, http_status, error) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(&a.delivery_id)
+        .bind(i64::from(a.attempt))
+        .bind(a.started_at)
+        .bind(a.duration_ms as i64)
+        .bind(a.http_status.map(i64::from))
+        .bind(a.error.as_deref())
+        .execute(&mut **tx)
+        .await?;
+        let (state, next_at) = match next {
+            NextStep::RetryAt(at_ms) => ("pending", at_ms),
+            NextStep::Delivered => ("delivered", a.started_at * 1000),
+            NextStep::GiveUp => ("failed", a.started_at * 1000),
+            NextStep::Cancel | NextStep::Pause => ("cancelled", a.started_at * 1000),
+        };
+        // Only the worker holding the latest claim decides the delivery's fate.
+        let current = sqlx::query(
+            "UPDATE webhook_deliveries SET state = $1, next_attempt_ms = $2, locked_until_ms = NULL WHERE id = $3 AND attempts = $4",
+        )
+        .bind(state)
+        .bind(next_at)
+        .bind(&job.id)
+        .bind(i64::from(job.attempt))
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+            == 1;
+        let mut turned_invalid = false;
+        if current && next == NextStep::Delivered {
+            sqlx::query("UPDATE hooks SET consecutive_failures = 0, failing_since = NULL WHERE id = $1")
+                .bind(&job.hook_id)
+                .execute(&mut **tx)
+                .await?;
+        } else if current && matches!(next, NextStep::RetryAt(_) | NextStep::GiveUp) {
+            // One event counts once, however many times its delivery is retried.
+            let first_failure =
+                sqlx::query("UPDATE webhook_deliveries SET counted_failure = 1 WHERE id = $1 AND counted_failure = 0")
+                    .bind(&job.id)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
+            sqlx::query(
+                "UPDATE hooks SET consecutive_failures = consecutive_failures + $1, \
+                 failing_since = COALESCE(failing_since, $2) WHERE id = $3",
+            )
+            .bind(first_failure as i64)
+            .bind(a.started_at)
+            .bind(&job.hook_id)
+            .execute(&mut **tx)
+            .await?;
+            turned_invalid = sqlx::query(
+                "UPDATE hooks SET validity = 'INVALID' WHERE id = $1 AND validity = 'VALID' \
+                 AND consecutive_failures >= $2 AND failing_since <= $3",
+            )
+            .bind(&job.hook_id)
+            .bind(i64::from(rule.failed_events))
+            .bind(a.started_at - rule.failing_for)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+                == 1;
+        }
+        tx.commit().await?;
+        Ok(turned_invalid)
+    }
+
+    async fn invalid_hooks(&self, client: Option<&ClientId>) -> StoreResult<Vec<InvalidHook>> {
+        let rows = sqlx::query(
+            "SELECT h.id, h.client_id, h.event_type, h.url, h.consecutive_failures, h.failing_since, \
+             (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.hook_id = h.id AND d.state = 'pending') AS paused \
+             FROM hooks h WHERE h.validity = 'INVALID' AND ($1 IS NULL OR h.client_id = $1) ORDER BY h.client_id, h.event_type",
+        )
+        .bind(client.map(|c| c.as_str().to_owned()))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(InvalidHook {
+                    hook_id: r.try_get("id")?,
+                    client_id: ClientId::from_raw(r.try_get::<String, _>("client_id")?),
+                    event_type: r.try_get("event_type")?,
+                    url: r.try_get("url")?,
+                    failed_events: r.try_get("consecutive_failures")?,
+                    failing_since: r.try_get("failing_since")?,
+                    paused: r.try_get("paused")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn deliveries(
+        &self,
+        client: Option<&ClientId>,
+        state: Option<&str>,
+        page: PageRequest,
+    ) -> StoreResult<Page<DeliverySummary>> {
+        let filter = "($1 IS NULL OR d.client_id = $1) AND ($2 IS NULL OR d.state = $2)";
+        let direction = match page.direction {
+            SortDirection::Asc => "ASC",
+            SortDirection::Desc => "DESC",
+        };
+        let client = client.map(|c| c.as_str().to_owned());
+        let state = state.map(str::to_owned);
+        let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM webhook_deliveries d WHERE {filter}"
+        )))
+        .bind(client.clone())
+        .bind(state.clone())
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
+        let sql = format!(
+            "SELECT d.id, d.client_id, d.hook_id, d.state, d.attempts, d.next_attempt_ms, d.created_at, e.event_type, e.resource_id \
+             FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE {filter} \
+             ORDER BY d.created_at {direction}, d.id {direction} LIMIT $3 OFFSET $4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(client)
+            .bind(state)
+            .bind(i64::from(page.per_page))
+            .bind(page.offset())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Page {
+            items: rows.iter().map(summary_from_row).collect::<StoreResult<_>>()?,
+            total_items: total as u64,
+        })
+    }
+
+    async fn attempts(&self, delivery_id: &str) -> StoreResult<Vec<AttemptRecord>> {
+        let rows = sqlx::query("SELECT * FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt")
+            .bind(delivery_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AttemptRecord {
+                    delivery_id: r.try_get("delivery_id")?,
+                    attempt: r.try_get::<i64, _>("attempt")? as u32,
+                    started_at: r.try_get("started_at")?,
+                    duration_ms: r.try_get::<i64, _>("duration_ms")? as u64,
+                    http_status: r.try_get::<Option<i64>, _>("http_status")?.map(|s| s as u16),
+                    error: r.try_get("error")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn replay_delivery(&self, delivery_id: &str, now: UnixTime) -> StoreResult<bool> {
+        let updated = sqlx::query("UPDATE webhook_deliveries SET state = 'pending', next_attempt_ms = $1, locked_until_ms = NULL WHERE id = $2")
+            .bind(now * 1000)
+            .bind(delivery_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(updated == 1)
+    }
+}

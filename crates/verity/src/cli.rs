@@ -1,0 +1,296 @@
+//! The command line: the clap `Cli`, its subcommands and the configuration help text.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+const ENV_HELP: &str = "\
+Configuration (a TOML file given with --config, overridden by environment variables):
+  VERITY_LISTEN                  address to listen on [default: 127.0.0.1:8080]
+  VERITY_DATABASE_URL            sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the data dir]
+  VERITY_PUBLIC_URL              base URL of every HostedUrl and link [default: http://LISTEN]
+  VERITY_DATA_DIR                data folder (SQLite database, documents) [default: ./data]
+  VERITY_SESSION_TTL             how long a session may stay PENDING [default: 7d]
+  VERITY_TOKEN_TTL               OAuth access token lifetime [default: 1h]
+  VERITY_WEBHOOK_RETRY_SCHEDULE  delays between webhook retries [default: 6x10m then 9x8h]
+  VERITY_RATE_LIMITS             API rate-limit windows [default: 15m=2300,30m=4500,1h=8800,24h=105600]
+  VERITY_LOGIN_MAX_FAILURES      failed token requests before an address is locked [default: 10]
+  VERITY_LOGIN_LOCK              how long such a lock lasts [default: 15m]
+  VERITY_SANDBOX_DELAY           delay before a Tag-scripted sandbox session completes [default: 3s]
+  VERITY_WEBHOOK_TIMEOUT         time a webhook receiver has to answer [default: 2s]
+  VERITY_WEBHOOK_INVALID_AFTER   consecutive failed events before a hook may turn INVALID [default: 100]
+  VERITY_WEBHOOK_INVALID_AFTER_FAILING_FOR  ...and how long it must have failed without a success [default: 24h]
+  VERITY_WEBHOOK_ALLOW_PRIVATE   let production webhooks reach private addresses [default: false]
+  VERITY_ADMIN_TOKEN             bearer token of the /admin/v1 API (off when unset; 24+ chars)
+  VERITY_BLOB_STORE              where documents go: local (DATA_DIR/blobs) or s3 [default: local]
+  VERITY_S3_ENDPOINT, VERITY_S3_BUCKET, VERITY_S3_REGION [us-east-1], VERITY_S3_ACCESS_KEY,
+  VERITY_S3_SECRET_KEY, VERITY_S3_PREFIX   the S3-compatible store (path-style requests, SigV4)
+  VERITY_MASTER_KEY              32-byte base64 key sealing personal data [default: read from the key file;
+                                 set it when several processes share a database]
+  VERITY_MASTER_KEY_FILE         file holding the master key, created on first start [default: DATA_DIR/master.key;
+                                 keep it outside the data folder in production, so a copy of one is not the other]
+  VERITY_HEADER_TIMEOUT          time a client has to send its request headers [default: 10s]
+  VERITY_IDLE_TIMEOUT            a connection silent this long is closed [default: 60s]
+  VERITY_REQUEST_TIMEOUT         time a request may take, upload included [default: 120s]
+  VERITY_MAX_CONNECTIONS         connections held at once; 0 derives it from the open-file limit [default: 0]
+  VERITY_COMPANIES_HOUSE_API_KEY UK Companies House API key (GB registry lookups; off when unset)
+  VERITY_COMPANIES_HOUSE_URL     its API base [default: https://api.company-information.service.gov.uk]
+  VERITY_RECHERCHE_ENTREPRISES_URL  France's company search API, e.g. https://recherche-entreprises.api.gouv.fr
+                                 (FR registry lookups; off when unset). Other countries: verity registry import
+  VERITY_PROVIDER_FACE_MATCH_URL, VERITY_PROVIDER_DOCUMENT_AUTHENTICITY_URL, VERITY_PROVIDER_LIVENESS_URL
+                                 external check providers (contract in docs/providers.md); without a
+                                 face-match provider, natural users need manual review (clients set-natural-review)
+  VERITY_PROVIDER_TOKEN          bearer token sent to providers
+  VERITY_PROVIDER_TIMEOUT        time a provider has to answer [default: 10s]
+  VERITY_PROVIDER_RETRIES        retries of a failed provider call [default: 2]
+  VERITY_LOG_FORMAT              text or json [default: text]; RUST_LOG sets the level
+Durations are written 45s, 10m, 8h or 7d. TOML keys are the same names in lower case
+(listen, database_url, ...).";
+
+#[derive(Parser)]
+#[command(name = "verity", version, about = "Self-hostable identity verification, wire-compatible with Mangopay's hosted KYC/KYB API.", after_help = ENV_HELP)]
+pub(crate) struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Run the server: API, hosted pages and background work.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage API clients (platforms).
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+    /// Decide sessions waiting in REVIEW.
+    #[command(subcommand)]
+    Review(ReviewCommand),
+    /// Act on users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Inspect and replay webhook deliveries.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+    /// Print, as JSON, what the engine reads from document images: MRZ lines, parsed fields,
+    /// check digits, quality findings, faces, perceptual hash and timings. Needs no database.
+    InspectDocument {
+        /// Image files (JPEG, PNG or WebP).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// The local company registry used by KYB checks.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+    /// Explain sessions, redact their personal data, apply retention.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+    /// Staff accounts of the console (/console).
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum StaffCommand {
+    /// Add a staff member. The password is read from standard input (first line); without one,
+    /// a random password is generated and printed once.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// Name shown in the console and written on the images they view.
+        #[arg(long)]
+        name: String,
+        /// reviewer (decides sessions), operator or auditor (read-only).
+        #[arg(long)]
+        role: String,
+        /// Require an authenticator code at sign-in; prints the secret and its otpauth URI.
+        #[arg(long)]
+        totp: bool,
+    },
+    /// List staff members.
+    List,
+    /// Disable a staff member and end their console sessions.
+    Disable { username: String },
+    /// Set a new password (standard input, or generated and printed), unlock the account and end
+    /// its sessions.
+    ResetPassword { username: String },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum RegistryCommand {
+    /// Import companies from a CSV file with the columns country,number,name,status,officers,owners
+    /// (status active or closed; officers and owners are full names separated by `;`).
+    /// All rows are checked before any is written.
+    Import { file: PathBuf },
+    /// Show the record of one company.
+    Show { country: String, number: String },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum SessionsCommand {
+    /// Print the engine's evidence for a session: every rule applied, the values compared.
+    Evidence { session: String },
+    /// Erase a session's personal data and images; its status, checks and audit trail stay.
+    Redact {
+        #[arg(long)]
+        client: String,
+        session: String,
+        /// Delete the documents and selfie only.
+        #[arg(long)]
+        files_only: bool,
+    },
+    /// Redact now every session past its client's retention periods.
+    PurgeExpiredData,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ReviewCommand {
+    /// Validate a session in REVIEW (its checks are kept as they are).
+    Approve {
+        #[arg(long)]
+        client: String,
+        session: String,
+    },
+    /// Refuse a session in REVIEW; the comment becomes the reason's Value.
+    Refuse {
+        #[arg(long)]
+        client: String,
+        session: String,
+        /// Refusal reason type, e.g. DOCUMENT_NOT_ACCEPTED or BUSINESS_INSIGHTS_MATCH_FAILED.
+        #[arg(long)]
+        reason: String,
+        /// The check refused (default: the first check that can give the reason).
+        #[arg(long)]
+        check: Option<String>,
+        #[arg(long)]
+        comment: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum UsersCommand {
+    /// Downgrade a REGULAR user to LIGHT; its validated sessions become OUT_OF_DATE.
+    Downgrade {
+        #[arg(long)]
+        client: String,
+        user: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum WebhooksCommand {
+    /// List deliveries, newest first.
+    List {
+        #[arg(long)]
+        client: Option<String>,
+        /// pending, delivered, failed or cancelled.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the attempts of one delivery.
+    Attempts {
+        delivery: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a delivery again for an immediate attempt.
+    Replay { delivery: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum EnvArg {
+    Sandbox,
+    Production,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ClientsCommand {
+    /// Create a client and print its ClientId and API key (shown only once).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "sandbox")]
+        environment: EnvArg,
+        /// Choose the ClientId instead of deriving one from the name.
+        #[arg(long)]
+        id: Option<String>,
+        /// Leave hosted IDV deactivated (session creation answers 403 until it is activated).
+        #[arg(long)]
+        idv_disabled: bool,
+        /// Print {"ClientId": ..., "ApiKey": ...}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List clients.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue a new API key for a client; the old key and its tokens stop working at once.
+    RotateKey {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Activate or deactivate hosted IDV for a client.
+    SetIdv {
+        client_id: String,
+        #[arg(long, action = clap::ArgAction::Set)]
+        enabled: bool,
+    },
+    /// Send natural users' unclear cases to manual review (Verity extension; off by default).
+    SetNaturalReview {
+        client_id: String,
+        #[arg(long, action = clap::ArgAction::Set)]
+        enabled: bool,
+    },
+    /// Brand the client's hosted pages: name, logo, colour, default language, embedding.
+    Branding {
+        client_id: String,
+        /// Name shown to end users (default: the client's name).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// A PNG or SVG logo file (at most 256 KiB).
+        #[arg(long, value_name = "FILE")]
+        logo: Option<PathBuf>,
+        /// Primary colour, #rrggbb.
+        #[arg(long)]
+        primary_color: Option<String>,
+        /// Language used when the browser asks for none Verity has (en, fr, de, es, it, nl, pt, pl, ro, lt).
+        #[arg(long)]
+        default_language: Option<String>,
+        /// Origin allowed to embed the hosted pages in a frame (repeat for several).
+        #[arg(long = "frame-ancestor", value_name = "ORIGIN")]
+        frame_ancestors: Vec<String>,
+    },
+    /// Engine policy: minimum age of IDV_AGE_CHECK, and where fraud signals (a document number
+    /// used by another user, an image already submitted by another user) go.
+    SetPolicy {
+        client_id: String,
+        #[arg(long)]
+        minimum_age: Option<i64>,
+        /// review or refuse.
+        #[arg(long)]
+        fraud: Option<String>,
+        /// Days after a decision that documents and selfies are kept (`none`: kept).
+        #[arg(long)]
+        retention_files_days: Option<String>,
+        /// Days after a decision that the session's personal data is kept (`none`: kept).
+        #[arg(long)]
+        retention_data_days: Option<String>,
+    },
+    /// Issue (and print) a new secret that signs the client's webhooks (Standard Webhooks).
+    WebhookSecret {
+        client_id: String,
+        /// Stop signing instead.
+        #[arg(long)]
+        disable: bool,
+    },
+}

@@ -1,0 +1,263 @@
+//! `verity clients`: API clients (platforms), their keys, branding and policy.
+
+use verity_domain::{Client, ClientId, Environment};
+use verity_store::{ClientStore, SqlStore, StoreError};
+
+use super::{Failure, client_of};
+use crate::cli::{ClientsCommand, EnvArg};
+
+/// A ClientId derived from a name: a slug of it and a random suffix.
+fn client_id_from_name(name: &str) -> Result<ClientId, Failure> {
+    let mut slug: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    while slug.contains("--") {
+        slug = slug.replace("--", "-");
+    }
+    let slug = slug.trim_matches('-');
+    let slug = if slug.is_empty() {
+        "client"
+    } else {
+        &slug[..slug.len().min(40)]
+    };
+    let suffix: String = (0..6).map(|_| (b'a' + rand::random::<u8>() % 26) as char).collect();
+    Ok(ClientId::parse(&format!("{}-{suffix}", slug.trim_end_matches('-')))?)
+}
+
+/// Creates a client and returns its API key.
+pub(crate) async fn create_client(
+    store: &SqlStore,
+    id: ClientId,
+    name: &str,
+    environment: Environment,
+    idv_enabled: bool,
+) -> Result<String, StoreError> {
+    let key = verity_common::secrets::new_api_key();
+    let client = Client {
+        id,
+        name: name.to_owned(),
+        environment,
+        idv_enabled,
+        natural_review: false,
+        created_at: verity_common::clock::now(),
+        branding: Default::default(),
+    };
+    store
+        .insert_client(&client, &verity_common::hashing::sha256_hex(&key))
+        .await?;
+    Ok(key)
+}
+
+/// Prints a ClientId and its API key, as text or JSON.
+pub(crate) fn print_credentials(id: &ClientId, key: &str, json: bool) {
+    if json {
+        println!("{}", serde_json::json!({"ClientId": id.as_str(), "ApiKey": key}));
+    } else {
+        println!(
+            "ClientId: {id}\nApiKey:   {key}\n(the API key is shown only once; `verity clients rotate-key` issues a new one)"
+        );
+    }
+}
+
+pub(super) async fn clients(command: ClientsCommand, store: &SqlStore) -> Result<(), Failure> {
+    match command {
+        ClientsCommand::Create {
+            name,
+            environment,
+            id,
+            idv_disabled,
+            json,
+        } => {
+            let id = match id {
+                Some(raw) => ClientId::parse(&raw).map_err(|e| format!("--id {raw}: {e}"))?,
+                None => client_id_from_name(&name)?,
+            };
+            let environment = match environment {
+                EnvArg::Sandbox => Environment::Sandbox,
+                EnvArg::Production => Environment::Production,
+            };
+            let key = match create_client(store, id.clone(), &name, environment, !idv_disabled).await {
+                Err(StoreError::Conflict(_)) => {
+                    return Err(Failure(format!("a client with id {id} already exists")));
+                }
+                other => other?,
+            };
+            print_credentials(&id, &key, json);
+        }
+        ClientsCommand::List { json } => {
+            let all = store.clients().await?;
+            if json {
+                let rows: Vec<_> = all
+                    .iter()
+                    .map(|c| serde_json::json!({"ClientId": c.id.as_str(), "Name": c.name, "Environment": c.environment.as_str(), "IdvEnabled": c.idv_enabled, "CreationDate": c.created_at}))
+                    .collect();
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                for c in all {
+                    let idv = if c.idv_enabled { "idv on" } else { "idv off" };
+                    println!("{}\t{}\t{}\t{}", c.id, c.environment.as_str(), idv, c.name);
+                }
+            }
+        }
+        ClientsCommand::RotateKey { client_id, json } => {
+            let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
+            let key = verity_common::secrets::new_api_key();
+            if !store
+                .rotate_api_key(&id, &verity_common::hashing::sha256_hex(&key))
+                .await?
+            {
+                return Err(Failure(format!("no client with id {id}")));
+            }
+            print_credentials(&id, &key, json);
+        }
+        ClientsCommand::SetIdv { client_id, enabled } => {
+            let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
+            if !store.set_idv_enabled(&id, enabled).await? {
+                return Err(Failure(format!("no client with id {id}")));
+            }
+            println!(
+                "hosted IDV {} for {id}",
+                if enabled { "activated" } else { "deactivated" }
+            );
+        }
+        ClientsCommand::SetPolicy {
+            client_id,
+            minimum_age,
+            fraud,
+            retention_files_days,
+            retention_data_days,
+        } => {
+            let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
+            if store.client(&id).await?.is_none() {
+                return Err(Failure(format!("no client with id {id}")));
+            }
+            let mut policy = store.client_policy(&id).await?;
+            if let Some(age) = minimum_age {
+                if !(16..=25).contains(&age) {
+                    return Err(Failure("--minimum-age must be between 16 and 25".into()));
+                }
+                policy.minimum_age = age;
+            }
+            if let Some(fraud) = fraud {
+                if !matches!(fraud.as_str(), "review" | "refuse") {
+                    return Err(Failure("--fraud must be review or refuse".into()));
+                }
+                policy.fraud_routing = fraud;
+            }
+            let days = |raw: &str, name: &str| -> Result<Option<i64>, Failure> {
+                match raw {
+                    "none" => Ok(None),
+                    n => match n.parse::<i64>() {
+                        Ok(d) if d >= 0 => Ok(Some(d)),
+                        _ => Err(Failure(format!("--{name} takes a number of days or none"))),
+                    },
+                }
+            };
+            if let Some(raw) = retention_files_days {
+                policy.retention_files_days = days(&raw, "retention-files-days")?;
+            }
+            if let Some(raw) = retention_data_days {
+                policy.retention_data_days = days(&raw, "retention-data-days")?;
+            }
+            store.set_client_policy(&id, &policy).await?;
+            let shown = |d: Option<i64>| d.map_or("kept".to_owned(), |d| format!("{d} days"));
+            println!(
+                "{id}: minimum age {}, fraud signals go to {}, files {}, data {}",
+                policy.minimum_age,
+                policy.fraud_routing,
+                shown(policy.retention_files_days),
+                shown(policy.retention_data_days)
+            );
+        }
+        ClientsCommand::SetNaturalReview { client_id, enabled } => {
+            let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
+            if !store.set_natural_review(&id, enabled).await? {
+                return Err(Failure(format!("no client with id {id}")));
+            }
+            println!(
+                "manual review of natural users {} for {id}",
+                if enabled { "on" } else { "off" }
+            );
+        }
+        ClientsCommand::Branding {
+            client_id,
+            display_name,
+            logo,
+            primary_color,
+            default_language,
+            frame_ancestors,
+        } => {
+            let mut client = client_of(store, &client_id).await?;
+            let b = &mut client.branding;
+            if let Some(name) = display_name {
+                b.display_name = Some(name).filter(|n| !n.trim().is_empty());
+            }
+            if let Some(path) = logo {
+                let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                if bytes.len() > 256 * 1024 {
+                    return Err(Failure(format!("{} is larger than 256 KiB", path.display())));
+                }
+                let kind = if bytes.starts_with(b"\x89PNG") {
+                    "image/png"
+                } else if String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).contains("<svg") {
+                    "image/svg+xml"
+                } else {
+                    return Err(Failure(format!("{} is neither a PNG nor an SVG file", path.display())));
+                };
+                use base64::Engine;
+                b.logo = Some(format!(
+                    "data:{kind};base64,{}",
+                    base64::engine::general_purpose::STANDARD.encode(bytes)
+                ));
+            }
+            if let Some(colour) = primary_color {
+                let ok =
+                    colour.len() == 7 && colour.starts_with('#') && colour[1..].bytes().all(|c| c.is_ascii_hexdigit());
+                if !ok {
+                    return Err(Failure(format!("--primary-color {colour}: use #rrggbb")));
+                }
+                b.primary_color = Some(colour);
+            }
+            if let Some(lang) = default_language {
+                if !verity_http::hosted::i18n::supported(&lang) {
+                    return Err(Failure(format!(
+                        "--default-language {lang}: use one of en, fr, de, es, it, nl, pt, pl, ro, lt"
+                    )));
+                }
+                b.default_language = Some(lang);
+            }
+            if !frame_ancestors.is_empty() {
+                for origin in &frame_ancestors {
+                    let ok = url::Url::parse(origin)
+                        .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.path() == "/")
+                        && !origin.contains([';', ' ', '\'']);
+                    if !ok {
+                        return Err(Failure(format!(
+                            "--frame-ancestor {origin}: use an origin such as https://app.example.com"
+                        )));
+                    }
+                }
+                b.frame_ancestors = frame_ancestors
+                    .iter()
+                    .map(|o| o.trim_end_matches('/').to_owned())
+                    .collect();
+            }
+            store.set_branding(&client.id, &client.branding).await?;
+            println!("branding of {} saved", client.id);
+        }
+        ClientsCommand::WebhookSecret { client_id, disable } => {
+            let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
+            let secret = (!disable).then(verity_service::webhooks::new_secret);
+            if !store.set_webhook_secret(&id, secret.as_deref()).await? {
+                return Err(Failure(format!("no client with id {id}")));
+            }
+            match secret {
+                Some(s) => println!("{s}"),
+                None => println!("webhooks of {id} are no longer signed"),
+            }
+        }
+    }
+    Ok(())
+}

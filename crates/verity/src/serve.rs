@@ -1,0 +1,161 @@
+//! The `serve` command: the listener, background workers, their drain and the shutdown signal.
+
+use std::sync::Arc;
+
+use verity_domain::{ClientId, Environment};
+use verity_http::{AppState, HttpConfig};
+use verity_service::Services;
+use verity_service::webhooks::Deliverer;
+use verity_store::{BlobStore, ClientStore, StoreError};
+
+use crate::bootstrap::{blob_store, connection_limit, engine, key_beside_data, master_key_path, open_store, services};
+use crate::commands::Failure;
+use crate::commands::clients::{create_client, print_credentials};
+use crate::config::Settings;
+
+/// Runs the server until SIGTERM or Ctrl-C, then lets background work finish (30 s at most).
+pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let address = listener.local_addr()?;
+    let store = open_store(&settings).await?;
+    if store.clients().await?.is_empty() {
+        let id = ClientId::parse("sandbox")?;
+        match create_client(&store, id.clone(), "Sandbox", Environment::Sandbox, true).await {
+            Ok(key) => {
+                println!("First start: created a sandbox client.");
+                print_credentials(&id, &key, false);
+            }
+            // Another process starting on the same database created it first.
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let production = store
+        .clients()
+        .await?
+        .iter()
+        .any(|c| c.environment == Environment::Production);
+    if production && key_beside_data(&settings) {
+        tracing::warn!(
+            key = %master_key_path(&settings).display(),
+            data = %settings.data_dir.display(),
+            "the master key file is inside the data folder: a copy or backup of the data carries the key that opens it; \
+             move it elsewhere and set VERITY_MASTER_KEY_FILE (or VERITY_MASTER_KEY)"
+        );
+    }
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    let config = HttpConfig {
+        public_url: public_url.clone(),
+        token_ttl: settings.token_ttl,
+        rate_limits: settings.rate_limits.clone(),
+        login_max_failures: settings.login_max_failures,
+        login_lock_seconds: settings.login_lock,
+        admin_token: settings.admin_token.clone(),
+        face_match_configured: settings.providers.iter().any(|(check, _)| check == "face_match"),
+    };
+    let sealer = store.sealer().clone();
+    let blobs = blob_store(&settings)?;
+    let services = services(&settings, store);
+    let deliverer =
+        Arc::new(Deliverer::new(services.clone()).map_err(|e| format!("cannot build the webhook client: {e}"))?);
+    // Background work stops taking new work on SIGTERM, finishes what it holds, and is waited for.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let mut workers = tokio::task::JoinSet::new();
+    workers.spawn(deliverer.run(stopping.clone()));
+    workers.spawn(sweep_sessions(services.clone(), stopping.clone()));
+    workers.spawn(housekeeping(services.clone(), blobs.clone(), stopping.clone()));
+    let engine = Arc::new(engine(&settings, services.clone(), blobs.clone(), sealer.clone())?);
+    workers.spawn(engine.clone().run(stopping));
+    let state = AppState::new(services, blobs, sealer, config);
+    let limits = verity_http::ListenerLimits {
+        header_timeout: std::time::Duration::from_secs(settings.header_timeout as u64),
+        idle_timeout: std::time::Duration::from_secs(settings.idle_timeout as u64),
+        request_timeout: std::time::Duration::from_secs(settings.request_timeout as u64),
+        max_connections: connection_limit(settings.max_connections),
+    };
+    tracing::info!(%address, %public_url, session_ttl = settings.session_ttl, max_connections = limits.max_connections, "server starting");
+    // Scripts and tests wait for this line; it is printed once the port accepts connections.
+    println!("Verity listening on http://{address}");
+    let signal = async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: no new work is taken; finishing what is in flight");
+        let _ = stop.send(true);
+    };
+    verity_http::serve(listener, state, limits, signal).await?;
+    let drained = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while workers.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        // Leases make it safe: whatever was held is taken up again by the next process.
+        tracing::warn!("background work still running after 30 s was abandoned; it resumes when the leases lapse");
+    }
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+/// Applies due sandbox outcomes and expires sessions left PENDING, every second.
+async fn sweep_sessions(services: Services, mut stop: verity_service::StopSignal) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = verity_service::stopped(&mut stop) => return,
+        }
+        if let Err(e) = services.sweep_due_sessions().await {
+            tracing::warn!(error = %e, "session sweep failed");
+        }
+    }
+}
+
+/// Purges expired access tokens and idempotency responses every ten minutes.
+
+async fn housekeeping(services: Services, blobs: Arc<dyn BlobStore>, mut stop: verity_service::StopSignal) {
+    let store = services.store.clone();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = verity_service::stopped(&mut stop) => return,
+        }
+        match services.purge_past_retention(blobs.as_ref()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "redacted sessions past their retention period"),
+            Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+        }
+        let now = verity_common::clock::now();
+        if let Err(e) = store.purge_expired_tokens(now).await {
+            tracing::warn!(error = %e, "token purge failed");
+        }
+        if let Err(e) = store
+            .purge_stored_responses(now - verity_http::idempotency::KEY_LIFETIME_SECONDS)
+            .await
+        {
+            tracing::warn!(error = %e, "idempotency purge failed");
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
