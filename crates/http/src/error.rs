@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use verity_domain::FieldErrors;
+use verity_domain::session::SessionRefusal;
 use verity_domain::user::UserRuleError;
 use verity_store::StoreError;
 
@@ -70,23 +71,33 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<verity_service::LifecycleError> for ApiError {
-    fn from(e: verity_service::LifecycleError) -> Self {
-        use verity_service::LifecycleError as L;
+impl From<verity_service::ServiceError> for ApiError {
+    fn from(e: verity_service::ServiceError) -> Self {
+        use verity_service::ServiceError as S;
         match e {
-            L::NotFound { resource, id } => ApiError::NotFound {
+            S::NotFound { resource, id } => ApiError::NotFound {
                 resource: match resource {
                     "user" => "User",
                     "client" => "Client",
+                    "hook" => "Hook",
                     _ => "IdentityVerification",
                 },
                 id,
             },
-            L::Transition(t) => ApiError::InvalidAction(t.to_string()),
-            L::Rule(r) => r.into(),
-            L::Invalid(msg) => ApiError::InvalidAction(msg),
-            L::Busy => ApiError::Internal("too much contention".into()),
-            L::Store(s) => s.into(),
+            S::Params(fields) => ApiError::Params(fields),
+            S::Transition(t) => ApiError::InvalidAction(t.to_string()),
+            S::Rule(r) => r.into(),
+            S::Refused(SessionRefusal::UserNotValid) => ApiError::UserIdNotValid,
+            S::Refused(SessionRefusal::NotOwner) => {
+                ApiError::InvalidAction("This feature is only available for users categorised as Owner.".into())
+            }
+            S::Refused(SessionRefusal::UnsupportedLegalType(t)) => {
+                ApiError::InvalidAction(format!("The LegalUserType {} is not supported.", t.as_str()))
+            }
+            S::SandboxOnly => ApiError::Forbidden,
+            S::Invalid(msg) => ApiError::InvalidAction(msg),
+            S::Busy => ApiError::Internal("too much contention".into()),
+            S::Store(s) => s.into(),
         }
     }
 }

@@ -47,9 +47,6 @@ pub struct HttpConfig {
     pub login_lock_seconds: i64,
     /// Bearer token of the operator's admin API; the admin API is off when unset.
     pub admin_token: Option<String>,
-    /// Whether a face-match provider is configured: without one, production clients' natural
-    /// users can only be verified with manual review (decision 12).
-    pub face_match_configured: bool,
 }
 
 impl Default for HttpConfig {
@@ -61,7 +58,6 @@ impl Default for HttpConfig {
             login_max_failures: 10,
             login_lock_seconds: 15 * 60,
             admin_token: None,
-            face_match_configured: false,
         }
     }
 }

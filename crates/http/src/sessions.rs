@@ -7,17 +7,14 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
-use verity_domain::event::{self, Happened};
-use verity_domain::sandbox::Directive;
-use verity_domain::session::{Check, NewSession, SessionRefusal, TypedValue, check_user_eligible};
-use verity_domain::{Environment, IdvSession, SessionId, SessionStatus, UnixTime, UserId};
-use verity_store::{Changeset, Write};
+use verity_domain::session::{Check, NewSession, TypedValue};
+use verity_domain::{IdvSession, SessionId, UnixTime, UserId};
 
+use crate::AppState;
 use crate::auth::{Authed, AuthedClient};
 use crate::error::ApiError;
 use crate::idempotency::{IdempotencyKey, stored};
 use crate::wire::{Fields, JsonBody, ListQuery, json_response};
-use crate::{AppState, now, now_millis, random_token};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -197,9 +194,8 @@ pub async fn create_session(
     Ok(json_response(StatusCode::OK, &view))
 }
 
-/// Creates a session for `user_id` (the API's create, and the console's "new link"): the Tag's
-/// sandbox directive, the user's eligibility, the face-match rule, then the session, its
-/// PENDING event and the idempotent response in one commit.
+/// Creates a session for `user_id` (the API's create, and the console's "new link") and renders
+/// it; the idempotent response commits with it.
 pub(crate) async fn open_session(
     state: &AppState,
     client: &verity_domain::Client,
@@ -207,61 +203,7 @@ pub(crate) async fn open_session(
     new: NewSession,
     idem: &Option<Extension<IdempotencyKey>>,
 ) -> Result<CreatedSessionView, ApiError> {
-    let directive = match new.tag.as_deref().map(Directive::from_tag).transpose() {
-        Ok(d) => d.flatten(),
-        Err(message) => return Err(ApiError::param("Tag", message)),
-    };
-    if directive.is_some() && client.environment != Environment::Sandbox {
-        return Err(ApiError::Forbidden);
-    }
-    let user = state
-        .store
-        .user(&client.id, &UserId::from_raw(user_id))
-        .await?
-        .ok_or(ApiError::UserIdNotValid)?;
-    check_user_eligible(&user).map_err(|refusal| match refusal {
-        SessionRefusal::UserNotValid => ApiError::UserIdNotValid,
-        SessionRefusal::NotOwner => ApiError::InvalidAction("This feature is only available for users categorised as Owner.".into()),
-        SessionRefusal::UnsupportedLegalType(t) => ApiError::InvalidAction(format!(
-            "The LegalUserType {} is not currently supported in the identity verification process. An event will be skipped. PartnerId: {}/ UserExternalId: {}",
-            t.as_str(),
-            client.id,
-            user.id
-        )),
-    })?;
-    // Never pretend a face match was checked: without a provider, a production client's
-    // natural users can only be verified by a human, which the client must opt in to.
-    if client.environment == Environment::Production
-        && matches!(user.person, verity_domain::user::Person::Natural(_))
-        && !state.config.face_match_configured
-        && !client.natural_review
-    {
-        return Err(ApiError::InvalidAction(
-            "Live checks are not available for natural users of this platform: no face-match provider is configured and manual review of natural users is off.".into(),
-        ));
-    }
-    if let Some(d) = &directive {
-        d.applies_to(&user, client.natural_review)
-            .map_err(|m| ApiError::param("Tag", m))?;
-    }
-    let now = now();
-    let config = &state.services.config;
-    let session = IdvSession {
-        id: SessionId::generate(now_millis(), rand::random()),
-        client_id: client.id.clone(),
-        user_id: user.id.clone(),
-        tag: new.tag,
-        return_url: new.return_url,
-        hosted_token: random_token(),
-        status: SessionStatus::Pending,
-        created_at: now,
-        updated_at: None,
-        checks: Vec::new(),
-        expires_at: now + config.session_ttl,
-        scripted: directive.map(|d| (d, now + config.sandbox_delay)),
-        version: 0,
-    };
-    let view = CreatedSessionView {
+    let view = |session: &IdvSession| CreatedSessionView {
         id: session.id.to_string(),
         tag: session.tag.clone(),
         creation_date: session.created_at,
@@ -269,26 +211,13 @@ pub(crate) async fn open_session(
         status: session.status.as_str(),
         return_url: session.return_url.clone(),
     };
-    let mut changes = Changeset::new(client.id.clone());
-    changes.response = stored(idem, StatusCode::OK, &view);
-    changes.events = verity_service::record(&client.id, vec![Happened::new(event::IDV_PENDING, &session.id)], now);
-    changes.sessions.push(Write::Insert(session));
-    state.store.commit(&changes).await?;
-    state.services.outbox.notify_one();
-    if changes
-        .sessions
-        .iter()
-        .any(|w| matches!(w, Write::Insert(s) if s.scripted.as_ref().is_some_and(|(_, at)| *at <= now)))
-    {
-        // A scripted outcome due at once: apply it now rather than at the next sweep.
-        let services = state.services.clone();
-        tokio::spawn(async move {
-            if let Err(e) = services.sweep_due_sessions().await {
-                tracing::warn!(error = %e, "sandbox outcome sweep failed");
-            }
-        });
-    }
-    Ok(view)
+    let session = state
+        .services
+        .open_session(client, &UserId::from_raw(user_id), new, &|s| {
+            stored(idem, StatusCode::OK, &view(s))
+        })
+        .await?;
+    Ok(view(&session))
 }
 
 async fn load(state: &AppState, client: &verity_domain::Client, id: &str) -> Result<IdvSession, ApiError> {

@@ -82,11 +82,6 @@ impl Engine {
         }
     }
 
-    /// Whether natural users can be decided without a human: only with a face-match provider.
-    pub fn face_match_configured(&self) -> bool {
-        self.providers.configured(providers::FACE_MATCH)
-    }
-
     /// Runs check jobs until `stop` is set: the job in progress then finishes, and jobs claimed
     /// but not started go back to the queue for the next process.
     pub async fn run(self: Arc<Self>, mut stop: crate::StopSignal) {

@@ -2,12 +2,16 @@
 //! decide, and commit the result with its events and webhook deliveries in one transaction. The
 //! HTTP layers, the CLI and the background workers all change sessions and users through here.
 
+pub mod clients;
 pub mod engine;
+mod error;
+pub mod hooks;
 pub mod lifecycle;
 pub mod metrics;
 pub mod providers;
 pub mod redaction;
 pub mod registry;
+pub mod sessions;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -18,7 +22,7 @@ use verity_domain::event::{Event, Happened};
 use verity_domain::{ClientId, UnixTime};
 use verity_store::{InvalidationRule, Store};
 
-pub use lifecycle::LifecycleError;
+pub use error::{LifecycleError, ServiceError};
 
 #[derive(Clone, Debug)]
 pub struct ServiceConfig {
@@ -34,6 +38,9 @@ pub struct ServiceConfig {
     pub invalidation: InvalidationRule,
     /// Let production clients' webhooks reach private and loopback addresses (on-premises use).
     pub allow_private_webhooks: bool,
+    /// Whether a face-match provider is configured: without one, production clients' natural
+    /// users can only be verified with manual review.
+    pub face_match_configured: bool,
 }
 
 impl Default for ServiceConfig {
@@ -48,6 +55,7 @@ impl Default for ServiceConfig {
                 failing_for: 86_400,
             },
             allow_private_webhooks: false,
+            face_match_configured: false,
         }
     }
 }

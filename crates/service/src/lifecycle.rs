@@ -1,45 +1,19 @@
 //! Orchestration of session transitions and user changes, with optimistic concurrency: read,
 //! decide in the domain, commit if nothing moved meanwhile, otherwise read again and re-decide.
 
-use verity_domain::lifecycle::{self, Decision, TransitionError};
+use verity_domain::lifecycle::{self, Decision};
 use verity_domain::sandbox::Directive;
 use verity_domain::user::UserRuleError;
 use verity_domain::{Client, ClientId, IdvSession, SessionId, SessionStatus, User, UserId};
 use verity_store::{Changeset, StoreError, StoredResponse, Write};
 
-use crate::{Services, new_id, now, record};
+use crate::{LifecycleError, Services, new_id, now, record};
 
 /// Attempts at a read-decide-commit cycle before giving up under contention.
 const MAX_ATTEMPTS: usize = 8;
 
-#[derive(Debug, thiserror::Error)]
-pub enum LifecycleError {
-    /// No such object: what kind (`session`, `user`, `client`) and which id.
-    #[error("no such {resource} {id}")]
-    NotFound { resource: &'static str, id: String },
-    #[error("{0}")]
-    Transition(TransitionError),
-    #[error("user rule: {0:?}")]
-    Rule(UserRuleError),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("too much contention on this object, try again")]
-    Busy,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// What to do with a session, decided from its current state and its user.
 pub type Decide<'a> = dyn Fn(&IdvSession, &User, &Client) -> Result<Decision, LifecycleError> + Send + Sync + 'a;
-
-impl LifecycleError {
-    pub fn not_found(resource: &'static str, id: impl std::fmt::Display) -> Self {
-        LifecycleError::NotFound {
-            resource,
-            id: id.to_string(),
-        }
-    }
-}
 
 impl Services {
     /// Moves a session through the state machine. Two racing calls on one session end with

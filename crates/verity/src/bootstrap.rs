@@ -115,6 +115,7 @@ fn service_config(settings: &Settings) -> ServiceConfig {
             failing_for: settings.webhook_invalid_after_failing_for,
         },
         allow_private_webhooks: settings.webhook_allow_private,
+        face_match_configured: settings.providers.iter().any(|(check, _)| check == "face_match"),
     }
 }
 

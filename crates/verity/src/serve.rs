@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use verity_domain::{ClientId, Environment};
 use verity_http::{AppState, HttpConfig};
-use verity_service::Services;
 use verity_service::webhooks::Deliverer;
-use verity_store::{BlobStore, ClientStore, StoreError};
+use verity_service::{ServiceError, Services};
+use verity_store::{BlobStore, StoreError};
 
 use crate::bootstrap::{blob_store, connection_limit, engine, key_beside_data, master_key_path, open_store, services};
 use crate::commands::Failure;
-use crate::commands::clients::{create_client, print_credentials};
+use crate::commands::clients::print_credentials;
 use crate::config::Settings;
 
 /// Runs the server until SIGTERM or Ctrl-C, then lets background work finish (30 s at most).
@@ -20,15 +20,21 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let address = listener.local_addr()?;
     let store = open_store(&settings).await?;
+    let sealer = store.sealer().clone();
+    let services = services(&settings, store);
+    let store = services.store.clone();
     if store.clients().await?.is_empty() {
         let id = ClientId::parse("sandbox")?;
-        match create_client(&store, id.clone(), "Sandbox", Environment::Sandbox, true).await {
+        match services
+            .create_client(id.clone(), "Sandbox", Environment::Sandbox, true)
+            .await
+        {
             Ok(key) => {
                 println!("First start: created a sandbox client.");
                 print_credentials(&id, &key, false);
             }
             // Another process starting on the same database created it first.
-            Err(StoreError::Conflict(_)) => {}
+            Err(ServiceError::Store(StoreError::Conflict(_))) => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -56,11 +62,8 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         login_max_failures: settings.login_max_failures,
         login_lock_seconds: settings.login_lock,
         admin_token: settings.admin_token.clone(),
-        face_match_configured: settings.providers.iter().any(|(check, _)| check == "face_match"),
     };
-    let sealer = store.sealer().clone();
     let blobs = blob_store(&settings)?;
-    let services = services(&settings, store);
     let deliverer =
         Arc::new(Deliverer::new(services.clone()).map_err(|e| format!("cannot build the webhook client: {e}"))?);
     // Background work stops taking new work on SIGTERM, finishes what it holds, and is waited for.

@@ -13,6 +13,9 @@ use axum::routing::{get, post};
 use serde_json::json;
 use verity_domain::session::NewSession;
 use verity_domain::{ClientId, UserId};
+use verity_service::ServiceError;
+use verity_service::clients::ClientSetting;
+use verity_service::hooks::HookChange;
 use verity_store::{PageRequest, SortDirection};
 
 use super::Staff;
@@ -277,16 +280,12 @@ async fn settings(
         return r;
     }
     let id = ClientId::from_raw(client.clone());
-    let store = &state.store;
-    let done = match action.as_str() {
-        "idv_on" | "idv_off" => store.set_idv_enabled(&id, action == "idv_on").await,
-        "natural_review_on" | "natural_review_off" => {
-            store.set_natural_review(&id, action == "natural_review_on").await
-        }
+    let setting = match action.as_str() {
+        "idv_on" | "idv_off" => ClientSetting::Idv(action == "idv_on"),
+        "natural_review_on" | "natural_review_off" => ClientSetting::NaturalReview(action == "natural_review_on"),
         "rotate_key" => {
-            let key = crate::new_api_key();
-            return match store.rotate_api_key(&id, &crate::sha256_hex(&key)).await {
-                Ok(true) => layout(
+            return match state.services.rotate_api_key(&id).await {
+                Ok(key) => layout(
                     "New API key",
                     Some(&staff),
                     &format!(
@@ -296,15 +295,15 @@ async fn settings(
                     ),
                 )
                 .into_response(),
-                Ok(false) => super::pages::error_page(StatusCode::NOT_FOUND, "No such platform."),
+                Err(ServiceError::NotFound { .. }) => super::pages::error_page(StatusCode::NOT_FOUND, "No such platform."),
                 Err(e) => unavailable(e),
             };
         }
         _ => return super::pages::error_page(StatusCode::BAD_REQUEST, "Unknown action."),
     };
-    match done {
-        Ok(true) => Redirect::to(&format!("/console/clients/{client}")).into_response(),
-        Ok(false) => super::pages::error_page(StatusCode::NOT_FOUND, "No such platform."),
+    match state.services.set_client(&id, setting).await {
+        Ok(()) => Redirect::to(&format!("/console/clients/{client}")).into_response(),
+        Err(ServiceError::NotFound { .. }) => super::pages::error_page(StatusCode::NOT_FOUND, "No such platform."),
         Err(e) => unavailable(e),
     }
 }
@@ -532,21 +531,30 @@ async fn hook_action(
     {
         return r;
     }
-    let id = ClientId::from_raw(client.clone());
-    let mut found = match state.store.hook(&id, &hook).await {
-        Ok(Some(h)) => h,
-        Ok(None) => return super::pages::error_page(StatusCode::NOT_FOUND, "No such hook."),
-        Err(e) => return unavailable(e),
+    let c = match platform(&state, &client).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
-    match action.as_str() {
-        "enable" => found.enabled = true,
-        "disable" => found.enabled = false,
-        // Re-validating also resets the failure count (as the API's update does).
-        "revalidate" => found.valid = true,
+    let change = match action.as_str() {
+        "enable" => HookChange {
+            enabled: Some(true),
+            ..HookChange::default()
+        },
+        "disable" => HookChange {
+            enabled: Some(false),
+            ..HookChange::default()
+        },
+        // Re-validating also forgets the failures and resumes paused deliveries, as the API's
+        // update does: the same use case.
+        "revalidate" => HookChange {
+            revalidate: true,
+            ..HookChange::default()
+        },
         _ => return super::pages::error_page(StatusCode::BAD_REQUEST, "Unknown action."),
-    }
-    match state.store.update_hook(&found).await {
-        Ok(()) => Redirect::to(&format!("/console/clients/{client}")).into_response(),
+    };
+    match state.services.change_hook(&c, &hook, change).await {
+        Ok(_) => Redirect::to(&format!("/console/clients/{client}")).into_response(),
+        Err(ServiceError::NotFound { .. }) => super::pages::error_page(StatusCode::NOT_FOUND, "No such hook."),
         Err(e) => unavailable(e),
     }
 }

@@ -1,7 +1,9 @@
 //! `verity clients`: API clients (platforms), their keys, branding and policy.
 
-use verity_domain::{Client, ClientId, Environment};
-use verity_store::{ClientStore, SqlStore, StoreError};
+use verity_domain::{ClientId, Environment};
+use verity_service::clients::ClientSetting;
+use verity_service::{ServiceError, Services};
+use verity_store::StoreError;
 
 use super::{Failure, client_of};
 use crate::cli::{ClientsCommand, EnvArg};
@@ -26,30 +28,6 @@ fn client_id_from_name(name: &str) -> Result<ClientId, Failure> {
     Ok(ClientId::parse(&format!("{}-{suffix}", slug.trim_end_matches('-')))?)
 }
 
-/// Creates a client and returns its API key.
-pub(crate) async fn create_client(
-    store: &SqlStore,
-    id: ClientId,
-    name: &str,
-    environment: Environment,
-    idv_enabled: bool,
-) -> Result<String, StoreError> {
-    let key = verity_common::secrets::new_api_key();
-    let client = Client {
-        id,
-        name: name.to_owned(),
-        environment,
-        idv_enabled,
-        natural_review: false,
-        created_at: verity_common::clock::now(),
-        branding: Default::default(),
-    };
-    store
-        .insert_client(&client, &verity_common::hashing::sha256_hex(&key))
-        .await?;
-    Ok(key)
-}
-
 /// Prints a ClientId and its API key, as text or JSON.
 pub(crate) fn print_credentials(id: &ClientId, key: &str, json: bool) {
     if json {
@@ -61,7 +39,8 @@ pub(crate) fn print_credentials(id: &ClientId, key: &str, json: bool) {
     }
 }
 
-pub(super) async fn clients(command: ClientsCommand, store: &SqlStore) -> Result<(), Failure> {
+pub(super) async fn clients(command: ClientsCommand, services: Services) -> Result<(), Failure> {
+    let store = services.store.as_ref();
     match command {
         ClientsCommand::Create {
             name,
@@ -78,8 +57,11 @@ pub(super) async fn clients(command: ClientsCommand, store: &SqlStore) -> Result
                 EnvArg::Sandbox => Environment::Sandbox,
                 EnvArg::Production => Environment::Production,
             };
-            let key = match create_client(store, id.clone(), &name, environment, !idv_disabled).await {
-                Err(StoreError::Conflict(_)) => {
+            let key = match services
+                .create_client(id.clone(), &name, environment, !idv_disabled)
+                .await
+            {
+                Err(ServiceError::Store(StoreError::Conflict(_))) => {
                     return Err(Failure(format!("a client with id {id} already exists")));
                 }
                 other => other?,
@@ -103,20 +85,12 @@ pub(super) async fn clients(command: ClientsCommand, store: &SqlStore) -> Result
         }
         ClientsCommand::RotateKey { client_id, json } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
-            let key = verity_common::secrets::new_api_key();
-            if !store
-                .rotate_api_key(&id, &verity_common::hashing::sha256_hex(&key))
-                .await?
-            {
-                return Err(Failure(format!("no client with id {id}")));
-            }
+            let key = services.rotate_api_key(&id).await?;
             print_credentials(&id, &key, json);
         }
         ClientsCommand::SetIdv { client_id, enabled } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
-            if !store.set_idv_enabled(&id, enabled).await? {
-                return Err(Failure(format!("no client with id {id}")));
-            }
+            services.set_client(&id, ClientSetting::Idv(enabled)).await?;
             println!(
                 "hosted IDV {} for {id}",
                 if enabled { "activated" } else { "deactivated" }
@@ -173,9 +147,7 @@ pub(super) async fn clients(command: ClientsCommand, store: &SqlStore) -> Result
         }
         ClientsCommand::SetNaturalReview { client_id, enabled } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
-            if !store.set_natural_review(&id, enabled).await? {
-                return Err(Failure(format!("no client with id {id}")));
-            }
+            services.set_client(&id, ClientSetting::NaturalReview(enabled)).await?;
             println!(
                 "manual review of natural users {} for {id}",
                 if enabled { "on" } else { "off" }

@@ -34,7 +34,7 @@ pub(crate) async fn run(command: Command, settings: Settings) -> Result<(), Fail
             println!("database is up to date");
             Ok(())
         }
-        Command::Clients(c) => clients::clients(c, &open_store(&settings).await?).await,
+        Command::Clients(c) => clients::clients(c, services(&settings, open_store(&settings).await?)).await,
         Command::Review(c) => review::review(c, services(&settings, open_store(&settings).await?)).await,
         Command::Users(c) => users::users(c, services(&settings, open_store(&settings).await?)).await,
         Command::Webhooks(c) => webhooks::webhooks(c, &open_store(&settings).await?).await,

@@ -1,0 +1,113 @@
+//! Faces and providers: faces present, provider verdicts (authenticity, liveness) and the face match.
+
+use serde_json::json;
+
+use super::inputs::{FaceMatch, Inputs, ProviderOutcome};
+use super::outcome::{Evidence, Outcome, Verdict, ev};
+
+/// Faces: one or more on the document, exactly one in the selfie. `Err` is the refusal reason.
+pub(super) fn faces_present(inputs: &Inputs, evidence: &mut Vec<Evidence>) -> Result<(), &'static str> {
+    let document_faces: Option<usize> = inputs
+        .pages
+        .iter()
+        .map(|p| p.faces)
+        .try_fold(0, |acc, f| f.map(|n| acc + n));
+    match document_faces {
+        None => evidence.push(ev(
+            "document_face_present",
+            Verdict::NotChecked,
+            json!({"reason": "no face detector built in"}),
+        )),
+        Some(0) => {
+            evidence.push(ev("document_face_present", Verdict::Fail, json!({"faces": 0})));
+            return Err("DOCUMENT_UNREADABLE");
+        }
+        Some(n) => evidence.push(ev("document_face_present", Verdict::Pass, json!({"faces": n}))),
+    }
+    match inputs.selfie_faces {
+        None => evidence.push(ev(
+            "selfie_face_present",
+            Verdict::NotChecked,
+            json!({"reason": "no face detector built in"}),
+        )),
+        Some(1) => evidence.push(ev("selfie_face_present", Verdict::Pass, json!({"faces": 1}))),
+        Some(n) => {
+            evidence.push(ev(
+                "selfie_face_present",
+                Verdict::Fail,
+                json!({"faces": n, "expected": 1}),
+            ));
+            return Err("FACE_MATCH_FAIL");
+        }
+    }
+    Ok(())
+}
+
+/// The other configured providers' verdicts: a failure refuses, an unsure or unreachable provider
+/// leaves the check inconclusive.
+pub(super) fn provider_verdicts(inputs: &Inputs, evidence: &mut Vec<Evidence>) -> Result<Outcome, &'static str> {
+    let mut outcome = Outcome::Passed;
+    for verdict in &inputs.providers {
+        let rule = if verdict.check == "liveness" {
+            "liveness"
+        } else {
+            "document_authenticity"
+        };
+        let detail = json!({"provider": verdict.provider, "score": verdict.score, "message": verdict.message});
+        match verdict.outcome {
+            ProviderOutcome::Pass => evidence.push(ev(rule, Verdict::Pass, detail)),
+            ProviderOutcome::Fail => {
+                evidence.push(ev(rule, Verdict::Fail, detail));
+                let reason = if rule == "liveness" {
+                    "FACE_MATCH_FAIL"
+                } else {
+                    "DOCUMENT_FALSIFIED"
+                };
+                return Err(reason);
+            }
+            ProviderOutcome::Inconclusive | ProviderOutcome::Unavailable => {
+                evidence.push(ev(rule, Verdict::Inconclusive, detail));
+                outcome = Outcome::Inconclusive;
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// The face match between the selfie and the document portrait.
+pub(super) fn face_match(inputs: &Inputs, evidence: &mut Vec<Evidence>) -> Result<Outcome, &'static str> {
+    let mut outcome = Outcome::Passed;
+    match &inputs.face_match {
+        FaceMatch::Matched { provider, score } => evidence.push(ev(
+            "face_match",
+            Verdict::Pass,
+            json!({"provider": provider, "score": score}),
+        )),
+        FaceMatch::Mismatch { provider, score } => {
+            evidence.push(ev(
+                "face_match",
+                Verdict::Fail,
+                json!({"provider": provider, "score": score}),
+            ));
+            return Err("FACE_MATCH_FAIL");
+        }
+        // Never pretend a match was checked: a human compares the faces.
+        FaceMatch::NotConfigured => {
+            evidence.push(ev(
+                "face_match",
+                Verdict::NotChecked,
+                json!({"reason": "no face-match provider is configured"}),
+            ));
+            outcome = Outcome::Inconclusive;
+        }
+        FaceMatch::Unavailable { provider, message } => {
+            evidence.push(ev(
+                "face_match",
+                Verdict::Inconclusive,
+                json!({"provider": provider, "error": message}),
+            ));
+            outcome = Outcome::Inconclusive;
+        }
+    }
+    Ok(outcome)
+}

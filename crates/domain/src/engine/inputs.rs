@@ -1,0 +1,125 @@
+//! What the pipeline is given: page readings, registry and provider answers, fraud signals, policy.
+
+use serde::Serialize;
+
+use crate::UnixTime;
+use crate::company::RegistryRecord;
+use crate::hosted::Progress;
+use crate::mrz::Mrz;
+use crate::user::User;
+
+/// What the reader found on one uploaded document page.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PageReading {
+    pub slot: String,
+    pub mrz: Option<Mrz>,
+    pub mrz_lines: Vec<String>,
+    /// Mean character score of the MRZ (about 1.0 for clean print).
+    pub mrz_score: f32,
+    /// Characters the check digits settled between near-tied readings.
+    pub corrections: usize,
+    pub quality: Vec<String>,
+    /// Faces found; `None` when no face detector is built in.
+    pub faces: Option<usize>,
+}
+
+/// What the registry said about the company declared in the session.
+#[derive(Clone, Debug, Serialize)]
+pub enum RegistryLookup {
+    Found {
+        registry: String,
+        record: RegistryRecord,
+    },
+    NotFound {
+        registry: String,
+    },
+    InvalidNumber {
+        message: String,
+    },
+    Unavailable {
+        registry: String,
+        message: String,
+    },
+    /// No registry covers the country and the number has no offline rule.
+    NoRegistry,
+}
+
+/// The face match between the selfie and the document portrait, from a provider.
+#[derive(Clone, Debug, Serialize)]
+pub enum FaceMatch {
+    Matched { provider: String, score: f32 },
+    Mismatch { provider: String, score: f32 },
+    NotConfigured,
+    Unavailable { provider: String, message: String },
+}
+
+/// What an external provider (a vendor or an in-house model) answered for one check.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProviderVerdict {
+    /// `document_authenticity` or `liveness`.
+    pub check: String,
+    pub provider: String,
+    pub outcome: ProviderOutcome,
+    pub score: Option<f32>,
+    pub message: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderOutcome {
+    Pass,
+    Fail,
+    Inconclusive,
+    /// The provider could not be reached or answered nonsense, after retries.
+    Unavailable,
+}
+
+/// Where a finding that needs a human goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Routing {
+    Review,
+    Refuse,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Policy {
+    pub minimum_age: i64,
+    /// Whether natural users' sessions may go to review (decision 12; off by default).
+    pub natural_review: bool,
+    /// Where a reused document number or a resubmitted image goes.
+    pub fraud: Routing,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            minimum_age: 18,
+            natural_review: false,
+            fraud: Routing::Review,
+        }
+    }
+}
+
+/// Matches against earlier submissions of the same client.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FraudSignals {
+    /// Other users of the client who submitted a document with the same number.
+    pub document_number_used_by: Vec<String>,
+    /// Other users' sessions with a near-identical image.
+    pub image_seen_in: Vec<String>,
+}
+
+pub struct Inputs<'a> {
+    pub user: &'a User,
+    pub progress: &'a Progress,
+    /// Document pages in upload order (front, then back).
+    pub pages: Vec<PageReading>,
+    pub selfie_faces: Option<usize>,
+    pub face_match: FaceMatch,
+    /// Verdicts of the other configured providers.
+    pub providers: Vec<ProviderVerdict>,
+    pub registry: Option<RegistryLookup>,
+    pub signals: FraudSignals,
+    pub policy: Policy,
+    pub now: UnixTime,
+}

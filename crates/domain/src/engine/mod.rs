@@ -1,0 +1,23 @@
+//! The check pipeline: from what was read off a session's images, what the registry said and
+//! what the fraud indexes found, to `Checks[]` and the session's status. Pure: the service
+//! gathers the inputs (image reading, registry calls, index lookups) and commits the decision.
+//!
+//! Every check keeps its evidence (rule, values compared, scores) for reviewers; evidence never
+//! leaves Verity through the Mangopay-compatible API.
+
+mod age;
+mod business;
+mod decision;
+mod document;
+mod face;
+mod fraud;
+mod identity;
+mod inputs;
+mod name;
+mod outcome;
+
+pub use decision::decide;
+pub use inputs::{
+    FaceMatch, FraudSignals, Inputs, PageReading, Policy, ProviderOutcome, ProviderVerdict, RegistryLookup, Routing,
+};
+pub use outcome::{CheckResult, Decision, Evidence, Outcome, Verdict};

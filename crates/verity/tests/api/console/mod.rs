@@ -1,0 +1,13 @@
+//! The back-office console over HTTP: sign-in with lockout and TOTP, pages and images only with a
+//! staff session, CSRF, roles, review claims and racing decisions, the platform's webhooks, the
+//! audit log (every image view recorded, append-only, exportable).
+//!
+//! `setup` holds the browser-like client and the platform with sessions waiting for review.
+
+mod setup;
+
+mod chromium;
+mod lockout;
+mod platforms;
+mod redaction;
+mod review;
