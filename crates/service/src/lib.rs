@@ -2,6 +2,7 @@
 //! decide, and commit the result with its events and webhook deliveries in one transaction. The
 //! HTTP layers, the CLI and the background workers all change sessions and users through here.
 
+pub mod back_office;
 pub mod clients;
 pub mod engine;
 mod error;
