@@ -12,11 +12,11 @@ use axum::routing::post;
 use axum::{Extension, Router};
 use base64::Engine;
 use serde::Serialize;
-use verity_domain::{Client, ClientId, UnixTime};
+use verity_domain::{Client, UnixTime};
 
 use crate::error::ApiError;
 use crate::wire::json_response;
-use crate::{AppState, now, sha256_hex};
+use crate::{AppState, now};
 
 /// The authenticated client of an API request.
 #[derive(Clone, Debug)]
@@ -153,11 +153,6 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((id.to_owned(), key.to_owned()))
 }
 
-/// Compares two equal-length secrets' hashes without an early exit.
-fn same_hash(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// `POST /{version}/oauth/token`. Credentials come from the `Basic` header only: SDKs send the
 /// `grant_type` as a form, as JSON or as multipart, so the body is not needed and not parsed.
 #[utoipa::path(
@@ -192,28 +187,16 @@ async fn issue_token(state: &AppState, ip: IpAddr, headers: &HeaderMap, now: Uni
         return Err(ApiError::TemporarilyLocked);
     };
     let verified = match basic_credentials(headers) {
-        Some((id, key)) => match ClientId::parse(&id) {
-            Ok(id) => state
-                .store
-                .client(&id)
-                .await?
-                .filter(|c| same_hash(&c.api_key_hash, &sha256_hex(&key))),
-            Err(_) => None,
-        },
+        Some((id, key)) => state.services.authenticate_client(&id, &key).await?,
         None => None,
     };
-    let Some(credentials) = verified else {
+    let Some(client) = verified else {
         attempt.failed(now);
         return Err(ApiError::InvalidCredentials);
     };
     attempt.succeeded();
-    // 128 bits, shown as 32 hex digits like Mangopay's tokens.
-    let token = format!("{:032x}", rand::random::<u128>());
     let ttl = state.config.token_ttl;
-    state
-        .store
-        .insert_token(&sha256_hex(&token), &credentials.client.id, now + ttl)
-        .await?;
+    let token = state.services.issue_token(&client.id, ttl).await?;
     Ok(json_response(
         StatusCode::OK,
         &TokenResponse {
@@ -242,7 +225,7 @@ pub async fn api_guard(
     let now = now();
     let path_client = req.uri().path().split('/').nth(2).unwrap_or("").to_owned();
     let client = match bearer(req.headers()) {
-        Some(token) => match state.store.client_for_token(&sha256_hex(token), now).await {
+        Some(token) => match state.services.client_for_token(token, now).await {
             Ok(found) => found.filter(|c| c.id.as_str() == path_client),
             Err(e) => return ApiError::from(e).into_response(),
         },

@@ -94,7 +94,7 @@ pub async fn list_events(
     }
     errors.into_result()?;
     filter.after = Some(filter.after.unwrap_or(oldest));
-    let page = state.store.events(&client.id, &filter, list.page).await?;
+    let page = state.services.events(&client.id, &filter, list.page).await?;
     let items: Vec<_> = page
         .items
         .iter()

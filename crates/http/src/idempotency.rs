@@ -15,6 +15,7 @@ use axum::{Extension, Router};
 use serde::Serialize;
 use serde_json::Value;
 use verity_domain::FieldErrors;
+use verity_service::ServiceError;
 use verity_store::{StoreError, StoredResponse};
 
 use crate::auth::{Authed, AuthedClient};
@@ -23,7 +24,7 @@ use crate::wire::json_response;
 use crate::{AppState, now};
 
 /// How long a key blocks reuse and its response can be fetched.
-pub const KEY_LIFETIME_SECONDS: i64 = 24 * 60 * 60;
+pub const KEY_LIFETIME_SECONDS: i64 = verity_service::access::IDEMPOTENCY_KEY_LIFETIME;
 
 /// The validated key of the current POST, with the URL it was sent to.
 #[derive(Clone, Debug)]
@@ -82,17 +83,9 @@ pub async fn middleware(
             return ApiError::Params(e).into_response();
         }
     };
-    match state.store.stored_response(&client.id, &key).await {
-        Ok(Some(found)) if found.created_at + KEY_LIFETIME_SECONDS > now() => {
-            return ApiError::IdempotencyConflict.into_response();
-        }
-        Ok(Some(_)) => {
-            // Expired but not yet purged: free it for reuse.
-            if let Err(e) = state.store.purge_stored_responses(now() - KEY_LIFETIME_SECONDS).await {
-                return ApiError::from(e).into_response();
-            }
-        }
-        Ok(None) => {}
+    match state.services.idempotency_key_in_use(&client.id, &key).await {
+        Ok(true) => return ApiError::IdempotencyConflict.into_response(),
+        Ok(false) => {}
         Err(e) => return ApiError::from(e).into_response(),
     }
     let request_url = format!(
@@ -126,8 +119,8 @@ pub async fn middleware(
         body: String::from_utf8_lossy(&bytes).into_owned(),
         request_url: idem.request_url,
     };
-    match state.store.insert_stored_response(&client.id, &record).await {
-        Ok(()) | Err(StoreError::Conflict(_)) => Response::from_parts(parts, Body::from(bytes)),
+    match state.services.keep_response(&client.id, &record).await {
+        Ok(()) | Err(ServiceError::Store(StoreError::Conflict(_))) => Response::from_parts(parts, Body::from(bytes)),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
@@ -168,10 +161,9 @@ pub async fn view_response(
     Path((_, key)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let found = state
-        .store
+        .services
         .stored_response(&client.id, &key)
         .await?
-        .filter(|r| r.created_at + KEY_LIFETIME_SECONDS > now())
         .ok_or(ApiError::NotFound {
             resource: "ApiResponse",
             id: key,

@@ -9,11 +9,11 @@ use axum::{Extension, Router};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
-use verity_domain::lifecycle::{Decision, TransitionError};
 use verity_domain::sandbox::{Directive, REASONS};
 use verity_domain::session::{Check, TypedValue};
 use verity_domain::user::Flavour;
 use verity_domain::{Client, Environment, FieldErrors, SessionId, SessionStatus, UserId};
+use verity_service::sandbox::Forced;
 
 use crate::AppState;
 use crate::auth::{Authed, AuthedClient};
@@ -160,14 +160,14 @@ pub async fn force_outcome(
     };
     errors.into_result()?;
     let explicit = raw_checks.map(|c| explicit_checks(&c, crate::now())).transpose()?;
-    let directive = match (status, explicit.is_some()) {
-        (_, true) => None,
-        (SessionStatus::Validated, false) => Some(Directive::Accept),
-        (SessionStatus::Review, false) => Some(Directive::Review),
-        (_, false) => match reason {
-            Some(r) => {
-                Some(Directive::refuse(&r, check.as_deref()).map_err(|m| ApiError::param("RefusedReasonType", m))?)
-            }
+    let forced = match (status, explicit) {
+        (status, Some(checks)) => Forced::Checks { status, checks },
+        (SessionStatus::Validated, None) => Forced::Directive(Directive::Accept),
+        (SessionStatus::Review, None) => Forced::Directive(Directive::Review),
+        (_, None) => match reason {
+            Some(r) => Forced::Directive(
+                Directive::refuse(&r, check.as_deref()).map_err(|m| ApiError::param("RefusedReasonType", m))?,
+            ),
             None => {
                 return Err(ApiError::param(
                     "RefusedReasonType",
@@ -176,47 +176,11 @@ pub async fn force_outcome(
             }
         },
     };
-    let session_id = SessionId::from_raw(&id);
-    ensure_session(&state, &client, &session_id).await?;
     let session = state
         .services
-        .transition(&client, &session_id, &|session, user, client| {
-            if !session.status.can_become(status) {
-                let refusal = TransitionError::NotAllowed {
-                    from: session.status,
-                    to: status,
-                };
-                return Err(verity_service::LifecycleError::Transition(refusal));
-            }
-            if let Some(d) = &directive {
-                d.applies_to(user, client.natural_review)
-                    .map_err(verity_service::LifecycleError::Invalid)?;
-            }
-            let checks = match (&explicit, &directive) {
-                (Some(checks), _) => checks.clone(),
-                (None, Some(d)) => {
-                    d.outcome(user, crate::now(), &mut || verity_service::new_id("idnchc_"))
-                        .1
-                }
-                (None, None) => Vec::new(),
-            };
-            Ok(Decision {
-                status,
-                checks: Some(checks),
-            })
-        })
+        .force_outcome(&client, &SessionId::from_raw(&id), forced)
         .await?;
     Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
-}
-
-async fn ensure_session(state: &AppState, client: &Client, id: &SessionId) -> Result<(), ApiError> {
-    match state.store.session(&client.id, id).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::NotFound {
-            resource: "IdentityVerification",
-            id: id.to_string(),
-        }),
-    }
 }
 
 /// Expire a PENDING sandbox session now.
@@ -230,16 +194,9 @@ pub async fn expire(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     sandbox_only(&client)?;
-    let session_id = SessionId::from_raw(&id);
-    ensure_session(&state, &client, &session_id).await?;
     let session = state
         .services
-        .transition(&client, &session_id, &|_, _, _| {
-            Ok(Decision {
-                status: SessionStatus::Expired,
-                checks: None,
-            })
-        })
+        .force_outcome(&client, &SessionId::from_raw(&id), Forced::Expire)
         .await?;
     Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
 }
@@ -257,11 +214,7 @@ pub async fn downgrade(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     sandbox_only(&client)?;
-    let user_id = UserId::from_raw(&id);
-    if state.store.user(&client.id, &user_id).await?.is_none() {
-        return Err(ApiError::NotFound { resource: "User", id });
-    }
-    let user = state.services.downgrade_user(&client, &user_id).await?;
+    let user = state.services.downgrade_user(&client, &UserId::from_raw(&id)).await?;
     Ok(json_response(
         StatusCode::OK,
         &crate::users::render(&state, &user, Flavour::Legacy),

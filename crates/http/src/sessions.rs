@@ -221,14 +221,7 @@ pub(crate) async fn open_session(
 }
 
 async fn load(state: &AppState, client: &verity_domain::Client, id: &str) -> Result<IdvSession, ApiError> {
-    state
-        .store
-        .session(&client.id, &SessionId::from_raw(id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound {
-            resource: "IdentityVerification",
-            id: id.to_owned(),
-        })
+    Ok(state.services.session(&client.id, &SessionId::from_raw(id)).await?)
 }
 
 /// View an IDV Session, with its checks.
@@ -309,13 +302,7 @@ pub async fn list_sessions(
 ) -> Result<Response, ApiError> {
     let list = ListQuery::parse(query.as_deref())?;
     let user_id = UserId::from_raw(user_id);
-    if state.store.user(&client.id, &user_id).await?.is_none() {
-        return Err(ApiError::NotFound {
-            resource: "User",
-            id: user_id.to_string(),
-        });
-    }
-    let page = state.store.sessions_of_user(&client.id, &user_id, list.page).await?;
+    let page = state.services.sessions_of_user(&client.id, &user_id, list.page).await?;
     let items: Vec<_> = page
         .items
         .iter()

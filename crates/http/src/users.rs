@@ -13,13 +13,12 @@ use verity_domain::user::{
     UserContext, UserPatch,
 };
 use verity_domain::{Client, UnixTime, User, UserId};
-use verity_store::{Changeset, Write};
 
 use crate::auth::{Authed, AuthedClient};
 use crate::error::ApiError;
 use crate::idempotency::{IdempotencyKey, stored};
 use crate::wire::{Fields, JsonBody, ListQuery, json_response};
-use crate::{AppState, now, now_millis, random_token};
+use crate::{AppState, now, random_token};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -524,14 +523,13 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let (patch, sca) = read_patch(&body)?;
     let ctx = context(&client, flavour, sca);
-    let id = UserId::generate(now_millis(), rand::random());
-    let user = User::create(id, client.id.clone(), person_type, &patch, &ctx)?;
-    let body = render(&state, &user, flavour);
-    let mut changes = Changeset::new(client.id.clone());
-    changes.response = stored(&idem, StatusCode::OK, &body);
-    changes.users.push(Write::Insert(user));
-    state.store.commit(&changes).await?;
-    Ok(json_response(StatusCode::OK, &body))
+    let user = state
+        .services
+        .create_user(&client.id, person_type, &patch, &ctx, &|u| {
+            stored(&idem, StatusCode::OK, &render(&state, u, flavour))
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &render(&state, &user, flavour)))
 }
 
 macro_rules! create_handler {
@@ -601,11 +599,10 @@ async fn load(state: &AppState, client: &Client, id: &str, person: Option<Person
         resource,
         id: id.to_owned(),
     };
-    let user = state
-        .store
-        .user(&client.id, &UserId::from_raw(id))
-        .await?
-        .ok_or_else(not_found)?;
+    let user = match state.services.user(&client.id, &UserId::from_raw(id)).await {
+        Err(verity_service::ServiceError::NotFound { .. }) => return Err(not_found()),
+        other => other?,
+    };
     if person.is_some_and(|p| p != user.person_type()) {
         return Err(not_found());
     }
@@ -890,7 +887,7 @@ pub async fn list_users(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let list = ListQuery::parse(query.as_deref())?;
-    let page = state.store.users(&client.id, list.page).await?;
+    let page = state.services.users(&client.id, list.page).await?;
     let items: Vec<_> = page.items.iter().map(|u| render(&state, u, Flavour::Legacy)).collect();
     let mut response = json_response(StatusCode::OK, &items);
     let base = format!("{}/v2.01/{}/users", state.public_url(), client.id);

@@ -2,6 +2,7 @@
 //! decide, and commit the result with its events and webhook deliveries in one transaction. The
 //! HTTP layers, the CLI and the background workers all change sessions and users through here.
 
+pub mod access;
 pub mod back_office;
 pub mod clients;
 pub mod engine;
@@ -11,8 +12,10 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod providers;
 pub mod redaction;
+pub mod sandbox;
 pub mod registry;
 pub mod sessions;
+pub mod users;
 pub mod webhooks;
 
 use std::sync::Arc;

@@ -1,0 +1,68 @@
+//! API access: client credentials, OAuth access tokens, and `Idempotency-Key` bookkeeping.
+
+use verity_common::hashing::sha256_hex;
+use verity_domain::{Client, ClientId, UnixTime};
+use verity_store::StoredResponse;
+
+use crate::{ServiceError, Services, now};
+
+/// How long an `Idempotency-Key` and its response are kept (Mangopay: 24 hours).
+pub const IDEMPOTENCY_KEY_LIFETIME: i64 = 24 * 60 * 60;
+
+/// Compares two equal-length secrets' hashes without an early exit.
+fn same_hash(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Services {
+    /// The client whose id and API key these are, if they are.
+    pub async fn authenticate_client(&self, id: &str, api_key: &str) -> Result<Option<Client>, ServiceError> {
+        let Ok(id) = ClientId::parse(id) else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .client(&id)
+            .await?
+            .filter(|c| same_hash(&c.api_key_hash, &sha256_hex(api_key)))
+            .map(|c| c.client))
+    }
+
+    /// A new access token for `client`, valid `ttl` seconds; only its hash is kept.
+    pub async fn issue_token(&self, client: &ClientId, ttl: i64) -> Result<String, ServiceError> {
+        // 128 bits, shown as 32 hex digits like Mangopay's tokens.
+        let token = format!("{:032x}", rand::random::<u128>());
+        self.store
+            .insert_token(&sha256_hex(&token), client, now() + ttl)
+            .await?;
+        Ok(token)
+    }
+
+    /// The client an unexpired access token was issued to.
+    pub async fn client_for_token(&self, token: &str, at: UnixTime) -> Result<Option<Client>, ServiceError> {
+        Ok(self.store.client_for_token(&sha256_hex(token), at).await?)
+    }
+
+    /// The response kept for a key, while the key lives.
+    pub async fn stored_response(&self, client: &ClientId, key: &str) -> Result<Option<StoredResponse>, ServiceError> {
+        Ok(self
+            .store
+            .stored_response(client, key)
+            .await?
+            .filter(|r| r.created_at + IDEMPOTENCY_KEY_LIFETIME > now()))
+    }
+
+    /// Whether a key is in use; an expired key not yet purged is freed for reuse.
+    pub async fn idempotency_key_in_use(&self, client: &ClientId, key: &str) -> Result<bool, ServiceError> {
+        match self.store.stored_response(client, key).await? {
+            Some(found) if found.created_at + IDEMPOTENCY_KEY_LIFETIME > now() => Ok(true),
+            Some(_) => {
+                self.store
+                    .purge_stored_responses(now() - IDEMPOTENCY_KEY_LIFETIME)
+                    .await?;
+                Ok(false)
+            }
+            None => Ok(false),
+        }
+    }
+}
