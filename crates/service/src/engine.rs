@@ -6,22 +6,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
 use verity_domain::company::{has_rules, normalise_company_number};
 use verity_domain::engine::{
-    self, FaceMatch, FraudSignals, Inputs, Outcome, PageReading, Policy, ProviderVerdict, RegistryLookup, Routing,
+    self, EvidenceRecord, FaceMatch, FraudSignals, Inputs, Outcome, PageReading, Policy, ProviderVerdict,
+    RegistryLookup, Routing,
 };
 use verity_domain::hosted::{Progress, SLOT_BACK, SLOT_FRONT, SLOT_SELFIE};
 use verity_domain::lifecycle::Decision;
 use verity_domain::sandbox::preset_reason_value;
 use verity_domain::session::{Check, SessionStatus, TypedValue};
 use verity_domain::user::Person;
-use verity_domain::{Client, IdvSession, User};
+use verity_domain::{Client, IdvSession, SessionId, User};
 use verity_store::{BlobStore, CheckJob, JobOutcome, Sealer};
 
 use crate::providers::{self, Providers};
 use crate::registry::Registries;
-use crate::{LifecycleError, Services, new_id, now, now_millis};
+use crate::{LifecycleError, ServiceError, Services, new_id, now, now_millis};
 
 /// Bits (of 256) within which two images count as the same photo: a re-encoded or resized copy
 /// is a few bits away; different documents of one template, 20 or more.
@@ -51,6 +51,12 @@ enum RunError {
 
 impl From<verity_store::StoreError> for RunError {
     fn from(e: verity_store::StoreError) -> Self {
+        RunError::Transient(e.to_string())
+    }
+}
+
+impl From<ServiceError> for RunError {
+    fn from(e: ServiceError) -> Self {
         RunError::Transient(e.to_string())
     }
 }
@@ -310,18 +316,14 @@ impl Engine {
             now: now(),
         };
         let decision = engine::decide(&inputs);
-        let evidence = json!({
-            "engine": concat!("verity ", env!("CARGO_PKG_VERSION")),
-            "decided_at": now(),
-            "took_ms": started.elapsed().as_millis() as u64,
-            "status": decision.status,
-            "checks": decision.checks,
-            "inputs": {"registry": inputs.registry, "signals": inputs.signals, "policy": inputs.policy,
-                       "face_match": inputs.face_match, "providers": inputs.providers},
-        });
-        store
-            .save_evidence(&client.id, &session.id, &evidence.to_string(), now())
-            .await?;
+        let evidence = EvidenceRecord::new(
+            &decision,
+            &inputs,
+            concat!("verity ", env!("CARGO_PKG_VERSION")),
+            now(),
+            started.elapsed().as_millis() as u64,
+        );
+        self.services.save_evidence(&client.id, &session.id, &evidence).await?;
         let checks = to_checks(&decision.checks, now());
         let status = decision.status;
         let decided = self
@@ -483,4 +485,27 @@ pub fn to_checks(results: &[engine::CheckResult], now: i64) -> Vec<Check> {
             }
         })
         .collect()
+}
+
+impl Services {
+    /// A session's evidence record, as the engine (or a redaction) left it.
+    pub async fn evidence(&self, session: &SessionId) -> Result<Option<EvidenceRecord>, ServiceError> {
+        match self.store.evidence(session).await? {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+                ServiceError::Store(verity_store::StoreError::Corrupt(format!("evidence of {session}: {e}")))
+            }),
+        }
+    }
+
+    pub async fn save_evidence(
+        &self,
+        client: &verity_domain::ClientId,
+        session: &SessionId,
+        evidence: &EvidenceRecord,
+    ) -> Result<(), ServiceError> {
+        let text = serde_json::to_string(evidence)
+            .map_err(|e| ServiceError::Store(verity_store::StoreError::Corrupt(format!("evidence: {e}"))))?;
+        Ok(self.store.save_evidence(client, session, &text, now()).await?)
+    }
 }

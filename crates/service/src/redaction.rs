@@ -59,10 +59,9 @@ impl Services {
                 };
                 store.save_progress(id, &kept, now()).await?;
             }
-            if let Some(evidence) = store.evidence(id).await? {
-                let mut value: serde_json::Value = serde_json::from_str(&evidence).unwrap_or_default();
-                redact_evidence(&mut value);
-                store.save_evidence(client, id, &value.to_string(), now()).await?;
+            if let Some(mut evidence) = self.evidence(id).await? {
+                evidence.redact();
+                self.save_evidence(client, id, &evidence).await?;
             }
         }
         let ids = store.redact_session_files(id, scope == Scope::All, now()).await?;
@@ -85,23 +84,5 @@ impl Services {
             self.redact(blobs, client, session, scope).await?;
         }
         Ok(due.len())
-    }
-}
-
-/// Keeps each rule and its verdict; drops the values compared and the inputs.
-fn redact_evidence(value: &mut serde_json::Value) {
-    if let Some(obj) = value.as_object_mut() {
-        obj.remove("inputs");
-        obj.insert("redacted".into(), serde_json::json!(true));
-    }
-    for check in value["checks"].as_array_mut().into_iter().flatten() {
-        for e in check["evidence"].as_array_mut().into_iter().flatten() {
-            if let Some(obj) = e.as_object_mut() {
-                obj.insert("detail".into(), serde_json::json!("redacted"));
-            }
-        }
-        if let Some(obj) = check.as_object_mut() {
-            obj.insert("data".into(), serde_json::json!([]));
-        }
     }
 }

@@ -1,6 +1,6 @@
 //! What the pipeline is given: page readings, registry and provider answers, fraud signals, policy.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::UnixTime;
 use crate::company::RegistryRecord;
@@ -24,7 +24,7 @@ pub struct PageReading {
 }
 
 /// What the registry said about the company declared in the session.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum RegistryLookup {
     Found {
         registry: String,
@@ -45,7 +45,7 @@ pub enum RegistryLookup {
 }
 
 /// The face match between the selfie and the document portrait, from a provider.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum FaceMatch {
     Matched { provider: String, score: f32 },
     Mismatch { provider: String, score: f32 },
@@ -54,7 +54,7 @@ pub enum FaceMatch {
 }
 
 /// What an external provider (a vendor or an in-house model) answered for one check.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProviderVerdict {
     /// `document_authenticity` or `liveness`.
     pub check: String,
@@ -64,7 +64,7 @@ pub struct ProviderVerdict {
     pub message: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderOutcome {
     Pass,
@@ -75,13 +75,13 @@ pub enum ProviderOutcome {
 }
 
 /// Where a finding that needs a human goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Routing {
     Review,
     Refuse,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Policy {
     pub minimum_age: i64,
     /// Whether natural users' sessions may go to review (decision 12; off by default).
@@ -101,7 +101,7 @@ impl Default for Policy {
 }
 
 /// Matches against earlier submissions of the same client.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct FraudSignals {
     /// Other users of the client who submitted a document with the same number.
     pub document_number_used_by: Vec<String>,

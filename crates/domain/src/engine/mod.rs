@@ -15,9 +15,11 @@ mod identity;
 mod inputs;
 mod name;
 mod outcome;
+mod record;
 
 pub use decision::decide;
 pub use inputs::{
     FaceMatch, FraudSignals, Inputs, PageReading, Policy, ProviderOutcome, ProviderVerdict, RegistryLookup, Routing,
 };
 pub use outcome::{CheckResult, Decision, Evidence, Outcome, Verdict};
+pub use record::{CheckEvidence, CheckOutcome, EVIDENCE_VERSION, EvidenceInputs, EvidenceRecord, RuleEvidence};

@@ -1,6 +1,6 @@
 //! What the pipeline produces: per-check outcomes and evidence, and the session's decision.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::session::{SessionStatus, TypedValue};
@@ -13,7 +13,7 @@ pub enum Outcome {
     Inconclusive,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,

@@ -1,7 +1,6 @@
 //! `verity sessions`: engine evidence, redaction and retention.
 
 use verity_domain::{ClientId, SessionId};
-use verity_store::EngineStore;
 
 use super::{Failure, print_json};
 use crate::bootstrap::{blob_store, open_store, services};
@@ -19,7 +18,7 @@ pub(super) async fn sessions(command: SessionsCommand, settings: &Settings) -> R
             let services = services(settings, open_store(settings).await?);
             let client = ClientId::parse(&client).map_err(|e| format!("{client}: {e}"))?;
             let id = SessionId::from_raw(session.clone());
-            if services.store.session(&client, &id).await?.is_none() {
+            if let Err(verity_service::ServiceError::NotFound { .. }) = services.session(&client, &id).await {
                 return Err(Failure(format!("no session {session} for client {client}")));
             }
             let scope = if files_only {
@@ -39,12 +38,10 @@ pub(super) async fn sessions(command: SessionsCommand, settings: &Settings) -> R
             Ok(())
         }
         SessionsCommand::Evidence { session } => {
-            let store = open_store(settings).await?;
-            let id = SessionId::from_raw(session.clone());
-            match store.evidence(&id).await? {
+            let services = services(settings, open_store(settings).await?);
+            match services.evidence(&SessionId::from_raw(session.clone())).await? {
                 Some(evidence) => {
-                    let value: serde_json::Value = serde_json::from_str(&evidence)?;
-                    print_json(&value);
+                    print_json(&evidence);
                     Ok(())
                 }
                 None => Err(Failure(format!("no engine evidence for session {session}"))),
