@@ -95,9 +95,12 @@ fn truth_fields(lines: &[String]) -> serde_json::Value {
     verity_domain::mrz::parse(&refs).map_or(serde_json::Value::Null, |m| key_fields(&m))
 }
 
+/// The documents of one level to read: each as its truth MRZ lines and its JPEG.
+type LevelSet = (Level, Vec<(Vec<String>, Vec<u8>)>);
+
 /// A corpus written by `generate`: `LEVEL-NNNN-KIND.jpg` next to its `.json` truth.
-fn load_dir(dir: &std::path::Path) -> Result<Vec<(Level, Vec<(Vec<String>, Vec<u8>)>)>, String> {
-    let mut sets: Vec<(Level, Vec<(Vec<String>, Vec<u8>)>)> = Vec::new();
+fn load_dir(dir: &std::path::Path) -> Result<Vec<LevelSet>, String> {
+    let mut sets: Vec<LevelSet> = Vec::new();
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -168,7 +171,7 @@ fn main() -> ExitCode {
         }
         "bench" => {
             // Documents as (level, truth lines, JPEG): generated, or loaded from `--dir`.
-            let mut sets: Vec<(Level, Vec<(Vec<String>, Vec<u8>)>)> = Vec::new();
+            let mut sets: Vec<LevelSet> = Vec::new();
             match &o.dir {
                 Some(dir) => match load_dir(dir) {
                     Ok(loaded) => sets = loaded,

@@ -201,12 +201,13 @@ pub fn decode(cells: &[Vec<CellReading>]) -> Option<Decoded> {
         corrections.extend(resolve_state_codes(&mut text, cells, format));
     }
     for spec in specs(format) {
-        if confident && !verifies(&text, spec) {
-            if let Some(fix) = cheapest_fix(&text, cells, format, spec, &locked) {
-                for c in fix {
-                    text[c.line][c.position] = c.corrected as u8;
-                    corrections.push(c);
-                }
+        if confident
+            && !verifies(&text, spec)
+            && let Some(fix) = cheapest_fix(&text, cells, format, spec, &locked)
+        {
+            for c in fix {
+                text[c.line][c.position] = c.corrected as u8;
+                corrections.push(c);
             }
         }
         if verifies(&text, spec) {

@@ -62,8 +62,8 @@ impl Gray {
                 let mut sum = 0u32;
                 for y in oy * factor..((oy + 1) * factor).min(self.height) {
                     let row = &self.pixels[y * self.width..];
-                    for x in ox * factor..((ox + 1) * factor).min(self.width) {
-                        sum += row[x] as u32;
+                    for &p in &row[ox * factor..((ox + 1) * factor).min(self.width)] {
+                        sum += p as u32;
                     }
                 }
                 out[oy * w + ox] = (sum / area) as u8;

@@ -76,7 +76,7 @@ impl Frame {
     }
 
     /// From text-frame coordinates to the original image.
-    pub fn to_image(&self, s: f32, t: f32) -> (f32, f32) {
+    pub fn to_image(self, s: f32, t: f32) -> (f32, f32) {
         let x = s * self.cos - t * self.sin;
         let y = s * self.sin + t * self.cos;
         ((x + 0.5) * self.scale - 0.5, (y + 0.5) * self.scale - 0.5)
@@ -506,6 +506,8 @@ fn fit(points: &[(f32, f32)], quadratic: bool) -> Option<[f32; 3]> {
         for r in 0..dim {
             if r != col {
                 let f = m[r][col] / m[col][col];
+                // Row `col` is read while row `r` is written: the index form is the clear one.
+                #[allow(clippy::needless_range_loop)]
                 for c in col..4 {
                     m[r][c] -= f * m[col][c];
                 }

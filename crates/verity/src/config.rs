@@ -294,10 +294,10 @@ impl Config {
         if verity_store::Dialect::from_url(&database_url).is_none() {
             return Err("database_url must start with sqlite:// or postgres://".into());
         }
-        if let Some(url) = &self.public_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!("public_url '{url}' must start with http:// or https://"));
-            }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(format!("public_url '{url}' must start with http:// or https://"));
         }
         let json_logs = match self.log_format.as_str() {
             "text" => false,

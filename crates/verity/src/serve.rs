@@ -117,7 +117,6 @@ async fn sweep_sessions(services: Services, mut stop: verity_service::StopSignal
 }
 
 /// Purges expired access tokens and idempotency responses every ten minutes.
-
 async fn housekeeping(services: Services, blobs: Arc<dyn BlobStore>, mut stop: verity_service::StopSignal) {
     let store = services.store.clone();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));

@@ -135,7 +135,7 @@ fn among(first: &str, last: &str, people: &[String]) -> bool {
 /// `BUSINESS_NAME_MATCH`: the document holder in the registered name or among the officers.
 pub(super) fn business_name_match(record: &RegistryRecord, holder: (&str, &str)) -> CheckResult {
     let registered = record.name.clone();
-    let in_name = among(holder.0, holder.1, &[registered.clone()])
+    let in_name = among(holder.0, holder.1, std::slice::from_ref(&registered))
         || among(holder.0, holder.1, &record.officers)
         || crate::matching::readings(&registered)
             .iter()

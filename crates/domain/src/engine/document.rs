@@ -111,7 +111,7 @@ pub(super) fn read_document(inputs: &Inputs, evidence: &mut Vec<Evidence>) -> Re
         && birth.is_some_and(|b| b <= inputs.now)
         && matches!(mrz.sex, 'M' | 'F' | 'X' | '<')
         && !mrz.surname.is_empty()
-        && mrz.nationality.len() >= 1;
+        && !mrz.nationality.is_empty();
     evidence.push(ev(
         "field_consistency",
         if consistent { Verdict::Pass } else { Verdict::Fail },

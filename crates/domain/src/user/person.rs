@@ -75,6 +75,8 @@ pub struct LegalData {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// Both variants are hundreds of bytes and a Person lives once per User: boxing one only adds an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Person {
     Natural(NaturalData),
     Legal(LegalData),

@@ -4,18 +4,18 @@ use super::{Address, Flavour, LegalPersonType, Person, User, UserRuleError};
 use crate::validation::{FieldErrors, email_error, is_country_code, is_email};
 
 fn check_len(errors: &mut FieldErrors, field: &str, value: Option<&str>, max: usize) {
-    if let Some(v) = value {
-        if v.chars().count() > max {
-            errors.max_len(field, max);
-        }
+    if let Some(v) = value
+        && v.chars().count() > max
+    {
+        errors.max_len(field, max);
     }
 }
 
 fn check_country(errors: &mut FieldErrors, field: &str, value: Option<&str>) {
-    if let Some(v) = value {
-        if !is_country_code(v) {
-            errors.add(field, format!("The value {v} is not valid for {field}."));
-        }
+    if let Some(v) = value
+        && !is_country_code(v)
+    {
+        errors.add(field, format!("The value {v} is not valid for {field}."));
     }
 }
 
@@ -131,10 +131,10 @@ impl User {
                 check_country(&mut e, "CountryOfResidence", n.country_of_residence.as_deref());
                 check_country(&mut e, "PhoneNumberCountry", n.phone_number_country.as_deref());
                 check_len(&mut e, "Occupation", n.occupation.as_deref(), 255);
-                if let Some(r) = &n.income_range {
-                    if !matches!(r.as_str(), "1" | "2" | "3" | "4" | "5" | "6") {
-                        e.add("IncomeRange", "The IncomeRange must be between 1 and 6.");
-                    }
+                if let Some(r) = &n.income_range
+                    && !matches!(r.as_str(), "1" | "2" | "3" | "4" | "5" | "6")
+                {
+                    e.add("IncomeRange", "The IncomeRange must be between 1 and 6.");
                 }
                 check_address(&mut e, "Address", n.address.as_ref());
             }

@@ -131,7 +131,7 @@ fn luhn_valid(s: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn check(valid: bool, canonical: String) -> Result<String, CompanyNumberError> {

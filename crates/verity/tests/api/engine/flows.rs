@@ -98,6 +98,8 @@ pub struct Company<'a> {
 
 /// Creates a legal user represented by `rep`, walks the legal flow (company, owners, company
 /// documents, representative, identity document, selfie), submits, and returns the session id.
+// A test scenario's independent inputs (company, representative, owners, document, selfie).
+#[allow(clippy::too_many_arguments)]
 pub async fn submit_legal(
     app: &TestApp,
     api: &Api,

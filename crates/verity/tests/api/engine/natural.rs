@@ -128,7 +128,17 @@ async fn natural_outcomes(backend: Backend) {
         &[(IDV, "VALIDATED", ""), (NAME, "VALIDATED", ""), (AGE, "VALIDATED", "")],
     );
 
-    let cases: [(&str, Person, Kind, Identity, Flaw, (&str, &str), &[(&str, &str, &str)]); 5] = [
+    // Name, person, document (kind, identity, flaw, declared type and country), expected checks.
+    type Case<'a> = (
+        &'a str,
+        Person<'a>,
+        Kind,
+        Identity,
+        Flaw,
+        (&'a str, &'a str),
+        &'a [(&'a str, &'a str, &'a str)],
+    );
+    let cases: [Case<'_>; 5] = [
         (
             "expired",
             Person {
