@@ -143,24 +143,9 @@ pub async fn redact(
     State(state): State<AppState>,
     Path((client, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let client = ClientId::from_raw(client);
-    let session_id = SessionId::from_raw(id.clone());
-    let session = state
-        .store
-        .session(&client, &session_id)
-        .await?
-        .ok_or(ApiError::NotFound {
-            resource: "IdentityVerification",
-            id: id.clone(),
-        })?;
-    let redacted = state
+    let (session, redacted) = state
         .services
-        .redact(
-            state.blobs.as_ref(),
-            &client,
-            &session_id,
-            verity_service::redaction::Scope::All,
-        )
+        .redact_session(&ClientId::from_raw(client), &SessionId::from_raw(id.clone()))
         .await?;
     Ok(json_response(
         StatusCode::OK,
@@ -182,15 +167,7 @@ pub async fn downgrade(
     State(state): State<AppState>,
     Path((client, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let client = state
-        .store
-        .client(&ClientId::from_raw(&client))
-        .await?
-        .ok_or(ApiError::NotFound {
-            resource: "Client",
-            id: client,
-        })?
-        .client;
+    let client = state.services.platform(&ClientId::from_raw(&client)).await?;
     let user = state.services.downgrade_user(&client, &UserId::from_raw(id)).await?;
     Ok(json_response(
         StatusCode::OK,
@@ -240,7 +217,7 @@ pub struct AttemptView {
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String),
               (status = 401, body = crate::openapi::ErrorBody), (status = 403, description = "admin API off", body = crate::openapi::ErrorBody)))]
 pub async fn metrics(_: Admin, State(state): State<AppState>) -> Result<Response, ApiError> {
-    let text = verity_service::metrics::render(state.store.as_ref()).await?;
+    let text = state.services.metrics_text().await?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         text,
@@ -263,8 +240,8 @@ pub async fn deliveries(
     let find = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
     let client = find("ClientId").map(ClientId::from_raw);
     let page = state
-        .store
-        .deliveries(client.as_ref(), find("State").as_deref(), list.page)
+        .services
+        .webhook_deliveries(client.as_ref(), find("State").as_deref(), list.page)
         .await?;
     let items: Vec<_> = page
         .items
@@ -295,8 +272,8 @@ pub async fn deliveries(
     responses((status = 200, body = Vec<AttemptView>), (status = 401, body = crate::openapi::ErrorBody)))]
 pub async fn attempts(_: Admin, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let items: Vec<_> = state
-        .store
-        .attempts(&id)
+        .services
+        .delivery_attempts(&id)
         .await?
         .into_iter()
         .map(|a| AttemptView {
@@ -315,12 +292,11 @@ pub async fn attempts(_: Admin, State(state): State<AppState>, Path(id): Path<St
     params(("DeliveryId" = String, Path)), security(("admin" = [])),
     responses((status = 204, description = "Queued"), (status = 404, body = crate::openapi::ErrorBody), (status = 401, body = crate::openapi::ErrorBody)))]
 pub async fn replay(_: Admin, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    if !state.store.replay_delivery(&id, crate::now()).await? {
+    if !state.services.replay_delivery(&id).await? {
         return Err(ApiError::NotFound {
             resource: "WebhookDelivery",
             id,
         });
     }
-    state.services.outbox.notify_one();
     Ok(StatusCode::NO_CONTENT.into_response())
 }

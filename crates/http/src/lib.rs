@@ -29,7 +29,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 use verity_service::Services;
-use verity_store::{BlobStore, Sealer, Store};
 
 pub use ratelimit::{DEFAULT_WINDOWS, Window};
 
@@ -63,10 +62,6 @@ impl Default for HttpConfig {
 }
 
 pub struct AppInner {
-    pub store: Arc<dyn Store>,
-    /// Where uploaded documents live, sealed by `sealer`.
-    pub blobs: Arc<dyn BlobStore>,
-    pub sealer: Sealer,
     /// Uploads per session on the hosted pages.
     pub upload_limiter: ratelimit::RateLimiter,
     pub services: Services,
@@ -87,7 +82,8 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(services: Services, blobs: Arc<dyn BlobStore>, sealer: Sealer, config: HttpConfig) -> Self {
+    /// The HTTP layers over `services`, which must have a file store ([`Services::with_files`]).
+    pub fn new(services: Services, config: HttpConfig) -> Self {
         let limiter = ratelimit::RateLimiter::new(config.rate_limits.clone());
         let logins = auth::LoginGuard::new(config.login_max_failures, config.login_lock_seconds);
         // A person retaking photos a few times is normal; hundreds of uploads are not.
@@ -96,9 +92,6 @@ impl AppState {
             limit: 40,
         }]);
         AppState(Arc::new(AppInner {
-            store: services.store.clone(),
-            blobs,
-            sealer,
             upload_limiter,
             services,
             config,

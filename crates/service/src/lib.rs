@@ -7,13 +7,15 @@ pub mod back_office;
 pub mod clients;
 pub mod engine;
 mod error;
+pub mod files;
 pub mod hooks;
+pub mod hosted;
 pub mod lifecycle;
 pub mod metrics;
 pub mod providers;
 pub mod redaction;
-pub mod sandbox;
 pub mod registry;
+pub mod sandbox;
 pub mod sessions;
 pub mod users;
 pub mod webhooks;
@@ -82,6 +84,8 @@ pub struct Services {
     pub outbox: Arc<Notify>,
     /// Woken when a submission queued checks, so the engine starts at once.
     pub checks: Arc<Notify>,
+    /// Documents and selfies, when this process handles them.
+    pub files: Option<Arc<files::Files>>,
 }
 
 impl Services {
@@ -91,6 +95,7 @@ impl Services {
             config: Arc::new(config),
             outbox: Arc::new(Notify::new()),
             checks: Arc::new(Notify::new()),
+            files: None,
         }
     }
 }

@@ -65,3 +65,41 @@ impl Services {
         Ok(self.store.events(client, filter, page).await?)
     }
 }
+
+/// What an SCA enrolment link finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enrolment {
+    Completed,
+    UnknownLink,
+}
+
+impl Services {
+    /// Whether an SCA enrolment link is live.
+    pub async fn sca_link_is_live(&self, token: &str) -> Result<bool, ServiceError> {
+        Ok(self.store.user_by_sca_token(token).await?.is_some())
+    }
+
+    /// Completes the SCA enrolment a link stands for.
+    pub async fn complete_sca_enrolment(&self, token: &str) -> Result<Enrolment, ServiceError> {
+        let Some(user) = self.store.user_by_sca_token(token).await? else {
+            return Ok(Enrolment::UnknownLink);
+        };
+        let client = self
+            .store
+            .client(&user.client_id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("client", &user.client_id))?
+            .client;
+        self.change_user(
+            &client,
+            &user.id,
+            &|u| {
+                u.complete_enrollment();
+                Ok(())
+            },
+            &|_| None,
+        )
+        .await?;
+        Ok(Enrolment::Completed)
+    }
+}

@@ -74,7 +74,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     workers.spawn(housekeeping(services.clone(), blobs.clone(), stopping.clone()));
     let engine = Arc::new(engine(&settings, services.clone(), blobs.clone(), sealer.clone())?);
     workers.spawn(engine.clone().run(stopping));
-    let state = AppState::new(services, blobs, sealer, config);
+    let state = AppState::new(services.with_files(blobs, sealer), config);
     let limits = verity_http::ListenerLimits {
         header_timeout: std::time::Duration::from_secs(settings.header_timeout as u64),
         idle_timeout: std::time::Duration::from_secs(settings.idle_timeout as u64),

@@ -1,11 +1,13 @@
-//! Pages opened by end users: the hosted verification page behind `HostedUrl` (a status page
-//! until the hosted flow lands) and the SCA enrolment page behind `PendingUserAction.RedirectUrl`.
+//! The SCA enrolment page behind `PendingUserAction.RedirectUrl` (templates/hosted/sca.html): the
+//! user confirms, and goes back to the platform's `returnUrl`.
 
+use askama::Template;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
+use verity_service::users::Enrolment;
 
 use crate::AppState;
 use crate::wire::url_pairs;
@@ -14,30 +16,44 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/sca/{token}", get(sca_page).post(sca_confirm))
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+/// A page of the enrolment flow: a title, a message and, on the enrolment page itself, the
+/// confirmation form.
+#[derive(Template)]
+#[template(path = "hosted/sca.html")]
+struct ScaPage<'a> {
+    title: &'a str,
+    message: &'a str,
+    confirm_action: Option<String>,
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>",
-        title = escape(title)
-    );
-    let mut r = (status, Html(html)).into_response();
+fn render(status: StatusCode, page: ScaPage<'_>) -> Response {
+    let mut r = match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "SCA page rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response()
+        }
+    };
     crate::security_headers(r.headers_mut());
     r
+}
+
+fn page(status: StatusCode, title: &str, message: &str) -> Response {
+    render(
+        status,
+        ScaPage {
+            title,
+            message,
+            confirm_action: None,
+        },
+    )
 }
 
 fn invalid_link() -> Response {
     page(
         StatusCode::NOT_FOUND,
         "This link is not valid",
-        "<p>Check that you opened the whole link you were given, or ask for a new one.</p>",
+        "Check that you opened the whole link you were given, or ask for a new one.",
     )
 }
 
@@ -52,28 +68,25 @@ fn return_url(query: Option<&str>) -> Option<String> {
 }
 
 async fn sca_page(State(state): State<AppState>, Path(token): Path<String>, RawQuery(query): RawQuery) -> Response {
-    match state.store.user_by_sca_token(&token).await {
-        Ok(Some(_)) => {
-            let action = match query {
-                Some(q) => format!("/sca/{}?{}", escape(&token), escape(&q)),
-                None => format!("/sca/{}", escape(&token)),
-            };
-            page(
-                StatusCode::OK,
-                "Secure your account",
-                &format!(
-                    "<p>Confirm that you are enrolling this account in strong customer authentication.</p>\
-                     <form method=\"post\" action=\"{action}\"><button type=\"submit\">Confirm</button></form>"
-                ),
-            )
-        }
-        Ok(None) => invalid_link(),
+    match state.services.sca_link_is_live(&token).await {
+        Ok(true) => render(
+            StatusCode::OK,
+            ScaPage {
+                title: "Secure your account",
+                message: "Confirm that you are enrolling this account in strong customer authentication.",
+                confirm_action: Some(match query {
+                    Some(q) => format!("/sca/{token}?{q}"),
+                    None => format!("/sca/{token}"),
+                }),
+            },
+        ),
+        Ok(false) => invalid_link(),
         Err(e) => {
             tracing::error!(error = %e, "SCA page lookup failed");
             page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Please try again",
-                "<p>The service is busy. Reload this page in a moment.</p>",
+                "The service is busy. Reload this page in a moment.",
             )
         }
     }
@@ -94,56 +107,26 @@ async fn sca_confirm(
         return page(
             StatusCode::FORBIDDEN,
             "Request refused",
-            "<p>Open the enrolment link again.</p>",
+            "Open the enrolment link again.",
         );
     }
-    let user = match state.store.user_by_sca_token(&token).await {
-        Ok(Some(u)) => u,
-        Ok(None) => return invalid_link(),
+    match state.services.complete_sca_enrolment(&token).await {
+        Ok(Enrolment::Completed) => {}
+        Ok(Enrolment::UnknownLink) => return invalid_link(),
         Err(e) => {
-            tracing::error!(error = %e, "SCA lookup failed");
+            tracing::error!(error = %e, "SCA enrolment could not be saved");
             return page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Please try again",
-                "<p>The service is busy.</p>",
+                "Your confirmation was not saved. Try again.",
             );
         }
-    };
-    let client = match state.store.client(&user.client_id).await {
-        Ok(Some(c)) => c.client,
-        _ => {
-            return page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Please try again",
-                "<p>The service is busy.</p>",
-            );
-        }
-    };
-    let completed = state
-        .services
-        .change_user(
-            &client,
-            &user.id,
-            &|u| {
-                u.complete_enrollment();
-                Ok(())
-            },
-            &|_| None,
-        )
-        .await;
-    if let Err(e) = completed {
-        tracing::error!(error = %e, "SCA enrolment could not be saved");
-        return page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Please try again",
-            "<p>Your confirmation was not saved. Try again.</p>",
-        );
     }
     match return_url(query.as_deref()) {
         Some(target) => {
             let sep = if target.contains('?') { '&' } else { '?' };
             Redirect::to(&format!("{target}{sep}controlStatus=VALIDATED")).into_response()
         }
-        None => page(StatusCode::OK, "Account secured", "<p>You can close this page.</p>"),
+        None => page(StatusCode::OK, "Account secured", "You can close this page."),
     }
 }

@@ -1,0 +1,99 @@
+//! A session's uploaded files: recorded in the audit log before anything is decrypted, decrypted
+//! on the fly, and images watermarked with the viewer's name and the time.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use verity_domain::{ClientId, SessionId};
+use verity_service::back_office::SessionFile;
+use verity_service::files::Opened;
+
+use super::Staff;
+use super::view::{error_page, unavailable};
+use crate::AppState;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/console/clients/{client}/sessions/{id}/files/{slot}", get(file))
+}
+
+async fn file(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((client, id, slot)): Path<(String, String, String)>,
+) -> Response {
+    let found = state
+        .services
+        .session_file(
+            &ClientId::from_raw(client.clone()),
+            &SessionId::from_raw(id.clone()),
+            &slot,
+        )
+        .await;
+    let file = match found {
+        Ok(SessionFile::Found(f)) => f,
+        Ok(SessionFile::NoSession) => return error_page(StatusCode::NOT_FOUND, "No such session."),
+        Ok(SessionFile::NoFile) => return error_page(StatusCode::NOT_FOUND, "No such file."),
+        Err(e) => return unavailable(e),
+    };
+    // Audited before anything is decrypted: no view without its record.
+    if let Err(r) = staff
+        .audit(
+            &state,
+            "view_file",
+            Some(&client),
+            Some(&id),
+            serde_json::json!({"slot": slot}),
+        )
+        .await
+    {
+        return r;
+    }
+    let gone = || error_page(StatusCode::NOT_FOUND, "The file is gone (redacted or purged).");
+    let meta = match state.services.blob_meta(&file.blob_id).await {
+        Ok(Some(m)) => m,
+        Ok(None) => return gone(),
+        Err(e) => return unavailable(e),
+    };
+    let bytes = match state.services.open_file(&meta).await {
+        Ok(Opened::File(bytes)) => bytes,
+        Ok(Opened::Gone) => return gone(),
+        Ok(Opened::Undecryptable) => {
+            return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The file cannot be decrypted.");
+        }
+        Err(e) => return unavailable(e),
+    };
+    let (body, content_type) = if file.content_type.starts_with("image/") {
+        let mark = format!("{} · {} · {}", staff.record.display_name, verity_service::now(), id);
+        match tokio::task::spawn_blocking(move || watermark(&bytes, &mark)).await {
+            Ok(Some(jpeg)) => (jpeg, "image/jpeg".to_owned()),
+            _ => return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The image cannot be shown."),
+        }
+    } else {
+        (bytes, file.content_type.clone())
+    };
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
+    response
+}
+
+/// The image with the viewer's name and the time written across it, as JPEG.
+fn watermark(bytes: &[u8], mark: &str) -> Option<Vec<u8>> {
+    let mut image = image::load_from_memory(bytes).ok()?.to_rgb8();
+    // The font is parsed once, not on every image view.
+    static PAINTER: std::sync::OnceLock<verity_corpus::Painter> = std::sync::OnceLock::new();
+    let painter = PAINTER.get_or_init(verity_corpus::Painter::new);
+    let (w, h) = (image.width() as f32, image.height() as f32);
+    let size = (h / 28.0).max(10.0);
+    for row in 1..4 {
+        let y = h * row as f32 / 4.0;
+        painter.text(&mut image, mark, w * 0.04, y, size, [220, 40, 40], None);
+    }
+    Some(verity_corpus::photo::jpeg(&image, 88))
+}

@@ -1,0 +1,240 @@
+//! The steps about a legal user: the company's details, its beneficial owners and its
+//! documents (whose uploads are handled with the photos, in `photos`).
+
+use askama::Template;
+use serde::Deserialize;
+use verity_domain::hosted::{self, BusinessData, FormErrors, Owner, Progress, Step};
+
+use super::Submitted;
+use super::context::Ctx;
+use super::fields::{ContinueForm, CountrySelect, TextField, UploadForm};
+use super::forms::{ActionForm, Posted};
+use super::layout::Layout;
+
+#[derive(Template)]
+#[template(path = "hosted/business.html")]
+pub(super) struct BusinessPage {
+    page: Layout,
+    action: String,
+    csrf: String,
+    country: CountrySelect,
+    fields: Vec<TextField>,
+}
+
+pub(super) fn business_page(ctx: &Ctx, page: Layout, errors: &FormErrors) -> BusinessPage {
+    let b = ctx.progress.business.clone().unwrap_or_default();
+    let field = |name, label, value: &str| TextField::new(ctx, errors, name, label, value);
+    BusinessPage {
+        page,
+        action: ctx.step_url(Step::Business),
+        csrf: ctx.progress.csrf.clone(),
+        country: CountrySelect::new(ctx, errors, "country", "field-country-registration", &b.country),
+        fields: vec![
+            field(
+                "registration_number",
+                "field-registration-number",
+                &b.registration_number,
+            ),
+            field("name", "field-company-name", &b.name).autocomplete("organization"),
+            field("address_line1", "field-address", &b.address_line1).autocomplete("address-line1"),
+            field("city", "field-city", &b.city).autocomplete("address-level2"),
+            field("postal_code", "field-postal-code", &b.postal_code).autocomplete("postal-code"),
+        ],
+    }
+}
+
+/// The company details form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct BusinessForm {
+    country: String,
+    registration_number: String,
+    name: String,
+    address_line1: String,
+    city: String,
+    postal_code: String,
+}
+
+impl From<BusinessForm> for BusinessData {
+    fn from(f: BusinessForm) -> BusinessData {
+        BusinessData {
+            country: f.country,
+            registration_number: f.registration_number,
+            name: f.name,
+            address_line1: f.address_line1,
+            city: f.city,
+            postal_code: f.postal_code,
+        }
+    }
+}
+
+pub(super) fn submit_business(ctx: &mut Ctx, posted: &Posted) -> Submitted {
+    let b = BusinessData::from(posted.form::<BusinessForm>());
+    let errors = hosted::validate_business(&b);
+    ctx.progress.business = Some(b);
+    if errors.is_empty() {
+        ctx.progress.confirmed.insert(Step::Business.as_str().to_owned());
+    }
+    Submitted::saved(errors)
+}
+
+#[derive(Template)]
+#[template(path = "hosted/owners.html")]
+pub(super) struct OwnersPage {
+    page: Layout,
+    action: String,
+    csrf: String,
+    owners: Vec<OwnerView>,
+    /// "Add" or "Edit", for the owner form.
+    heading: String,
+    owner_id: String,
+    first_name: TextField,
+    last_name: TextField,
+    birth_date: TextField,
+    nationality: CountrySelect,
+    share: TextField,
+}
+
+/// A declared owner in the list.
+struct OwnerView {
+    id: String,
+    first_name: String,
+    last_name: String,
+    /// "30% of the shares", translated.
+    share: String,
+}
+
+/// The owners step: the owners declared so far, and a form to add one or to edit the one named
+/// by `?edit=` (or the one whose form just failed).
+pub(super) fn owners_page(ctx: &Ctx, page: Layout, errors: &FormErrors, query: &[(String, String)]) -> OwnersPage {
+    let owners = &ctx.progress.owners;
+    let editing = query.iter().find(|(k, _)| k == "edit").map(|(_, v)| v.clone());
+    let current = match &ctx.owner_draft {
+        Some(draft) => draft.clone(),
+        None => editing
+            .as_ref()
+            .and_then(|id| owners.iter().find(|o| &o.id == id))
+            .cloned()
+            .unwrap_or_default(),
+    };
+    let editing = editing.or_else(|| {
+        ctx.owner_draft
+            .as_ref()
+            .map(|d| d.id.clone())
+            .filter(|id| owners.iter().any(|o| &o.id == id))
+    });
+    let share = if current.share == 0 {
+        String::new()
+    } else {
+        current.share.to_string()
+    };
+    OwnersPage {
+        page,
+        action: ctx.step_url(Step::Owners),
+        csrf: ctx.progress.csrf.clone(),
+        owners: owners
+            .iter()
+            .map(|o| OwnerView {
+                id: o.id.clone(),
+                first_name: o.first_name.clone(),
+                last_name: o.last_name.clone(),
+                share: ctx.tr.f("owners-share-of", &[("share", &o.share.to_string())]),
+            })
+            .collect(),
+        heading: ctx.tr.t(if editing.is_some() { "owners-edit" } else { "owners-add" }),
+        owner_id: current.id.clone(),
+        first_name: TextField::new(ctx, errors, "first_name", "field-first-name", &current.first_name),
+        last_name: TextField::new(ctx, errors, "last_name", "field-last-name", &current.last_name),
+        birth_date: TextField::new(ctx, errors, "birth_date", "field-birth-date", &current.birth_date)
+            .hint(ctx, "field-birth-date-hint")
+            .inputmode("numeric"),
+        nationality: CountrySelect::new(ctx, errors, "nationality", "field-nationality", &current.nationality),
+        share: TextField::new(ctx, errors, "share", "field-share", &share).inputmode("numeric"),
+    }
+}
+
+/// The owner form, and the remove and confirm buttons (`action`: `save`, `remove`, `confirm`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct OwnerForm {
+    owner_id: String,
+    first_name: String,
+    last_name: String,
+    birth_date: String,
+    nationality: String,
+    /// A percentage, with or without its `%`.
+    share: String,
+}
+
+pub(super) fn submit_owners(ctx: &mut Ctx, posted: &Posted) -> Submitted {
+    let step = Step::Owners.as_str();
+    let form = posted.form::<OwnerForm>();
+    match posted.form::<ActionForm>().action.as_str() {
+        "remove" => {
+            ctx.progress.owners.retain(|o| o.id != form.owner_id);
+            ctx.progress.confirmed.remove(step);
+            Submitted::stay(FormErrors::new())
+        }
+        "confirm" if !ctx.progress.owners.is_empty() => {
+            ctx.progress.confirmed.insert(step.to_owned());
+            Submitted::saved(FormErrors::new())
+        }
+        _ => {
+            let owner = Owner {
+                id: if form.owner_id.is_empty() {
+                    verity_service::new_id("psc_")
+                } else {
+                    form.owner_id
+                },
+                first_name: form.first_name,
+                last_name: form.last_name,
+                birth_date: form.birth_date,
+                nationality: form.nationality,
+                share: form.share.trim_end_matches('%').parse().unwrap_or(0),
+            };
+            let errors = hosted::validate_owner(&owner);
+            if errors.is_empty() {
+                match ctx.progress.owners.iter_mut().find(|o| o.id == owner.id) {
+                    Some(existing) => *existing = owner,
+                    None => ctx.progress.owners.push(owner),
+                }
+                ctx.progress.confirmed.remove(step);
+            } else {
+                ctx.owner_draft = Some(owner);
+            }
+            Submitted::stay(errors)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hosted/company_documents.html")]
+pub(super) struct CompanyDocumentsPage {
+    page: Layout,
+    uploads: Vec<UploadForm>,
+    next: Option<ContinueForm>,
+}
+
+pub(super) fn company_documents_page(ctx: &Ctx, page: Layout) -> CompanyDocumentsPage {
+    let step = Step::CompanyDocuments;
+    CompanyDocumentsPage {
+        page,
+        uploads: Progress::company_slots(&ctx.user)
+            .iter()
+            .map(|slot| {
+                let label = ctx.tr.t(&format!("doc-{slot}"));
+                UploadForm::new(
+                    ctx,
+                    step,
+                    slot,
+                    label,
+                    "image/jpeg,image/png,image/webp,application/pdf",
+                )
+            })
+            .collect(),
+        next: ctx
+            .progress
+            .is_done(&ctx.user, step)
+            .then(|| ContinueForm::new(ctx, step, "continue")),
+    }
+}

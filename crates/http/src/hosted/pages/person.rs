@@ -1,0 +1,184 @@
+//! The steps about the person: welcome, personal details and the choice of identity document.
+
+use askama::Template;
+use serde::Deserialize;
+use verity_domain::hosted::{self, DocumentChoice, DocumentType, FormErrors, PersonalData, Progress, Step};
+
+use super::Submitted;
+use super::context::Ctx;
+use super::fields::{Choice, ContinueForm, CountrySelect, TextField};
+use super::forms::Posted;
+use super::layout::Layout;
+
+#[derive(Template)]
+#[template(path = "hosted/welcome.html")]
+pub(super) struct WelcomePage {
+    page: Layout,
+    intro: String,
+    needs: Vec<String>,
+    start: ContinueForm,
+}
+
+pub(super) fn welcome_page(ctx: &Ctx, page: Layout) -> WelcomePage {
+    let tr = &ctx.tr;
+    let legal = ctx.user.legal_person_type().is_some();
+    let mut needs = vec![tr.t("welcome-need-id"), tr.t("welcome-need-phone")];
+    if legal {
+        needs.insert(0, tr.t("welcome-need-company"));
+    }
+    if ctx.has_step(Step::Owners) {
+        needs.push(tr.t("welcome-need-owners"));
+    }
+    if Progress::company_slots(&ctx.user).contains(&hosted::SLOT_ARTICLES) {
+        needs.push(tr.t("welcome-need-articles"));
+    }
+    let intro = if legal {
+        "welcome-intro-legal"
+    } else {
+        "welcome-intro-natural"
+    };
+    let started = ctx.progress.is_done(&ctx.user, Step::Welcome);
+    WelcomePage {
+        page,
+        intro: tr.f(intro, &[("platform", &ctx.platform())]),
+        needs,
+        start: ContinueForm::new(
+            ctx,
+            Step::Welcome,
+            if started { "welcome-resume" } else { "welcome-start" },
+        ),
+    }
+}
+
+pub(super) fn submit_welcome(ctx: &mut Ctx) -> Submitted {
+    ctx.progress.confirmed.insert(Step::Welcome.as_str().to_owned());
+    Submitted::saved(FormErrors::new())
+}
+
+#[derive(Template)]
+#[template(path = "hosted/personal.html")]
+pub(super) struct PersonalPage {
+    page: Layout,
+    action: String,
+    csrf: String,
+    first_name: TextField,
+    last_name: TextField,
+    birth_date: TextField,
+    nationality: CountrySelect,
+}
+
+pub(super) fn personal_page(ctx: &Ctx, page: Layout, errors: &FormErrors) -> PersonalPage {
+    let p = ctx.progress.personal.clone().unwrap_or_default();
+    PersonalPage {
+        page,
+        action: ctx.step_url(Step::Personal),
+        csrf: ctx.progress.csrf.clone(),
+        first_name: TextField::new(ctx, errors, "first_name", "field-first-name", &p.first_name)
+            .autocomplete("given-name"),
+        last_name: TextField::new(ctx, errors, "last_name", "field-last-name", &p.last_name)
+            .autocomplete("family-name"),
+        birth_date: TextField::new(ctx, errors, "birth_date", "field-birth-date", &p.birth_date)
+            .hint(ctx, "field-birth-date-hint")
+            .inputmode("numeric")
+            .autocomplete("bday"),
+        nationality: CountrySelect::new(ctx, errors, "nationality", "field-nationality", &p.nationality),
+    }
+}
+
+/// The personal details form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PersonalForm {
+    first_name: String,
+    last_name: String,
+    birth_date: String,
+    nationality: String,
+}
+
+impl From<PersonalForm> for PersonalData {
+    fn from(f: PersonalForm) -> PersonalData {
+        PersonalData {
+            first_name: f.first_name,
+            last_name: f.last_name,
+            birth_date: f.birth_date,
+            nationality: f.nationality,
+        }
+    }
+}
+
+pub(super) fn submit_personal(ctx: &mut Ctx, posted: &Posted) -> Submitted {
+    let p = PersonalData::from(posted.form::<PersonalForm>());
+    let errors = hosted::validate_personal(&p);
+    ctx.progress.personal = Some(p);
+    if errors.is_empty() {
+        ctx.progress.confirmed.insert(Step::Personal.as_str().to_owned());
+    }
+    Submitted::saved(errors)
+}
+
+#[derive(Template)]
+#[template(path = "hosted/document.html")]
+pub(super) struct DocumentPage {
+    page: Layout,
+    action: String,
+    csrf: String,
+    kind_error: Option<String>,
+    kinds: Vec<Choice>,
+    country: CountrySelect,
+}
+
+pub(super) fn document_page(ctx: &Ctx, page: Layout, errors: &FormErrors) -> DocumentPage {
+    let chosen = ctx.progress.document.as_ref();
+    DocumentPage {
+        page,
+        action: ctx.step_url(Step::Document),
+        csrf: ctx.progress.csrf.clone(),
+        kind_error: errors.get("kind").map(|key| ctx.tr.t(key)),
+        kinds: DocumentType::ALL
+            .iter()
+            .map(|d| Choice {
+                value: d.as_str().to_owned(),
+                label: ctx.tr.t(&format!("doc-type-{}", d.as_str())),
+                selected: chosen.is_some_and(|c| c.kind == *d),
+            })
+            .collect(),
+        country: CountrySelect::new(
+            ctx,
+            errors,
+            "country",
+            "field-document-country",
+            chosen.map_or("", |c| c.country.as_str()),
+        ),
+    }
+}
+
+/// The identity document form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DocumentForm {
+    kind: String,
+    country: String,
+}
+
+pub(super) fn submit_document(ctx: &mut Ctx, posted: &Posted) -> Submitted {
+    let form = posted.form::<DocumentForm>();
+    let kind = DocumentType::parse(&form.kind);
+    let mut errors = FormErrors::new();
+    if kind.is_none() {
+        errors.insert("kind", "error-required");
+    }
+    if !verity_domain::validation::is_country_code(&form.country) {
+        errors.insert("country", "error-country");
+    }
+    if let (Some(kind), true) = (kind, errors.is_empty()) {
+        // A passport has no back: a back photo taken for a card is dropped.
+        if !kind.two_sided() {
+            ctx.progress.files.remove(hosted::SLOT_BACK);
+        }
+        ctx.progress.document = Some(DocumentChoice {
+            kind,
+            country: form.country,
+        });
+    }
+    Submitted::saved(errors)
+}

@@ -1,0 +1,78 @@
+//! The hosted flow's use cases: opening a link, saving a step, submitting.
+
+use verity_domain::hosted::Progress;
+use verity_domain::{Client, Environment, IdvSession, SessionStatus, User};
+use verity_store::{Conflict, StoreError};
+
+use crate::{ServiceError, Services, now, now_millis};
+
+/// What a hosted link opens.
+#[derive(Clone, Debug)]
+pub struct HostedSession {
+    pub session: IdvSession,
+    pub user: User,
+    pub client: Client,
+    /// Saved progress, or a new one prefilled from the user.
+    pub progress: Progress,
+}
+
+/// Whether a submission was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Submission {
+    Taken,
+    /// Expired or decided a moment before.
+    TooLate,
+}
+
+impl Services {
+    /// The session behind a hosted link, or `None` for an unknown link.
+    pub async fn open_hosted(&self, token: &str) -> Result<Option<HostedSession>, ServiceError> {
+        let Some(session) = self.store.session_by_token(token).await? else {
+            return Ok(None);
+        };
+        let Some(user) = self.store.user(&session.client_id, &session.user_id).await? else {
+            return Ok(None);
+        };
+        let Some(client) = self.store.client(&session.client_id).await? else {
+            return Ok(None);
+        };
+        let progress = match self.store.progress(&session.id).await? {
+            Some(p) => p,
+            None => Progress::prefilled(&user),
+        };
+        Ok(Some(HostedSession {
+            session,
+            user,
+            client: client.client,
+            progress,
+        }))
+    }
+
+    /// Saves a step; only a PENDING session takes changes.
+    pub async fn save_progress(&self, session: &IdvSession, progress: &Progress) -> Result<(), ServiceError> {
+        if session.status != SessionStatus::Pending {
+            return Ok(());
+        }
+        Ok(self.store.save_progress(&session.id, progress, now()).await?)
+    }
+
+    /// Records the user's submission: the session no longer expires, and a production session's
+    /// checks are queued for the engine in the same transaction (sandbox sessions are decided by
+    /// their script, the simulator or the test helpers).
+    pub async fn submit_hosted(
+        &self,
+        client: &Client,
+        session: &IdvSession,
+        progress: &Progress,
+    ) -> Result<Submission, ServiceError> {
+        let checks = (client.environment == Environment::Production).then(|| (&client.id, now_millis() as i64));
+        match self.store.mark_submitted(&session.id, progress, now(), checks).await {
+            Ok(()) => {
+                self.checks.notify_one();
+                Ok(Submission::Taken)
+            }
+            Err(StoreError::Conflict(Conflict::Stale)) => Ok(Submission::TooLate),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
