@@ -15,13 +15,3 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new().merge(pages::routes()).merge(sca::routes())
 }
-
-/// Escapes text for HTML written by hand (the back-office console). The hosted pages are askama
-/// templates, which escape every value themselves.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}

@@ -149,7 +149,9 @@ pub enum UserLegacyView {
 /// A user of either person type, SCA shape: what `GET /sca/users/{UserId}` returns.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
+// Only a schema for the OpenAPI document (responses are rendered by `render`): never built, so
+// its size does not matter.
+#[allow(dead_code, clippy::large_enum_variant)]
 pub enum UserScaView {
     Natural(NaturalUserView),
     Legal(LegalUserScaView),

@@ -68,3 +68,71 @@ async fn checks_survive_a_restart_and_wait_out_a_provider_outage() {
     assert!(ok, "{err}");
     assert!(evidence.contains("\"face_match\""), "{evidence}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_the_engine_job_in_progress_finish_once() {
+    let Live {
+        app,
+        api,
+        client: id,
+        receiver,
+        face,
+    } = live_platform(Backend::Sqlite, &[]).await;
+    face.set("hold");
+    let marie = Person {
+        first: "Marie",
+        last: "Dubois",
+        birth: "1985-03-12",
+    };
+    let born = Date {
+        year: 1985,
+        month: 3,
+        day: 12,
+    };
+    let pages = photos(
+        Kind::Passport,
+        identity(61, "DUBOIS", "MARIE", born, "FRA"),
+        Flaw::None,
+        61,
+    );
+    let s = submit_natural(&app, &api, &marie, ("PASSPORT", "FR"), &pages, 61).await;
+    // The engine is inside the job, waiting for the provider; SIGTERM arrives, then the answer.
+    face.next_request().await;
+    let face = std::sync::Arc::new(face);
+    let answering = face.clone();
+    let releaser = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        answering.release();
+    });
+    let (status, db, env, client_id, api_key) = app.terminate().await;
+    releaser.await.unwrap();
+    assert!(status.success(), "a clean exit: {status:?}");
+    // The job finished before the exit: the next process finds the session decided and never
+    // runs the job again (its lease would otherwise hold it for two minutes, then repeat it).
+    face.set("pass");
+    let app = TestApp::start(db, env, client_id, api_key).await;
+    let api = Api {
+        http: app.http.clone(),
+        token: api.token.clone(),
+        prefix: app.url(&format!("/v2.01/{id}")),
+    };
+    assert_eq!(
+        api.get(&format!("/identity-verifications/{s}")).await.json()["Status"],
+        "VALIDATED"
+    );
+    decision(&api, &receiver, &s).await;
+    assert_eq!(face.requests.lock().unwrap().len(), 1, "the provider was asked once");
+    let events = api
+        .get(&format!(
+            "/events?EventType=IDENTITY_VERIFICATION_VALIDATED&per_page=100"
+        ))
+        .await
+        .json();
+    let about_s = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ResourceId"] == s.as_str())
+        .count();
+    assert_eq!(about_s, 1, "one decision, one event");
+}

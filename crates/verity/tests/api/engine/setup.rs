@@ -22,25 +22,39 @@ const DECIDED: [&str; 3] = [
     "IDENTITY_VERIFICATION_INCONCLUSIVE",
 ];
 
-/// A face-match provider on loopback answering `pass`, `fail`, or HTTP 503 (`down`).
+/// A face-match provider on loopback answering `pass`, `fail`, HTTP 503 (`down`), or `hold`:
+/// a pass once [`FaceProvider::release`] is called.
 pub struct FaceProvider {
     pub url: String,
     mode: Arc<Mutex<&'static str>>,
     pub(super) requests: Arc<Mutex<Vec<Value>>>,
+    arrived: Arc<tokio::sync::Notify>,
+    released: Arc<tokio::sync::Notify>,
 }
 
 impl FaceProvider {
     pub async fn start() -> FaceProvider {
         let mode = Arc::new(Mutex::new("pass"));
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let (m, r) = (mode.clone(), requests.clone());
+        let arrived = Arc::new(tokio::sync::Notify::new());
+        let released = Arc::new(tokio::sync::Notify::new());
+        let (m, r, a, rel) = (mode.clone(), requests.clone(), arrived.clone(), released.clone());
         let app = Router::new().route(
             "/face-match",
             post(move |body: axum::Json<Value>| {
-                let (m, r) = (m.clone(), r.clone());
+                let (m, r, a, rel) = (m.clone(), r.clone(), a.clone(), rel.clone());
                 async move {
                     r.lock().unwrap().push(body.0);
-                    match *m.lock().unwrap() {
+                    a.notify_one();
+                    let mode = *m.lock().unwrap();
+                    if mode == "hold" {
+                        rel.notified().await;
+                    }
+                    match mode {
+                        "hold" => (
+                            axum::http::StatusCode::OK,
+                            axum::Json(json!({"outcome": "pass", "score": 0.97})),
+                        ),
                         "down" => (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({}))),
                         outcome => (
                             axum::http::StatusCode::OK,
@@ -55,7 +69,25 @@ impl FaceProvider {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/face-match", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        FaceProvider { url, mode, requests }
+        FaceProvider {
+            url,
+            mode,
+            requests,
+            arrived,
+            released,
+        }
+    }
+
+    /// Waits for the next request to arrive.
+    pub(super) async fn next_request(&self) {
+        tokio::time::timeout(Duration::from_secs(120), self.arrived.notified())
+            .await
+            .expect("the provider was called within 120 s");
+    }
+
+    /// Answers a held request.
+    pub(super) fn release(&self) {
+        self.released.notify_one();
     }
 
     pub(super) fn set(&self, mode: &'static str) {
