@@ -66,3 +66,13 @@ impl Services {
         }
     }
 }
+
+impl Services {
+    /// Forgets expired access tokens and idempotency responses past their lifetime.
+    pub async fn purge_expired_access(&self) -> Result<(u64, u64), ServiceError> {
+        let at = now();
+        let tokens = self.store.purge_expired_tokens(at).await?;
+        let responses = self.store.purge_stored_responses(at - IDEMPOTENCY_KEY_LIFETIME).await?;
+        Ok((tokens, responses))
+    }
+}

@@ -60,3 +60,37 @@ impl Services {
         }
     }
 }
+
+impl Services {
+    pub async fn client_policy(&self, id: &ClientId) -> Result<verity_store::ClientPolicy, ServiceError> {
+        if self.store.client(id).await?.is_none() {
+            return Err(ServiceError::not_found("client", id));
+        }
+        Ok(self.store.client_policy(id).await?)
+    }
+
+    pub async fn set_client_policy(
+        &self,
+        id: &ClientId,
+        policy: &verity_store::ClientPolicy,
+    ) -> Result<(), ServiceError> {
+        Ok(self.store.set_client_policy(id, policy).await?)
+    }
+
+    pub async fn set_branding(&self, id: &ClientId, branding: &verity_domain::Branding) -> Result<(), ServiceError> {
+        if self.store.set_branding(id, branding).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::not_found("client", id))
+        }
+    }
+
+    /// Turns webhook signing on (a new `whsec_` secret, returned) or off.
+    pub async fn set_webhook_signing(&self, id: &ClientId, on: bool) -> Result<Option<String>, ServiceError> {
+        let secret = on.then(crate::webhooks::new_secret);
+        if !self.store.set_webhook_secret(id, secret.as_deref()).await? {
+            return Err(ServiceError::not_found("client", id));
+        }
+        Ok(secret)
+    }
+}

@@ -22,8 +22,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     let store = open_store(&settings).await?;
     let sealer = store.sealer().clone();
     let services = services(&settings, store);
-    let store = services.store.clone();
-    if store.clients().await?.is_empty() {
+    if services.platforms().await?.is_empty() {
         let id = ClientId::parse("sandbox")?;
         match services
             .create_client(id.clone(), "Sandbox", Environment::Sandbox, true)
@@ -38,8 +37,8 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
             Err(e) => return Err(e.into()),
         }
     }
-    let production = store
-        .clients()
+    let production = services
+        .platforms()
         .await?
         .iter()
         .any(|c| c.environment == Environment::Production);
@@ -118,7 +117,6 @@ async fn sweep_sessions(services: Services, mut stop: verity_service::StopSignal
 
 /// Purges expired access tokens and idempotency responses every ten minutes.
 async fn housekeeping(services: Services, blobs: Arc<dyn BlobStore>, mut stop: verity_service::StopSignal) {
-    let store = services.store.clone();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         tokio::select! {
@@ -130,15 +128,8 @@ async fn housekeeping(services: Services, blobs: Arc<dyn BlobStore>, mut stop: v
             Ok(n) => tracing::info!(sessions = n, "redacted sessions past their retention period"),
             Err(e) => tracing::warn!(error = %e, "retention purge failed"),
         }
-        let now = verity_common::clock::now();
-        if let Err(e) = store.purge_expired_tokens(now).await {
-            tracing::warn!(error = %e, "token purge failed");
-        }
-        if let Err(e) = store
-            .purge_stored_responses(now - verity_http::idempotency::KEY_LIFETIME_SECONDS)
-            .await
-        {
-            tracing::warn!(error = %e, "idempotency purge failed");
+        if let Err(e) = services.purge_expired_access().await {
+            tracing::warn!(error = %e, "token and idempotency purge failed");
         }
     }
 }

@@ -6,11 +6,13 @@
 //! reviewer's claim on a session keeps others from deciding it for 15 minutes; every sign-in,
 //! decision and refusal is written to the append-only audit log.
 
+mod accounts;
 mod platforms;
 mod reviews;
 mod staff;
 
 use SortDirection::{Asc, Desc};
+pub use accounts::NewStaff;
 use verity_common::hashing::sha256_hex;
 use verity_common::secrets::{hash_password, password_matches, random_token};
 use verity_common::totp;

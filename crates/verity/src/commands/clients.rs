@@ -40,7 +40,6 @@ pub(crate) fn print_credentials(id: &ClientId, key: &str, json: bool) {
 }
 
 pub(super) async fn clients(command: ClientsCommand, services: Services) -> Result<(), Failure> {
-    let store = services.store.as_ref();
     match command {
         ClientsCommand::Create {
             name,
@@ -69,7 +68,7 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
             print_credentials(&id, &key, json);
         }
         ClientsCommand::List { json } => {
-            let all = store.clients().await?;
+            let all = services.platforms().await?;
             if json {
                 let rows: Vec<_> = all
                     .iter()
@@ -104,10 +103,7 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
             retention_data_days,
         } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
-            if store.client(&id).await?.is_none() {
-                return Err(Failure(format!("no client with id {id}")));
-            }
-            let mut policy = store.client_policy(&id).await?;
+            let mut policy = services.client_policy(&id).await?;
             if let Some(age) = minimum_age {
                 if !(16..=25).contains(&age) {
                     return Err(Failure("--minimum-age must be between 16 and 25".into()));
@@ -135,7 +131,7 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
             if let Some(raw) = retention_data_days {
                 policy.retention_data_days = days(&raw, "retention-data-days")?;
             }
-            store.set_client_policy(&id, &policy).await?;
+            services.set_client_policy(&id, &policy).await?;
             let shown = |d: Option<i64>| d.map_or("kept".to_owned(), |d| format!("{d} days"));
             println!(
                 "{id}: minimum age {}, fraud signals go to {}, files {}, data {}",
@@ -161,7 +157,7 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
             default_language,
             frame_ancestors,
         } => {
-            let mut client = client_of(store, &client_id).await?;
+            let mut client = client_of(&services, &client_id).await?;
             let b = &mut client.branding;
             if let Some(name) = display_name {
                 b.display_name = Some(name).filter(|n| !n.trim().is_empty());
@@ -216,15 +212,12 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
                     .map(|o| o.trim_end_matches('/').to_owned())
                     .collect();
             }
-            store.set_branding(&client.id, &client.branding).await?;
+            services.set_branding(&client.id, &client.branding).await?;
             println!("branding of {} saved", client.id);
         }
         ClientsCommand::WebhookSecret { client_id, disable } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
-            let secret = (!disable).then(verity_service::webhooks::new_secret);
-            if !store.set_webhook_secret(&id, secret.as_deref()).await? {
-                return Err(Failure(format!("no client with id {id}")));
-            }
+            let secret = services.set_webhook_signing(&id, !disable).await?;
             match secret {
                 Some(s) => println!("{s}"),
                 None => println!("webhooks of {id} are no longer signed"),

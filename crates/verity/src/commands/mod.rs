@@ -10,7 +10,6 @@ mod users;
 mod webhooks;
 
 use verity_domain::{Client, ClientId};
-use verity_store::Store;
 
 use crate::bootstrap::{open_store, services};
 use crate::cli::Command;
@@ -37,10 +36,10 @@ pub(crate) async fn run(command: Command, settings: Settings) -> Result<(), Fail
         Command::Clients(c) => clients::clients(c, services(&settings, open_store(&settings).await?)).await,
         Command::Review(c) => review::review(c, services(&settings, open_store(&settings).await?)).await,
         Command::Users(c) => users::users(c, services(&settings, open_store(&settings).await?)).await,
-        Command::Webhooks(c) => webhooks::webhooks(c, &open_store(&settings).await?).await,
+        Command::Webhooks(c) => webhooks::webhooks(c, services(&settings, open_store(&settings).await?)).await,
         Command::InspectDocument { files } => inspect::inspect_documents(&files),
-        Command::Registry(c) => registry::registry(c, &open_store(&settings).await?).await,
-        Command::Staff(c) => staff::staff(c, &open_store(&settings).await?).await,
+        Command::Registry(c) => registry::registry(c, services(&settings, open_store(&settings).await?)).await,
+        Command::Staff(c) => staff::staff(c, services(&settings, open_store(&settings).await?)).await,
         Command::Sessions(c) => sessions::sessions(c, &settings).await,
     }
 }
@@ -51,11 +50,7 @@ fn print_json(value: &impl serde::Serialize) {
 }
 
 /// The client a raw ClientId names, or a failure if it is malformed or unknown.
-async fn client_of(store: &dyn Store, raw: &str) -> Result<Client, Failure> {
+async fn client_of(services: &verity_service::Services, raw: &str) -> Result<Client, Failure> {
     let id = ClientId::parse(raw).map_err(|e| format!("{raw}: {e}"))?;
-    Ok(store
-        .client(&id)
-        .await?
-        .ok_or_else(|| format!("no client with id {id}"))?
-        .client)
+    Ok(services.platform(&id).await?)
 }

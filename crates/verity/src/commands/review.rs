@@ -18,7 +18,7 @@ pub(super) async fn review(command: ReviewCommand, services: Services) -> Result
             comment,
         } => (client, session, Verdict::Refuse { reason, check, comment }),
     };
-    let client = client_of(services.store.as_ref(), &client).await?;
+    let client = client_of(&services, &client).await?;
     let decided = services
         .review(&client.id, &SessionId::from_raw(session), verdict)
         .await

@@ -1,6 +1,6 @@
 //! `verity staff`: the console's staff accounts.
 
-use verity_store::{BackOfficeStore, SqlStore, StoreError};
+use verity_service::{ServiceError, Services};
 
 use super::Failure;
 use crate::cli::StaffCommand;
@@ -23,18 +23,9 @@ fn password_from_stdin() -> Result<(String, bool), Failure> {
     Ok((verity_common::secrets::random_token(), true))
 }
 
-pub(super) async fn staff(command: StaffCommand, store: &SqlStore) -> Result<(), Failure> {
-    use verity_common::{secrets::hash_password, totp};
-    use verity_http::console::Role;
-    let find = |username: &str| {
-        let username = username.to_owned();
-        async move {
-            store
-                .staff_by_username(&username)
-                .await?
-                .ok_or_else(|| Failure(format!("no staff member {username}")))
-        }
-    };
+pub(super) async fn staff(command: StaffCommand, services: Services) -> Result<(), Failure> {
+    use verity_common::totp;
+    use verity_service::back_office::{NewStaff, Role};
     match command {
         StaffCommand::Add {
             username,
@@ -43,34 +34,16 @@ pub(super) async fn staff(command: StaffCommand, store: &SqlStore) -> Result<(),
             totp: with_totp,
         } => {
             let role = Role::parse(&role).ok_or("--role must be reviewer, operator or auditor")?;
-            if username.is_empty()
-                || username.len() > 64
-                || !username
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
-            {
-                return Err(Failure(
-                    "--username takes 1 to 64 letters, digits, '.', '_', '-' or '@'".into(),
-                ));
-            }
             let (password, generated) = password_from_stdin()?;
-            let secret = with_totp.then(totp::new_secret);
-            let record = verity_store::StaffRecord {
-                id: verity_service::new_id("staff_"),
-                username: username.clone(),
-                display_name: name,
-                role: role.as_str().into(),
-                password_hash: hash_password(&password)?,
-                totp_secret: secret.clone(),
-                failed_logins: 0,
-                locked_until: 0,
-                disabled: false,
-                created_at: verity_common::clock::now(),
-            };
-            match store.insert_staff(&record).await {
-                Err(StoreError::Conflict(_)) => return Err(Failure(format!("the username {username} is taken"))),
-                other => other?,
-            }
+            let secret = services
+                .add_staff(NewStaff {
+                    username: username.clone(),
+                    display_name: name,
+                    role,
+                    password: password.clone(),
+                    totp: with_totp,
+                })
+                .await?;
             println!("added {username} ({})", role.as_str());
             if generated {
                 println!("password: {password}");
@@ -81,7 +54,7 @@ pub(super) async fn staff(command: StaffCommand, store: &SqlStore) -> Result<(),
             }
         }
         StaffCommand::List => {
-            for s in store.staff_list().await? {
+            for s in services.staff_list().await? {
                 println!(
                     "{}\t{}\t{}\t{}{}",
                     s.username,
@@ -93,20 +66,21 @@ pub(super) async fn staff(command: StaffCommand, store: &SqlStore) -> Result<(),
             }
         }
         StaffCommand::Disable { username } => {
-            let mut s = find(&username).await?;
-            s.disabled = true;
-            store.update_staff(&s).await?;
-            store.delete_staff_sessions_of(&s.id).await?;
+            services.disable_staff(&username).await.map_err(no_such(&username))?;
             println!("{username} is disabled and signed out");
         }
         StaffCommand::ResetPassword { username } => {
-            let mut s = find(&username).await?;
+            services
+                .staff_list()
+                .await?
+                .iter()
+                .find(|s| s.username == username)
+                .ok_or_else(|| Failure(format!("no staff member {username}")))?;
             let (password, generated) = password_from_stdin()?;
-            s.password_hash = hash_password(&password)?;
-            s.failed_logins = 0;
-            s.locked_until = 0;
-            store.update_staff(&s).await?;
-            store.delete_staff_sessions_of(&s.id).await?;
+            services
+                .reset_staff_password(&username, &password)
+                .await
+                .map_err(no_such(&username))?;
             println!("new password set for {username}; their sessions ended");
             if generated {
                 println!("password: {password}");
@@ -114,4 +88,12 @@ pub(super) async fn staff(command: StaffCommand, store: &SqlStore) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// The CLI's words for an unknown username.
+fn no_such(username: &str) -> impl FnOnce(ServiceError) -> Failure + '_ {
+    move |e| match e {
+        ServiceError::NotFound { .. } => Failure(format!("no staff member {username}")),
+        other => other.into(),
+    }
 }

@@ -9,7 +9,7 @@ use crate::cli::UsersCommand;
 pub(super) async fn users(command: UsersCommand, services: Services) -> Result<(), Failure> {
     match command {
         UsersCommand::Downgrade { client, user } => {
-            let client = client_of(services.store.as_ref(), &client).await?;
+            let client = client_of(&services, &client).await?;
             let user = services
                 .downgrade_user(&client, &UserId::from_raw(user))
                 .await

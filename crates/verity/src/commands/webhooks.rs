@@ -1,12 +1,13 @@
 //! `verity webhooks`: inspecting and replaying webhook deliveries.
 
 use verity_domain::ClientId;
-use verity_store::{PageRequest, SortDirection, SqlStore, WebhookStore};
+use verity_service::Services;
+use verity_store::{PageRequest, SortDirection};
 
 use super::{Failure, print_json};
 use crate::cli::WebhooksCommand;
 
-pub(super) async fn webhooks(command: WebhooksCommand, store: &SqlStore) -> Result<(), Failure> {
+pub(super) async fn webhooks(command: WebhooksCommand, services: Services) -> Result<(), Failure> {
     match command {
         WebhooksCommand::List {
             client,
@@ -20,7 +21,9 @@ pub(super) async fn webhooks(command: WebhooksCommand, store: &SqlStore) -> Resu
                 per_page: limit.clamp(1, 1000),
                 direction: SortDirection::Desc,
             };
-            let found = store.deliveries(client.as_ref(), state.as_deref(), page).await?;
+            let found = services
+                .webhook_deliveries(client.as_ref(), state.as_deref(), page)
+                .await?;
             if json {
                 let rows: Vec<_> = found.items.iter().map(|d| serde_json::json!({
                     "Id": d.id, "ClientId": d.client_id.as_str(), "HookId": d.hook_id, "EventType": d.event_type,
@@ -38,7 +41,7 @@ pub(super) async fn webhooks(command: WebhooksCommand, store: &SqlStore) -> Resu
             }
         }
         WebhooksCommand::Attempts { delivery, json } => {
-            let attempts = store.attempts(&delivery).await?;
+            let attempts = services.delivery_attempts(&delivery).await?;
             if json {
                 let rows: Vec<_> = attempts
                     .iter()
@@ -60,7 +63,7 @@ pub(super) async fn webhooks(command: WebhooksCommand, store: &SqlStore) -> Resu
             }
         }
         WebhooksCommand::Replay { delivery } => {
-            if !store.replay_delivery(&delivery, verity_common::clock::now()).await? {
+            if !services.replay_delivery(&delivery).await? {
                 return Err(Failure(format!("no delivery with id {delivery}")));
             }
             println!("delivery {delivery} queued for an immediate attempt");
