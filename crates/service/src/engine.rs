@@ -509,3 +509,23 @@ impl Services {
         Ok(self.store.save_evidence(client, session, &text, now()).await?)
     }
 }
+
+/// The local company registry, imported by operators.
+impl Services {
+    /// Adds or replaces companies of the local registry; returns how many were written.
+    pub async fn import_registry(
+        &self,
+        records: &[verity_domain::company::RegistryRecord],
+    ) -> Result<u64, crate::ServiceError> {
+        Ok(self.store.import_registry(records, crate::now()).await?)
+    }
+
+    /// A company of the local registry.
+    pub async fn registry_record(
+        &self,
+        country: &str,
+        number: &str,
+    ) -> Result<Option<verity_domain::company::RegistryRecord>, crate::ServiceError> {
+        Ok(self.store.registry_record(country, number).await?)
+    }
+}

@@ -123,9 +123,7 @@ async fn sigterm_lets_the_engine_job_in_progress_finish_once() {
     decision(&api, &receiver, &s).await;
     assert_eq!(face.requests.lock().unwrap().len(), 1, "the provider was asked once");
     let events = api
-        .get(&format!(
-            "/events?EventType=IDENTITY_VERIFICATION_VALIDATED&per_page=100"
-        ))
+        .get("/events?EventType=IDENTITY_VERIFICATION_VALIDATED&per_page=100")
         .await
         .json();
     let about_s = events
