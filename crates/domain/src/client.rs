@@ -42,6 +42,14 @@ pub struct Client {
     pub branding: Branding,
 }
 
+/// Languages of the hosted pages, in the order the language switcher shows them.
+pub const PAGE_LANGUAGES: [&str; 10] = ["en", "fr", "de", "es", "it", "nl", "pt", "pl", "ro", "lt"];
+
+/// Whether the hosted pages speak a language (an ISO 639-1 code).
+pub fn page_language_supported(code: &str) -> bool {
+    PAGE_LANGUAGES.contains(&code)
+}
+
 /// How a client's hosted pages look (a Verity extension).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Branding {

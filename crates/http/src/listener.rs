@@ -33,7 +33,7 @@ pub struct ListenerLimits {
 impl Default for ListenerLimits {
     fn default() -> Self {
         ListenerLimits {
-            header_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(120),
             max_connections: 1024,

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod providers;
 pub mod redaction;
 pub mod registry;
+pub mod samples;
 pub mod sandbox;
 pub mod sessions;
 pub mod users;

@@ -29,7 +29,7 @@ Configuration (a TOML file given with --config, overridden by environment variab
                                  set it when several processes share a database]
   VERITY_MASTER_KEY_FILE         file holding the master key, created on first start [default: DATA_DIR/master.key;
                                  keep it outside the data folder in production, so a copy of one is not the other]
-  VERITY_HEADER_TIMEOUT          time a client has to send its request headers [default: 10s]
+  VERITY_HEADER_TIMEOUT          time a client has to send its request headers [default: 30s]
   VERITY_IDLE_TIMEOUT            a connection silent this long is closed [default: 60s]
   VERITY_REQUEST_TIMEOUT         time a request may take, upload included [default: 120s]
   VERITY_MAX_CONNECTIONS         connections held at once; 0 derives it from the open-file limit [default: 0]

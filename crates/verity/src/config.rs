@@ -113,7 +113,7 @@ impl Default for Config {
             webhook_timeout: "2s".into(),
             webhook_invalid_after: 100,
             webhook_invalid_after_failing_for: "24h".into(),
-            header_timeout: "10s".into(),
+            header_timeout: "30s".into(),
             idle_timeout: "60s".into(),
             request_timeout: "120s".into(),
             max_connections: 0,

@@ -66,7 +66,7 @@ async fn file(
     };
     let (body, content_type) = if file.content_type.starts_with("image/") {
         let mark = format!("{} · {} · {}", staff.record.display_name, verity_service::now(), id);
-        match tokio::task::spawn_blocking(move || watermark(&bytes, &mark)).await {
+        match tokio::task::spawn_blocking(move || verity_service::files::watermark(&bytes, &mark)).await {
             Ok(Some(jpeg)) => (jpeg, "image/jpeg".to_owned()),
             _ => return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The image cannot be shown."),
         }
@@ -81,19 +81,4 @@ async fn file(
     );
     h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
     response
-}
-
-/// The image with the viewer's name and the time written across it, as JPEG.
-fn watermark(bytes: &[u8], mark: &str) -> Option<Vec<u8>> {
-    let mut image = image::load_from_memory(bytes).ok()?.to_rgb8();
-    // The font is parsed once, not on every image view.
-    static PAINTER: std::sync::OnceLock<verity_corpus::Painter> = std::sync::OnceLock::new();
-    let painter = PAINTER.get_or_init(verity_corpus::Painter::new);
-    let (w, h) = (image.width() as f32, image.height() as f32);
-    let size = (h / 28.0).max(10.0);
-    for row in 1..4 {
-        let y = h * row as f32 / 4.0;
-        painter.text(&mut image, mark, w * 0.04, y, size, [220, 40, 40], None);
-    }
-    Some(verity_corpus::photo::jpeg(&image, 88))
 }

@@ -77,7 +77,7 @@ impl Tr {
 
 /// Whether `code` is a supported language.
 pub fn supported(code: &str) -> bool {
-    LANGUAGES.iter().any(|(c, _)| *c == code)
+    verity_domain::client::page_language_supported(code)
 }
 
 /// The best supported language of an `Accept-Language` header.
@@ -104,6 +104,12 @@ pub fn negotiate(accept_language: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn every_page_language_has_its_messages() {
+        let codes: Vec<&str> = LANGUAGES.iter().map(|(c, _)| *c).collect();
+        assert_eq!(codes, verity_domain::client::PAGE_LANGUAGES);
+    }
 
     fn placeholders(v: &str) -> BTreeSet<String> {
         v.split('{')

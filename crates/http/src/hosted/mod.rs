@@ -4,7 +4,6 @@
 pub mod i18n;
 mod pages;
 mod pdf;
-mod samples;
 mod sca;
 pub mod upload;
 

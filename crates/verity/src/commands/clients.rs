@@ -189,7 +189,7 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
                 b.primary_color = Some(colour);
             }
             if let Some(lang) = default_language {
-                if !verity_http::hosted::i18n::supported(&lang) {
+                if !verity_domain::client::page_language_supported(&lang) {
                     return Err(Failure(format!(
                         "--default-language {lang}: use one of en, fr, de, es, it, nl, pt, pl, ro, lt"
                     )));

@@ -15,8 +15,9 @@ use super::context::{Ctx, Failure, context};
 use super::forms::{Posted, forged, read_posted};
 use super::photos::put_blob;
 use super::status::{closed_page, failure_page};
-use crate::hosted::{samples, upload};
+use crate::hosted::upload;
 use crate::{AppState, now};
+use verity_service::samples;
 
 /// What the simulator panel offers.
 pub(super) struct SandboxPanel {
