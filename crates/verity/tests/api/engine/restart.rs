@@ -7,6 +7,27 @@ use verity_corpus::{Date, Flaw, Kind};
 use super::*;
 use crate::helpers::*;
 
+/// Marie Dubois and the photos of a valid French passport of hers (`seed` varies the images).
+fn marie_dubois_passport(seed: u64) -> (Person<'static>, Vec<(&'static str, Vec<u8>)>) {
+    let born = Date {
+        year: 1985,
+        month: 3,
+        day: 12,
+    };
+    let marie = Person {
+        first: "Marie",
+        last: "Dubois",
+        birth: "1985-03-12",
+    };
+    let pages = photos(
+        Kind::Passport,
+        identity(seed, "DUBOIS", "MARIE", born, "FRA"),
+        Flaw::None,
+        seed,
+    );
+    (marie, pages)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checks_survive_a_restart_and_wait_out_a_provider_outage() {
     let Live {
@@ -17,27 +38,7 @@ async fn checks_survive_a_restart_and_wait_out_a_provider_outage() {
         face,
     } = live_platform(Backend::Sqlite, &[("VERITY_PROVIDER_RETRIES", "0")]).await;
     face.set("down");
-    let marie = Person {
-        first: "Marie",
-        last: "Dubois",
-        birth: "1985-03-12",
-    };
-    let pages = photos(
-        Kind::Passport,
-        identity(
-            60,
-            "DUBOIS",
-            "MARIE",
-            Date {
-                year: 1985,
-                month: 3,
-                day: 12,
-            },
-            "FRA",
-        ),
-        Flaw::None,
-        60,
-    );
+    let (marie, pages) = marie_dubois_passport(60);
     let s = submit_natural(&app, &api, &marie, ("PASSPORT", "FR"), &pages, 60).await;
     // The provider was asked and failed: the session waits, PENDING, for another run.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -79,22 +80,7 @@ async fn sigterm_lets_the_engine_job_in_progress_finish_once() {
         face,
     } = live_platform(Backend::Sqlite, &[]).await;
     face.set("hold");
-    let marie = Person {
-        first: "Marie",
-        last: "Dubois",
-        birth: "1985-03-12",
-    };
-    let born = Date {
-        year: 1985,
-        month: 3,
-        day: 12,
-    };
-    let pages = photos(
-        Kind::Passport,
-        identity(61, "DUBOIS", "MARIE", born, "FRA"),
-        Flaw::None,
-        61,
-    );
+    let (marie, pages) = marie_dubois_passport(61);
     let s = submit_natural(&app, &api, &marie, ("PASSPORT", "FR"), &pages, 61).await;
     // The engine is inside the job, waiting for the provider; SIGTERM arrives, then the answer.
     face.next_request().await;
