@@ -34,7 +34,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** Per-test time limit for node:test (a flow takes a few seconds; the 4 MB uploads more on a debug build). */
-export const TIMEOUT = 150_000;
+export const TIMEOUT = 300_000;
 
 // ---------------------------------------------------------------------------------------------
 // Environment

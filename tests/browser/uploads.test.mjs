@@ -53,7 +53,7 @@ describe('uploads', { concurrency: 5 }, () => {
       const response = await sendUpload(page, files.write('notes.jpg', 'Shopping list: bread, milk, eggs.\n'));
       assert.equal(response.status(), 400);
       const summary = page.locator('#error-summary');
-      await summary.waitFor({ state: 'visible', timeout: 3_000 }).catch(() => {});
+      await summary.waitFor({ state: 'visible', timeout: 20_000 }).catch(() => {});
       const shown = await summary.isVisible();
       const where = shown ? '' : await page.evaluate(() => {
         const s = document.querySelector('[data-camera-status]');

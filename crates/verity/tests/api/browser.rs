@@ -18,7 +18,7 @@ async fn hosted_flows_in_chromium() {
     );
     let app = TestApp::spawn(Backend::Sqlite, &[("VERITY_SANDBOX_DELAY", "0s")]).await;
     let out = tokio::process::Command::new("node")
-        .args(["--test", "--test-concurrency=1"])
+        .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
         .current_dir(&dir)
         .env("VERITY_BASE_URL", &app.base)
         .env("VERITY_CLIENT_ID", &app.client_id)
@@ -28,9 +28,14 @@ async fn hosted_flows_in_chromium() {
         .expect("run node --test");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "browser tests failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
-    );
+    if !out.status.success() {
+        // The failures first and alone: CI shows the head and tail of long outputs, and the
+        // server's log would push them out of both.
+        let failures = stdout
+            .find("failing tests:")
+            .map_or(stdout.as_ref(), |at| &stdout[at..]);
+        println!("browser tests failed\n{failures}\n--- stderr\n{stderr}");
+        panic!("browser tests failed: see the failing tests above");
+    }
     println!("{stdout}");
 }
