@@ -1,4 +1,6 @@
-//! Writes one photographed specimen: `cargo run --example one -- SEED KIND LEVEL FLAW OUT.jpg`.
+//! Writes one photographed specimen: `cargo run --example one -- SEED KIND LEVEL FLAW OUT.jpg
+//! [SELFIE.jpg]`; with a selfie path, the document carries the bundled real portrait and a selfie
+//! of the same person is written there.
 use verity_corpus::*;
 
 fn main() {
@@ -21,8 +23,11 @@ fn main() {
             day: 25,
         },
         flaw,
-        None,
+        a.get(5).map(|_| portrait()).as_ref(),
     );
+    if let Some(path) = a.get(5) {
+        std::fs::write(path, selfie(seed)).unwrap();
+    }
     let (jpeg, shot) = specimen.photograph(level, seed);
     std::fs::write(&a[4], jpeg).unwrap();
     println!("{:?}\n{shot:?}", specimen.mrz);

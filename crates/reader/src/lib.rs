@@ -70,6 +70,11 @@ fn ms(since: Instant) -> f64 {
 
 /// Decodes an image file (JPEG, PNG or WebP) to grayscale, within size limits.
 pub fn decode(bytes: &[u8]) -> Result<Gray, ReadError> {
+    Ok(Gray::from_image(&decode_image(bytes)?))
+}
+
+/// Decodes an image file (JPEG, PNG or WebP), within size limits.
+pub fn decode_image(bytes: &[u8]) -> Result<image::DynamicImage, ReadError> {
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| ReadError::Decode(e.to_string()))?;
@@ -80,8 +85,7 @@ pub fn decode(bytes: &[u8]) -> Result<Gray, ReadError> {
     if w as u64 * h as u64 > MAX_PIXELS {
         return Err(ReadError::TooLarge(w as u64 * h as u64));
     }
-    let image = image::load_from_memory(bytes).map_err(|e| ReadError::Decode(e.to_string()))?;
-    Ok(Gray::from_image(&image))
+    image::load_from_memory(bytes).map_err(|e| ReadError::Decode(e.to_string()))
 }
 
 /// Decodes and reads one image file.

@@ -19,6 +19,7 @@ use verity_domain::user::Person;
 use verity_domain::{Client, IdvSession, SessionId, User};
 use verity_store::{BlobStore, CheckJob, JobOutcome, Sealer};
 
+use crate::biometrics;
 use crate::providers::{self, Providers};
 use crate::registry::Registries;
 use crate::{LifecycleError, ServiceError, Services, new_id, now, now_millis};
@@ -68,6 +69,8 @@ struct Analysed {
     content_type: String,
     reading: Option<verity_reader::Reading>,
     faces: Option<usize>,
+    /// The built-in matcher's scan (front page and selfie, when it decides the face match).
+    scanned: Option<biometrics::ScannedFaces>,
 }
 
 impl Engine {
@@ -178,9 +181,12 @@ impl Engine {
             .ok_or_else(|| RunError::Permanent("nothing was submitted".into()))?;
         let started = std::time::Instant::now();
         let mut images = Vec::new();
+        // The built-in matcher compares faces unless a provider is configured (it replaces it).
+        let built_in_match = biometrics::BUILT_IN && !self.providers.configured(providers::FACE_MATCH);
         for slot in [SLOT_FRONT, SLOT_BACK, SLOT_SELFIE] {
             if let Some(file) = progress.files.get(slot) {
-                images.push(self.analyse(slot, &file.blob_id, &file.content_type).await?);
+                let scan = built_in_match && slot != SLOT_BACK;
+                images.push(self.analyse(slot, &file.blob_id, &file.content_type, scan).await?);
             }
         }
         let (pages, selfie): (Vec<&Analysed>, Vec<&Analysed>) = images.iter().partition(|a| a.slot != SLOT_SELFIE);
@@ -258,7 +264,13 @@ impl Engine {
                     None => FaceMatch::NotConfigured,
                 }
             }
-            _ => FaceMatch::NotConfigured,
+            _ => match (
+                selfie.first().and_then(|a| a.scanned.as_ref()),
+                pages.first().and_then(|a| a.scanned.as_ref()),
+            ) {
+                (Some(s), Some(f)) => FaceMatch::BuiltIn(biometrics::compare(f, s)),
+                _ => FaceMatch::NotConfigured,
+            },
         };
         let mut verdicts = Vec::new();
         for check in [providers::DOCUMENT_AUTHENTICITY, providers::LIVENESS] {
@@ -354,7 +366,7 @@ impl Engine {
         }
     }
 
-    async fn analyse(&self, slot: &str, blob_id: &str, content_type: &str) -> Result<Analysed, RunError> {
+    async fn analyse(&self, slot: &str, blob_id: &str, content_type: &str, scan: bool) -> Result<Analysed, RunError> {
         let meta = self
             .services
             .store
@@ -373,13 +385,18 @@ impl Engine {
             .map_err(|_| RunError::Permanent(format!("the {slot} image cannot be decrypted")))?;
         let is_image = content_type.starts_with("image/");
         // The bytes go to the reading thread and come back with what was read (no copy).
-        let (bytes, reading, faces) = tokio::task::spawn_blocking(move || {
-            let Some(gray) = is_image.then(|| verity_reader::decode(&bytes).ok()).flatten() else {
-                return (bytes, None, None);
+        let (bytes, reading, faces, scanned) = tokio::task::spawn_blocking(move || {
+            let Some(image) = is_image.then(|| verity_reader::decode_image(&bytes).ok()).flatten() else {
+                return (bytes, None, None, None);
             };
+            let gray = verity_reader::Gray::from_image(&image);
             let reading = verity_reader::read_gray(&gray);
-            let faces = verity_reader::face::detect(&gray).map(|f| f.len());
-            (bytes, Some(reading), faces)
+            let scanned = if scan { biometrics::scan(&image) } else { None };
+            let faces = match &scanned {
+                Some(s) => Some(s.detected),
+                None => verity_reader::face::detect(&gray).map(|f| f.len()),
+            };
+            (bytes, Some(reading), faces, scanned)
         })
         .await
         .map_err(|e| RunError::Transient(format!("reader task: {e}")))?;
@@ -389,6 +406,7 @@ impl Engine {
             content_type: content_type.to_owned(),
             reading,
             faces,
+            scanned,
         })
     }
 

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod back_office;
+pub mod biometrics;
 pub mod clients;
 pub mod engine;
 mod error;

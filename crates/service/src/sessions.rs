@@ -44,15 +44,17 @@ impl Services {
             )),
             other => ServiceError::Refused(other),
         })?;
-        // Never pretend a face match was checked: without one, a production client's natural
-        // users can only be verified by a human, which the client must opt in to.
+        // Never pretend a face match was checked: without a matcher (built without the built-in
+        // one, and no provider), a production client's natural users can only be verified by a
+        // human, which the client must opt in to.
         if client.environment == Environment::Production
             && matches!(user.person, Person::Natural(_))
+            && !crate::biometrics::BUILT_IN
             && !self.config.face_match_configured
             && !client.natural_review
         {
             return Err(ServiceError::Invalid(
-                "Live checks are not available for natural users of this platform: no face-match provider is configured and manual review of natural users is off.".into(),
+                "Live checks are not available for natural users of this platform: this build has no face matcher, no face-match provider is configured (VERITY_PROVIDER_FACE_MATCH_URL) and manual review of natural users is off (verity clients set-natural-review).".into(),
             ));
         }
         if let Some(d) = &directive {

@@ -82,6 +82,17 @@ pub(crate) enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Print, as JSON, how the built-in face matcher compares a document's portrait with one or
+    /// more selfies, exactly as the engine decides: the faces found in each image (box,
+    /// landmarks, size, sharpness, turn), each distance, the thresholds and the outcome (`pass`,
+    /// `fail`, or `inconclusive` with its reason). Needs no database.
+    CompareFaces {
+        /// The document photo (its largest face is the portrait).
+        document: PathBuf,
+        /// One or more selfies.
+        #[arg(required = true)]
+        selfies: Vec<PathBuf>,
+    },
     /// The local company registry used by KYB checks.
     #[command(subcommand)]
     Registry(RegistryCommand),

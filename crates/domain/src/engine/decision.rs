@@ -5,7 +5,7 @@ use super::business::{business_insights_match, business_name_match, registry_che
 use super::identity::{declared_person, identity_check, identity_data};
 use super::inputs::Inputs;
 use super::name::name_match_check;
-use super::outcome::{Decision, Outcome};
+use super::outcome::{Decision, Outcome, Verdict};
 use crate::company::RegistryRecord;
 use crate::matching::names_match;
 use crate::sandbox::{
@@ -91,8 +91,13 @@ pub fn decide(inputs: &Inputs) -> Decision {
     if status == SessionStatus::Refused && !refused {
         // Make the refusal explicit on the check that could not conclude.
         for c in checks.iter_mut().filter(|c| c.outcome == Outcome::Inconclusive) {
+            // A face that could not be confirmed is a failed face match, not a bad document.
+            let face_unsure = c.evidence.iter().any(|e| {
+                matches!(e.rule, "face_match" | "liveness")
+                    && matches!(e.verdict, Verdict::Inconclusive | Verdict::NotChecked)
+            });
             c.outcome = Outcome::Refused(match c.kind {
-                IDENTITY_DOCUMENT_VERIFICATION => "DOCUMENT_NOT_ACCEPTED",
+                IDENTITY_DOCUMENT_VERIFICATION if face_unsure => "FACE_MATCH_FAIL",
                 _ => "DOCUMENT_NOT_ACCEPTED",
             });
         }

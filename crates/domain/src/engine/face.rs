@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use super::biometrics::{BUILT_IN_THRESHOLDS, MatchVerdict, judge};
 use super::inputs::{FaceMatch, Inputs, ProviderOutcome};
 use super::outcome::{Evidence, Outcome, Verdict, ev};
 
@@ -78,6 +79,31 @@ pub(super) fn provider_verdicts(inputs: &Inputs, evidence: &mut Vec<Evidence>) -
 pub(super) fn face_match(inputs: &Inputs, evidence: &mut Vec<Evidence>) -> Result<Outcome, &'static str> {
     let mut outcome = Outcome::Passed;
     match &inputs.face_match {
+        FaceMatch::BuiltIn(comparison) => {
+            let t = BUILT_IN_THRESHOLDS;
+            let verdict = judge(comparison, &t);
+            let mut detail = json!({
+                "matcher": comparison.matcher,
+                "distance": comparison.distance,
+                "pass_below": t.pass_below,
+                "fail_above": t.fail_above,
+                "document_faces": comparison.document,
+                "selfie_faces": comparison.selfie,
+            });
+            match verdict {
+                MatchVerdict::Pass => evidence.push(ev("face_match", Verdict::Pass, detail)),
+                MatchVerdict::Fail => {
+                    evidence.push(ev("face_match", Verdict::Fail, detail));
+                    return Err("FACE_MATCH_FAIL");
+                }
+                MatchVerdict::Inconclusive(why) => {
+                    detail["reason"] = json!(why.code());
+                    detail["explanation"] = json!(why.explain());
+                    evidence.push(ev("face_match", Verdict::Inconclusive, detail));
+                    outcome = Outcome::Inconclusive;
+                }
+            }
+        }
         FaceMatch::Matched { provider, score } => evidence.push(ev(
             "face_match",
             Verdict::Pass,
@@ -96,7 +122,7 @@ pub(super) fn face_match(inputs: &Inputs, evidence: &mut Vec<Evidence>) -> Resul
             evidence.push(ev(
                 "face_match",
                 Verdict::NotChecked,
-                json!({"reason": "no face-match provider is configured"}),
+                json!({"reason": "no face matcher is built in and no face-match provider is configured"}),
             ));
             outcome = Outcome::Inconclusive;
         }

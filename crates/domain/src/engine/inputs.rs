@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::UnixTime;
+use super::biometrics::FaceComparison;
 use crate::company::RegistryRecord;
 use crate::hosted::Progress;
 use crate::mrz::Mrz;
@@ -44,11 +45,14 @@ pub enum RegistryLookup {
     NoRegistry,
 }
 
-/// The face match between the selfie and the document portrait, from a provider.
+/// The face match between the selfie and the document portrait: from the built-in matcher, or
+/// from a provider when one is configured (it replaces the built-in one).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum FaceMatch {
+    BuiltIn(FaceComparison),
     Matched { provider: String, score: f32 },
     Mismatch { provider: String, score: f32 },
+    /// No provider, and no built-in matcher in this build (or no image to compare).
     NotConfigured,
     Unavailable { provider: String, message: String },
 }

@@ -6,6 +6,7 @@
 //! leaves Verity through the Mangopay-compatible API.
 
 mod age;
+pub mod biometrics;
 mod business;
 mod decision;
 mod document;

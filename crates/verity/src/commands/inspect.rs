@@ -1,6 +1,6 @@
 //! `verity inspect-document`: what the engine reads from document images.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::Failure;
 
@@ -67,4 +67,83 @@ pub(super) fn inspect_documents(files: &[PathBuf]) -> Result<(), Failure> {
         return Err(Failure(format!("{failed} of {} files could not be read", files.len())));
     }
     Ok(())
+}
+
+/// `verity compare-faces`: one JSON object; exit 1 when an image cannot be read or no matcher is
+/// built in.
+pub(super) fn compare_faces(document: &Path, selfies: &[PathBuf]) -> Result<(), Failure> {
+    use verity_domain::engine::biometrics::{BUILT_IN_THRESHOLDS, MatchVerdict, judge};
+    use verity_service::biometrics;
+
+    if !biometrics::BUILT_IN {
+        return Err(Failure(
+            "this build of verity has no face matcher (it was built without the `biometrics` feature)".into(),
+        ));
+    }
+    let scan = |path: &Path| -> Result<(biometrics::ScannedFaces, f64), Failure> {
+        let bytes = std::fs::read(path).map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?;
+        let start = std::time::Instant::now();
+        let image = verity_reader::decode_image(&bytes).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+        let found = biometrics::scan(&image).ok_or_else(|| Failure("no face detector is built in".into()))?;
+        Ok((found, start.elapsed().as_secs_f64() * 1000.0))
+    };
+    let faces_json = |path: &Path, s: &biometrics::ScannedFaces, ms: f64| {
+        serde_json::json!({
+            "file": path.display().to_string(),
+            "detected": s.detected,
+            "faces": s.measures.iter().zip(&s.boxes).zip(&s.landmarks).map(|((m, b), l)| serde_json::json!({
+                "box": {"left": b[0], "top": b[1], "right": b[2], "bottom": b[3]},
+                "landmarks": l,
+                "eye_distance": m.eye_distance,
+                "sharpness": m.sharpness,
+                "yaw": m.yaw,
+            })).collect::<Vec<_>>(),
+            "ms": (ms * 10.0).round() / 10.0,
+        })
+    };
+    let (doc, doc_ms) = scan(document)?;
+    let thresholds = BUILT_IN_THRESHOLDS;
+    let mut comparisons = Vec::new();
+    let mut verdicts = Vec::new();
+    for path in selfies {
+        let (selfie, ms) = scan(path)?;
+        let comparison = biometrics::compare(&doc, &selfie);
+        let verdict = judge(&comparison, &thresholds);
+        verdicts.push(verdict);
+        comparisons.push(serde_json::json!({
+            "selfie": faces_json(path, &selfie, ms),
+            "distance": comparison.distance,
+            "outcome": verdict_name(verdict),
+            "reason": match verdict { MatchVerdict::Inconclusive(u) => Some(u.code()), _ => None },
+            "explanation": match verdict { MatchVerdict::Inconclusive(u) => Some(u.explain()), _ => None },
+        }));
+    }
+    // One failed selfie fails the whole; any unsure one leaves it unsure.
+    let overall = if verdicts.contains(&MatchVerdict::Fail) {
+        "fail"
+    } else if verdicts.iter().all(|v| *v == MatchVerdict::Pass) {
+        "pass"
+    } else {
+        "inconclusive"
+    };
+    println!(
+        "{}",
+        serde_json::json!({
+            "matcher": verity_domain::engine::biometrics::BUILT_IN_MATCHER,
+            "document": faces_json(document, &doc, doc_ms),
+            "comparisons": comparisons,
+            "thresholds": thresholds,
+            "outcome": overall,
+        })
+    );
+    Ok(())
+}
+
+fn verdict_name(v: verity_domain::engine::biometrics::MatchVerdict) -> &'static str {
+    use verity_domain::engine::biometrics::MatchVerdict;
+    match v {
+        MatchVerdict::Pass => "pass",
+        MatchVerdict::Fail => "fail",
+        MatchVerdict::Inconclusive(_) => "inconclusive",
+    }
 }

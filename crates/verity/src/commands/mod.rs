@@ -38,6 +38,7 @@ pub(crate) async fn run(command: Command, settings: Settings) -> Result<(), Fail
         Command::Users(c) => users::users(c, services(&settings, open_store(&settings).await?)).await,
         Command::Webhooks(c) => webhooks::webhooks(c, services(&settings, open_store(&settings).await?)).await,
         Command::InspectDocument { files } => inspect::inspect_documents(&files),
+        Command::CompareFaces { document, selfies } => inspect::compare_faces(&document, &selfies),
         Command::Registry(c) => registry::registry(c, services(&settings, open_store(&settings).await?)).await,
         Command::Staff(c) => staff::staff(c, services(&settings, open_store(&settings).await?)).await,
         Command::Sessions(c) => sessions::sessions(c, &settings).await,
