@@ -113,6 +113,11 @@ pub fn portrait() -> RgbImage {
 /// A selfie-like JPEG of the bundled portrait: the face large in the frame, on a plain wall,
 /// with a little noise; `seed` varies the framing, size, side and wall, as separate takes do.
 pub fn selfie(seed: u64) -> Vec<u8> {
+    selfie_of(&portrait(), seed)
+}
+
+/// [`selfie`] of another head-and-shoulders photo (its proportions kept).
+pub fn selfie_of(photo: &RgbImage, seed: u64) -> Vec<u8> {
     let mut rng = Rng::new(seed ^ 0x5E1F);
     let (w, h) = (600u32, 800u32);
     let wall = [
@@ -122,8 +127,9 @@ pub fn selfie(seed: u64) -> Vec<u8> {
     ];
     let mut canvas = RgbImage::from_pixel(w, h, image::Rgb(wall));
     let scale = rng.range(0.7, 1.1);
-    let (fw, fh) = ((400.0 * scale) as u32, (500.0 * scale) as u32);
-    let mut face = image::imageops::resize(&portrait(), fw, fh, image::imageops::FilterType::Triangle);
+    let fw = (400.0 * scale) as u32;
+    let fh = ((fw as f64 * photo.height() as f64 / photo.width().max(1) as f64) as u32).clamp(1, h - 60);
+    let mut face = image::imageops::resize(photo, fw, fh, image::imageops::FilterType::Triangle);
     if rng.chance(0.5) {
         face = image::imageops::flip_horizontal(&face);
     }

@@ -21,6 +21,18 @@ pub(super) async fn submit_natural(
     pages: &[(&'static str, Vec<u8>)],
     selfie_seed: u64,
 ) -> String {
+    submit_natural_with_selfie(app, api, person, document, pages, verity_corpus::selfie(selfie_seed)).await
+}
+
+/// [`submit_natural`] with a given selfie (JPEG bytes).
+pub(super) async fn submit_natural_with_selfie(
+    app: &TestApp,
+    api: &Api,
+    person: &Person<'_>,
+    document: (&str, &str),
+    pages: &[(&'static str, Vec<u8>)],
+    selfie: Vec<u8>,
+) -> String {
     let birthday = verity_domain::hosted::parse_date(person.birth).unwrap();
     let r = api
         .post(
@@ -58,9 +70,7 @@ pub(super) async fn submit_natural(
         let (status, body) = hosted.upload(slot, slot, bytes.clone(), "photo.jpg").await;
         assert_eq!(status, 303, "{slot}: {body}");
     }
-    let (status, body) = hosted
-        .upload("selfie", "selfie", verity_corpus::selfie(selfie_seed), "selfie.jpg")
-        .await;
+    let (status, body) = hosted.upload("selfie", "selfie", selfie, "selfie.jpg").await;
     assert_eq!(status, 303, "selfie: {body}");
     let (status, location) = hosted.post("review", &[("csrf", &csrf), ("action", "submit")]).await;
     assert_eq!((status, location.as_str()), (303, "https://example.com/back"));

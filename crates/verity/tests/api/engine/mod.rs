@@ -11,6 +11,7 @@ mod documents;
 mod flows;
 mod setup;
 
+mod biometrics;
 mod inspect;
 mod legal;
 mod natural;

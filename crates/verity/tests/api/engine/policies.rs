@@ -1,4 +1,4 @@
-//! Client policies: manual review without a face-match provider, fraud signals, minimum age.
+//! Client policies: fraud signals, minimum age (manual review of unsure faces: `biometrics`).
 
 use serde_json::{Value, json};
 use verity_corpus::{Date, Flaw, Kind};
@@ -6,64 +6,6 @@ use verity_corpus::{Date, Flaw, Kind};
 use super::*;
 use crate::helpers::*;
 use crate::receiver::Receiver;
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_a_face_match_provider_natural_users_need_manual_review() {
-    let receiver = Receiver::ok().await;
-    let app = TestApp::spawn(Backend::Sqlite, &[("VERITY_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
-    let (api, id) = live_client(&app, &receiver).await;
-    let user = api.natural_owner().await;
-    let refused = api
-        .post(
-            &format!("/users/{user}/identity-verifications"),
-            json!({"ReturnUrl": "https://example.com/back"}),
-        )
-        .await;
-    assert_error(
-        &refused,
-        400,
-        "Live checks are not available for natural users of this platform: no face-match provider is configured and manual review of natural users is off.",
-        "invalid_action",
-        Value::Null,
-    );
-    let (ok, _, err) = cli(&app, &["clients", "set-natural-review", &id, "--enabled", "true"]).await;
-    assert!(ok, "{err}");
-    let alex = Person {
-        first: "Alex",
-        last: "Smith",
-        birth: "1975-12-21",
-    };
-    let pages = photos(
-        Kind::Passport,
-        identity(
-            40,
-            "SMITH",
-            "ALEX",
-            Date {
-                year: 1975,
-                month: 12,
-                day: 21,
-            },
-            "GBR",
-        ),
-        Flaw::None,
-        40,
-    );
-    let s = submit_natural(&app, &api, &alex, ("PASSPORT", "GB"), &pages, 40).await;
-    let v = decision(&api, &receiver, &s).await;
-    // Nothing pretends the faces were compared: the identity check waits for a reviewer.
-    expect_checks(
-        &v,
-        "REVIEW",
-        &[(IDV, "REVIEW", ""), (NAME, "VALIDATED", ""), (AGE, "VALIDATED", "")],
-    );
-    let (ok, _, err) = cli(&app, &["review", "approve", "--client", &id, &s]).await;
-    assert!(ok, "{err}");
-    assert_eq!(
-        api.get(&format!("/identity-verifications/{s}")).await.json()["Status"],
-        "VALIDATED"
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fraud_signals_follow_the_client_policy() {
