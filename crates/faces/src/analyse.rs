@@ -131,8 +131,9 @@ pub fn pose(l: &Landmarks) -> (f64, f64) {
     (distance, along / distance)
 }
 
-/// Variance of the 4-neighbour Laplacian over the chip's central part (the face, not the
-/// background the padding brings in).
+/// Variance of the 4-neighbour Laplacian over the aligned chip's central part (the face, not
+/// the background the padding brings in): low means blurred. A small face's chip is enlarged and
+/// so soft by construction: the rule reads this only for faces large enough to carry detail.
 fn sharpness(chip: &Chip) -> f64 {
     let side = crate::network::CHIP_SIZE;
     let rgb = chip.rgb();

@@ -167,6 +167,9 @@ struct Tally {
     impostor_unsure: usize,
     impostor_distances: Vec<f32>,
     reasons: BTreeMap<&'static str, usize>,
+    /// Document faces' sharpness and eye distance, once per photo.
+    sharpness: Vec<f32>,
+    eyes: Vec<f32>,
 }
 
 fn percentile(values: &mut [f32], p: f64) -> f32 {
@@ -198,6 +201,10 @@ fn main() {
             let eye = doc.clean.measures[0].eye_distance;
             let degraded = degrade(&doc.image, level, eye, i as u64 + 7);
             let scanned = biometrics::scan(&DynamicImage::ImageRgb8(degraded)).expect("matcher");
+            if let Some(m) = scanned.measures.first() {
+                tally.sharpness.push(m.sharpness as f32);
+                tally.eyes.push(m.eye_distance as f32);
+            }
             for (j, selfie) in photos.iter().enumerate() {
                 if i == j {
                     continue;
@@ -233,6 +240,14 @@ fn main() {
         let pct = |n: usize, d: usize| 100.0 * n as f64 / d.max(1) as f64;
         let mut g = tally.genuine_distances.clone();
         let mut im = tally.impostor_distances.clone();
+        let (mut sh, mut eyes) = (tally.sharpness.clone(), tally.eyes.clone());
+        println!(
+            "{:<26} document faces: sharpness p5 {:.1} p50 {:.1}, eye distance p50 {:.1}",
+            level.name(),
+            percentile(&mut sh, 0.05),
+            percentile(&mut sh, 0.5),
+            percentile(&mut eyes, 0.5)
+        );
         println!(
             "{:<26} genuine pass {:5.1}% ({}/{}), inconclusive {:4.1}% | impostor false matches {} of {}, inconclusive {:4.1}% | genuine distance median {:.3} p95 {:.3} max {:.3} | impostor distance min {:.3} p5 {:.3} | reasons {:?}",
             level.name(),

@@ -34,7 +34,11 @@ pub struct MatchThresholds {
     pub fail_above: f32,
     /// Faces with fewer pixels between the eyes carry too little detail to compare.
     pub min_eye_distance: f64,
-    /// Chips blurrier than this are too degraded to compare.
+    /// A face smaller than this may still match (a short distance stays meaningful), but a long
+    /// distance is not enough to call two people different: degradation lengthens it too.
+    pub min_eye_distance_to_fail: f64,
+    /// Chips of faces at least `min_eye_distance_to_fail` large and blurrier than this are too
+    /// degraded to compare.
     pub min_sharpness: f64,
     /// A selfie turned further than this is not compared (the descriptor drifts with the pose).
     pub max_selfie_yaw: f64,
@@ -49,6 +53,7 @@ pub const BUILT_IN_THRESHOLDS: MatchThresholds = MatchThresholds {
     pass_below: 0.50,
     fail_above: 0.60,
     min_eye_distance: 14.0,
+    min_eye_distance_to_fail: 24.0,
     min_sharpness: 8.0,
     max_selfie_yaw: 0.25,
     second_face_ratio: 0.6,
@@ -67,6 +72,9 @@ pub enum Unsure {
     DocumentFaceBlurred,
     SelfieFaceBlurred,
     SelfieTurned,
+    /// Far apart, but the document's face is too small to call them different people.
+    DocumentFaceSmall,
+    SelfieFaceSmall,
     BetweenThresholds,
 }
 
@@ -82,6 +90,8 @@ impl Unsure {
             Unsure::DocumentFaceBlurred => "document_face_blurred",
             Unsure::SelfieFaceBlurred => "selfie_face_blurred",
             Unsure::SelfieTurned => "selfie_turned",
+            Unsure::DocumentFaceSmall => "document_face_small_for_a_mismatch",
+            Unsure::SelfieFaceSmall => "selfie_face_small_for_a_mismatch",
             Unsure::BetweenThresholds => "distance_between_thresholds",
         }
     }
@@ -98,6 +108,12 @@ impl Unsure {
             Unsure::DocumentFaceBlurred => "the document's portrait is too blurred to compare",
             Unsure::SelfieFaceBlurred => "the selfie is too blurred to compare",
             Unsure::SelfieTurned => "the face in the selfie is turned too far from the camera",
+            Unsure::DocumentFaceSmall => {
+                "the faces look different, but the document's portrait is too small to be sure they are different people"
+            }
+            Unsure::SelfieFaceSmall => {
+                "the faces look different, but the selfie's face is too small to be sure they are different people"
+            }
             Unsure::BetweenThresholds => "the faces are neither clearly the same person nor clearly different",
         }
     }
@@ -140,10 +156,11 @@ pub fn judge(c: &FaceComparison, t: &MatchThresholds) -> MatchVerdict {
     if selfie.eye_distance < t.min_eye_distance {
         return Unsure_(Unsure::SelfieFaceTooSmall);
     }
-    if document.sharpness < t.min_sharpness {
+    let large = |f: &FaceMeasure| f.eye_distance >= t.min_eye_distance_to_fail;
+    if large(document) && document.sharpness < t.min_sharpness {
         return Unsure_(Unsure::DocumentFaceBlurred);
     }
-    if selfie.sharpness < t.min_sharpness {
+    if large(selfie) && selfie.sharpness < t.min_sharpness {
         return Unsure_(Unsure::SelfieFaceBlurred);
     }
     if selfie.yaw.abs() > t.max_selfie_yaw {
@@ -151,7 +168,12 @@ pub fn judge(c: &FaceComparison, t: &MatchThresholds) -> MatchVerdict {
     }
     match c.distance {
         Some(d) if d < t.pass_below => MatchVerdict::Pass,
-        Some(d) if d > t.fail_above => MatchVerdict::Fail,
+        Some(d) if d > t.fail_above && large(document) && large(selfie) => MatchVerdict::Fail,
+        Some(d) if d > t.fail_above => Unsure_(if large(document) {
+            Unsure::SelfieFaceSmall
+        } else {
+            Unsure::DocumentFaceSmall
+        }),
         _ => Unsure_(Unsure::BetweenThresholds),
     }
 }
@@ -207,6 +229,17 @@ mod tests {
         let mut c = comparison(0.1);
         c.document.clear();
         assert_eq!(judge(&c, &t), MatchVerdict::Inconclusive(Unsure::NoFaceOnDocument));
+    }
+
+    #[test]
+    fn a_small_face_can_match_but_not_fail() {
+        let t = BUILT_IN_THRESHOLDS;
+        let mut c = comparison(t.pass_below - 0.05);
+        c.document[0].eye_distance = t.min_eye_distance_to_fail - 1.0;
+        c.document[0].sharpness = 0.0;
+        assert_eq!(judge(&c, &t), MatchVerdict::Pass);
+        c.distance = Some(t.fail_above + 0.2);
+        assert_eq!(judge(&c, &t), MatchVerdict::Inconclusive(Unsure::DocumentFaceSmall));
     }
 
     #[test]
