@@ -10,7 +10,7 @@ fn main() {
                 continue;
             }
         };
-        let Some(scan) = verity_faces::scan(&image) else {
+        let Some(scan) = verity_faces::scan(&image, verity_faces::Photo::Document) else {
             eprintln!("no detector built in");
             return;
         };

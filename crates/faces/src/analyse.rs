@@ -15,6 +15,26 @@ use crate::landmarks::{FaceBox, Intensities, Landmarks, ShapePredictor, intensit
 use crate::network::FaceNet;
 use crate::Descriptor;
 
+/// What kind of photo is scanned: it decides the smallest face looked for, as a share of the
+/// image's long side (the detector's cost grows with the square of its inverse).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Photo {
+    /// A document's portrait is about a fifth of the card's width: 6% of the photo's long side
+    /// is a card filling under a third of the frame, whose portrait is too small to compare.
+    Document,
+    /// A selfie's face spans a third of the frame or more; 12% leaves room for a step back.
+    Selfie,
+}
+
+impl Photo {
+    fn smallest_face(self) -> f64 {
+        match self {
+            Photo::Document => 0.06,
+            Photo::Selfie => 0.12,
+        }
+    }
+}
+
 /// At most this many faces are described per image (the largest); the rest are only counted.
 const MAX_DESCRIBED: usize = 4;
 
@@ -57,13 +77,13 @@ pub struct ScanTimings {
 }
 
 /// Finds, aligns and describes the faces of `image`. `None` if no detector is built in.
-pub fn scan(image: &RgbImage) -> Option<FaceScan> {
+pub fn scan(image: &RgbImage, photo: Photo) -> Option<FaceScan> {
     let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
     let mut timings = ScanTimings::default();
     let started = Instant::now();
     let grey = intensities(image);
     let (width, height) = (image.width() as usize, image.height() as usize);
-    let mut boxes = verity_reader::face::detect(&Gray::new(width, height, grey.clone()))?;
+    let mut boxes = verity_reader::face::detect_large(&Gray::new(width, height, grey.clone()), photo.smallest_face())?;
     timings.detect_ms = ms(started);
     let view = Intensities {
         width,

@@ -14,7 +14,7 @@ mod weights;
 use serde::Serialize;
 
 pub use align::{Chip, PADDING, align};
-pub use analyse::{FaceScan, FoundFace, ScanTimings, pose, scan};
+pub use analyse::{FaceScan, FoundFace, Photo, ScanTimings, pose, scan};
 pub use geometry::Point;
 pub use landmarks::{FaceBox, Intensities, Landmarks, ShapePredictor, intensities};
 pub use network::{CHIP_SIZE, FaceNet, Map};

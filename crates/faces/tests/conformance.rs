@@ -141,7 +141,7 @@ fn the_whole_pipeline_agrees_with_dlibs_detector_and_landmarks() {
     for face in fixture["faces"].as_array().unwrap() {
         let name = face["name"].as_str().unwrap();
         let image = rgb(face["image_png"].as_str().unwrap());
-        let scan = verity_faces::scan(&image).expect("a detector is built in");
+        let scan = verity_faces::scan(&image, verity_faces::Photo::Document).expect("a detector is built in");
         let theirs = verity_faces::Descriptor(floats(&face["descriptor"]).try_into().unwrap());
         let Some(ours) = scan.faces.first() else {
             // The SeetaFace cascade misses faces cut by the image's edge, as dlib's HOG does

@@ -18,11 +18,22 @@ pub struct ScannedFaces {
     descriptors: Vec<[f32; 128]>,
 }
 
+/// Which side of the comparison an image is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Document,
+    Selfie,
+}
+
 /// Scans `image`; `None` when no matcher is built in.
-pub fn scan(image: &image::DynamicImage) -> Option<ScannedFaces> {
+pub fn scan(image: &image::DynamicImage, side: Side) -> Option<ScannedFaces> {
     #[cfg(feature = "biometrics")]
     {
-        let found = verity_faces::scan(&image.to_rgb8())?;
+        let photo = match side {
+            Side::Document => verity_faces::Photo::Document,
+            Side::Selfie => verity_faces::Photo::Selfie,
+        };
+        let found = verity_faces::scan(&image.to_rgb8(), photo)?;
         Some(ScannedFaces {
             detected: found.detected,
             measures: found
@@ -49,7 +60,7 @@ pub fn scan(image: &image::DynamicImage) -> Option<ScannedFaces> {
     }
     #[cfg(not(feature = "biometrics"))]
     {
-        let _ = image;
+        let _ = (image, side);
         None
     }
 }

@@ -384,6 +384,7 @@ impl Engine {
             .open_blob(&sealed, &meta.wrapped_key, blob_id)
             .map_err(|_| RunError::Permanent(format!("the {slot} image cannot be decrypted")))?;
         let is_image = content_type.starts_with("image/");
+        let is_selfie = slot == SLOT_SELFIE;
         // The bytes go to the reading thread and come back with what was read (no copy).
         let (bytes, reading, faces, scanned) = tokio::task::spawn_blocking(move || {
             let Some(image) = is_image.then(|| verity_reader::decode_image(&bytes).ok()).flatten() else {
@@ -391,7 +392,12 @@ impl Engine {
             };
             let gray = verity_reader::Gray::from_image(&image);
             let reading = verity_reader::read_gray(&gray);
-            let scanned = if scan { biometrics::scan(&image) } else { None };
+            let side = if is_selfie {
+                biometrics::Side::Selfie
+            } else {
+                biometrics::Side::Document
+            };
+            let scanned = if scan { biometrics::scan(&image, side) } else { None };
             let faces = match &scanned {
                 Some(s) => Some(s.detected),
                 None => verity_reader::face::detect(&gray).map(|f| f.len()),

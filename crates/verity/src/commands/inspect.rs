@@ -80,11 +80,11 @@ pub(super) fn compare_faces(document: &Path, selfies: &[PathBuf]) -> Result<(), 
             "this build of verity has no face matcher (it was built without the `biometrics` feature)".into(),
         ));
     }
-    let scan = |path: &Path| -> Result<(biometrics::ScannedFaces, f64), Failure> {
+    let scan = |path: &Path, side: biometrics::Side| -> Result<(biometrics::ScannedFaces, f64), Failure> {
         let bytes = std::fs::read(path).map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?;
         let start = std::time::Instant::now();
         let image = verity_reader::decode_image(&bytes).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
-        let found = biometrics::scan(&image).ok_or_else(|| Failure("no face detector is built in".into()))?;
+        let found = biometrics::scan(&image, side).ok_or_else(|| Failure("no face detector is built in".into()))?;
         Ok((found, start.elapsed().as_secs_f64() * 1000.0))
     };
     let faces_json = |path: &Path, s: &biometrics::ScannedFaces, ms: f64| {
@@ -101,12 +101,12 @@ pub(super) fn compare_faces(document: &Path, selfies: &[PathBuf]) -> Result<(), 
             "ms": (ms * 10.0).round() / 10.0,
         })
     };
-    let (doc, doc_ms) = scan(document)?;
+    let (doc, doc_ms) = scan(document, biometrics::Side::Document)?;
     let thresholds = BUILT_IN_THRESHOLDS;
     let mut comparisons = Vec::new();
     let mut verdicts = Vec::new();
     for path in selfies {
-        let (selfie, ms) = scan(path)?;
+        let (selfie, ms) = scan(path, biometrics::Side::Selfie)?;
         let comparison = biometrics::compare(&doc, &selfie);
         let verdict = judge(&comparison, &thresholds);
         verdicts.push(verdict);
