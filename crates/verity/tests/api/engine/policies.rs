@@ -5,7 +5,6 @@ use verity_corpus::{Date, Flaw, Kind};
 
 use super::*;
 use crate::helpers::*;
-use crate::receiver::Receiver;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fraud_signals_follow_the_client_policy() {
