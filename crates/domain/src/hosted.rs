@@ -170,6 +170,28 @@ pub struct Progress {
     pub document: Option<DocumentChoice>,
     pub files: BTreeMap<String, FileRef>,
     pub submitted_at: Option<UnixTime>,
+    /// The active liveness attempt of the selfie step, when the page had a camera.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<LivenessProgress>,
+}
+
+/// A liveness challenge issued on the selfie step and, once sent, the frames that answer it
+/// (the first, facing the camera, is also the selfie).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LivenessProgress {
+    pub challenge: crate::engine::liveness::Challenge,
+    #[serde(default)]
+    pub frames: Vec<LivenessFrame>,
+    /// When the server received the frames.
+    #[serde(default)]
+    pub received_at_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LivenessFrame {
+    pub file: FileRef,
+    /// The browser's clock when the frame was captured.
+    pub captured_ms: i64,
 }
 
 /// Form errors of a step: field name to a translation key.

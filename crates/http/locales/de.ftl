@@ -184,3 +184,14 @@ country-TR = Türkei
 country-UA = Ukraine
 country-IN = Indien
 country-CN = China
+
+# Active liveness on the selfie step
+liveness-start = Bestätigen, dass Sie es live sind
+liveness-intro = Wir bitten Sie, in die Kamera zu schauen, den Kopf zu drehen und näher zu kommen. Das dauert etwa zehn Sekunden.
+liveness-face = Schauen Sie direkt in die Kamera.
+liveness-turn_left = Drehen Sie den Kopf langsam nach links.
+liveness-turn_right = Drehen Sie den Kopf langsam nach rechts.
+liveness-closer = Bringen Sie Ihr Gesicht näher an die Kamera.
+liveness-sending = Wird gesendet…
+liveness-failed = Das hat nicht geklappt. Sie können es erneut versuchen oder stattdessen ein Foto aufnehmen.
+error-liveness-expired = Diese Prüfung ist abgelaufen. Bitte beginnen Sie erneut.

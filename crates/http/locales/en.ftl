@@ -184,3 +184,14 @@ country-TR = Türkiye
 country-UA = Ukraine
 country-IN = India
 country-CN = China
+
+# Active liveness on the selfie step
+liveness-start = Check that it is you, live
+liveness-intro = We will ask you to look at the camera, turn your head and come closer. It takes about ten seconds.
+liveness-face = Look straight at the camera.
+liveness-turn_left = Turn your head slowly to your left.
+liveness-turn_right = Turn your head slowly to your right.
+liveness-closer = Bring your face closer to the camera.
+liveness-sending = Sending…
+liveness-failed = That did not work. You can try again, or take a photo instead.
+error-liveness-expired = This check has expired. Please start it again.

@@ -184,3 +184,14 @@ country-TR = Turquía
 country-UA = Ucrania
 country-IN = India
 country-CN = China
+
+# Active liveness on the selfie step
+liveness-start = Comprobar que es usted, en directo
+liveness-intro = Le pediremos que mire a la cámara, gire la cabeza y se acerque. Tarda unos diez segundos.
+liveness-face = Mire directamente a la cámara.
+liveness-turn_left = Gire la cabeza despacio hacia su izquierda.
+liveness-turn_right = Gire la cabeza despacio hacia su derecha.
+liveness-closer = Acerque la cara a la cámara.
+liveness-sending = Enviando…
+liveness-failed = No ha funcionado. Puede intentarlo de nuevo o hacer una foto en su lugar.
+error-liveness-expired = Esta comprobación ha caducado. Vuelva a empezarla.

@@ -184,3 +184,14 @@ country-TR = Turquie
 country-UA = Ukraine
 country-IN = Inde
 country-CN = Chine
+
+# Active liveness on the selfie step
+liveness-start = Vérifier que c’est bien vous, en direct
+liveness-intro = Nous vous demanderons de regarder l’objectif, de tourner la tête puis de vous approcher. Cela prend une dizaine de secondes.
+liveness-face = Regardez droit vers l’objectif.
+liveness-turn_left = Tournez lentement la tête vers votre gauche.
+liveness-turn_right = Tournez lentement la tête vers votre droite.
+liveness-closer = Approchez votre visage de l’objectif.
+liveness-sending = Envoi…
+liveness-failed = Cela n’a pas fonctionné. Vous pouvez réessayer, ou prendre une photo à la place.
+error-liveness-expired = Cette vérification a expiré. Veuillez la recommencer.

@@ -184,3 +184,14 @@ country-TR = Turchia
 country-UA = Ucraina
 country-IN = India
 country-CN = Cina
+
+# Active liveness on the selfie step
+liveness-start = Verificare che sia lei, dal vivo
+liveness-intro = Le chiederemo di guardare la fotocamera, girare la testa e avvicinarsi. Ci vogliono circa dieci secondi.
+liveness-face = Guardi dritto nella fotocamera.
+liveness-turn_left = Giri lentamente la testa verso la sua sinistra.
+liveness-turn_right = Giri lentamente la testa verso la sua destra.
+liveness-closer = Avvicini il viso alla fotocamera.
+liveness-sending = Invio in corso…
+liveness-failed = Non ha funzionato. Può riprovare oppure scattare una foto.
+error-liveness-expired = Questa verifica è scaduta. La ricominci.

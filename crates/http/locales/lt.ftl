@@ -184,3 +184,14 @@ country-TR = Turkija
 country-UA = Ukraina
 country-IN = Indija
 country-CN = Kinija
+
+# Active liveness on the selfie step
+liveness-start = Patvirtinkite, kad tai jūs, gyvai
+liveness-intro = Paprašysime pažiūrėti į kamerą, pasukti galvą ir priartėti. Tai užtrunka apie dešimt sekundžių.
+liveness-face = Žiūrėkite tiesiai į kamerą.
+liveness-turn_left = Lėtai pasukite galvą į kairę.
+liveness-turn_right = Lėtai pasukite galvą į dešinę.
+liveness-closer = Priartinkite veidą prie kameros.
+liveness-sending = Siunčiama…
+liveness-failed = Nepavyko. Galite bandyti dar kartą arba vietoj to nufotografuoti.
+error-liveness-expired = Šis patikrinimas baigėsi. Pradėkite iš naujo.

@@ -184,3 +184,14 @@ country-TR = Turkije
 country-UA = Oekraïne
 country-IN = India
 country-CN = China
+
+# Active liveness on the selfie step
+liveness-start = Controleren dat u het bent, live
+liveness-intro = We vragen u in de camera te kijken, uw hoofd te draaien en dichterbij te komen. Het duurt ongeveer tien seconden.
+liveness-face = Kijk recht in de camera.
+liveness-turn_left = Draai uw hoofd langzaam naar links.
+liveness-turn_right = Draai uw hoofd langzaam naar rechts.
+liveness-closer = Breng uw gezicht dichter bij de camera.
+liveness-sending = Bezig met verzenden…
+liveness-failed = Dat is niet gelukt. U kunt het opnieuw proberen of in plaats daarvan een foto maken.
+error-liveness-expired = Deze controle is verlopen. Begin opnieuw.

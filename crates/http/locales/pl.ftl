@@ -184,3 +184,14 @@ country-TR = Turcja
 country-UA = Ukraina
 country-IN = Indie
 country-CN = Chiny
+
+# Active liveness on the selfie step
+liveness-start = Potwierdź, że to Ty, na żywo
+liveness-intro = Poprosimy Cię, abyś spojrzał w kamerę, obrócił głowę i się zbliżył. Trwa to około dziesięciu sekund.
+liveness-face = Patrz prosto w kamerę.
+liveness-turn_left = Powoli obróć głowę w lewo.
+liveness-turn_right = Powoli obróć głowę w prawo.
+liveness-closer = Zbliż twarz do kamery.
+liveness-sending = Wysyłanie…
+liveness-failed = Nie udało się. Możesz spróbować ponownie albo zrobić zdjęcie.
+error-liveness-expired = Ta weryfikacja wygasła. Zacznij od nowa.

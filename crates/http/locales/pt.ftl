@@ -184,3 +184,14 @@ country-TR = Turquia
 country-UA = Ucrânia
 country-IN = Índia
 country-CN = China
+
+# Active liveness on the selfie step
+liveness-start = Confirmar que é você, ao vivo
+liveness-intro = Vamos pedir-lhe que olhe para a câmara, vire a cabeça e se aproxime. Demora cerca de dez segundos.
+liveness-face = Olhe diretamente para a câmara.
+liveness-turn_left = Vire a cabeça devagar para a sua esquerda.
+liveness-turn_right = Vire a cabeça devagar para a sua direita.
+liveness-closer = Aproxime o rosto da câmara.
+liveness-sending = A enviar…
+liveness-failed = Não funcionou. Pode tentar de novo ou tirar uma fotografia.
+error-liveness-expired = Esta verificação expirou. Comece de novo.

@@ -184,3 +184,14 @@ country-TR = Turcia
 country-UA = Ucraina
 country-IN = India
 country-CN = China
+
+# Active liveness on the selfie step
+liveness-start = Confirmați că sunteți dumneavoastră, live
+liveness-intro = Vă vom cere să priviți camera, să întoarceți capul și să vă apropiați. Durează aproximativ zece secunde.
+liveness-face = Priviți direct spre cameră.
+liveness-turn_left = Întoarceți încet capul spre stânga.
+liveness-turn_right = Întoarceți încet capul spre dreapta.
+liveness-closer = Apropiați fața de cameră.
+liveness-sending = Se trimite…
+liveness-failed = Nu a funcționat. Puteți încerca din nou sau puteți face o fotografie.
+error-liveness-expired = Această verificare a expirat. Reîncepeți-o.

@@ -130,6 +130,76 @@
     });
   }
 
+  // Active liveness on the selfie step: a challenge from the server, one frame facing the
+  // camera and one after each instruction (announced to screen readers), then the frames go
+  // up together. Any failure leaves the plain photo and file input as the way forward.
+  var live = document.querySelector("[data-liveness]");
+  var liveStart = live && live.querySelector("[data-liveness-start]");
+  if (live && liveStart && box && navigator.mediaDevices && navigator.mediaDevices.getUserMedia && window.fetch && window.FormData) {
+    live.classList.remove("hidden");
+    var prompt = live.querySelector("[data-liveness-prompt]");
+    var liveForm = document.querySelector("form[data-upload]");
+    var liveVideo = box.querySelector("video");
+    var wait = function (ms) { return new Promise(function (r) { setTimeout(r, ms); }); };
+    var grab = function () {
+      return new Promise(function (resolve) {
+        var canvas = document.createElement("canvas");
+        var scale = Math.min(1, 1000 / Math.max(liveVideo.videoWidth || 1, liveVideo.videoHeight || 1));
+        canvas.width = Math.round(liveVideo.videoWidth * scale); canvas.height = Math.round(liveVideo.videoHeight * scale);
+        canvas.getContext("2d").drawImage(liveVideo, 0, 0, canvas.width, canvas.height);
+        canvas.toBlob(function (b) { resolve({ blob: b, at: Date.now() }); }, "image/jpeg", 0.9);
+      });
+    };
+    var failed = function (message) {
+      prompt.textContent = message || live.getAttribute("data-failed");
+      liveStart.disabled = false;
+      liveStart.focus();
+    };
+    var csrf = function () { var i = liveForm && liveForm.querySelector("input[name=csrf]"); return i ? i.value : ""; };
+    var post = function (data) {
+      return fetch(live.getAttribute("data-liveness"), { method: "POST", body: data, headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); });
+    };
+    liveStart.addEventListener("click", function () {
+      liveStart.disabled = true;
+      var stream = null;
+      var ask = new FormData(); ask.append("csrf", csrf()); ask.append("action", "challenge");
+      navigator.mediaDevices.getUserMedia({ video: { facingMode: "user", width: { ideal: 1280 } }, audio: false })
+        .then(function (s) {
+          stream = s; liveVideo.srcObject = s; liveVideo.play();
+          box.classList.remove("hidden");
+          box.querySelectorAll("[data-take],[data-retake],[data-use]").forEach(function (b) { b.classList.add("hidden"); });
+          return post(ask);
+        })
+        .then(function (res) {
+          if (!res.ok) throw new Error(res.body && res.body.error);
+          var c = res.body, frames = [];
+          prompt.textContent = c.face;
+          var step = wait(2000).then(grab).then(function (f) { frames.push(f); });
+          c.prompts.forEach(function (text) {
+            step = step.then(function () { prompt.textContent = text; return wait(2500); }).then(grab).then(function (f) { frames.push(f); });
+          });
+          return step.then(function () {
+            prompt.textContent = live.getAttribute("data-sending");
+            var data = new FormData();
+            data.append("csrf", csrf()); data.append("action", "frames"); data.append("challenge", c.challenge);
+            data.append("captured", frames.map(function (f) { return f.at; }).join(","));
+            frames.forEach(function (f, i) { data.append("frame", f.blob, "frame" + i + ".jpg"); });
+            return post(data);
+          });
+        })
+        .then(function (res) {
+          if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+          if (res.ok && res.body.next) { window.location.assign(res.body.next); return; }
+          failed(res.body && res.body.error);
+        })
+        .catch(function (e) {
+          if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+          failed(e && e.message);
+        });
+    });
+  }
+
   // Desktop hand-off: open the QR code on large screens without touch, and follow progress
   // made on the phone.
   var handoff = document.querySelector("[data-handoff]");

@@ -2,6 +2,7 @@
 //! for faces and turns two scans into the domain's [`FaceComparison`], which the domain judges.
 
 use verity_domain::engine::biometrics::{BUILT_IN_MATCHER, FaceComparison, FaceMeasure};
+use verity_domain::engine::liveness::FrameMeasure;
 
 /// Whether the built-in face matcher is compiled in.
 pub const BUILT_IN: bool = cfg!(feature = "biometrics");
@@ -71,14 +72,66 @@ fn round(v: f64, digits: i32) -> f64 {
     (v * f).round() / f
 }
 
+impl ScannedFaces {
+    /// Descriptor distance between the largest faces of two scans.
+    pub fn distance_to(&self, other: &ScannedFaces) -> Option<f32> {
+        match (self.descriptors.first(), other.descriptors.first()) {
+            (Some(a), Some(b)) => Some(
+                (a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt() * 10_000.0).round() / 10_000.0,
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// A 32x32 grey thumbnail, to tell consecutive frames apart from copies of each other.
+fn thumbnail(image: &image::DynamicImage) -> Vec<u8> {
+    image
+        .resize_exact(32, 32, image::imageops::FilterType::Triangle)
+        .to_luma8()
+        .into_raw()
+}
+
+/// Measures the frames of a liveness attempt (`None` when no matcher is built in): faces,
+/// turn and size of the largest, its distance to the first frame's face, and how much each frame
+/// differs from the one before.
+pub fn measure_frames(frames: &[(image::DynamicImage, i64)]) -> Option<Vec<FrameMeasure>> {
+    let scans = frames
+        .iter()
+        .map(|(image, _)| scan(image, Side::Selfie))
+        .collect::<Option<Vec<_>>>()?;
+    let thumbs: Vec<Vec<u8>> = frames.iter().map(|(image, _)| thumbnail(image)).collect();
+    Some(
+        scans
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let change = if i == 0 {
+                    0.0
+                } else {
+                    thumbs[i]
+                        .iter()
+                        .zip(&thumbs[i - 1])
+                        .map(|(a, b)| (*a as f64 - *b as f64).abs())
+                        .sum::<f64>()
+                        / thumbs[i].len().max(1) as f64
+                };
+                FrameMeasure {
+                    faces: s.detected,
+                    yaw: s.measures.first().map_or(0.0, |m| m.yaw),
+                    eye_distance: s.measures.first().map_or(0.0, |m| m.eye_distance),
+                    distance_to_first: if i == 0 { Some(0.0) } else { s.distance_to(&scans[0]) },
+                    change_from_previous: (change * 100.0).round() / 100.0,
+                    captured_ms: frames[i].1,
+                }
+            })
+            .collect(),
+    )
+}
+
 /// The comparison of the document's largest face with the selfie's.
 pub fn compare(document: &ScannedFaces, selfie: &ScannedFaces) -> FaceComparison {
-    let distance = match (document.descriptors.first(), selfie.descriptors.first()) {
-        (Some(a), Some(b)) => Some(
-            (a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt() * 10_000.0).round() / 10_000.0,
-        ),
-        _ => None,
-    };
+    let distance = document.distance_to(selfie);
     FaceComparison {
         matcher: BUILT_IN_MATCHER.to_owned(),
         document: document.measures.clone(),

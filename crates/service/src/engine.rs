@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use verity_domain::company::{has_rules, normalise_company_number};
 use verity_domain::engine::{
-    self, EvidenceRecord, FaceMatch, FraudSignals, Inputs, Outcome, PageReading, Policy, ProviderVerdict,
+    self, EvidenceRecord, FaceMatch, FraudSignals, Inputs, Liveness, Outcome, PageReading, Policy, ProviderVerdict,
     RegistryLookup, Routing,
 };
+use verity_domain::engine::liveness::LivenessAttempt;
 use verity_domain::hosted::{Progress, SLOT_BACK, SLOT_FRONT, SLOT_SELFIE};
 use verity_domain::lifecycle::Decision;
 use verity_domain::sandbox::preset_reason_value;
@@ -305,9 +306,11 @@ impl Engine {
             Person::Legal(_) => Some(self.registry_lookup(&user, &progress).await?),
             Person::Natural(_) => None,
         };
+        let liveness = self.liveness(&progress).await?;
         let stored_policy = store.client_policy(&client.id).await?;
         let policy = Policy {
             minimum_age: stored_policy.minimum_age,
+            liveness_required: stored_policy.liveness_required,
             natural_review: client.natural_review,
             fraud: if stored_policy.fraud_routing == "refuse" {
                 Routing::Refuse
@@ -321,6 +324,7 @@ impl Engine {
             pages: page_readings.clone(),
             selfie_faces: selfie.first().and_then(|a| a.faces),
             face_match,
+            liveness,
             providers: verdicts,
             registry,
             signals,
@@ -366,23 +370,63 @@ impl Engine {
         }
     }
 
-    async fn analyse(&self, slot: &str, blob_id: &str, content_type: &str, scan: bool) -> Result<Analysed, RunError> {
+    /// The active liveness attempt's frames, measured.
+    async fn liveness(&self, progress: &Progress) -> Result<Liveness, RunError> {
+        if !biometrics::BUILT_IN {
+            return Ok(Liveness::NotBuiltIn);
+        }
+        let Some(attempt) = progress.liveness.as_ref() else {
+            return Ok(Liveness::NotAttempted);
+        };
+        let Some(received_at_ms) = attempt.received_at_ms.filter(|_| !attempt.frames.is_empty()) else {
+            return Ok(Liveness::NotAttempted);
+        };
+        let mut frames = Vec::with_capacity(attempt.frames.len());
+        for (i, frame) in attempt.frames.iter().enumerate() {
+            let bytes = self.open_blob(&format!("liveness frame {i}"), &frame.file.blob_id).await?;
+            frames.push((bytes, frame.captured_ms));
+        }
+        let measured = tokio::task::spawn_blocking(move || {
+            let decoded: Option<Vec<_>> = frames
+                .into_iter()
+                .map(|(bytes, at)| verity_reader::decode_image(&bytes).ok().map(|i| (i, at)))
+                .collect();
+            decoded.and_then(|d| biometrics::measure_frames(&d))
+        })
+        .await
+        .map_err(|e| RunError::Transient(format!("liveness task: {e}")))?;
+        Ok(match measured {
+            Some(frames) => Liveness::Attempted(LivenessAttempt {
+                challenge: attempt.challenge.clone(),
+                frames,
+                received_at_ms,
+            }),
+            // A frame that no longer decodes was cleaned on upload: treat it as no attempt.
+            None => Liveness::NotAttempted,
+        })
+    }
+
+    /// A stored file's bytes, decrypted.
+    async fn open_blob(&self, what: &str, blob_id: &str) -> Result<Vec<u8>, RunError> {
         let meta = self
             .services
             .store
             .blob(blob_id)
             .await?
-            .ok_or_else(|| RunError::Permanent(format!("the {slot} image's record is missing")))?;
+            .ok_or_else(|| RunError::Permanent(format!("the {what}'s record is missing")))?;
         let sealed = self
             .blobs
             .get(blob_id)
             .await
             .map_err(|e| RunError::Transient(format!("blob store: {e}")))?
-            .ok_or_else(|| RunError::Permanent(format!("the {slot} image is missing from the blob store")))?;
-        let bytes = self
-            .sealer
+            .ok_or_else(|| RunError::Permanent(format!("the {what} is missing from the blob store")))?;
+        self.sealer
             .open_blob(&sealed, &meta.wrapped_key, blob_id)
-            .map_err(|_| RunError::Permanent(format!("the {slot} image cannot be decrypted")))?;
+            .map_err(|_| RunError::Permanent(format!("the {what} cannot be decrypted")))
+    }
+
+    async fn analyse(&self, slot: &str, blob_id: &str, content_type: &str, scan: bool) -> Result<Analysed, RunError> {
+        let bytes = self.open_blob(&format!("{slot} image"), blob_id).await?;
         let is_image = content_type.starts_with("image/");
         let is_selfie = slot == SLOT_SELFIE;
         // The bytes go to the reading thread and come back with what was read (no copy).

@@ -465,6 +465,8 @@ pub struct ClientPolicy {
     pub retention_files_days: Option<i64>,
     /// Days after a decision that the session's personal data is kept; `None`: kept.
     pub retention_data_days: Option<i64>,
+    /// Whether natural users' selfies must pass the active liveness check.
+    pub liveness_required: bool,
 }
 
 impl Default for ClientPolicy {
@@ -474,6 +476,7 @@ impl Default for ClientPolicy {
             fraud_routing: "review".into(),
             retention_files_days: None,
             retention_data_days: None,
+            liveness_required: false,
         }
     }
 }

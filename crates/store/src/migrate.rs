@@ -59,6 +59,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0006_hardening.sql"),
         postgres: include_str!("../migrations/0006_hardening.sql"),
     },
+    Migration {
+        version: 7,
+        name: "liveness",
+        sqlite: include_str!("../migrations/0007_liveness.sql"),
+        postgres: include_str!("../migrations/0007_liveness.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

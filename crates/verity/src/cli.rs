@@ -296,6 +296,10 @@ pub(crate) enum ClientsCommand {
         /// Days after a decision that the session's personal data is kept (`none`: kept).
         #[arg(long)]
         retention_data_days: Option<String>,
+        /// required or optional: whether natural users' selfies must pass the camera's active
+        /// liveness check (without it, the session goes to review or is refused).
+        #[arg(long)]
+        liveness: Option<String>,
     },
     /// Issue (and print) a new secret that signs the client's webhooks (Standard Webhooks).
     WebhookSecret {

@@ -93,7 +93,7 @@ pub fn decide(inputs: &Inputs) -> Decision {
         for c in checks.iter_mut().filter(|c| c.outcome == Outcome::Inconclusive) {
             // A face that could not be confirmed is a failed face match, not a bad document.
             let face_unsure = c.evidence.iter().any(|e| {
-                matches!(e.rule, "face_match" | "liveness")
+                matches!(e.rule, "face_match" | "liveness" | "active_liveness")
                     && matches!(e.verdict, Verdict::Inconclusive | Verdict::NotChecked)
             });
             c.outcome = Outcome::Refused(match c.kind {

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::biometrics::{BUILT_IN_THRESHOLDS, MatchVerdict, judge};
-use super::inputs::{FaceMatch, Inputs, ProviderOutcome};
+use super::inputs::{FaceMatch, Inputs, Liveness, ProviderOutcome};
 use super::outcome::{Evidence, Outcome, Verdict, ev};
 
 /// Faces: one or more on the document, exactly one in the selfie. `Err` is the refusal reason.
@@ -32,6 +32,13 @@ pub(super) fn faces_present(inputs: &Inputs, evidence: &mut Vec<Evidence>) -> Re
             json!({"reason": "no face detector built in"}),
         )),
         Some(1) => evidence.push(ev("selfie_face_present", Verdict::Pass, json!({"faces": 1}))),
+        // The built-in matcher judges the selfie's faces itself: none, or a second person, leaves
+        // the face match inconclusive (a human can tell), rather than refusing here.
+        Some(n) if matches!(inputs.face_match, FaceMatch::BuiltIn(_)) => evidence.push(ev(
+            "selfie_face_present",
+            Verdict::Info,
+            json!({"faces": n, "expected": 1, "judged_by": "face_match"}),
+        )),
         Some(n) => {
             evidence.push(ev(
                 "selfie_face_present",
@@ -136,4 +143,54 @@ pub(super) fn face_match(inputs: &Inputs, evidence: &mut Vec<Evidence>) -> Resul
         }
     }
     Ok(outcome)
+}
+
+/// The built-in active liveness check.
+pub(super) fn active_liveness(inputs: &Inputs, evidence: &mut Vec<Evidence>) -> Result<Outcome, &'static str> {
+    use super::liveness::{LIVENESS_THRESHOLDS, LivenessVerdict, judge_liveness};
+    let required = inputs.policy.liveness_required;
+    match &inputs.liveness {
+        Liveness::Attempted(attempt) => {
+            let verdict = judge_liveness(attempt, &LIVENESS_THRESHOLDS);
+            let mut detail = json!({
+                "challenge": attempt.challenge.actions.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+                "frames": attempt.frames,
+                "thresholds": LIVENESS_THRESHOLDS,
+                "establishes": "a person who turned and came closer as asked; not proof against a replayed video or a mask",
+            });
+            match verdict {
+                LivenessVerdict::Pass => evidence.push(ev("active_liveness", Verdict::Pass, detail)),
+                LivenessVerdict::Fail(why) => {
+                    detail["reason"] = json!(why);
+                    detail["explanation"] = json!(why.explain());
+                    evidence.push(ev("active_liveness", Verdict::Fail, detail));
+                    return Err("FACE_MATCH_FAIL");
+                }
+            }
+            Ok(Outcome::Passed)
+        }
+        Liveness::NotAttempted | Liveness::NotBuiltIn => {
+            let reason = if matches!(inputs.liveness, Liveness::NotBuiltIn) {
+                "no liveness check is built in"
+            } else {
+                "the selfie was sent without the camera's liveness challenge"
+            };
+            if required {
+                // The client asks for liveness: a human decides (or the session is refused).
+                evidence.push(ev(
+                    "active_liveness",
+                    Verdict::NotChecked,
+                    json!({"reason": reason, "required": true}),
+                ));
+                Ok(Outcome::Inconclusive)
+            } else {
+                evidence.push(ev(
+                    "active_liveness",
+                    Verdict::Info,
+                    json!({"reason": reason, "required": false}),
+                ));
+                Ok(Outcome::Passed)
+            }
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! The `IDENTITY_DOCUMENT_VERIFICATION` check: its stages in order, and the data it reports.
 
 use super::document::read_document;
-use super::face::{face_match, faces_present, provider_verdicts};
+use super::face::{active_liveness, face_match, faces_present, provider_verdicts};
 use super::fraud::fraud_signals;
 use super::inputs::Inputs;
 use super::outcome::{CheckResult, Evidence, Outcome};
@@ -55,6 +55,7 @@ fn run_stages(inputs: &Inputs, evidence: &mut Vec<Evidence>) -> Result<(Identity
     let stages = [
         provider_verdicts(inputs, evidence)?,
         face_match(inputs, evidence)?,
+        active_liveness(inputs, evidence)?,
         fraud_signals(inputs, evidence)?,
     ];
     let outcome = if stages.contains(&Outcome::Inconclusive) {

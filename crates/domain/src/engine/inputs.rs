@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::UnixTime;
 use super::biometrics::FaceComparison;
+use super::liveness::LivenessAttempt;
 use crate::company::RegistryRecord;
 use crate::hosted::Progress;
 use crate::mrz::Mrz;
@@ -57,6 +58,18 @@ pub enum FaceMatch {
     Unavailable { provider: String, message: String },
 }
 
+/// The built-in active liveness check's input.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub enum Liveness {
+    /// The frames answering a challenge, measured.
+    Attempted(LivenessAttempt),
+    /// The selfie came without one (no camera, no script, permission refused).
+    #[default]
+    NotAttempted,
+    /// No built-in matcher in this build to measure the frames.
+    NotBuiltIn,
+}
+
 /// What an external provider (a vendor or an in-house model) answered for one check.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProviderVerdict {
@@ -88,6 +101,10 @@ pub enum Routing {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Policy {
     pub minimum_age: i64,
+    /// Whether a natural user's selfie must come with a passed active liveness check (without
+    /// one, the identity check is inconclusive); off by default.
+    #[serde(default)]
+    pub liveness_required: bool,
     /// Whether natural users' sessions may go to review (decision 12; off by default).
     pub natural_review: bool,
     /// Where a reused document number or a resubmitted image goes.
@@ -98,6 +115,7 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             minimum_age: 18,
+            liveness_required: false,
             natural_review: false,
             fraud: Routing::Review,
         }
@@ -120,6 +138,7 @@ pub struct Inputs<'a> {
     pub pages: Vec<PageReading>,
     pub selfie_faces: Option<usize>,
     pub face_match: FaceMatch,
+    pub liveness: Liveness,
     /// Verdicts of the other configured providers.
     pub providers: Vec<ProviderVerdict>,
     pub registry: Option<RegistryLookup>,

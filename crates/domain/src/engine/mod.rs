@@ -7,6 +7,7 @@
 
 mod age;
 pub mod biometrics;
+pub mod liveness;
 mod business;
 mod decision;
 mod document;
@@ -20,7 +21,7 @@ mod record;
 
 pub use decision::decide;
 pub use inputs::{
-    FaceMatch, FraudSignals, Inputs, PageReading, Policy, ProviderOutcome, ProviderVerdict, RegistryLookup, Routing,
+    FaceMatch, FraudSignals, Inputs, Liveness, PageReading, Policy, ProviderOutcome, ProviderVerdict, RegistryLookup, Routing,
 };
 pub use outcome::{CheckResult, Decision, Evidence, Outcome, Verdict};
 pub use record::{CheckEvidence, CheckOutcome, EVIDENCE_VERSION, EvidenceInputs, EvidenceRecord, RuleEvidence};

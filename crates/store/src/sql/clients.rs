@@ -131,7 +131,8 @@ impl ClientStore for SqlStore {
 
     async fn client_policy(&self, client: &ClientId) -> StoreResult<ClientPolicy> {
         let row = sqlx::query(
-            "SELECT minimum_age, fraud_routing, retention_files_days, retention_data_days FROM client_policies WHERE client_id = $1",
+            "SELECT minimum_age, fraud_routing, retention_files_days, retention_data_days, liveness_required \
+             FROM client_policies WHERE client_id = $1",
         )
             .bind(client.as_str())
             .fetch_optional(&self.pool)
@@ -142,6 +143,7 @@ impl ClientStore for SqlStore {
                 fraud_routing: r.try_get("fraud_routing")?,
                 retention_files_days: r.try_get("retention_files_days")?,
                 retention_data_days: r.try_get("retention_data_days")?,
+                liveness_required: r.try_get::<i64, _>("liveness_required")? != 0,
             },
             None => ClientPolicy::default(),
         })
@@ -150,16 +152,18 @@ impl ClientStore for SqlStore {
     async fn set_client_policy(&self, client: &ClientId, policy: &ClientPolicy) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO client_policies (client_id, minimum_age, fraud_routing, retention_files_days, retention_data_days) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id) DO UPDATE SET minimum_age = excluded.minimum_age, \
-             fraud_routing = excluded.fraud_routing, retention_files_days = excluded.retention_files_days, \
-             retention_data_days = excluded.retention_data_days",
+            "INSERT INTO client_policies (client_id, minimum_age, fraud_routing, retention_files_days, retention_data_days, \
+             liveness_required) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (client_id) DO UPDATE SET \
+             minimum_age = excluded.minimum_age, fraud_routing = excluded.fraud_routing, \
+             retention_files_days = excluded.retention_files_days, retention_data_days = excluded.retention_data_days, \
+             liveness_required = excluded.liveness_required",
         )
         .bind(client.as_str())
         .bind(policy.minimum_age)
         .bind(&policy.fraud_routing)
         .bind(policy.retention_files_days)
         .bind(policy.retention_data_days)
+        .bind(policy.liveness_required as i64)
         .execute(&mut **tx)
         .await?;
         tx.commit().await

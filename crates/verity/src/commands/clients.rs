@@ -101,6 +101,7 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
             fraud,
             retention_files_days,
             retention_data_days,
+            liveness,
         } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
             let mut policy = services.client_policy(&id).await?;
@@ -131,14 +132,22 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
             if let Some(raw) = retention_data_days {
                 policy.retention_data_days = days(&raw, "retention-data-days")?;
             }
+            if let Some(liveness) = liveness {
+                policy.liveness_required = match liveness.as_str() {
+                    "required" => true,
+                    "optional" => false,
+                    _ => return Err(Failure("--liveness must be required or optional".into())),
+                };
+            }
             services.set_client_policy(&id, &policy).await?;
             let shown = |d: Option<i64>| d.map_or("kept".to_owned(), |d| format!("{d} days"));
             println!(
-                "{id}: minimum age {}, fraud signals go to {}, files {}, data {}",
+                "{id}: minimum age {}, fraud signals go to {}, files {}, data {}, liveness {}",
                 policy.minimum_age,
                 policy.fraud_routing,
                 shown(policy.retention_files_days),
-                shown(policy.retention_data_days)
+                shown(policy.retention_data_days),
+                if policy.liveness_required { "required" } else { "optional" }
             );
         }
         ClientsCommand::SetNaturalReview { client_id, enabled } => {

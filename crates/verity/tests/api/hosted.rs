@@ -80,6 +80,43 @@ impl Hosted {
         (status, location.unwrap_or(r.text().await.unwrap()))
     }
 
+    /// Asks for a liveness challenge, as the selfie step's script does.
+    pub async fn liveness_challenge(&self) -> (u16, serde_json::Value) {
+        let csrf = self.csrf().await;
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf)
+            .text("action", "challenge");
+        self.liveness(form).await
+    }
+
+    /// Sends the frames answering a challenge, captured at `captured` (milliseconds).
+    pub async fn liveness_frames(&self, challenge: &str, captured: &[i64], frames: Vec<Vec<u8>>) -> (u16, serde_json::Value) {
+        let csrf = self.csrf().await;
+        let captured: Vec<String> = captured.iter().map(|c| c.to_string()).collect();
+        let mut form = reqwest::multipart::Form::new()
+            .text("csrf", csrf)
+            .text("action", "frames")
+            .text("challenge", challenge.to_owned())
+            .text("captured", captured.join(","));
+        for (i, frame) in frames.into_iter().enumerate() {
+            form = form.part("frame", reqwest::multipart::Part::bytes(frame).file_name(format!("frame{i}.jpg")));
+        }
+        self.liveness(form).await
+    }
+
+    async fn liveness(&self, form: reqwest::multipart::Form) -> (u16, serde_json::Value) {
+        let r = self
+            .http
+            .post(format!("{}/verify/{}/liveness", self.base, self.token))
+            .header("accept", "application/json")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap())
+    }
+
     /// Walks a natural user to the photo steps.
     pub async fn to_photos(&self) {
         let csrf = self.csrf().await;

@@ -1,5 +1,6 @@
-//! Posted forms: the body is read once (URL-encoded, or multipart with at most one file of
-//! bounded size), then each step deserializes the fields it expects into its own form struct.
+//! Posted forms: the body is read once (URL-encoded, or multipart with at most one file, or the
+//! few frames of a liveness attempt, each of bounded size), then each step deserializes the
+//! fields it expects into its own form struct.
 
 use std::collections::HashSet;
 
@@ -19,10 +20,15 @@ use crate::wire::url_pairs;
 /// Largest URL-encoded form body.
 const MAX_FORM: usize = 64 * 1024;
 
+/// Most liveness frames a form may carry (the facing frame and one per action).
+pub(super) const MAX_FRAMES: usize = 4;
+
 /// A posted form: its fields, and a file when it was a multipart upload.
 pub(super) struct Posted {
     fields: Vec<(String, String)>,
     pub file: Option<Result<Bytes, Rejection>>,
+    /// The `frame` files of a liveness attempt, in order.
+    pub frames: Vec<Result<Bytes, Rejection>>,
     /// The page's script asked for JSON rather than a redirect or a page.
     pub wants_json: bool,
 }
@@ -74,6 +80,7 @@ pub(super) async fn read_posted(state: &AppState, req: Request) -> Result<Posted
         return Ok(Posted {
             fields: url_pairs(&String::from_utf8_lossy(&bytes)),
             file: None,
+            frames: Vec::new(),
             wants_json,
         });
     }
@@ -82,6 +89,7 @@ pub(super) async fn read_posted(state: &AppState, req: Request) -> Result<Posted
         .map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
     let mut fields = Vec::new();
     let mut file = None;
+    let mut frames = Vec::new();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
@@ -93,7 +101,11 @@ pub(super) async fn read_posted(state: &AppState, req: Request) -> Result<Posted
             }
         };
         let name = field.name().unwrap_or("").to_owned();
-        if name == "file" {
+        if name == "frame" && frames.len() >= MAX_FRAMES {
+            frames.push(Err(Rejection::TooLarge));
+            break;
+        }
+        if name == "file" || name == "frame" {
             let mut field = field;
             let mut buf = Vec::new();
             let mut result = Ok(());
@@ -113,7 +125,12 @@ pub(super) async fn read_posted(state: &AppState, req: Request) -> Result<Posted
                     }
                 }
             }
-            file = Some(result.map(|()| Bytes::from(buf)));
+            let read = result.map(|()| Bytes::from(buf));
+            if name == "frame" {
+                frames.push(read);
+            } else {
+                file = Some(read);
+            }
         } else if let Ok(text) = field.text().await {
             fields.push((name, text));
         }
@@ -121,6 +138,7 @@ pub(super) async fn read_posted(state: &AppState, req: Request) -> Result<Posted
     Ok(Posted {
         fields,
         file,
+        frames,
         wants_json,
     })
 }
@@ -164,6 +182,7 @@ mod tests {
                 ("first_name".into(), "Eve".into()),
             ],
             file: None,
+            frames: Vec::new(),
             wants_json: false,
         };
         assert_eq!(

@@ -17,6 +17,7 @@ mod context;
 mod fields;
 mod forms;
 mod layout;
+mod liveness;
 mod person;
 mod photos;
 mod review;
@@ -46,6 +47,11 @@ pub fn routes() -> Router<AppState> {
         .route("/verify/{token}/logo", get(assets::logo))
         .route("/verify/{token}/simulate", post(sandbox::simulate))
         .route("/verify/{token}/samples", post(sandbox::fill_samples))
+        .route(
+            "/verify/{token}/liveness",
+            post(liveness::liveness)
+                .layer(DefaultBodyLimit::max(forms::MAX_FRAMES * upload::MAX_UPLOAD + 256 * 1024)),
+        )
         .route(
             "/verify/{token}/step/{step}",
             get(show_step)

@@ -107,6 +107,11 @@ pub(super) async fn submit_upload(state: &AppState, ctx: &mut Ctx, step: Step, p
         let allow_pdf = step == Step::CompanyDocuments;
         match store_upload(state, ctx, slot, allow_pdf, posted.file.as_ref()).await {
             Ok(file) => {
+                if slot == hosted::SLOT_SELFIE {
+                    // A plain selfie replaces a liveness attempt's first frame: the attempt
+                    // no longer speaks for it.
+                    ctx.progress.liveness = None;
+                }
                 ctx.progress.files.insert(slot.to_owned(), file);
             }
             Err(key) => {

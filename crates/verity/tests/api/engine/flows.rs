@@ -33,6 +33,39 @@ pub(super) async fn submit_natural_with_selfie(
     pages: &[(&'static str, Vec<u8>)],
     selfie: Vec<u8>,
 ) -> String {
+    let flow = natural_flow_to_selfie(app, api, person, document, pages).await;
+    let (status, body) = flow.hosted.upload("selfie", "selfie", selfie, "selfie.jpg").await;
+    assert_eq!(status, 303, "selfie: {body}");
+    flow.submit().await;
+    flow.session
+}
+
+/// A natural user's hosted flow, walked up to the selfie step.
+pub(super) struct NaturalFlow {
+    pub hosted: Hosted,
+    pub csrf: String,
+    pub session: String,
+}
+
+impl NaturalFlow {
+    /// Submits from the review step.
+    pub async fn submit(&self) {
+        let (status, location) = self
+            .hosted
+            .post("review", &[("csrf", &self.csrf), ("action", "submit")])
+            .await;
+        assert_eq!((status, location.as_str()), (303, "https://example.com/back"));
+    }
+}
+
+/// Creates a natural user and walks the hosted flow with `pages`, up to the selfie.
+pub(super) async fn natural_flow_to_selfie(
+    app: &TestApp,
+    api: &Api,
+    person: &Person<'_>,
+    document: (&str, &str),
+    pages: &[(&'static str, Vec<u8>)],
+) -> NaturalFlow {
     let birthday = verity_domain::hosted::parse_date(person.birth).unwrap();
     let r = api
         .post(
@@ -70,11 +103,7 @@ pub(super) async fn submit_natural_with_selfie(
         let (status, body) = hosted.upload(slot, slot, bytes.clone(), "photo.jpg").await;
         assert_eq!(status, 303, "{slot}: {body}");
     }
-    let (status, body) = hosted.upload("selfie", "selfie", selfie, "selfie.jpg").await;
-    assert_eq!(status, 303, "selfie: {body}");
-    let (status, location) = hosted.post("review", &[("csrf", &csrf), ("action", "submit")]).await;
-    assert_eq!((status, location.as_str()), (303, "https://example.com/back"));
-    session
+    NaturalFlow { hosted, csrf, session }
 }
 
 /// Uploads the identity document and selfie, then submits.
