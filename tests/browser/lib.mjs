@@ -160,13 +160,13 @@ export const VIEWPORTS = {
   desktop: { viewport: { width: 1280, height: 800 } },
 };
 
-/** Starts Chromium on a fresh, throw-away user-data-dir. */
-export async function launch() {
+/** Starts Chromium on a fresh, throw-away user-data-dir (with `extraArgs`, e.g. a fake camera). */
+export async function launch(extraArgs = []) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verity-chromium-'));
   const persistent = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
   const browser = persistent.browser();
   return {
