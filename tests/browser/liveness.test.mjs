@@ -113,6 +113,24 @@ describe('liveness', { concurrency: 1 }, () => {
         });
         await box.locator('[data-liveness-start]').click();
         await prompt.filter({ hasText: 'Look straight at the camera.' }).waitFor();
+        // The camera plays the clip (what the frames are cut from): the portrait on its wall,
+        // not a black or empty picture.
+        await page.waitForFunction(() => document.querySelector('[data-camera] video').videoWidth > 0);
+        const picture = await page.evaluate(() => {
+          const v = document.querySelector('[data-camera] video');
+          const c = document.createElement('canvas');
+          c.width = v.videoWidth; c.height = v.videoHeight;
+          const g = c.getContext('2d');
+          g.drawImage(v, 0, 0);
+          const d = g.getImageData(0, 0, c.width, c.height).data;
+          let sum = 0, sq = 0;
+          for (let i = 0; i < d.length; i += 4) { const l = (d[i] + d[i + 1] + d[i + 2]) / 3; sum += l; sq += l * l; }
+          const n = d.length / 4, mean = sum / n;
+          return { width: c.width, height: c.height, mean, spread: Math.sqrt(sq / n - mean * mean) };
+        });
+        assert.equal(picture.width, 640, JSON.stringify(picture));
+        assert.ok(picture.mean > 60 && picture.spread > 20, `the camera shows the clip: ${JSON.stringify(picture)}`);
+        assert.equal(await page.locator('main [data-start-camera]').isVisible(), false, 'one camera control at a time');
         await rec.page(page, 'selfie-liveness-facing');
         await page.waitForURL(stepUrl('review'), { waitUntil: 'load', timeout: 60_000 });
         const seen = JSON.parse(await page.evaluate(() => sessionStorage.getItem('prompts')) || '[]');

@@ -162,14 +162,20 @@
     };
     liveStart.addEventListener("click", function () {
       liveStart.disabled = true;
+      if (start) start.classList.add("hidden");
       var stream = null;
       var ask = new FormData(); ask.append("csrf", csrf()); ask.append("action", "challenge");
       navigator.mediaDevices.getUserMedia({ video: { facingMode: "user", width: { ideal: 1280 } }, audio: false })
         .then(function (s) {
-          stream = s; liveVideo.srcObject = s; liveVideo.play();
+          stream = s; liveVideo.srcObject = s;
           box.classList.remove("hidden");
           box.querySelectorAll("[data-take],[data-retake],[data-use]").forEach(function (b) { b.classList.add("hidden"); });
-          return post(ask);
+          // The challenge's clock starts once the camera shows a picture.
+          return new Promise(function (ready) {
+            if (liveVideo.readyState >= 2) { ready(); return; }
+            liveVideo.addEventListener("loadeddata", function () { ready(); }, { once: true });
+            liveVideo.play();
+          }).then(function () { liveVideo.play(); return post(ask); });
         })
         .then(function (res) {
           if (!res.ok) throw new Error(res.body && res.body.error);
