@@ -119,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .route("/openapi.json", get(openapi::document))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/", get(home))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         .layer(CatchPanicLayer::custom(|_| {
@@ -148,6 +149,28 @@ fn api_routes(state: AppState) -> Router<AppState> {
             idempotency::middleware,
         ))
         .layer(axum::middleware::from_fn_with_state(state, auth::api_guard))
+}
+
+/// `GET /`: where things are, for whoever opens the server's address in a browser.
+#[derive(askama::Template)]
+#[template(path = "home/index.html")]
+struct HomePage {
+    base: String,
+}
+
+async fn home(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let page = HomePage {
+        base: state.public_url().trim_end_matches('/').to_owned(),
+    };
+    match askama::Template::render(&page) {
+        Ok(html) => {
+            let mut response = axum::response::Html(html).into_response();
+            security_headers(response.headers_mut());
+            response
+        }
+        Err(e) => error::ApiError::Internal(format!("home page: {e}")).into_response(),
+    }
 }
 
 async fn not_found(req: Request) -> error::ApiError {

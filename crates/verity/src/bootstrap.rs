@@ -11,7 +11,25 @@ use crate::commands::Failure;
 use crate::config::Settings;
 
 /// Connects to the configured database (creating the data folder for SQLite) and migrates it.
-pub(crate) async fn open_store(settings: &Settings) -> Result<SqlStore, Failure> {
+pub(crate) async fn open_store(settings: &Settings, opening: Opening) -> Result<SqlStore, Failure> {
+    let shown = verity_store::redact_url(&settings.database_url);
+    if opening == Opening::Existing {
+        // An operator's command run from the wrong folder must not quietly start a new, empty
+        // database (with a new master key) and report nothing found.
+        if let Some(path) = sqlite_file(&settings.database_url).filter(|p| !p.exists()) {
+            return Err(Failure(format!(
+                "there is no Verity database at {} (from {}): run this command with the settings `verity serve` uses (VERITY_DATA_DIR, VERITY_DATABASE_URL or --config), or create one with `verity migrate`",
+                path.display(),
+                if settings.database_url_configured { "VERITY_DATABASE_URL" } else { "VERITY_DATA_DIR, default ./data" },
+            )));
+        }
+        if settings.master_key.is_none() && !master_key_path(settings).exists() {
+            return Err(Failure(format!(
+                "there is no master key at {}: it is created with the database; set VERITY_MASTER_KEY_FILE if it is elsewhere",
+                master_key_path(settings).display()
+            )));
+        }
+    }
     if settings.database_url.starts_with("sqlite:") {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|e| format!("cannot create the data folder {}: {e}", settings.data_dir.display()))?;
@@ -24,6 +42,17 @@ pub(crate) async fn open_store(settings: &Settings) -> Result<SqlStore, Failure>
                 verity_store::redact_url(&settings.database_url)
             )
         })?;
+    if opening == Opening::Existing {
+        let version = store
+            .schema_version()
+            .await
+            .map_err(|e| format!("cannot read the database {shown}: {e}"))?;
+        if version.is_none() {
+            return Err(Failure(format!(
+                "the database {shown} holds no Verity data: create it with `verity migrate` (or `verity serve`)"
+            )));
+        }
+    }
     let applied = store
         .migrate()
         .await
@@ -32,6 +61,22 @@ pub(crate) async fn open_store(settings: &Settings) -> Result<SqlStore, Failure>
         tracing::info!(migration = %m, "applied migration");
     }
     Ok(store)
+}
+
+/// Whether opening the store may create the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Opening {
+    /// `serve` and `migrate`: create it (and its master key) on first start.
+    CreateIfMissing,
+    /// Every other command: the database must already be there.
+    Existing,
+}
+
+/// The file of a `sqlite://PATH[?...]` URL (`None` for PostgreSQL or an in-memory database).
+pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
 }
 
 /// Where the master key file is: `VERITY_MASTER_KEY_FILE`, else `DATA_DIR/master.key`.

@@ -38,8 +38,8 @@ Configuration (a TOML file given with --config, overridden by environment variab
   VERITY_RECHERCHE_ENTREPRISES_URL  France's company search API, e.g. https://recherche-entreprises.api.gouv.fr
                                  (FR registry lookups; off when unset). Other countries: verity registry import
   VERITY_PROVIDER_FACE_MATCH_URL, VERITY_PROVIDER_DOCUMENT_AUTHENTICITY_URL, VERITY_PROVIDER_LIVENESS_URL
-                                 external check providers (contract in docs/providers.md); without a
-                                 face-match provider, natural users need manual review (clients set-natural-review)
+                                 external check providers (contract in docs/providers.md); a face-match
+                                 provider replaces the built-in face matcher
   VERITY_PROVIDER_TOKEN          bearer token sent to providers
   VERITY_PROVIDER_TIMEOUT        time a provider has to answer [default: 10s]
   VERITY_PROVIDER_RETRIES        retries of a failed provider call [default: 2]
@@ -60,7 +60,11 @@ pub(crate) struct Cli {
 #[derive(Subcommand)]
 pub(crate) enum Command {
     /// Run the server: API, hosted pages and background work.
-    Serve,
+    Serve {
+        /// Address and port to listen on (overrides VERITY_LISTEN), e.g. 0.0.0.0:8080.
+        #[arg(long, value_name = "ADDRESS:PORT")]
+        listen: Option<String>,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Manage API clients (platforms).

@@ -12,41 +12,56 @@ use verity_http::Window;
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Address to listen on (`VERITY_LISTEN`).
+    #[serde(deserialize_with = "lenient_string")]
     pub listen: String,
     /// `sqlite://PATH` or `postgres://...` (`VERITY_DATABASE_URL`); default: SQLite in the data dir.
+    #[serde(default, deserialize_with = "lenient_option")]
     pub database_url: Option<String>,
     /// Base of every `HostedUrl` and link (`VERITY_PUBLIC_URL`); default: `http://` + listen address.
+    #[serde(default, deserialize_with = "lenient_option")]
     pub public_url: Option<String>,
     /// Where the SQLite database and blobs live (`VERITY_DATA_DIR`).
     pub data_dir: PathBuf,
     /// How long a session may stay PENDING before it expires (`VERITY_SESSION_TTL`), e.g. `7d`.
+    #[serde(deserialize_with = "lenient_string")]
     pub session_ttl: String,
     /// Lifetime of OAuth access tokens (`VERITY_TOKEN_TTL`), e.g. `1h`.
+    #[serde(deserialize_with = "lenient_string")]
     pub token_ttl: String,
     /// Webhook retry delays after a failed delivery (`VERITY_WEBHOOK_RETRY_SCHEDULE`),
     /// comma-separated durations.
+    #[serde(deserialize_with = "lenient_string")]
     pub webhook_retry_schedule: String,
     /// API rate-limit windows (`VERITY_RATE_LIMITS`), e.g. `15m=2300,30m=4500,1h=8800,24h=105600`.
+    #[serde(deserialize_with = "lenient_string")]
     pub rate_limits: String,
     /// Failed token requests from one address before it is locked (`VERITY_LOGIN_MAX_FAILURES`).
     pub login_max_failures: u32,
     /// How long such a lock lasts (`VERITY_LOGIN_LOCK`), e.g. `15m`.
+    #[serde(deserialize_with = "lenient_string")]
     pub login_lock: String,
     /// `text` or `json` (`VERITY_LOG_FORMAT`).
+    #[serde(deserialize_with = "lenient_string")]
     pub log_format: String,
     /// Delay before a sandbox session with a `Tag` directive completes (`VERITY_SANDBOX_DELAY`).
+    #[serde(deserialize_with = "lenient_string")]
     pub sandbox_delay: String,
     /// Time a webhook receiver has to answer (`VERITY_WEBHOOK_TIMEOUT`).
+    #[serde(deserialize_with = "lenient_string")]
     pub webhook_timeout: String,
     /// Consecutive failed events after which a hook may become INVALID (`VERITY_WEBHOOK_INVALID_AFTER`).
     pub webhook_invalid_after: u32,
     /// And how long it must have been failing without a success (`VERITY_WEBHOOK_INVALID_AFTER_FAILING_FOR`).
+    #[serde(deserialize_with = "lenient_string")]
     pub webhook_invalid_after_failing_for: String,
     /// Time a client has to send its request headers (`VERITY_HEADER_TIMEOUT`).
+    #[serde(deserialize_with = "lenient_string")]
     pub header_timeout: String,
     /// Time a connection may stay silent, between requests or within one (`VERITY_IDLE_TIMEOUT`).
+    #[serde(deserialize_with = "lenient_string")]
     pub idle_timeout: String,
     /// Time a request may take from its headers to its response (`VERITY_REQUEST_TIMEOUT`).
+    #[serde(deserialize_with = "lenient_string")]
     pub request_timeout: String,
     /// Connections held at once (`VERITY_MAX_CONNECTIONS`); 0: as many as the open-file limit allows.
     pub max_connections: u32,
@@ -55,40 +70,57 @@ pub struct Config {
     /// Let production clients' webhooks reach private and loopback addresses (`VERITY_WEBHOOK_ALLOW_PRIVATE`).
     pub webhook_allow_private: bool,
     /// Bearer token of the admin API (`VERITY_ADMIN_TOKEN`); the admin API is off when unset.
+    #[serde(default, deserialize_with = "lenient_option")]
     pub admin_token: Option<String>,
     /// Master key sealing personal data and documents, 32 bytes base64 (`VERITY_MASTER_KEY`).
     /// When unset, `DATA_DIR/master.key` is used, created on first start.
+    #[serde(default, deserialize_with = "lenient_option")]
     pub master_key: Option<String>,
     /// Where documents are stored: `local` (DATA_DIR/blobs) or `s3` (`VERITY_BLOB_STORE`).
+    #[serde(deserialize_with = "lenient_string")]
     pub blob_store: String,
     /// S3-compatible endpoint, e.g. `https://s3.eu-west-3.amazonaws.com` (`VERITY_S3_ENDPOINT`).
+    #[serde(default, deserialize_with = "lenient_option")]
     pub s3_endpoint: Option<String>,
     /// Bucket (`VERITY_S3_BUCKET`).
+    #[serde(default, deserialize_with = "lenient_option")]
     pub s3_bucket: Option<String>,
     /// Region (`VERITY_S3_REGION`).
+    #[serde(deserialize_with = "lenient_string")]
     pub s3_region: String,
     /// Access key id (`VERITY_S3_ACCESS_KEY`).
+    #[serde(default, deserialize_with = "lenient_option")]
     pub s3_access_key: Option<String>,
     /// Secret access key (`VERITY_S3_SECRET_KEY`).
+    #[serde(default, deserialize_with = "lenient_option")]
     pub s3_secret_key: Option<String>,
     /// Prefix of object keys (`VERITY_S3_PREFIX`).
+    #[serde(deserialize_with = "lenient_string")]
     pub s3_prefix: String,
     /// UK Companies House API key (`VERITY_COMPANIES_HOUSE_API_KEY`); GB lookups are off when unset.
+    #[serde(default, deserialize_with = "lenient_option")]
     pub companies_house_api_key: Option<String>,
     /// Companies House API base (`VERITY_COMPANIES_HOUSE_URL`).
+    #[serde(deserialize_with = "lenient_string")]
     pub companies_house_url: String,
     /// France's company search API base (`VERITY_RECHERCHE_ENTREPRISES_URL`), e.g.
     /// `https://recherche-entreprises.api.gouv.fr`; FR lookups are off when unset.
+    #[serde(default, deserialize_with = "lenient_option")]
     pub recherche_entreprises_url: Option<String>,
     /// Face-match provider endpoint (`VERITY_PROVIDER_FACE_MATCH_URL`).
+    #[serde(default, deserialize_with = "lenient_option")]
     pub provider_face_match_url: Option<String>,
     /// Document-authenticity provider endpoint (`VERITY_PROVIDER_DOCUMENT_AUTHENTICITY_URL`).
+    #[serde(default, deserialize_with = "lenient_option")]
     pub provider_document_authenticity_url: Option<String>,
     /// Liveness provider endpoint (`VERITY_PROVIDER_LIVENESS_URL`).
+    #[serde(default, deserialize_with = "lenient_option")]
     pub provider_liveness_url: Option<String>,
     /// Bearer token sent to providers (`VERITY_PROVIDER_TOKEN`).
+    #[serde(default, deserialize_with = "lenient_option")]
     pub provider_token: Option<String>,
     /// Time a provider has to answer (`VERITY_PROVIDER_TIMEOUT`).
+    #[serde(deserialize_with = "lenient_string")]
     pub provider_timeout: String,
     /// Retries of a failed provider call (`VERITY_PROVIDER_RETRIES`).
     pub provider_retries: u32,
@@ -146,6 +178,8 @@ impl Default for Config {
 pub struct Settings {
     pub listen: String,
     pub database_url: String,
+    /// Whether the database URL was set, rather than derived from the data folder.
+    pub database_url_configured: bool,
     pub public_url: Option<String>,
     pub data_dir: PathBuf,
     pub session_ttl: i64,
@@ -220,6 +254,74 @@ fn parse_windows(raw: &str) -> Result<Vec<Window>, String> {
         .collect()
 }
 
+/// A configuration error in words an operator recognises: the variable or key as they wrote it,
+/// what was expected, what was found.
+fn plain(errors: figment::Error) -> String {
+    errors
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let from_env = e.metadata.as_ref().is_some_and(|m| m.name.contains("environment"));
+            let name = if from_env {
+                format!("VERITY_{}", key.to_uppercase())
+            } else if key.is_empty() {
+                "the configuration".to_owned()
+            } else {
+                format!("`{key}` in the configuration file")
+            };
+            match &e.kind {
+                figment::error::Kind::InvalidType(found, expected) => {
+                    format!("{name} must be {expected}, not {found}")
+                }
+                figment::error::Kind::UnknownField(field, _) => format!("unknown setting `{field}`"),
+                other => format!("{name}: {other}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Reads `value` as an address and port, saying plainly what is wrong with it.
+pub(crate) fn listen_address(name: &str, value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.parse::<u16>().is_ok() {
+        return Err(format!(
+            "{name}={value} is a port alone: give an address and a port, such as 127.0.0.1:{value} (this machine only) or 0.0.0.0:{value} (every interface)"
+        ));
+    }
+    match value.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(value.to_owned()),
+        _ => Err(format!(
+            "{name}={value} is not an address and a port, such as 127.0.0.1:8080 or 0.0.0.0:8080"
+        )),
+    }
+}
+
+/// Accepts a number where a string is expected (`VERITY_LISTEN=8080` arrives as a number), so
+/// that the value's own check can say what is wrong with it.
+fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Text(String),
+        Int(i64),
+        Float(f64),
+        Bool(bool),
+    }
+    Ok(match Text::deserialize(d)? {
+        Text::Text(s) => s,
+        Text::Int(i) => i.to_string(),
+        Text::Float(f) => f.to_string(),
+        Text::Bool(b) => b.to_string(),
+    })
+}
+
+fn lenient_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrapped(#[serde(deserialize_with = "lenient_string")] String);
+    Ok(Option::<Wrapped>::deserialize(d)?.map(|w| w.0))
+}
+
 fn http_url(name: &str, url: &str) -> Result<String, String> {
     if url.starts_with("http://") || url.starts_with("https://") {
         Ok(url.trim_end_matches('/').to_owned())
@@ -278,7 +380,7 @@ impl Config {
             "provider_timeout",
             "provider_retries",
         ]));
-        figment.extract().map_err(|e| format!("invalid configuration: {e}"))
+        figment.extract().map_err(plain)
     }
 
     pub fn settings(&self) -> Result<Settings, String> {
@@ -310,8 +412,10 @@ impl Config {
             // SDKs refresh about a minute before expiry; shorter tokens make them fetch one per call.
             return Err("token_ttl must be at least 2m".into());
         }
+        let listen = listen_address("VERITY_LISTEN", &self.listen)?;
         Ok(Settings {
-            listen: self.listen.clone(),
+            listen,
+            database_url_configured: self.database_url.is_some(),
             database_url,
             public_url: self.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
             data_dir: self.data_dir.clone(),

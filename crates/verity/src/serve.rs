@@ -8,7 +8,7 @@ use verity_service::webhooks::Deliverer;
 use verity_service::{ServiceError, Services};
 use verity_store::{BlobStore, StoreError};
 
-use crate::bootstrap::{blob_store, connection_limit, engine, key_beside_data, master_key_path, open_store, services};
+use crate::bootstrap::{Opening, blob_store, connection_limit, engine, key_beside_data, master_key_path, open_store, services};
 use crate::commands::Failure;
 use crate::commands::clients::print_credentials;
 use crate::config::Settings;
@@ -19,7 +19,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let address = listener.local_addr()?;
-    let store = open_store(&settings).await?;
+    let store = open_store(&settings, Opening::CreateIfMissing).await?;
     let sealer = store.sealer().clone();
     let services = services(&settings, store);
     if services.platforms().await?.is_empty() {
@@ -83,6 +83,12 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     tracing::info!(%address, %public_url, session_ttl = settings.session_ttl, max_connections = limits.max_connections, "server starting");
     // Scripts and tests wait for this line; it is printed once the port accepts connections.
     println!("Verity listening on http://{address}");
+    let base = public_url.trim_end_matches('/');
+    println!("  API          {base}/v2.01/{{ClientId}}/... (tokens: POST {base}/v2.01/oauth/token)");
+    println!("  OpenAPI      {base}/openapi.json");
+    println!("  Console      {base}/console (add a staff account: verity staff add --username NAME --name \"FULL NAME\" --role reviewer)");
+    println!("  Database     {}", verity_store::redact_url(&settings.database_url));
+    println!("  Stop         Ctrl-C (work in flight is finished first)");
     let signal = async move {
         shutdown_signal().await;
         tracing::info!("shutting down: no new work is taken; finishing what is in flight");

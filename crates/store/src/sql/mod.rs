@@ -156,6 +156,19 @@ impl SqlStore {
         self.dialect
     }
 
+    /// The schema version the database is at, `None` when it holds no Verity schema.
+    pub async fn schema_version(&self) -> StoreResult<Option<i64>> {
+        match sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+            .fetch_one(&self.pool)
+            .await
+        {
+            Ok(row) => Ok(Some(row.try_get("v")?)),
+            // No such table: nothing of Verity's was ever written here.
+            Err(sqlx::Error::Database(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Applies pending migrations; safe when several processes start at once.
     pub async fn migrate(&self) -> StoreResult<Vec<String>> {
         crate::migrate::run(self).await

@@ -11,7 +11,7 @@ mod webhooks;
 
 use verity_domain::{Client, ClientId};
 
-use crate::bootstrap::{open_store, services};
+use crate::bootstrap::{Opening, open_store, services};
 use crate::cli::Command;
 use crate::config::Settings;
 
@@ -25,24 +25,40 @@ impl<E: std::fmt::Display> From<E> for Failure {
 }
 
 /// Runs one command.
-pub(crate) async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
+pub(crate) async fn run(command: Command, mut settings: Settings) -> Result<(), Failure> {
     match command {
-        Command::Serve => crate::serve::serve(settings).await,
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                settings.listen = crate::config::listen_address("--listen", &listen)?;
+            }
+            crate::serve::serve(settings).await
+        }
         Command::Migrate => {
-            open_store(&settings).await?;
-            println!("database is up to date");
+            open_store(&settings, Opening::CreateIfMissing).await?;
+            println!(
+                "database {} is up to date",
+                verity_store::redact_url(&settings.database_url)
+            );
             Ok(())
         }
-        Command::Clients(c) => clients::clients(c, services(&settings, open_store(&settings).await?)).await,
-        Command::Review(c) => review::review(c, services(&settings, open_store(&settings).await?)).await,
-        Command::Users(c) => users::users(c, services(&settings, open_store(&settings).await?)).await,
-        Command::Webhooks(c) => webhooks::webhooks(c, services(&settings, open_store(&settings).await?)).await,
+        Command::Clients(c) => clients::clients(c, existing(&settings).await?).await,
+        Command::Review(c) => review::review(c, existing(&settings).await?).await,
+        Command::Users(c) => users::users(c, existing(&settings).await?).await,
+        Command::Webhooks(c) => webhooks::webhooks(c, existing(&settings).await?).await,
         Command::InspectDocument { files } => inspect::inspect_documents(&files),
         Command::CompareFaces { document, selfies } => inspect::compare_faces(&document, &selfies),
-        Command::Registry(c) => registry::registry(c, services(&settings, open_store(&settings).await?)).await,
-        Command::Staff(c) => staff::staff(c, services(&settings, open_store(&settings).await?)).await,
+        Command::Registry(c) => registry::registry(c, existing(&settings).await?).await,
+        Command::Staff(c) => staff::staff(c, existing(&settings).await?).await,
         Command::Sessions(c) => sessions::sessions(c, &settings).await,
     }
+}
+
+/// The services over the database the settings name, which must exist; says which it is (on
+/// standard error, so that printed JSON stays clean).
+pub(crate) async fn existing(settings: &Settings) -> Result<verity_service::Services, Failure> {
+    let store = open_store(settings, Opening::Existing).await?;
+    eprintln!("database: {}", verity_store::redact_url(&settings.database_url));
+    Ok(services(settings, store))
 }
 
 /// Prints a value as pretty JSON.

@@ -3,7 +3,7 @@
 use verity_domain::{ClientId, SessionId};
 
 use super::{Failure, print_json};
-use crate::bootstrap::{blob_store, open_store, services};
+use crate::bootstrap::blob_store;
 use crate::cli::SessionsCommand;
 use crate::config::Settings;
 
@@ -15,7 +15,7 @@ pub(super) async fn sessions(command: SessionsCommand, settings: &Settings) -> R
             files_only,
         } => {
             let blobs = blob_store(settings)?;
-            let services = services(settings, open_store(settings).await?);
+            let services = super::existing(settings).await?;
             let client = ClientId::parse(&client).map_err(|e| format!("{client}: {e}"))?;
             let id = SessionId::from_raw(session.clone());
             if let Err(verity_service::ServiceError::NotFound { .. }) = services.session(&client, &id).await {
@@ -32,13 +32,13 @@ pub(super) async fn sessions(command: SessionsCommand, settings: &Settings) -> R
         }
         SessionsCommand::PurgeExpiredData => {
             let blobs = blob_store(settings)?;
-            let services = services(settings, open_store(settings).await?);
+            let services = super::existing(settings).await?;
             let n = services.purge_past_retention(blobs.as_ref()).await?;
             println!("{n} sessions redacted");
             Ok(())
         }
         SessionsCommand::Evidence { session } => {
-            let services = services(settings, open_store(settings).await?);
+            let services = super::existing(settings).await?;
             match services.evidence(&SessionId::from_raw(session.clone())).await? {
                 Some(evidence) => {
                     print_json(&evidence);

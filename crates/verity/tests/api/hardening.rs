@@ -228,6 +228,7 @@ async fn the_master_key_can_live_outside_the_data_folder() {
     let keys = tempfile::tempdir().unwrap();
     let key_file = keys.path().join("verity").join("master.key");
     let env = vec![("VERITY_MASTER_KEY_FILE".to_owned(), key_file.display().to_string())];
+    migrate(&db, &env).await;
     create_client(&db, &env, "Live platform", &["--environment", "production"]).await;
     assert!(key_file.exists(), "the key is created where it was asked");
     assert!(
@@ -236,6 +237,7 @@ async fn the_master_key_can_live_outside_the_data_folder() {
     );
     // With the key beside the data of a production platform, the server warns at start.
     let beside = Database::new(Backend::Sqlite).await;
+    migrate(&beside, &[]).await;
     create_client(&beside, &[], "Live platform", &["--environment", "production"]).await;
     let warned = start_and_read_stderr(&beside, &[]).await;
     assert!(warned.contains("master key file is inside the data folder"), "{warned}");

@@ -120,6 +120,8 @@ impl TestApp {
     pub async fn spawn(backend: Backend, env: &[(&str, &str)]) -> TestApp {
         let db = std::sync::Arc::new(Database::new(backend).await);
         let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        // As an operator would: create the database, then the platform's client, then serve.
+        migrate(&db, &env).await;
         let (client_id, api_key) = create_client(&db, &env, "Test platform", &[]).await;
         Self::start(db, env, client_id, api_key).await
     }
@@ -254,6 +256,19 @@ impl TestApp {
 pub fn http_client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
+}
+
+/// `verity migrate` on the test's database (creating it).
+pub async fn migrate(db: &Database, env: &[(String, String)]) {
+    let out = verity()
+        .arg("migrate")
+        .env("VERITY_DATABASE_URL", &db.url)
+        .env("VERITY_DATA_DIR", db.data_dir.path())
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .await
+        .expect("run verity migrate");
+    assert!(out.status.success(), "migrate failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 pub async fn create_client(db: &Database, env: &[(String, String)], name: &str, extra: &[&str]) -> (String, String) {

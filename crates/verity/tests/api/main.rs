@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod console;
 mod engine;
+mod first_hour;
 mod hardening;
 mod hosted;
 mod idv_sessions;
