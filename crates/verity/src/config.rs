@@ -302,17 +302,17 @@ pub(crate) fn listen_address(name: &str, value: &str) -> Result<String, String> 
 fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
-    enum Text {
+    enum Scalar {
         Text(String),
         Int(i64),
         Float(f64),
         Bool(bool),
     }
-    Ok(match Text::deserialize(d)? {
-        Text::Text(s) => s,
-        Text::Int(i) => i.to_string(),
-        Text::Float(f) => f.to_string(),
-        Text::Bool(b) => b.to_string(),
+    Ok(match Scalar::deserialize(d)? {
+        Scalar::Text(s) => s,
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Float(f) => f.to_string(),
+        Scalar::Bool(b) => b.to_string(),
     })
 }
 
