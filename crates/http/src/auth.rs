@@ -35,14 +35,20 @@ pub fn token_routes() -> Router<AppState> {
     Router::new().route("/{version}/oauth/token", post(token))
 }
 
-/// Counts failed logins per address and locks addresses that fail too often. An attempt in
-/// flight holds a place against the limit until its outcome is known, so parallel attempts
-/// cannot all be checked before their failures are recorded.
+/// Counts failed token requests per claimed client id and address, and locks a pair that fails
+/// too often: one misconfigured job locks only its own client from its own machine, never the
+/// other clients behind the same address. An attempt in flight holds a place against the limit
+/// until its outcome is known, so parallel attempts cannot all be checked before their failures
+/// are recorded. Locks are also written to the database (see `issue_token`), where an operator
+/// can lift them.
 pub struct LoginGuard {
     max_failures: u32,
     lock_seconds: i64,
-    state: Mutex<HashMap<IpAddr, Attempts>>,
+    state: Mutex<HashMap<LoginKey, Attempts>>,
 }
+
+/// The client id as claimed in the request (checked or not) and the address it came from.
+pub(crate) type LoginKey = (String, IpAddr);
 
 #[derive(Clone, Copy, Debug)]
 struct Attempts {
@@ -55,19 +61,20 @@ struct Attempts {
 /// One attempt's place; dropped without an outcome (a storage error), it is given back.
 pub(crate) struct LoginAttempt<'a> {
     guard: &'a LoginGuard,
-    ip: IpAddr,
+    key: LoginKey,
     settled: bool,
 }
 
 impl LoginAttempt<'_> {
-    pub(crate) fn failed(mut self, now: UnixTime) {
+    /// Records a failure; `true` when it is the one that locks the pair.
+    pub(crate) fn failed(mut self, now: UnixTime) -> bool {
         self.settled = true;
-        self.guard.settle(self.ip, Some(now));
+        self.guard.settle(&self.key, Some(now))
     }
 
     pub(crate) fn succeeded(mut self) {
         self.settled = true;
-        self.guard.settle(self.ip, None);
+        self.guard.settle(&self.key, None);
     }
 }
 
@@ -75,7 +82,7 @@ impl Drop for LoginAttempt<'_> {
     fn drop(&mut self) {
         if !self.settled {
             let mut state = self.guard.state.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(a) = state.get_mut(&self.ip) {
+            if let Some(a) = state.get_mut(&self.key) {
                 a.in_flight = a.in_flight.saturating_sub(1);
             }
         }
@@ -91,14 +98,18 @@ impl LoginGuard {
         }
     }
 
-    /// Takes a place for one attempt from `ip`; `None` when the address is locked, or when
-    /// its failures and the attempts in flight already reach the limit.
-    pub(crate) fn begin(&self, ip: IpAddr, now: UnixTime) -> Option<LoginAttempt<'_>> {
+    pub(crate) fn lock_seconds(&self) -> i64 {
+        self.lock_seconds
+    }
+
+    /// Takes a place for one attempt; `None` when the pair is locked, or when its failures and
+    /// the attempts in flight already reach the limit.
+    pub(crate) fn begin(&self, key: &LoginKey, now: UnixTime) -> Option<LoginAttempt<'_>> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if state.len() > 100_000 {
             state.retain(|_, a| a.in_flight > 0 || now < a.since + self.lock_seconds);
         }
-        let a = state.entry(ip).or_insert(Attempts {
+        let a = state.entry(key.clone()).or_insert(Attempts {
             since: now,
             failures: 0,
             in_flight: 0,
@@ -113,15 +124,23 @@ impl LoginGuard {
         a.in_flight += 1;
         Some(LoginAttempt {
             guard: self,
-            ip,
+            key: key.clone(),
             settled: false,
         })
     }
 
-    /// Ends an attempt: a failure at `now`, or a success (`None`).
-    fn settle(&self, ip: IpAddr, failed_at: Option<UnixTime>) {
+    /// Forgets a pair's failures (its lock was lifted by an operator), unless attempts are in flight.
+    pub(crate) fn forget(&self, key: &LoginKey) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(a) = state.get_mut(&ip) else { return };
+        if state.get(key).is_some_and(|a| a.in_flight == 0) {
+            state.remove(key);
+        }
+    }
+
+    /// Ends an attempt: a failure at `now`, or a success (`None`); `true` when it locks the pair.
+    fn settle(&self, key: &LoginKey, failed_at: Option<UnixTime>) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(a) = state.get_mut(key) else { return false };
         a.in_flight = a.in_flight.saturating_sub(1);
         match failed_at {
             Some(now) => {
@@ -129,13 +148,16 @@ impl LoginGuard {
                 // The lock runs from the failure that triggered it.
                 if a.failures == self.max_failures {
                     a.since = now;
+                    return true;
                 }
+                false
             }
             None => {
                 a.failures = 0;
                 if a.in_flight == 0 {
-                    state.remove(&ip);
+                    state.remove(key);
                 }
+                false
             }
         }
     }
@@ -183,15 +205,43 @@ pub async fn token(
 }
 
 async fn issue_token(state: &AppState, ip: IpAddr, headers: &HeaderMap, now: UnixTime) -> Result<Response, ApiError> {
-    let Some(attempt) = state.logins.begin(ip, now) else {
-        return Err(ApiError::TemporarilyLocked);
+    let credentials = basic_credentials(headers);
+    let claimed = credentials.as_ref().map(|(id, _)| id.clone()).unwrap_or_default();
+    let key: LoginKey = (claimed, ip);
+    let address = ip.to_string();
+    let attempt = match state.logins.begin(&key, now) {
+        Some(a) => a,
+        None => {
+            // Locked here; an operator may have lifted it since (`verity clients unlock`).
+            match state.services.login_lock(&key.0, &address).await? {
+                Some(until) if until > now => return Err(ApiError::TemporarilyLocked { retry_after: until - now }),
+                _ => {
+                    state.logins.forget(&key);
+                    state
+                        .logins
+                        .begin(&key, now)
+                        .ok_or(ApiError::TemporarilyLocked {
+                            retry_after: state.logins.lock_seconds(),
+                        })?
+                }
+            }
+        }
     };
-    let verified = match basic_credentials(headers) {
-        Some((id, key)) => state.services.authenticate_client(&id, &key).await?,
+    let verified = match &credentials {
+        Some((id, secret)) => state.services.authenticate_client(id, secret).await?,
         None => None,
     };
     let Some(client) = verified else {
-        attempt.failed(now);
+        if attempt.failed(now) {
+            let until = now + state.logins.lock_seconds();
+            tracing::warn!(
+                client = %key.0,
+                address = %address,
+                lock_seconds = state.logins.lock_seconds(),
+                "token requests locked after repeated failures; `verity clients unlock CLIENT_ID` lifts the lock"
+            );
+            state.services.lock_logins(&key.0, &address, until).await?;
+        }
         return Err(ApiError::InvalidCredentials);
     };
     attempt.succeeded();

@@ -25,7 +25,10 @@ pub enum ApiError {
     /// 401 `invalid_credentials`.
     InvalidCredentials,
     /// 400 OAuth body: too many failed logins from one address.
-    TemporarilyLocked,
+    TemporarilyLocked {
+        /// Seconds until the lock ends (the `Retry-After` header).
+        retry_after: i64,
+    },
     /// 403 `forbidden_ressource`.
     Forbidden,
     /// 403 RFC 7807 body: hosted IDV is not activated for this client (the seed's body).
@@ -192,7 +195,7 @@ impl ApiError {
                 "invalid_credentials",
                 None,
             ),
-            TemporarilyLocked => (
+            TemporarilyLocked { .. } => (
                 StatusCode::BAD_REQUEST,
                 json!({
                     "error": "unauthorized_client",
@@ -298,6 +301,11 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if let ApiError::TemporarilyLocked { retry_after } = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(&1).to_owned() as u64));
+        }
         response
     }
 }

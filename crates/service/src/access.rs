@@ -15,6 +15,21 @@ fn same_hash(a: &str, b: &str) -> bool {
 }
 
 impl Services {
+    /// Locks token requests for the claimed client id from `address` until `until`.
+    pub async fn lock_logins(&self, client: &str, address: &str, until: UnixTime) -> Result<(), ServiceError> {
+        Ok(self.store.lock_logins(client, address, until).await?)
+    }
+
+    /// When the lock on the claimed client id from `address` ends, if one is set.
+    pub async fn login_lock(&self, client: &str, address: &str) -> Result<Option<UnixTime>, ServiceError> {
+        Ok(self.store.login_lock(client, address).await?)
+    }
+
+    /// Lifts a client's token-request locks (from one address, or all); how many.
+    pub async fn unlock_logins(&self, client: &ClientId, address: Option<&str>) -> Result<u64, ServiceError> {
+        Ok(self.store.unlock_logins(client.as_str(), address).await?)
+    }
+
     /// The client whose id and API key these are, if they are.
     pub async fn authenticate_client(&self, id: &str, api_key: &str) -> Result<Option<Client>, ServiceError> {
         let Ok(id) = ClientId::parse(id) else {

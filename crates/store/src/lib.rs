@@ -250,6 +250,12 @@ pub trait ClientStore: Send + Sync + 'static {
     async fn set_branding(&self, id: &ClientId, branding: &Branding) -> StoreResult<bool>;
     async fn client_policy(&self, client: &ClientId) -> StoreResult<ClientPolicy>;
     async fn set_client_policy(&self, client: &ClientId, policy: &ClientPolicy) -> StoreResult<()>;
+    /// Locks token requests for the client id claimed from `address` until `until`.
+    async fn lock_logins(&self, client: &str, address: &str, until: UnixTime) -> StoreResult<()>;
+    /// When the lock on the client id and address ends, if there is one.
+    async fn login_lock(&self, client: &str, address: &str) -> StoreResult<Option<UnixTime>>;
+    /// Lifts the client's locks (from one address, or all); how many were lifted.
+    async fn unlock_logins(&self, client: &str, address: Option<&str>) -> StoreResult<u64>;
 }
 
 /// Users and IDV sessions, the changeset commit that writes them with their events and outbox rows, and idempotent responses.

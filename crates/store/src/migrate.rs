@@ -65,6 +65,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0007_liveness.sql"),
         postgres: include_str!("../migrations/0007_liveness.sql"),
     },
+    Migration {
+        version: 8,
+        name: "login_locks",
+        sqlite: include_str!("../migrations/0008_login_locks.sql"),
+        postgres: include_str!("../migrations/0008_login_locks.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

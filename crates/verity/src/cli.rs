@@ -305,6 +305,14 @@ pub(crate) enum ClientsCommand {
         #[arg(long)]
         liveness: Option<String>,
     },
+    /// Lift the lock on a client's token requests (set after repeated failures, for 15 minutes
+    /// by default), from every address or from one.
+    Unlock {
+        client_id: String,
+        /// Only the lock on this address (as logged when the lock was set).
+        #[arg(long)]
+        address: Option<String>,
+    },
     /// Issue (and print) a new secret that signs the client's webhooks (Standard Webhooks).
     WebhookSecret {
         client_id: String,

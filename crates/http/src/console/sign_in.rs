@@ -79,7 +79,8 @@ async fn login(
     // counter: the API's token endpoint keeps another).
     static GUARD: std::sync::OnceLock<crate::auth::LoginGuard> = std::sync::OnceLock::new();
     let guard = GUARD.get_or_init(|| crate::auth::LoginGuard::new(20, 15 * 60));
-    let Some(attempt) = guard.begin(peer.ip(), now()) else {
+    // Keyed by the address alone: the console's sign-in claims no client.
+    let Some(attempt) = guard.begin(&(String::new(), peer.ip()), now()) else {
         return login_form(
             &state,
             &headers,

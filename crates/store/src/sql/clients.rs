@@ -168,4 +168,53 @@ impl ClientStore for SqlStore {
         .await?;
         tx.commit().await
     }
+
+    async fn lock_logins(&self, client: &str, address: &str, until: UnixTime) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO login_locks (client_id, address, locked_until) VALUES ($1, $2, $3) \
+             ON CONFLICT (client_id, address) DO UPDATE SET locked_until = excluded.locked_until",
+        )
+        .bind(client)
+        .bind(address)
+        .bind(until)
+        .execute(&mut **tx)
+        .await?;
+        tx.commit().await
+    }
+
+    async fn login_lock(&self, client: &str, address: &str) -> StoreResult<Option<UnixTime>> {
+        let row = sqlx::query("SELECT locked_until FROM login_locks WHERE client_id = $1 AND address = $2")
+            .bind(client)
+            .bind(address)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get("locked_until")?),
+            None => None,
+        })
+    }
+
+    async fn unlock_logins(&self, client: &str, address: Option<&str>) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let done = match address {
+            Some(a) => {
+                sqlx::query("DELETE FROM login_locks WHERE client_id = $1 AND address = $2")
+                    .bind(client)
+                    .bind(a)
+                    .execute(&mut **tx)
+                    .await?
+            }
+            None => {
+                sqlx::query("DELETE FROM login_locks WHERE client_id = $1")
+                    .bind(client)
+                    .execute(&mut **tx)
+                    .await?
+            }
+        }
+        .rows_affected();
+        tx.commit().await?;
+        Ok(done)
+    }
+
 }

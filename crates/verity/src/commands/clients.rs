@@ -150,6 +150,15 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
                 if policy.liveness_required { "required" } else { "optional" }
             );
         }
+        ClientsCommand::Unlock { client_id, address } => {
+            let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
+            let lifted = services.unlock_logins(&id, address.as_deref()).await?;
+            match (lifted, &address) {
+                (0, Some(a)) => println!("{id}: token requests from {a} were not locked"),
+                (0, None) => println!("{id}: token requests were not locked"),
+                (n, _) => println!("{id}: lifted {n} lock(s) on token requests"),
+            }
+        }
         ClientsCommand::SetNaturalReview { client_id, enabled } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
             services.set_client(&id, ClientSetting::NaturalReview(enabled)).await?;

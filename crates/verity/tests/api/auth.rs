@@ -104,31 +104,44 @@ both_backends!(wrong_credentials_get_the_documented_401, |app| {
 });
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn repeated_failures_lock_the_address_even_for_good_credentials() {
+async fn repeated_failures_lock_the_client_from_the_address_until_the_lock_ends_or_is_lifted() {
     let app = TestApp::spawn(Backend::Sqlite, &[("VERITY_LOGIN_MAX_FAILURES", "3")]).await;
-    for _ in 0..3 {
-        let r = app
-            .http
+    let token = |id: &str, key: &str| {
+        app.http
             .post(app.url("/v2.01/oauth/token"))
-            .basic_auth(&app.client_id, Some("nope"))
+            .basic_auth(id, Some(key))
             .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 401);
+    };
+    for _ in 0..3 {
+        assert_eq!(token(&app.client_id, "nope").await.unwrap().status(), 401);
     }
-    let r = app
-        .http
-        .post(app.url("/v2.01/oauth/token"))
-        .basic_auth(&app.client_id, Some(&app.api_key))
-        .send()
-        .await
-        .unwrap();
+    // Locked, the right key included, with the time to wait.
+    let r = token(&app.client_id, &app.api_key).await.unwrap();
     assert_eq!(r.status(), 400);
+    let wait: i64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&wait), "Retry-After {wait}");
     let body: Value = r.json().await.unwrap();
     assert_eq!(
         body,
         json!({"error": "unauthorized_client", "error_description": "This account has been temporarily locked for security reasons. Please try again later."})
     );
+    // Another client on the same machine (another CI job) is not locked out.
+    let (other, other_key) = create_client(&app.db, &app.env, "Other platform", &[]).await;
+    assert_eq!(token(&other, &other_key).await.unwrap().status(), 200);
+    // An operator lifts the lock; the right key works again at once.
+    let out = verity()
+        .args(["clients", "unlock", &app.client_id])
+        .env("VERITY_DATABASE_URL", &app.db.url)
+        .env("VERITY_DATA_DIR", app.db.data_dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{}: lifted 1 lock(s) on token requests", app.client_id)
+    );
+    assert_eq!(token(&app.client_id, &app.api_key).await.unwrap().status(), 200);
 }
 
 both_backends!(tokens_survive_a_restart_and_work_on_every_process, |app| {
