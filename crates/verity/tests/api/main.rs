@@ -15,6 +15,7 @@ mod hosted;
 mod idv_sessions;
 mod lifecycle;
 mod openapi_conformance;
+mod readme;
 mod sdk;
 mod users;
 mod webhooks;
