@@ -5,7 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Api, Files, Recorder, TIMEOUT, launch, watch, pageIssues, returnUrl, stepUrl, goOn, submitStep, heading,
+  Api, Files, Recorder, TIMEOUT, SUBMITTED_OR_DECIDED, launch, watch, pageIssues, returnUrl, stepUrl, goOn, submitStep, heading,
   uploadPhoto, uploadCompanyDocument, chooseDocument, fieldValues, statusText,
 } from './lib.mjs';
 
@@ -187,7 +187,9 @@ describe('legal users', { concurrency: 3 }, () => {
           await Promise.all([page.waitForURL(returnUrl()), submitStep(page, 'review')]);
 
           await page.goto(hostedUrl);
-          assert.equal(await statusText(page), 'Your information has been submitted and is being checked.');
+          // Submitted: the engine decides the sandbox session too (these test photos carry no MRZ, so
+        // it refuses them) — the page says one or the other, whichever came first.
+        assert.match(await statusText(page), SUBMITTED_OR_DECIDED);
           await rec.page(page, 'submitted');
 
           assert.deepEqual(await pageIssues(page), []);

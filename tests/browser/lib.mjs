@@ -512,6 +512,14 @@ export async function fieldValues(page, names) {
   return out;
 }
 
+/** The closed page of a submitted sandbox session: submitted, or already decided by the engine. */
+export const SUBMITTED_OR_DECIDED = new RegExp('^(' + [
+  'Your information has been submitted and is being checked, usually within a few minutes. Test platform will tell you the outcome; you can close this page.',
+  'This verification was not successful. Test platform will tell you what to do next.',
+  'Your information is being reviewed.',
+  'Your identity has been verified.',
+].map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') + ')$');
+
 /** Opens the session's status page (the HostedUrl of a closed or submitted session). */
 export async function statusText(page) {
   return (await page.locator('main .status').textContent()).trim();

@@ -56,16 +56,18 @@ impl Services {
         Ok(self.store.save_progress(&session.id, progress, now()).await?)
     }
 
-    /// Records the user's submission: the session no longer expires, and a production session's
-    /// checks are queued for the engine in the same transaction (sandbox sessions are decided by
-    /// their script, the simulator or the test helpers).
+    /// Records the user's submission: the session no longer expires, and its checks are queued
+    /// for the engine in the same transaction. A sandbox session is decided by the engine too
+    /// (so a developer can try real documents), unless a `Tag` directive scripts its outcome:
+    /// the script then decides, as the simulator and the test helpers do.
     pub async fn submit_hosted(
         &self,
         client: &Client,
         session: &IdvSession,
         progress: &Progress,
     ) -> Result<Submission, ServiceError> {
-        let checks = (client.environment == Environment::Production).then(|| (&client.id, now_millis() as i64));
+        let by_engine = client.environment == Environment::Production || session.scripted.is_none();
+        let checks = by_engine.then(|| (&client.id, now_millis() as i64));
         match self.store.mark_submitted(&session.id, progress, now(), checks).await {
             Ok(()) => {
                 self.checks.notify_one();

@@ -17,6 +17,7 @@ mod legal;
 mod natural;
 mod policies;
 mod restart;
+mod sandbox;
 
 pub use documents::*;
 pub use flows::*;
