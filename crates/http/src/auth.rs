@@ -56,6 +56,9 @@ struct Attempts {
     since: UnixTime,
     failures: u32,
     in_flight: u32,
+    /// The lock is written to the database: from then on, its row going missing means an
+    /// operator lifted it (before, it only means the write is not done yet).
+    persisted: bool,
 }
 
 /// One attempt's place; dropped without an outcome (a storage error), it is given back.
@@ -113,10 +116,12 @@ impl LoginGuard {
             since: now,
             failures: 0,
             in_flight: 0,
+            persisted: false,
         });
         if now >= a.since + self.lock_seconds {
             a.since = now;
             a.failures = 0;
+            a.persisted = false;
         }
         if a.failures + a.in_flight >= self.max_failures {
             return None;
@@ -129,12 +134,29 @@ impl LoginGuard {
         })
     }
 
-    /// Forgets a pair's failures (its lock was lifted by an operator), unless attempts are in flight.
-    pub(crate) fn forget(&self, key: &LoginKey) {
+    /// Records that the pair's lock is written to the database.
+    pub(crate) fn persisted(&self, key: &LoginKey) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if state.get(key).is_some_and(|a| a.in_flight == 0) {
-            state.remove(key);
+        if let Some(a) = state.get_mut(key) {
+            a.persisted = true;
         }
+    }
+
+    /// Whether the pair's lock is written to the database.
+    pub(crate) fn is_persisted(&self, key: &LoginKey) -> bool {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.get(key).is_some_and(|a| a.persisted)
+    }
+
+    /// Forgets a pair whose written lock was lifted by an operator; `false` (nothing done) while
+    /// the lock is not written yet or attempts are in flight.
+    pub(crate) fn forget(&self, key: &LoginKey) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.get(key).is_some_and(|a| a.persisted && a.in_flight == 0) {
+            state.remove(key);
+            return true;
+        }
+        false
     }
 
     /// Ends an attempt: a failure at `now`, or a success (`None`); `true` when it locks the pair.
@@ -213,17 +235,16 @@ async fn issue_token(state: &AppState, ip: IpAddr, headers: &HeaderMap, now: Uni
         Some(a) => a,
         None => {
             // Locked here; an operator may have lifted it since (`verity clients unlock`).
+            let locked = || ApiError::TemporarilyLocked {
+                retry_after: state.logins.lock_seconds(),
+            };
+            // Only a lock known to be written before the database is read can be found lifted
+            // there: a read that began before the write would not see it yet.
+            let written = state.logins.is_persisted(&key);
             match state.services.login_lock(&key.0, &address).await? {
                 Some(until) if until > now => return Err(ApiError::TemporarilyLocked { retry_after: until - now }),
-                _ => {
-                    state.logins.forget(&key);
-                    state
-                        .logins
-                        .begin(&key, now)
-                        .ok_or(ApiError::TemporarilyLocked {
-                            retry_after: state.logins.lock_seconds(),
-                        })?
-                }
+                _ if written && state.logins.forget(&key) => state.logins.begin(&key, now).ok_or_else(locked)?,
+                _ => return Err(locked()),
             }
         }
     };
@@ -241,6 +262,7 @@ async fn issue_token(state: &AppState, ip: IpAddr, headers: &HeaderMap, now: Uni
                 "token requests locked after repeated failures; `verity clients unlock CLIENT_ID` lifts the lock"
             );
             state.services.lock_logins(&key.0, &address, until).await?;
+            state.logins.persisted(&key);
         }
         return Err(ApiError::InvalidCredentials);
     };

@@ -68,3 +68,35 @@ pub fn document(side: u8) -> Vec<u8> {
 pub fn selfie() -> Vec<u8> {
     samples().selfie.clone()
 }
+
+/// A passport the production engine validates for a user with these names and birth date (its
+/// holder is the bundled real portrait, as in [`selfie`]): issued by `state` (ICAO code, e.g.
+/// GBR), valid for years, photographed as a phone would. Returns the JPEG photo.
+pub fn passport_for(surname: &str, given_names: &str, birth: (i32, u32, u32), state: &str, today: (i32, u32, u32)) -> Vec<u8> {
+    let today = Date {
+        year: today.0,
+        month: today.1,
+        day: today.2,
+    };
+    let mut rng = Rng::new(birth.0 as u64 * 10_000 + birth.1 as u64 * 100 + birth.2 as u64);
+    let mut identity = Identity::random(&mut rng, today);
+    identity.surname = surname.to_uppercase();
+    identity.given_names = given_names.to_uppercase();
+    identity.birth = Date {
+        year: birth.0,
+        month: birth.1,
+        day: birth.2,
+    };
+    identity.nationality = state.to_uppercase();
+    identity.issuing_state = state.to_uppercase();
+    let portrait = verity_corpus::portrait();
+    let specimen = Specimen::with_identity(
+        &Painter::new(),
+        &mut rng,
+        Kind::Passport,
+        identity,
+        Flaw::None,
+        Some(&portrait),
+    );
+    specimen.photograph(verity_corpus::Level::Light, 7).0
+}

@@ -97,6 +97,25 @@ pub(crate) enum Command {
         #[arg(required = true)]
         selfies: Vec<PathBuf>,
     },
+    /// Write sample documents to try the hosted flow with: a passport that the production
+    /// engine validates for the user you give (its holder is a real, public-domain portrait), a
+    /// selfie of the same person, and the sandbox's SPECIMEN identity card (front and back).
+    /// Needs no database.
+    SampleDocuments {
+        /// Folder to write them to (created if missing).
+        #[arg(long, default_value = "sample-documents")]
+        out: PathBuf,
+        #[arg(long, default_value = "Alex")]
+        first_name: String,
+        #[arg(long, default_value = "Smith")]
+        last_name: String,
+        /// YYYY-MM-DD, as the user's Birthday.
+        #[arg(long, default_value = "1985-07-31")]
+        birth_date: String,
+        /// Issuing state and nationality, ICAO code (GBR, FRA, DEU, ...).
+        #[arg(long, default_value = "GBR")]
+        state: String,
+    },
     /// The local company registry used by KYB checks.
     #[command(subcommand)]
     Registry(RegistryCommand),

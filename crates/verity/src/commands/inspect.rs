@@ -147,3 +147,43 @@ fn verdict_name(v: verity_domain::engine::biometrics::MatchVerdict) -> &'static 
         MatchVerdict::Inconclusive(_) => "inconclusive",
     }
 }
+
+/// `verity sample-documents`: writes the files and lists them.
+pub(super) fn sample_documents(out: &Path, first: &str, last: &str, birth: &str, state: &str) -> Result<(), Failure> {
+    use verity_service::samples;
+    let parts: Vec<&str> = birth.split('-').collect();
+    let date = match parts[..] {
+        [y, m, d] => match (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>()) {
+            (Ok(y), Ok(m), Ok(d)) if (1900..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d) => (y, m, d),
+            _ => return Err(Failure(format!("--birth-date {birth} is not a date written YYYY-MM-DD"))),
+        },
+        _ => return Err(Failure(format!("--birth-date {birth} is not a date written YYYY-MM-DD"))),
+    };
+    if state.len() != 3 || !state.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(Failure(format!("--state {state} is not a three-letter ICAO code such as GBR")));
+    }
+    if first.trim().is_empty() || last.trim().is_empty() {
+        return Err(Failure("--first-name and --last-name cannot be empty".into()));
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let today = {
+        let text = verity_domain::hosted::format_date(verity_common::clock::now());
+        let p: Vec<u32> = text.split('-').filter_map(|v| v.parse().ok()).collect();
+        (p[0] as i32, p[1], p[2])
+    };
+    let files = [
+        ("passport.jpg", samples::passport_for(last, first, date, state, today)),
+        ("selfie.jpg", samples::selfie()),
+        ("specimen-id-card-front.jpg", samples::document(0)),
+        ("specimen-id-card-back.jpg", samples::document(1)),
+    ];
+    for (name, bytes) in files {
+        let path = out.join(name);
+        std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("{}", path.display());
+    }
+    eprintln!(
+        "passport.jpg and selfie.jpg pass the production engine for {first} {last}, born {birth}; the SPECIMEN card (state UTO) is for the sandbox simulator and is refused by the engine"
+    );
+    Ok(())
+}
