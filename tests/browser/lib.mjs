@@ -501,8 +501,9 @@ export async function uploadCompanyDocument(page, slot, file) {
 }
 
 export async function chooseDocument(page, kind, country, next = 'front') {
-  await page.check(`#doc-${kind}`);
+  // The country first: the page offers the document types accepted from it.
   await page.selectOption('#country', country);
+  await page.check(`#doc-${kind}`);
   await goOn(page, 'document', next);
 }
 

@@ -74,8 +74,15 @@ describe('natural person', { concurrency: 2 }, () => {
         await page.locator('#error-summary').waitFor();
         assert.equal(await page.locator('#error-summary li').count(), 2);
         await rec.page(page, 'document-error');
-        await page.check('#doc-IDENTITY_CARD');
+        // The types follow the issuing country: no identity card from the United States (the
+        // engine accepts cards of EU and EEA states and Switzerland), a passport from anywhere.
+        await page.selectOption('#country', 'US');
+        assert.equal(await page.isVisible('#doc-IDENTITY_CARD'), false);
+        assert.equal(await page.isVisible('#doc-PASSPORT'), true);
+        assert.equal(await page.locator('#doc-DRIVING_LICENCE').count(), 0, 'driving licences are never offered');
         await page.selectOption('#country', 'FR');
+        assert.equal(await page.isVisible('#doc-IDENTITY_CARD'), true);
+        await page.check('#doc-IDENTITY_CARD');
         await goOn(page, 'document', 'front');
 
         // Photos, through the file inputs.

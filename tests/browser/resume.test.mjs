@@ -36,7 +36,7 @@ describe('resume', { concurrency: 2 }, () => {
       await page1.fill('#first_name', 'Ada Maria');
       await page1.fill('#birth_date', '1985-08-01');
       await goOn(page1, 'personal', 'document');
-      await chooseDocument(page1, 'DRIVING_LICENCE', 'BE');
+      await chooseDocument(page1, 'IDENTITY_CARD', 'BE');
       await uploadPhoto(page1, 'front', images.front, 'back');
       await first.close();
 
@@ -62,7 +62,7 @@ describe('resume', { concurrency: 2 }, () => {
         assert.equal(await page.inputValue('#nationality'), 'FR');
 
         await page.goto(stepLink('document'));
-        assert.equal(await page.isChecked('#doc-DRIVING_LICENCE'), true);
+        assert.equal(await page.isChecked('#doc-IDENTITY_CARD'), true);
         assert.equal(await page.inputValue('#country'), 'BE');
 
         await page.goto(stepLink('front'));
@@ -76,7 +76,7 @@ describe('resume', { concurrency: 2 }, () => {
         await uploadPhoto(page, 'selfie', images.selfie, 'review');
         const review = await page.locator('main dl.summary').innerText();
         assert.match(review, /Ada Maria Lovelace · 1985-08-01/);
-        assert.match(review, /Driving licence · Belgium/);
+        assert.match(review, /Identity card · Belgium/);
         assert.ok(await page.locator('main form[action$="/step/review"] button').isVisible(), 'ready to submit');
 
         assert.deepEqual(await pageIssues(page), []);

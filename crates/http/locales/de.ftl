@@ -195,3 +195,4 @@ liveness-closer = Bringen Sie Ihr Gesicht näher an die Kamera.
 liveness-sending = Wird gesendet…
 liveness-failed = Das hat nicht geklappt. Sie können es erneut versuchen oder stattdessen ein Foto aufnehmen.
 error-liveness-expired = Diese Prüfung ist abgelaufen. Bitte beginnen Sie erneut.
+error-document-not-accepted = Dieses Dokument kann für das gewählte Land nicht geprüft werden: Personalausweise und Aufenthaltstitel werden aus EU- und EWR-Staaten und der Schweiz akzeptiert. Wählen Sie Ihren Reisepass oder prüfen Sie das Land.

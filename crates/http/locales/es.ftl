@@ -195,3 +195,4 @@ liveness-closer = Acerque la cara a la cámara.
 liveness-sending = Enviando…
 liveness-failed = No ha funcionado. Puede intentarlo de nuevo o hacer una foto en su lugar.
 error-liveness-expired = Esta comprobación ha caducado. Vuelva a empezarla.
+error-document-not-accepted = Este documento no puede verificarse para el país elegido: se aceptan documentos de identidad y permisos de residencia de los Estados de la UE y del EEE y de Suiza. Elija su pasaporte o revise el país.

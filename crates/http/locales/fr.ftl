@@ -195,3 +195,4 @@ liveness-closer = Approchez votre visage de l’objectif.
 liveness-sending = Envoi…
 liveness-failed = Cela n’a pas fonctionné. Vous pouvez réessayer, ou prendre une photo à la place.
 error-liveness-expired = Cette vérification a expiré. Veuillez la recommencer.
+error-document-not-accepted = Ce document ne peut pas être vérifié pour le pays choisi : les cartes d’identité et titres de séjour sont acceptés des États de l’UE et de l’EEE et de la Suisse. Choisissez votre passeport, ou vérifiez le pays.

@@ -195,3 +195,4 @@ liveness-closer = Priartinkite veidą prie kameros.
 liveness-sending = Siunčiama…
 liveness-failed = Nepavyko. Galite bandyti dar kartą arba vietoj to nufotografuoti.
 error-liveness-expired = Šis patikrinimas baigėsi. Pradėkite iš naujo.
+error-document-not-accepted = Šio dokumento negalima patikrinti pasirinktai šaliai: asmens tapatybės kortelės ir leidimai gyventi priimami iš ES ir EEE valstybių bei Šveicarijos. Pasirinkite pasą arba patikrinkite šalį.

@@ -195,3 +195,4 @@ liveness-closer = Breng uw gezicht dichter bij de camera.
 liveness-sending = Bezig met verzenden…
 liveness-failed = Dat is niet gelukt. U kunt het opnieuw proberen of in plaats daarvan een foto maken.
 error-liveness-expired = Deze controle is verlopen. Begin opnieuw.
+error-document-not-accepted = Dit document kan voor het gekozen land niet worden gecontroleerd: identiteitskaarten en verblijfsvergunningen worden aanvaard uit EU- en EER-landen en Zwitserland. Kies uw paspoort of controleer het land.

@@ -195,3 +195,4 @@ liveness-closer = Zbliż twarz do kamery.
 liveness-sending = Wysyłanie…
 liveness-failed = Nie udało się. Możesz spróbować ponownie albo zrobić zdjęcie.
 error-liveness-expired = Ta weryfikacja wygasła. Zacznij od nowa.
+error-document-not-accepted = Tego dokumentu nie można zweryfikować dla wybranego kraju: dowody osobiste i dokumenty pobytowe są akceptowane z państw UE i EOG oraz Szwajcarii. Wybierz paszport lub sprawdź kraj.

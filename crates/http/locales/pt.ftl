@@ -195,3 +195,4 @@ liveness-closer = Aproxime o rosto da câmara.
 liveness-sending = A enviar…
 liveness-failed = Não funcionou. Pode tentar de novo ou tirar uma fotografia.
 error-liveness-expired = Esta verificação expirou. Comece de novo.
+error-document-not-accepted = Este documento não pode ser verificado para o país escolhido: aceitam-se cartões de identidade e autorizações de residência de Estados da UE e do EEE e da Suíça. Escolha o passaporte ou verifique o país.

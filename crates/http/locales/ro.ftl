@@ -195,3 +195,4 @@ liveness-closer = Apropiați fața de cameră.
 liveness-sending = Se trimite…
 liveness-failed = Nu a funcționat. Puteți încerca din nou sau puteți face o fotografie.
 error-liveness-expired = Această verificare a expirat. Reîncepeți-o.
+error-document-not-accepted = Acest document nu poate fi verificat pentru țara aleasă: cărțile de identitate și permisele de ședere sunt acceptate din statele UE și SEE și din Elveția. Alegeți pașaportul sau verificați țara.

@@ -12,6 +12,24 @@
     if (btn) btn.classList.add("hidden");
   });
 
+  // Document types follow the issuing country: a card the engine cannot verify for the chosen
+  // country is not offered (the server refuses it anyway, with the same explanation).
+  var docCountry = document.querySelector("main form select[name=country]");
+  var limited = document.querySelectorAll("main [data-countries]");
+  if (docCountry && limited.length) {
+    var follow = function () {
+      limited.forEach(function (choice) {
+        var ok = !docCountry.value || choice.getAttribute("data-countries").split(" ").indexOf(docCountry.value) >= 0;
+        var input = choice.querySelector("input");
+        if (!ok && input.checked) input.checked = false;
+        input.disabled = !ok;
+        choice.classList.toggle("hidden", !ok);
+      });
+    };
+    docCountry.addEventListener("change", follow);
+    follow();
+  }
+
   // Move focus to the error summary so screen readers announce it.
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();

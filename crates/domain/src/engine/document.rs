@@ -6,13 +6,8 @@ use super::identity::IdentityFacts;
 use super::inputs::Inputs;
 use super::outcome::{Evidence, Verdict, ev};
 use crate::UnixTime;
-use crate::hosted::{DocumentType, format_date, parse_date};
+use crate::hosted::{DocumentType, card_state_accepted, format_date, parse_date};
 
-/// Issuing states (ICAO codes) whose national identity cards and residence permits are accepted.
-const ID_CARD_STATES: &[&str] = &[
-    "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "EST", "FIN", "FRA", "D", "DEU", "GRC", "HUN", "ITA", "LVA", "LTU",
-    "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE", "ISL", "LIE", "NOR", "CHE", "IRL",
-];
 /// ICAO's fictional state, used on specimens: never a real person's document.
 const SPECIMEN_STATE: &str = "UTO";
 
@@ -83,7 +78,7 @@ pub(super) fn read_document(inputs: &Inputs, evidence: &mut Vec<Evidence>) -> Re
     let state = mrz.issuing_state.as_str();
     let accepted = match code {
         'P' => state != SPECIMEN_STATE,
-        'I' | 'A' | 'C' => ID_CARD_STATES.contains(&state),
+        'I' | 'A' | 'C' => card_state_accepted(state),
         _ => false,
     };
     evidence.push(ev(

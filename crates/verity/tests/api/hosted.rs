@@ -412,3 +412,41 @@ async fn submitted_sessions_never_expire() {
         "{page}"
     );
 }
+
+/// The document step offers what the engine can verify: a card from a state whose cards it does
+/// not accept, or a driving licence, is refused at once with a way forward.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_documents_the_engine_accepts_are_taken() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await;
+    let api = app.client().await;
+    let user = natural_user(&api).await;
+    let hosted = Hosted::open(&app, &api, &user).await;
+    let csrf = hosted.csrf().await;
+    assert_eq!(hosted.post("welcome", &[("csrf", &csrf), ("action", "continue")]).await.0, 303);
+    let personal = [
+        ("csrf", csrf.as_str()),
+        ("first_name", "Ada"),
+        ("last_name", "Lovelace"),
+        ("birth_date", "1985-07-31"),
+        ("nationality", "GB"),
+    ];
+    assert_eq!(hosted.post("personal", &personal).await.0, 303);
+    let (_, _, page) = hosted.page("document").await;
+    assert!(!page.contains("DRIVING_LICENCE"), "driving licences are not offered");
+    for (kind, country) in [("IDENTITY_CARD", "US"), ("RESIDENCE_PERMIT", "GB"), ("DRIVING_LICENCE", "FR")] {
+        let (status, page) = hosted
+            .post("document", &[("csrf", &csrf), ("kind", kind), ("country", country)])
+            .await;
+        assert_eq!(status, 400, "{kind} from {country}");
+        assert!(
+            page.contains("This document cannot be verified for the country chosen") && page.contains("Choose your passport"),
+            "{kind} from {country}: {page}"
+        );
+    }
+    for (kind, country) in [("PASSPORT", "US"), ("IDENTITY_CARD", "DE")] {
+        let (status, _) = hosted
+            .post("document", &[("csrf", &csrf), ("kind", kind), ("country", country)])
+            .await;
+        assert_eq!(status, 303, "{kind} from {country}");
+    }
+}

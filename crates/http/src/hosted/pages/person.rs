@@ -123,9 +123,23 @@ pub(super) struct DocumentPage {
     action: String,
     csrf: String,
     kind_error: Option<String>,
-    kinds: Vec<Choice>,
+    kinds: Vec<DocumentKind>,
     country: CountrySelect,
 }
+
+/// A document type offered, and the issuing countries it is accepted from (space-separated ISO
+/// codes for the page's script, empty for every country).
+pub(super) struct DocumentKind {
+    choice: Choice,
+    countries: String,
+}
+
+/// The types offered: the ones the engine can verify from some country (never driving licences).
+const OFFERED: [DocumentType; 3] = [
+    DocumentType::Passport,
+    DocumentType::IdentityCard,
+    DocumentType::ResidencePermit,
+];
 
 pub(super) fn document_page(ctx: &Ctx, page: Layout, errors: &FormErrors) -> DocumentPage {
     let chosen = ctx.progress.document.as_ref();
@@ -134,12 +148,15 @@ pub(super) fn document_page(ctx: &Ctx, page: Layout, errors: &FormErrors) -> Doc
         action: ctx.step_url(Step::Document),
         csrf: ctx.progress.csrf.clone(),
         kind_error: errors.get("kind").map(|key| ctx.tr.t(key)),
-        kinds: DocumentType::ALL
+        kinds: OFFERED
             .iter()
-            .map(|d| Choice {
-                value: d.as_str().to_owned(),
-                label: ctx.tr.t(&format!("doc-type-{}", d.as_str())),
-                selected: chosen.is_some_and(|c| c.kind == *d),
+            .map(|d| DocumentKind {
+                choice: Choice {
+                    value: d.as_str().to_owned(),
+                    label: ctx.tr.t(&format!("doc-type-{}", d.as_str())),
+                    selected: chosen.is_some_and(|c| c.kind == *d),
+                },
+                countries: d.countries().map(|c| c.join(" ")).unwrap_or_default(),
             })
             .collect(),
         country: CountrySelect::new(
@@ -169,6 +186,13 @@ pub(super) fn submit_document(ctx: &mut Ctx, posted: &Posted) -> Submitted {
     }
     if !verity_domain::validation::is_country_code(&form.country) {
         errors.insert("country", "error-country");
+    }
+    // Only what the engine can verify: a card from a state whose cards it cannot read is
+    // refused here, with a way forward, rather than after the photos.
+    if let (Some(kind), true) = (kind, errors.is_empty())
+        && !kind.accepted_from(&form.country)
+    {
+        errors.insert("kind", "error-document-not-accepted");
     }
     if let (Some(kind), true) = (kind, errors.is_empty()) {
         // A passport has no back: a back photo taken for a card is dropped.
