@@ -90,14 +90,23 @@ describe('camera', { concurrency: 3 }, () => {
     }
   });
 
-  // The "Continue on your phone" panel shows the step's full link; on a phone-sized screen the
-  // long unbroken link must wrap instead of making the whole page scroll sideways (WCAG 1.4.10).
-  test('the hand-off link fits a phone screen (no horizontal scrolling)', { timeout: TIMEOUT }, async () => {
+  // The "Continue on your phone" panel shows the step's full link; in a narrow window the long
+  // unbroken link must wrap instead of making the whole page scroll sideways (WCAG 1.4.10). On a
+  // phone itself the panel is not offered.
+  test('the hand-off link fits a narrow window, and is not offered on a phone', { timeout: TIMEOUT }, async () => {
     const { hostedUrl } = await api.newSession('NATURAL');
-    const ctx = await chrome.context('phone');
+    const phone = await chrome.context('phone');
+    try {
+      const page = await phone.newPage();
+      await toFront(page, hostedUrl);
+      assert.equal(await page.locator('main details[data-handoff]').isVisible(), false, 'no hand-off on a phone');
+    } finally {
+      await phone.close();
+    }
+    const ctx = await chrome.context('desktop', { viewport: { width: 390, height: 844 } });
     const page = await ctx.newPage();
     try {
-      await toFront(page, hostedUrl);
+      await page.goto(hostedUrl.replace(/\?.*$/, '/step/front'));
       await page.locator('main details[data-handoff] summary').click();
       await page.locator('main details[data-handoff] a').waitFor({ state: 'visible' });
       const [scrollWidth, clientWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);

@@ -131,6 +131,12 @@ describe('liveness', { concurrency: 1 }, () => {
         assert.equal(picture.width, 640, JSON.stringify(picture));
         assert.ok(picture.mean > 60 && picture.spread > 20, `the camera shows the clip: ${JSON.stringify(picture)}`);
         assert.equal(await page.locator('main [data-start-camera]').isVisible(), false, 'one camera control at a time');
+        // The guide frames the picture, not the instructions or the buttons below it.
+        const video = await page.locator('[data-camera] video').boundingBox();
+        const guide = await page.locator('[data-camera] .guide').boundingBox();
+        assert.ok(guide.y >= video.y && guide.y + guide.height <= video.y + video.height + 1
+          && guide.x >= video.x && guide.x + guide.width <= video.x + video.width + 1,
+          `the guide ${JSON.stringify(guide)} lies within the picture ${JSON.stringify(video)}`);
         await rec.page(page, 'selfie-liveness-facing');
         await page.waitForURL(stepUrl('review'), { waitUntil: 'load', timeout: 60_000 });
         const seen = JSON.parse(await page.evaluate(() => sessionStorage.getItem('prompts')) || '[]');

@@ -42,7 +42,7 @@ describe('natural person', { concurrency: 2 }, () => {
         assert.equal(await heading(page), "Let's verify your identity");
         assert.equal(await progressLabel(page), 'Step 1 of 7');
         assert.equal(await page.getAttribute('html', 'lang'), 'en');
-        await page.getByText('a valid passport, identity card, driving licence or residence permit').waitFor();
+        await page.getByText('a valid passport, or an identity card or residence permit from an EU or EEA state or Switzerland').waitFor();
         await rec.page(page, 'welcome');
         await goOn(page, 'welcome', 'personal');
 
@@ -67,12 +67,14 @@ describe('natural person', { concurrency: 2 }, () => {
         await page.fill('#first_name', 'Ada Augusta');
         await goOn(page, 'personal', 'document');
 
-        // Document: nothing chosen -> two errors; then an identity card issued in France.
+        // Document: the issuing country starts at the nationality; no type chosen -> an error;
+        // then an identity card issued in France.
         assert.equal(await heading(page), 'Choose your identity document');
+        assert.equal(await page.inputValue('#country'), 'FR');
         await rec.page(page, 'document');
         await Promise.all([page.waitForEvent('load'), submitStep(page, 'document')]);
         await page.locator('#error-summary').waitFor();
-        assert.equal(await page.locator('#error-summary li').count(), 2);
+        assert.equal(await page.locator('#error-summary li').count(), 1);
         await rec.page(page, 'document-error');
         // The types follow the issuing country: no identity card from the United States (the
         // engine accepts cards of EU and EEA states and Switzerland), a passport from anywhere.

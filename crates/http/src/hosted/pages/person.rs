@@ -164,7 +164,11 @@ pub(super) fn document_page(ctx: &Ctx, page: Layout, errors: &FormErrors) -> Doc
             errors,
             "country",
             "field-document-country",
-            chosen.map_or("", |c| c.country.as_str()),
+            // Most people's document was issued by their nationality's state: start there.
+            chosen.map_or_else(
+                || ctx.progress.personal.as_ref().map_or("", |p| p.nationality.as_str()),
+                |c| c.country.as_str(),
+            ),
         ),
     }
 }
