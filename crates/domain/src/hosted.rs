@@ -239,7 +239,15 @@ pub struct Progress {
     /// The active liveness attempt of the selfie step, when the page had a camera.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub liveness: Option<LivenessProgress>,
+    /// Files the engine derived from the uploads for reviewers (the aligned face chips),
+    /// sealed like them and redacted with them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub derived: BTreeMap<String, FileRef>,
 }
+
+/// Slots of the engine's aligned face chips.
+pub const SLOT_FACE_DOCUMENT: &str = "face_document";
+pub const SLOT_FACE_SELFIE: &str = "face_selfie";
 
 /// A liveness challenge issued on the selfie step and, once sent, the frames that answer it
 /// (the first, facing the camera, is also the selfie).
@@ -271,6 +279,22 @@ fn is_legal(user: &User) -> Option<LegalPersonType> {
 }
 
 impl Progress {
+    /// Every file a reviewer may see, by slot: the uploads, the liveness frames
+    /// (`liveness_0`, ...) and the engine's face chips.
+    pub fn reviewable_files(&self) -> Vec<(String, FileRef)> {
+        let mut all: Vec<(String, FileRef)> = self.files.iter().map(|(s, f)| (s.clone(), f.clone())).collect();
+        if let Some(live) = &self.liveness {
+            all.extend(
+                live.frames
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| (format!("liveness_{i}"), f.file.clone())),
+            );
+        }
+        all.extend(self.derived.iter().map(|(s, f)| (s.clone(), f.clone())));
+        all
+    }
+
     /// Pre-fills what the platform already knows about the user.
     pub fn prefilled(user: &User) -> Progress {
         let date = |ts: Option<i64>| ts.map(format_date).unwrap_or_default();

@@ -16,6 +16,8 @@ pub struct ScannedFaces {
     /// Each measured face's box (left, top, right, bottom; inclusive) and its five landmarks.
     pub boxes: Vec<[i64; 4]>,
     pub landmarks: Vec<[[f64; 2]; 5]>,
+    /// The largest face's aligned chip, as PNG: what the descriptor saw, for reviewers.
+    pub chip_png: Option<Vec<u8>>,
     descriptors: Vec<[f32; 128]>,
 }
 
@@ -56,6 +58,14 @@ pub fn scan(image: &image::DynamicImage, side: Side) -> Option<ScannedFaces> {
                 .iter()
                 .map(|f| f.landmarks.map(|p| [p.x, p.y]))
                 .collect(),
+            chip_png: found.faces.first().and_then(|f| {
+                let mut png = Vec::new();
+                f.chip
+                    .to_image()
+                    .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                    .ok()
+                    .map(|()| png)
+            }),
             descriptors: found.faces.iter().map(|f| f.descriptor.0).collect(),
         })
     }

@@ -12,7 +12,7 @@ use verity_domain::engine::{
     RegistryLookup, Routing,
 };
 use verity_domain::engine::liveness::LivenessAttempt;
-use verity_domain::hosted::{Progress, SLOT_BACK, SLOT_FRONT, SLOT_SELFIE};
+use verity_domain::hosted::{Progress, SLOT_BACK, SLOT_FACE_DOCUMENT, SLOT_FACE_SELFIE, SLOT_FRONT, SLOT_SELFIE};
 use verity_domain::lifecycle::Decision;
 use verity_domain::sandbox::preset_reason_value;
 use verity_domain::session::{Check, SessionStatus, TypedValue};
@@ -83,7 +83,8 @@ impl Engine {
         providers: Providers,
     ) -> Engine {
         Engine {
-            services,
+            // The engine keeps files of its own too (the face chips), sealed like the uploads.
+            services: services.with_files(blobs.clone(), sealer.clone()),
             blobs,
             sealer,
             registries,
@@ -176,7 +177,7 @@ impl Engine {
             .user(&client.id, &session.user_id)
             .await?
             .ok_or_else(|| RunError::Permanent("user not found".into()))?;
-        let progress = store
+        let mut progress = store
             .progress(&session.id)
             .await?
             .ok_or_else(|| RunError::Permanent("nothing was submitted".into()))?;
@@ -273,6 +274,10 @@ impl Engine {
                 _ => FaceMatch::NotConfigured,
             },
         };
+        if matches!(face_match, FaceMatch::BuiltIn(_)) {
+            self.keep_face_chips(&client.id, &session, &mut progress, &pages, &selfie)
+                .await?;
+        }
         let mut verdicts = Vec::new();
         for check in [providers::DOCUMENT_AUTHENTICITY, providers::LIVENESS] {
             let images: Vec<(&str, &str, &[u8])> = images
@@ -368,6 +373,43 @@ impl Engine {
             Err(LifecycleError::Transition(_)) => Ok(()),
             Err(e) => Err(RunError::Transient(e.to_string())),
         }
+    }
+
+    /// Keeps the two aligned face chips the matcher compared, sealed, for reviewers (once: a
+    /// job run again reuses them).
+    async fn keep_face_chips(
+        &self,
+        client: &verity_domain::ClientId,
+        session: &IdvSession,
+        progress: &mut Progress,
+        pages: &[&Analysed],
+        selfie: &[&Analysed],
+    ) -> Result<(), RunError> {
+        let chips = [
+            (SLOT_FACE_DOCUMENT, pages.first().and_then(|a| a.scanned.as_ref())),
+            (SLOT_FACE_SELFIE, selfie.first().and_then(|a| a.scanned.as_ref())),
+        ];
+        let mut added = false;
+        for (slot, scanned) in chips {
+            let Some(png) = scanned.and_then(|s| s.chip_png.clone()) else { continue };
+            if progress.derived.contains_key(slot) {
+                continue;
+            }
+            let file = self
+                .services
+                .store_file(client, &session.id, slot, png, "image/png", false)
+                .await
+                .map_err(|e| RunError::Transient(format!("cannot keep a face chip: {e}")))?;
+            progress.derived.insert(slot.to_owned(), file);
+            added = true;
+        }
+        if added {
+            self.services
+                .store
+                .save_progress(&session.id, progress, now())
+                .await?;
+        }
+        Ok(())
     }
 
     /// The active liveness attempt's frames, measured.

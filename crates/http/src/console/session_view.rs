@@ -203,9 +203,9 @@ pub(super) fn history(record: &SessionRecord) -> Vec<(String, String)> {
 pub(super) fn files(progress: Option<&Progress>) -> Vec<FileLink> {
     progress
         .iter()
-        .flat_map(|p| p.files.iter())
+        .flat_map(|p| p.reviewable_files())
         .map(|(slot, file)| FileLink {
-            slot: slot.clone(),
+            slot,
             content_type: file.content_type.clone(),
             image: file.content_type.starts_with("image/"),
         })

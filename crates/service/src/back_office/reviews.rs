@@ -141,7 +141,7 @@ impl Services {
             .store
             .progress(&session.id)
             .await?
-            .and_then(|mut p| p.files.remove(slot));
+            .and_then(|p| p.reviewable_files().into_iter().find(|(s, _)| s == slot).map(|(_, f)| f));
         Ok(file.map_or(SessionFile::NoFile, SessionFile::Found))
     }
 

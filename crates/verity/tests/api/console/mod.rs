@@ -7,6 +7,7 @@
 mod setup;
 
 mod chromium;
+mod faces;
 mod lockout;
 mod platforms;
 mod redaction;

@@ -25,7 +25,7 @@ pub(super) async fn submit_natural(
 }
 
 /// [`submit_natural`] with a given selfie (JPEG bytes).
-pub(super) async fn submit_natural_with_selfie(
+pub async fn submit_natural_with_selfie(
     app: &TestApp,
     api: &Api,
     person: &Person<'_>,
