@@ -12,6 +12,31 @@
     if (btn) btn.classList.add("hidden");
   });
 
+  // Country lists: a search box narrows the list as one types (names without accents match
+  // names with them); without the script, the list and its type-ahead work alone.
+  var fold = function (t) { return t.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase(); };
+  document.querySelectorAll("[data-country-search]").forEach(function (box) {
+    var input = box.querySelector("input");
+    var select = document.getElementById(input.getAttribute("data-for"));
+    if (!select) return;
+    box.classList.remove("hidden");
+    input.addEventListener("input", function () {
+      var q = fold(input.value.trim());
+      var first = null;
+      Array.prototype.forEach.call(select.options, function (o) {
+        var match = !o.value || !q || fold(o.text).indexOf(q) >= 0 || o.value.toLowerCase() === q;
+        o.hidden = !match;
+        if (match && o.value && !first) first = o;
+      });
+      // One match: choose it, as a person who typed its name means it.
+      var shown = Array.prototype.filter.call(select.options, function (o) { return o.value && !o.hidden; });
+      if (shown.length === 1 && select.value !== shown[0].value) {
+        select.value = shown[0].value;
+        select.dispatchEvent(new Event("change"));
+      }
+    });
+  });
+
   // Document types follow the issuing country: a card the engine cannot verify for the chosen
   // country is not offered (the server refuses it anyway, with the same explanation).
   var docCountry = document.querySelector("main form select[name=country]");

@@ -1,6 +1,7 @@
 //! Pages opened by end users: the hosted verification flow behind `HostedUrl`, and the SCA
 //! enrolment page behind `PendingUserAction.RedirectUrl`.
 
+pub mod countries;
 pub mod i18n;
 mod pages;
 mod pdf;

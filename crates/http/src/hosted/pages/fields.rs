@@ -4,7 +4,7 @@
 use verity_domain::hosted::{FormErrors, Step};
 
 use super::context::Ctx;
-use crate::hosted::i18n::{self, LANGUAGES};
+use crate::hosted::countries;
 
 /// A text input with its label, hint and error.
 pub(super) struct TextField {
@@ -69,27 +69,33 @@ pub(super) struct Choice {
 pub(super) struct CountrySelect {
     pub name: &'static str,
     pub label: String,
+    /// The label of the search box the page's script shows above the list.
+    pub search_label: String,
     pub options: Vec<Choice>,
     pub error: Option<String>,
 }
 
 impl CountrySelect {
     pub fn new(ctx: &Ctx, errors: &FormErrors, name: &'static str, label_key: &str, value: &str) -> CountrySelect {
-        let mut options: Vec<Choice> = i18n::parse(LANGUAGES[0].1)
-            .into_iter()
-            .filter_map(|(k, _)| {
-                k.strip_prefix("country-").map(|code| Choice {
-                    value: code.to_owned(),
-                    label: ctx.tr.t(&k),
-                    selected: code == value,
-                })
+        let mut options: Vec<(String, Choice)> = countries::codes()
+            .filter_map(|code| {
+                let label = countries::name(code, ctx.tr.lang)?;
+                Some((
+                    countries::sort_key(label),
+                    Choice {
+                        value: code.to_owned(),
+                        label: label.to_owned(),
+                        selected: code == value,
+                    },
+                ))
             })
             .collect();
-        options.sort_by(|a, b| a.label.cmp(&b.label));
+        options.sort_by(|a, b| a.0.cmp(&b.0));
         CountrySelect {
             name,
             label: ctx.tr.t(label_key),
-            options,
+            search_label: ctx.tr.t("country-search"),
+            options: options.into_iter().map(|(_, c)| c).collect(),
             error: errors.get(name).map(|key| ctx.tr.t(key)),
         }
     }
