@@ -106,6 +106,13 @@ describe('natural person', { concurrency: 2 }, () => {
         assert.match(review, /Ada Augusta Lovelace · 1985-07-31/);
         assert.match(review, /Identity card · France/);
         assert.match(review, /✓ Front, ✓ Back, ✓ Selfie/);
+        // What was sent, small, each with a way to change it.
+        const thumbs = page.locator('main .thumbs img.thumb');
+        assert.equal(await thumbs.count(), 3);
+        for (const loaded of await thumbs.evaluateAll((imgs) => imgs.map((i) => i.complete && i.naturalWidth > 0 && i.naturalWidth <= 320))) {
+          assert.ok(loaded, 'each thumbnail loads, at most 320 px wide');
+        }
+        assert.match(await page.locator('main .thumbs figcaption a').first().getAttribute('href'), /\/step\/front$/);
         await rec.page(page, 'review');
         await Promise.all([page.waitForURL(returnUrl()), submitStep(page, 'review')]);
         assert.equal(page.url(), returnUrl());

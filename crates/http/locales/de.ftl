@@ -150,3 +150,5 @@ liveness-failed = Das hat nicht geklappt. Sie können es erneut versuchen oder s
 error-liveness-expired = Diese Prüfung ist abgelaufen. Bitte beginnen Sie erneut.
 error-document-not-accepted = Dieses Dokument kann für das gewählte Land nicht geprüft werden: Personalausweise und Aufenthaltstitel werden aus EU- und EWR-Staaten und der Schweiz akzeptiert. Wählen Sie Ihren Reisepass oder prüfen Sie das Land.
 country-search = In der Liste suchen
+photo-sent = Ihr Foto
+review-company-documents = Unterlagen des Unternehmens

@@ -150,3 +150,5 @@ liveness-failed = That did not work. You can try again, or take a photo instead.
 error-liveness-expired = This check has expired. Please start it again.
 error-document-not-accepted = This document cannot be verified for the country chosen: identity cards and residence permits are accepted from EU and EEA states and Switzerland. Choose your passport, or check the country.
 country-search = Search the list
+photo-sent = Your photo
+review-company-documents = Company documents

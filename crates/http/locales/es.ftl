@@ -150,3 +150,5 @@ liveness-failed = No ha funcionado. Puede intentarlo de nuevo o hacer una foto e
 error-liveness-expired = Esta comprobación ha caducado. Vuelva a empezarla.
 error-document-not-accepted = Este documento no puede verificarse para el país elegido: se aceptan documentos de identidad y permisos de residencia de los Estados de la UE y del EEE y de Suiza. Elija su pasaporte o revise el país.
 country-search = Buscar en la lista
+photo-sent = Su foto
+review-company-documents = Documentos de la empresa

@@ -150,3 +150,5 @@ liveness-failed = Cela n’a pas fonctionné. Vous pouvez réessayer, ou prendre
 error-liveness-expired = Cette vérification a expiré. Veuillez la recommencer.
 error-document-not-accepted = Ce document ne peut pas être vérifié pour le pays choisi : les cartes d’identité et titres de séjour sont acceptés des États de l’UE et de l’EEE et de la Suisse. Choisissez votre passeport, ou vérifiez le pays.
 country-search = Rechercher dans la liste
+photo-sent = Votre photo
+review-company-documents = Documents de la société

@@ -150,3 +150,5 @@ liveness-failed = Non ha funzionato. Può riprovare oppure scattare una foto.
 error-liveness-expired = Questa verifica è scaduta. La ricominci.
 error-document-not-accepted = Questo documento non può essere verificato per il paese scelto: carte d’identità e permessi di soggiorno sono accettati dagli Stati dell’UE e del SEE e dalla Svizzera. Scelga il passaporto o verifichi il paese.
 country-search = Cerca nell’elenco
+photo-sent = La sua foto
+review-company-documents = Documenti della società

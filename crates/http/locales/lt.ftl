@@ -150,3 +150,5 @@ liveness-failed = Nepavyko. Galite bandyti dar kartą arba vietoj to nufotografu
 error-liveness-expired = Šis patikrinimas baigėsi. Pradėkite iš naujo.
 error-document-not-accepted = Šio dokumento negalima patikrinti pasirinktai šaliai: asmens tapatybės kortelės ir leidimai gyventi priimami iš ES ir EEE valstybių bei Šveicarijos. Pasirinkite pasą arba patikrinkite šalį.
 country-search = Ieškoti sąraše
+photo-sent = Jūsų nuotrauka
+review-company-documents = Įmonės dokumentai

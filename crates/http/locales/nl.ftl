@@ -150,3 +150,5 @@ liveness-failed = Dat is niet gelukt. U kunt het opnieuw proberen of in plaats d
 error-liveness-expired = Deze controle is verlopen. Begin opnieuw.
 error-document-not-accepted = Dit document kan voor het gekozen land niet worden gecontroleerd: identiteitskaarten en verblijfsvergunningen worden aanvaard uit EU- en EER-landen en Zwitserland. Kies uw paspoort of controleer het land.
 country-search = Zoeken in de lijst
+photo-sent = Uw foto
+review-company-documents = Documenten van het bedrijf

@@ -150,3 +150,5 @@ liveness-failed = Nie udało się. Możesz spróbować ponownie albo zrobić zdj
 error-liveness-expired = Ta weryfikacja wygasła. Zacznij od nowa.
 error-document-not-accepted = Tego dokumentu nie można zweryfikować dla wybranego kraju: dowody osobiste i dokumenty pobytowe są akceptowane z państw UE i EOG oraz Szwajcarii. Wybierz paszport lub sprawdź kraj.
 country-search = Szukaj na liście
+photo-sent = Twoje zdjęcie
+review-company-documents = Dokumenty firmy

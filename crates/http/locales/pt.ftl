@@ -150,3 +150,5 @@ liveness-failed = Não funcionou. Pode tentar de novo ou tirar uma fotografia.
 error-liveness-expired = Esta verificação expirou. Comece de novo.
 error-document-not-accepted = Este documento não pode ser verificado para o país escolhido: aceitam-se cartões de identidade e autorizações de residência de Estados da UE e do EEE e da Suíça. Escolha o passaporte ou verifique o país.
 country-search = Pesquisar na lista
+photo-sent = A sua fotografia
+review-company-documents = Documentos da empresa

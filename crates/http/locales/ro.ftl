@@ -150,3 +150,5 @@ liveness-failed = Nu a funcționat. Puteți încerca din nou sau puteți face o 
 error-liveness-expired = Această verificare a expirat. Reîncepeți-o.
 error-document-not-accepted = Acest document nu poate fi verificat pentru țara aleasă: cărțile de identitate și permisele de ședere sunt acceptate din statele UE și SEE și din Elveția. Alegeți pașaportul sau verificați țara.
 country-search = Căutați în listă
+photo-sent = Fotografia dumneavoastră
+review-company-documents = Documentele societății

@@ -46,6 +46,11 @@ impl Hosted {
         (r.status().as_u16(), r.headers().clone(), r.text().await.unwrap())
     }
 
+    /// The link's token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     pub async fn csrf(&self) -> String {
         let (_, _, html) = self.page("welcome").await;
         let at = html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
@@ -449,4 +454,36 @@ async fn only_documents_the_engine_accepts_are_taken() {
             .await;
         assert_eq!(status, 303, "{kind} from {country}");
     }
+}
+
+/// A person sees small copies of the photos they sent, while the session is open; nothing else
+/// is served that way (no other slot, no full size, nothing once submitted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thumbnails_of_sent_photos_only_while_open() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await;
+    let api = app.client().await;
+    let user = natural_user(&api).await;
+    let hosted = Hosted::open(&app, &api, &user).await;
+    hosted.to_photos().await;
+    assert_eq!(hosted.upload("front", "front", png(1600, 1200), "p.png").await.0, 303);
+    let thumb = |slot: &str| {
+        app.http
+            .get(format!("{}/verify/{}/photo/{slot}", app.base, hosted.token()))
+            .send()
+    };
+    let r = thumb("front").await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let small = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
+    assert!(small.width() <= 320 && small.height() <= 320, "{}x{}", small.width(), small.height());
+    assert_eq!(thumb("back").await.unwrap().status(), 404, "nothing sent there yet");
+    assert_eq!(thumb("../front").await.unwrap().status(), 404);
+    let (_, _, page) = hosted.page("front").await;
+    assert!(page.contains(&format!("/verify/{}/photo/front", hosted.token())), "the step shows it");
+    for (step, slot) in [("back", "back"), ("selfie", "selfie")] {
+        assert_eq!(hosted.upload(step, slot, png(400, 300), "p.png").await.0, 303);
+    }
+    let csrf = hosted.csrf().await;
+    assert_eq!(hosted.post("review", &[("csrf", &csrf), ("action", "submit")]).await.0, 303);
+    assert_eq!(thumb("front").await.unwrap().status(), 404, "not once submitted");
 }

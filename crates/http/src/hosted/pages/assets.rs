@@ -135,3 +135,57 @@ pub(super) async fn logo(State(state): State<AppState>, Path(token): Path<String
         .insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     r
 }
+
+/// `GET /verify/{token}/photo/{slot}`: a small copy of a photo the person sent, for them to
+/// check on its step and on the review step. Only while the session is open (the link is the
+/// authorisation, as for the steps), never cached, and never the full-size image.
+pub(super) async fn photo_thumbnail(
+    State(state): State<AppState>,
+    Path((token, slot)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let ctx = match load(&state, &token, None, &headers).await {
+        Ok(c) => c,
+        Err(f) => return failure_page(f, &headers),
+    };
+    let photo = ctx
+        .progress
+        .files
+        .get(&slot)
+        .filter(|f| ctx.open() && f.content_type.starts_with("image/"));
+    let Some(file) = photo else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let bytes = match state.services.blob_meta(&file.blob_id).await {
+        Ok(Some(meta)) => match state.services.open_file(&meta).await {
+            Ok(verity_service::files::Opened::File(bytes)) => bytes,
+            _ => return StatusCode::NOT_FOUND.into_response(),
+        },
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let small = tokio::task::spawn_blocking(move || {
+        let image = image::load_from_memory(&bytes).ok()?;
+        let mut out = Vec::new();
+        image
+            .thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE)
+            .to_rgb8()
+            .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Jpeg)
+            .ok()?;
+        Some(out)
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some(small) = small else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut r = small.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    r
+}
+
+/// Longest side of a photo's thumbnail on the pages.
+const THUMBNAIL_SIDE: u32 = 320;

@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/verify/{token}/progress.json", get(assets::progress_json))
         .route("/verify/{token}/brand.css", get(assets::brand_css))
         .route("/verify/{token}/logo", get(assets::logo))
+        .route("/verify/{token}/photo/{slot}", get(assets::photo_thumbnail))
         .route("/verify/{token}/simulate", post(sandbox::simulate))
         .route("/verify/{token}/samples", post(sandbox::fill_samples))
         .route(

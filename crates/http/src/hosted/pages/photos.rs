@@ -28,6 +28,8 @@ pub(super) struct CapturePage {
     upload: UploadForm,
     next: Option<ContinueForm>,
     step: &'static str,
+    /// The slot of this step's photo.
+    slot: &'static str,
     token: String,
     /// This step's address on a phone, and its QR code.
     link: String,
@@ -67,6 +69,7 @@ pub(super) fn capture_page(ctx: &Ctx, step: Step, page: Layout) -> CapturePage {
         .capture(facing),
         next: done.then(|| ContinueForm::new(ctx, step, "continue")),
         step: step.as_str(),
+        slot,
         token: ctx.token.clone(),
         link,
         qr_svg,

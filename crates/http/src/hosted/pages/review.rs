@@ -24,6 +24,8 @@ pub(super) struct ReviewPage {
     personal: Option<PersonalRow>,
     document: Option<DocumentRow>,
     photos: Vec<PhotoRow>,
+    /// The company documents (legal users), with a link to their step.
+    company_documents: Option<(String, Vec<DocumentFile>)>,
     /// Steps still to do, which hold the submission back.
     missing: Vec<MissingStep>,
 }
@@ -54,6 +56,14 @@ struct DocumentRow {
 }
 
 struct PhotoRow {
+    name: String,
+    done: bool,
+    /// The thumbnail's address, once there is a photo.
+    thumbnail: Option<String>,
+    change: String,
+}
+
+struct DocumentFile {
     name: String,
     done: bool,
 }
@@ -98,11 +108,35 @@ pub(super) fn review_page(ctx: &Ctx, page: Layout) -> ReviewPage {
         photos: [Step::Front, Step::Back, Step::Selfie]
             .into_iter()
             .filter(|s| ctx.has_step(*s))
-            .map(|s| PhotoRow {
-                name: step_name(tr, s),
-                done: progress.is_done(&ctx.user, s),
+            .map(|s| {
+                let slot = match s {
+                    Step::Front => verity_domain::hosted::SLOT_FRONT,
+                    Step::Back => verity_domain::hosted::SLOT_BACK,
+                    _ => verity_domain::hosted::SLOT_SELFIE,
+                };
+                PhotoRow {
+                    name: step_name(tr, s),
+                    done: progress.is_done(&ctx.user, s),
+                    thumbnail: progress
+                        .files
+                        .contains_key(slot)
+                        .then(|| format!("/verify/{}/photo/{slot}", ctx.token)),
+                    change: ctx.step_url(s),
+                }
             })
             .collect(),
+        company_documents: ctx.has_step(Step::CompanyDocuments).then(|| {
+            (
+                ctx.step_url(Step::CompanyDocuments),
+                verity_domain::hosted::Progress::company_slots(&ctx.user)
+                    .iter()
+                    .map(|slot| DocumentFile {
+                        name: tr.t(&format!("doc-{slot}")),
+                        done: progress.files.contains_key(*slot),
+                    })
+                    .collect(),
+            )
+        }),
         missing: progress
             .missing(&ctx.user)
             .into_iter()
