@@ -42,7 +42,7 @@ describe('languages', { concurrency: 3 }, () => {
         assert.doesNotMatch(page.url(), /lang=/);
         assert.equal(await heading(page), 'Bestätigen Sie Ihre Angaben');
         assert.equal(await page.getAttribute('html', 'lang'), 'de');
-        assert.equal((await page.locator('label[for=birth_date]').innerText()).trim(), 'Geburtsdatum');
+        assert.equal((await page.locator('#birth_date-group legend').innerText()).trim(), 'Geburtsdatum');
         await rec.page(page, 'personal-de');
         assert.deepEqual(await pageIssues(page), []);
       } finally {

@@ -5,7 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Api, Files, Recorder, TIMEOUT, SUBMITTED_OR_DECIDED, launch, watch, pageIssues, returnUrl, stepUrl, goOn, submitStep, heading,
+  Api, Files, Recorder, TIMEOUT, SUBMITTED_OR_DECIDED, fillDate, launch, watch, pageIssues, returnUrl, stepUrl, goOn, submitStep, heading,
   uploadPhoto, uploadCompanyDocument, chooseDocument, fieldValues, statusText,
 } from './lib.mjs';
 
@@ -55,7 +55,7 @@ describe('legal users', { concurrency: 3 }, () => {
   async function fillOwner(page, o) {
     await page.fill('#first_name', o.first);
     await page.fill('#last_name', o.last);
-    await page.fill('#birth_date', o.birth);
+    await fillDate(page, 'birth_date', o.birth);
     await page.selectOption('#nationality', o.nationality);
     await page.fill('#share', String(o.share));
   }

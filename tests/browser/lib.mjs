@@ -507,9 +507,24 @@ export async function chooseDocument(page, kind, country, next = 'front') {
   await goOn(page, 'document', next);
 }
 
+/** Fills a date's day, month and year fields from `YYYY-MM-DD`. */
+export async function fillDate(page, name, iso) {
+  const [y, m, d] = iso.split('-');
+  await page.fill(`#${name}`, String(Number(d)));
+  await page.fill(`#${name}_month`, String(Number(m)));
+  await page.fill(`#${name}_year`, y);
+}
+
+/** A date's three fields read back as `YYYY-MM-DD`. */
+export async function dateValue(page, name) {
+  const [d, m, y] = [await page.inputValue(`#${name}`), await page.inputValue(`#${name}_month`), await page.inputValue(`#${name}_year`)];
+  return `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`;
+}
+
 export async function fieldValues(page, names) {
   const out = {};
-  for (const n of names) out[n] = await page.inputValue(`#${n}`);
+  // A date's day field carries its name: read the three of them.
+  for (const n of names) out[n] = n.endsWith('_date') ? await dateValue(page, n) : await page.inputValue(`#${n}`);
   return out;
 }
 

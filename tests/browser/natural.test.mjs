@@ -4,7 +4,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Api, Files, Recorder, TIMEOUT, SUBMITTED_OR_DECIDED, launch, watch, pageIssues, returnUrl, stepUrl, goOn, submitStep, heading,
+  Api, Files, Recorder, TIMEOUT, SUBMITTED_OR_DECIDED, fillDate, launch, watch, pageIssues, returnUrl, stepUrl, goOn, submitStep, heading,
   uploadPhoto, fieldValues, statusText,
 } from './lib.mjs';
 
@@ -54,16 +54,19 @@ describe('natural person', { concurrency: 2 }, () => {
         });
         assert.equal(await page.inputValue('#nationality'), 'FR');
         await rec.page(page, 'personal');
-        await page.fill('#birth_date', '31/07/1985');
+        // The date as day, month and year; a month 13 is refused, and what was typed stays.
+        assert.equal((await page.locator('#birth_date-group legend').innerText()).trim(), 'Date of birth');
+        await fillDate(page, 'birth_date', '1985-13-31');
         await Promise.all([page.waitForEvent('load'), submitStep(page, 'personal')]);
         const summary = page.locator('#error-summary');
         await summary.waitFor();
-        assert.match(await summary.textContent(), /Enter a valid date as YYYY-MM-DD\./);
+        assert.match(await summary.textContent(), /Enter a real date: day, month and year, for example 31 7 1985\./);
         assert.equal(await page.evaluate(() => document.activeElement?.id), 'error-summary', 'focus on the error summary');
         assert.equal(await page.getAttribute('#birth_date', 'aria-invalid'), 'true');
         assert.match(await page.getAttribute('#birth_date', 'aria-describedby'), /birth_date-error/);
+        assert.equal(await page.inputValue('#birth_date_month'), '13');
         await rec.page(page, 'personal-error');
-        await page.fill('#birth_date', '1985-07-31');
+        await fillDate(page, 'birth_date', '1985-07-31');
         await page.fill('#first_name', 'Ada Augusta');
         await goOn(page, 'personal', 'document');
 

@@ -3,7 +3,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Api, Files, Recorder, TIMEOUT, launch, watch, pageIssues, stepUrl, goOn, heading, uploadPhoto, chooseDocument,
+  Api, Files, Recorder, TIMEOUT, fillDate, dateValue, launch, watch, pageIssues, stepUrl, goOn, heading, uploadPhoto, chooseDocument,
 } from './lib.mjs';
 
 const api = new Api();
@@ -34,7 +34,7 @@ describe('resume', { concurrency: 2 }, () => {
       await page1.goto(hostedUrl);
       await goOn(page1, 'welcome', 'personal');
       await page1.fill('#first_name', 'Ada Maria');
-      await page1.fill('#birth_date', '1985-08-01');
+      await fillDate(page1, 'birth_date', '1985-08-01');
       await goOn(page1, 'personal', 'document');
       await chooseDocument(page1, 'IDENTITY_CARD', 'BE');
       await uploadPhoto(page1, 'front', images.front, 'back');
@@ -58,7 +58,7 @@ describe('resume', { concurrency: 2 }, () => {
         await page.goto(stepLink('personal'));
         assert.equal(await page.inputValue('#first_name'), 'Ada Maria');
         assert.equal(await page.inputValue('#last_name'), 'Lovelace');
-        assert.equal(await page.inputValue('#birth_date'), '1985-08-01');
+        assert.equal(await dateValue(page, 'birth_date'), '1985-08-01');
         assert.equal(await page.inputValue('#nationality'), 'FR');
 
         await page.goto(stepLink('document'));

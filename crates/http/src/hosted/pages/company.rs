@@ -7,7 +7,7 @@ use verity_domain::hosted::{self, BusinessData, FormErrors, Owner, Progress, Ste
 
 use super::Submitted;
 use super::context::Ctx;
-use super::fields::{ContinueForm, CountrySelect, TextField, UploadForm};
+use super::fields::{ContinueForm, CountrySelect, DateField, TextField, UploadForm, date_from_parts};
 use super::forms::{ActionForm, Posted};
 use super::layout::Layout;
 
@@ -90,7 +90,7 @@ pub(super) struct OwnersPage {
     owner_id: String,
     first_name: TextField,
     last_name: TextField,
-    birth_date: TextField,
+    birth_date: DateField,
     nationality: CountrySelect,
     share: TextField,
 }
@@ -145,9 +145,7 @@ pub(super) fn owners_page(ctx: &Ctx, page: Layout, errors: &FormErrors, query: &
         owner_id: current.id.clone(),
         first_name: TextField::new(ctx, errors, "first_name", "field-first-name", &current.first_name),
         last_name: TextField::new(ctx, errors, "last_name", "field-last-name", &current.last_name),
-        birth_date: TextField::new(ctx, errors, "birth_date", "field-birth-date", &current.birth_date)
-            .hint(ctx, "field-birth-date-hint")
-            .inputmode("numeric"),
+        birth_date: DateField::new(ctx, errors, "birth_date", "field-birth-date", &current.birth_date),
         nationality: CountrySelect::new(ctx, errors, "nationality", "field-nationality", &current.nationality),
         share: TextField::new(ctx, errors, "share", "field-share", &share).inputmode("numeric"),
     }
@@ -161,6 +159,9 @@ struct OwnerForm {
     first_name: String,
     last_name: String,
     birth_date: String,
+    birth_date_day: String,
+    birth_date_month: String,
+    birth_date_year: String,
     nationality: String,
     /// A percentage, with or without its `%`.
     share: String,
@@ -188,7 +189,12 @@ pub(super) fn submit_owners(ctx: &mut Ctx, posted: &Posted) -> Submitted {
                 },
                 first_name: form.first_name,
                 last_name: form.last_name,
-                birth_date: form.birth_date,
+                birth_date: date_from_parts(
+                    &form.birth_date_day,
+                    &form.birth_date_month,
+                    &form.birth_date_year,
+                    &form.birth_date,
+                ),
                 nationality: form.nationality,
                 share: form.share.trim_end_matches('%').parse().unwrap_or(0),
             };

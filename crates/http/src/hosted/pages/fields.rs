@@ -30,11 +30,6 @@ impl TextField {
         }
     }
 
-    pub fn hint(mut self, ctx: &Ctx, key: &str) -> TextField {
-        self.hint = Some(ctx.tr.t(key));
-        self
-    }
-
     pub fn inputmode(mut self, mode: &'static str) -> TextField {
         self.inputmode = Some(mode);
         self
@@ -55,6 +50,65 @@ impl TextField {
         .flatten()
         .collect();
         (!ids.is_empty()).then(|| ids.join(" "))
+    }
+}
+
+/// A date as three fields, day, month and year, in that order (the order of every language the
+/// pages speak), stored as `YYYY-MM-DD`. The day's input takes the date's name, so that error
+/// summaries link to it.
+pub(super) struct DateField {
+    pub name: &'static str,
+    pub label: String,
+    pub hint: String,
+    pub error: Option<String>,
+    pub day: String,
+    pub month: String,
+    pub year: String,
+    pub day_label: String,
+    pub month_label: String,
+    pub year_label: String,
+}
+
+impl DateField {
+    pub fn new(ctx: &Ctx, errors: &FormErrors, name: &'static str, label_key: &str, value: &str) -> DateField {
+        // A stored date is `YYYY-MM-DD`; what a person typed wrongly comes back as it was.
+        let (year, month, day) = match value.splitn(3, '-').collect::<Vec<_>>()[..] {
+            [y, m, d] => (y.to_owned(), m.trim_start_matches('0').to_owned(), d.trim_start_matches('0').to_owned()),
+            _ => (String::new(), String::new(), String::new()),
+        };
+        DateField {
+            name,
+            label: ctx.tr.t(label_key),
+            hint: ctx.tr.t("field-date-hint"),
+            error: errors.get(name).map(|key| ctx.tr.t(key)),
+            day,
+            month,
+            year,
+            day_label: ctx.tr.t("field-day"),
+            month_label: ctx.tr.t("field-month"),
+            year_label: ctx.tr.t("field-year"),
+        }
+    }
+
+    pub fn described_by(&self) -> String {
+        match &self.error {
+            Some(_) => format!("{0}-hint {0}-error", self.name),
+            None => format!("{}-hint", self.name),
+        }
+    }
+}
+
+/// The date of a form's three fields, as `YYYY-MM-DD` (checked later), or `whole` when the three
+/// are empty (pages or scripts that send the date in one field).
+pub(super) fn date_from_parts(day: &str, month: &str, year: &str, whole: &str) -> String {
+    let (d, m, y) = (day.trim(), month.trim(), year.trim());
+    if d.is_empty() && m.is_empty() && y.is_empty() {
+        return whole.trim().to_owned();
+    }
+    match (d.parse::<u32>(), m.parse::<u32>(), y.parse::<u32>()) {
+        (Ok(d), Ok(m), Ok(y)) if y >= 1000 => format!("{y:04}-{m:02}-{d:02}"),
+        // Kept as typed: the check refuses it and the page shows it back.
+        _ => format!("{y}-{m}-{d}"),
     }
 }
 
@@ -152,5 +206,19 @@ impl ContinueForm {
             csrf: ctx.progress.csrf.clone(),
             label: ctx.tr.t(label_key),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::date_from_parts;
+
+    #[test]
+    fn three_fields_make_one_date() {
+        assert_eq!(date_from_parts("31", "7", "1985", ""), "1985-07-31");
+        assert_eq!(date_from_parts(" 3", "02", "1970", ""), "1970-02-03");
+        assert_eq!(date_from_parts("", "", "", "1985-07-31"), "1985-07-31");
+        // Not a date: kept as typed, for the check to refuse and the page to show back.
+        assert_eq!(date_from_parts("31", "13", "85", ""), "85-13-31");
     }
 }

@@ -6,7 +6,7 @@ use verity_domain::hosted::{self, DocumentChoice, DocumentType, FormErrors, Pers
 
 use super::Submitted;
 use super::context::Ctx;
-use super::fields::{Choice, ContinueForm, CountrySelect, TextField};
+use super::fields::{Choice, ContinueForm, CountrySelect, DateField, TextField, date_from_parts};
 use super::forms::Posted;
 use super::layout::Layout;
 
@@ -63,7 +63,7 @@ pub(super) struct PersonalPage {
     csrf: String,
     first_name: TextField,
     last_name: TextField,
-    birth_date: TextField,
+    birth_date: DateField,
     nationality: CountrySelect,
 }
 
@@ -77,10 +77,7 @@ pub(super) fn personal_page(ctx: &Ctx, page: Layout, errors: &FormErrors) -> Per
             .autocomplete("given-name"),
         last_name: TextField::new(ctx, errors, "last_name", "field-last-name", &p.last_name)
             .autocomplete("family-name"),
-        birth_date: TextField::new(ctx, errors, "birth_date", "field-birth-date", &p.birth_date)
-            .hint(ctx, "field-birth-date-hint")
-            .inputmode("numeric")
-            .autocomplete("bday"),
+        birth_date: DateField::new(ctx, errors, "birth_date", "field-birth-date", &p.birth_date),
         nationality: CountrySelect::new(ctx, errors, "nationality", "field-nationality", &p.nationality),
     }
 }
@@ -92,6 +89,9 @@ struct PersonalForm {
     first_name: String,
     last_name: String,
     birth_date: String,
+    birth_date_day: String,
+    birth_date_month: String,
+    birth_date_year: String,
     nationality: String,
 }
 
@@ -100,7 +100,7 @@ impl From<PersonalForm> for PersonalData {
         PersonalData {
             first_name: f.first_name,
             last_name: f.last_name,
-            birth_date: f.birth_date,
+            birth_date: date_from_parts(&f.birth_date_day, &f.birth_date_month, &f.birth_date_year, &f.birth_date),
             nationality: f.nationality,
         }
     }
