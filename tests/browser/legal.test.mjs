@@ -145,6 +145,13 @@ describe('legal users', { concurrency: 3 }, () => {
             registration_number: '552100554', name: spec.company, address_line1: '12 rue des Lilas', city: 'Lyon', postal_code: '69003',
           });
           assert.equal(await page.inputValue('#country'), 'FR');
+          // What a number looks like in the chosen country, following the choice.
+          assert.equal((await page.locator('#registration_number-hint').innerText()).trim(), 'For example 552 100 554 (SIREN)');
+          await page.selectOption('#country', 'GB');
+          assert.equal((await page.locator('#registration_number-hint').innerText()).trim(), 'For example 03977902 (Companies House)');
+          await page.selectOption('#country', 'US');
+          assert.equal(await page.locator('#registration_number-hint').isVisible(), false);
+          await page.selectOption('#country', 'FR');
           await rec.page(page, 'business');
           await goOn(page, 'business', spec.steps[2]);
 

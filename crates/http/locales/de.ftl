@@ -155,3 +155,4 @@ field-date-hint = Zum Beispiel 31 7 1985
 field-day = Tag
 field-month = Monat
 field-year = Jahr
+field-registration-number-hint = Zum Beispiel {example} ({register})

@@ -155,3 +155,4 @@ field-date-hint = For example 31 7 1985
 field-day = Day
 field-month = Month
 field-year = Year
+field-registration-number-hint = For example {example} ({register})

@@ -155,3 +155,4 @@ field-date-hint = Por ejemplo 31 7 1985
 field-day = Día
 field-month = Mes
 field-year = Año
+field-registration-number-hint = Por ejemplo {example} ({register})

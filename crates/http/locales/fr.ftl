@@ -155,3 +155,4 @@ field-date-hint = Par exemple 31 7 1985
 field-day = Jour
 field-month = Mois
 field-year = Année
+field-registration-number-hint = Par exemple {example} ({register})

@@ -155,3 +155,4 @@ field-date-hint = Per esempio 31 7 1985
 field-day = Giorno
 field-month = Mese
 field-year = Anno
+field-registration-number-hint = Per esempio {example} ({register})

@@ -155,3 +155,4 @@ field-date-hint = Pavyzdžiui, 31 7 1985
 field-day = Diena
 field-month = Mėnuo
 field-year = Metai
+field-registration-number-hint = Pavyzdžiui, {example} ({register})

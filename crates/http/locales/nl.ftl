@@ -155,3 +155,4 @@ field-date-hint = Bijvoorbeeld 31 7 1985
 field-day = Dag
 field-month = Maand
 field-year = Jaar
+field-registration-number-hint = Bijvoorbeeld {example} ({register})

@@ -155,3 +155,4 @@ field-date-hint = Na przykład 31 7 1985
 field-day = Dzień
 field-month = Miesiąc
 field-year = Rok
+field-registration-number-hint = Na przykład {example} ({register})

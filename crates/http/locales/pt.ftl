@@ -155,3 +155,4 @@ field-date-hint = Por exemplo 31 7 1985
 field-day = Dia
 field-month = Mês
 field-year = Ano
+field-registration-number-hint = Por exemplo {example} ({register})

@@ -155,3 +155,4 @@ field-date-hint = De exemplu 31 7 1985
 field-day = Ziua
 field-month = Luna
 field-year = Anul
+field-registration-number-hint = De exemplu {example} ({register})

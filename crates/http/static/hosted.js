@@ -37,6 +37,18 @@
     });
   });
 
+  // A hint that follows the form's country (what a registration number looks like there).
+  document.querySelectorAll("main [data-hints]").forEach(function (hint) {
+    var select = hint.closest("form").querySelector("select[name=country]");
+    if (!select) return;
+    var hints = {};
+    try { hints = JSON.parse(hint.getAttribute("data-hints")); } catch (e) { return; }
+    select.addEventListener("change", function () {
+      hint.textContent = hints[select.value] || "";
+      hint.classList.toggle("hidden", !hints[select.value]);
+    });
+  });
+
   // Document types follow the issuing country: a card the engine cannot verify for the chosen
   // country is not offered (the server refuses it anyway, with the same explanation).
   var docCountry = document.querySelector("main form select[name=country]");

@@ -75,6 +75,26 @@ pub fn has_rules(country: &str) -> bool {
     canonical_country(country).is_ok_and(|code| RULES.iter().any(|(c, _)| *c == code))
 }
 
+/// What a company number of `country` looks like, for a form's hint (countries with rules only):
+/// an example and the register's name.
+pub fn example(country: &str) -> Option<(&'static str, &'static str)> {
+    const EXAMPLES: [(&str, &str, &str); 8] = [
+        ("FR", "552 100 554", "SIREN"),
+        ("GB", "03977902", "Companies House"),
+        ("DE", "HRB 12345", "Handelsregister"),
+        ("BE", "0403.170.701", "BCE/KBO"),
+        ("NL", "3301 4286", "KVK"),
+        ("ES", "A58818501", "NIF"),
+        ("IT", "00743110157", "Registro delle imprese"),
+        ("LU", "B 123456", "RCS"),
+    ];
+    let code = canonical_country(country).ok()?;
+    EXAMPLES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, example, register)| (*example, *register))
+}
+
 /// Separators people type inside numbers: spaces, dots and dashes.
 fn is_separator(c: char) -> bool {
     c.is_whitespace() || matches!(c, '.' | '-' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}')
@@ -180,6 +200,12 @@ mod tests {
         assert_eq!(err("FR", " .- "), CompanyNumberError::Empty);
         assert_eq!(err("PT", "  "), CompanyNumberError::Empty);
         assert_eq!(COUNTRIES.split_whitespace().count(), 250);
+        // Every hint's example is a valid number of its country.
+        for code in ["FR", "GB", "DE", "BE", "NL", "ES", "IT", "LU"] {
+            let (example, _) = example(code).unwrap();
+            assert!(normalise_company_number(code, example).is_ok(), "{code} {example}");
+        }
+        assert_eq!(example("US"), None);
     }
 
     #[test]

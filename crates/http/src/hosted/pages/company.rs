@@ -34,13 +34,28 @@ pub(super) fn business_page(ctx: &Ctx, page: Layout, errors: &FormErrors) -> Bus
                 "registration_number",
                 "field-registration-number",
                 &b.registration_number,
-            ),
+            )
+            .hint_by_country(&registration_hints(ctx), &b.country),
             field("name", "field-company-name", &b.name).autocomplete("organization"),
             field("address_line1", "field-address", &b.address_line1).autocomplete("address-line1"),
             field("city", "field-city", &b.city).autocomplete("address-level2"),
             field("postal_code", "field-postal-code", &b.postal_code).autocomplete("postal-code"),
         ],
     }
+}
+
+/// What a registration number looks like, for each country Verity has rules for.
+fn registration_hints(ctx: &Ctx) -> Vec<(&'static str, String)> {
+    ["FR", "GB", "DE", "BE", "NL", "ES", "IT", "LU"]
+        .into_iter()
+        .filter_map(|country| {
+            let (example, register) = verity_domain::company::number_example(country)?;
+            Some((
+                country,
+                ctx.tr.f("field-registration-number-hint", &[("example", example), ("register", register)]),
+            ))
+        })
+        .collect()
 }
 
 /// The company details form.

@@ -15,6 +15,8 @@ pub(super) struct TextField {
     pub error: Option<String>,
     pub inputmode: Option<&'static str>,
     pub autocomplete: Option<&'static str>,
+    /// Hints by country (JSON object), which the page's script swaps in as the country changes.
+    pub hints_by_country: Option<String>,
 }
 
 impl TextField {
@@ -27,7 +29,26 @@ impl TextField {
             error: errors.get(name).map(|key| ctx.tr.t(key)),
             inputmode: None,
             autocomplete: None,
+            hints_by_country: None,
         }
+    }
+
+    /// A hint that follows the form's country: `hints` maps country codes to hints, `country` is
+    /// the one chosen now.
+    pub fn hint_by_country(mut self, hints: &[(&str, String)], country: &str) -> TextField {
+        self.hint = Some(
+            hints
+                .iter()
+                .find(|(c, _)| *c == country)
+                .map(|(_, h)| h.clone())
+                .unwrap_or_default(),
+        );
+        let map: serde_json::Map<String, serde_json::Value> = hints
+            .iter()
+            .map(|(c, h)| ((*c).to_owned(), serde_json::Value::String(h.clone())))
+            .collect();
+        self.hints_by_country = Some(serde_json::Value::Object(map).to_string());
+        self
     }
 
     pub fn inputmode(mut self, mode: &'static str) -> TextField {
