@@ -1,8 +1,6 @@
 //! What the built-in matcher compared is there for reviewers: the two aligned face chips, sealed
 //! like the uploads, listed on the session page and served (watermarked) only to staff.
 
-use verity_corpus::{Date, Flaw, Kind};
-
 use super::setup::*;
 use crate::engine::*;
 use crate::helpers::*;
@@ -13,28 +11,8 @@ async fn reviewers_see_the_face_chips_the_matcher_compared() {
     let receiver = Receiver::ok().await;
     let app = TestApp::spawn(Backend::Sqlite, &[("VERITY_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
     let (api, client) = live_client(&app, &receiver).await;
-    let pages = photos(
-        Kind::Passport,
-        identity(
-            40,
-            "SMITH",
-            "ALEX",
-            Date {
-                year: 1975,
-                month: 12,
-                day: 21,
-            },
-            "GBR",
-        ),
-        Flaw::None,
-        40,
-    );
-    let alex = Person {
-        first: "Alex",
-        last: "Smith",
-        birth: "1975-12-21",
-    };
-    let session = submit_natural_with_selfie(&app, &api, &alex, ("PASSPORT", "GB"), &pages, verity_corpus::selfie(3)).await;
+    let pages = alex_passport();
+    let session = submit_natural_with_selfie(&app, &api, &ALEX, ("PASSPORT", "GB"), &pages, verity_corpus::selfie(3)).await;
     decision(&api, &receiver, &session).await;
     let url = format!("/console/clients/{client}/sessions/{session}");
     // Not without a staff session.

@@ -6,7 +6,6 @@
 use std::path::Path;
 
 use serde_json::Value;
-use verity_corpus::{Date, Flaw, Kind};
 
 use super::*;
 use crate::helpers::*;
@@ -32,33 +31,8 @@ fn far_away_selfie() -> Vec<u8> {
     out
 }
 
-fn alex_passport() -> Vec<(&'static str, Vec<u8>)> {
-    photos(
-        Kind::Passport,
-        identity(
-            40,
-            "SMITH",
-            "ALEX",
-            Date {
-                year: 1975,
-                month: 12,
-                day: 21,
-            },
-            "GBR",
-        ),
-        Flaw::None,
-        40,
-    )
-}
-
-const ALEX: Person = Person {
-    first: "Alex",
-    last: "Smith",
-    birth: "1975-12-21",
-};
-
-/// The face-match rule's evidence, from `verity sessions evidence`.
-async fn face_match_evidence(app: &TestApp, session: &str) -> Value {
+/// The evidence of one rule, from `verity sessions evidence`.
+async fn rule_evidence(app: &TestApp, session: &str, rule: &str) -> Value {
     let (ok, out, err) = cli(app, &["sessions", "evidence", session]).await;
     assert!(ok, "{err}");
     let record: Value = serde_json::from_str(&out).unwrap();
@@ -67,9 +41,17 @@ async fn face_match_evidence(app: &TestApp, session: &str) -> Value {
         .unwrap()
         .iter()
         .flat_map(|c| c["evidence"].as_array().unwrap().iter())
-        .find(|e| e["rule"] == "face_match")
+        .find(|e| e["rule"] == rule)
         .cloned()
-        .unwrap_or_else(|| panic!("no face_match evidence in {record}"))
+        .unwrap_or_else(|| panic!("no {rule} evidence in {record}"))
+}
+
+async fn face_match_evidence(app: &TestApp, session: &str) -> Value {
+    rule_evidence(app, session, "face_match").await
+}
+
+async fn liveness_evidence(app: &TestApp, session: &str) -> Value {
+    rule_evidence(app, session, "active_liveness").await
 }
 
 async fn built_in_matcher(backend: Backend) {
@@ -134,21 +116,6 @@ async fn built_in_face_match_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn built_in_face_match_on_postgres() {
     built_in_matcher(Backend::Postgres).await;
-}
-
-/// The `active_liveness` rule's evidence.
-async fn liveness_evidence(app: &TestApp, session: &str) -> Value {
-    let (ok, out, err) = cli(app, &["sessions", "evidence", session]).await;
-    assert!(ok, "{err}");
-    let record: Value = serde_json::from_str(&out).unwrap();
-    record["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|c| c["evidence"].as_array().unwrap().iter())
-        .find(|e| e["rule"] == "active_liveness")
-        .cloned()
-        .unwrap_or_else(|| panic!("no active_liveness evidence in {record}"))
 }
 
 /// The selfie step's liveness challenge answered by a still image: a photo of the holder held

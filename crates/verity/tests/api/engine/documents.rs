@@ -38,3 +38,31 @@ pub fn photos(kind: Kind, identity: Identity, flaw: Flaw, seed: u64) -> Vec<(&'s
         None => vec![("front", mrz_side)],
     }
 }
+
+/// A British passport of Alex Smith, born 1975-12-21, carrying the bundled real portrait (whose
+/// person `verity_corpus::selfie` shows), photographed as a phone would.
+pub fn alex_passport() -> Vec<(&'static str, Vec<u8>)> {
+    photos(
+        Kind::Passport,
+        identity(
+            40,
+            "SMITH",
+            "ALEX",
+            Date {
+                year: 1975,
+                month: 12,
+                day: 21,
+            },
+            "GBR",
+        ),
+        Flaw::None,
+        40,
+    )
+}
+
+/// The holder of [`alex_passport`], as declared to the hosted flow.
+pub const ALEX: super::Person<'static> = super::Person {
+    first: "Alex",
+    last: "Smith",
+    birth: "1975-12-21",
+};

@@ -3,8 +3,6 @@
 //! when used).
 
 use serde_json::json;
-use verity_corpus::{Date, Flaw, Kind};
-
 use super::*;
 use crate::helpers::*;
 use crate::receiver::Receiver;
@@ -18,28 +16,8 @@ async fn a_sandbox_session_submitted_in_the_hosted_pages_is_decided_by_the_engin
         let r = api.post("/hooks", json!({"EventType": event, "Url": receiver.url})).await;
         assert_eq!(r.status, 200, "{}", r.text);
     }
-    let pages = photos(
-        Kind::Passport,
-        identity(
-            40,
-            "SMITH",
-            "ALEX",
-            Date {
-                year: 1975,
-                month: 12,
-                day: 21,
-            },
-            "GBR",
-        ),
-        Flaw::None,
-        40,
-    );
-    let alex = Person {
-        first: "Alex",
-        last: "Smith",
-        birth: "1975-12-21",
-    };
-    let session = submit_natural_with_selfie(&app, &api, &alex, ("PASSPORT", "GB"), &pages, verity_corpus::selfie(3)).await;
+    let pages = alex_passport();
+    let session = submit_natural_with_selfie(&app, &api, &ALEX, ("PASSPORT", "GB"), &pages, verity_corpus::selfie(3)).await;
     let v = decision(&api, &receiver, &session).await;
     expect_checks(
         &v,
