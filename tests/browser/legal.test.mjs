@@ -232,6 +232,42 @@ describe('legal users', { concurrency: 3 }, () => {
     }
   });
 
+  // A business where no one owns or controls 25% declares its senior managing official instead
+  // (AML directive), with where each person lives and how they control the company.
+  test('a business with no owner at 25% declares its senior managing official (phone)', { timeout: TIMEOUT }, async () => {
+    const { hostedUrl } = await api.newSession('BUSINESS');
+    const ctx = await chrome.context('phone');
+    const page = await ctx.newPage();
+    watch(page);
+    const rec = new Recorder('owners-official', 'phone');
+    try {
+      await page.goto(hostedUrl);
+      await goOn(page, 'welcome', 'business');
+      await goOn(page, 'business', 'owners');
+      assert.equal(await page.isChecked('#control-OWNERSHIP'), true, 'ownership is the usual case');
+      assert.equal(await page.inputValue('#residence'), 'FR', 'residence starts at the company\'s country');
+      await fillOwner(page, { first: 'Claire', last: 'Petit', birth: '1975-05-06', nationality: 'FR', share: '' });
+      await page.check('#control-SENIOR_MANAGING_OFFICIAL');
+      await page.selectOption('#residence', 'BE');
+      await rec.page(page, 'owners-official-form');
+      await saveOwner(page);
+      assert.match(await ownerCard(page, 'Claire Petit').innerText(), /Senior managing official: no one owns or controls 25% or more/);
+      // A share given for a senior managing official is a mistake, said plainly.
+      await Promise.all([page.waitForEvent('load'), ownerCard(page, 'Claire Petit').locator('a').click()]);
+      assert.equal(await page.inputValue('#residence'), 'BE', 'the residence given is kept');
+      await page.fill('#share', '30');
+      await saveOwner(page);
+      assert.match(await page.locator('#error-summary').innerText(), /A senior managing official holds no share here/);
+      await page.fill('#share', '');
+      await saveOwner(page);
+      await Promise.all([page.waitForURL(stepUrl('company-documents')), page.locator('main form:has(input[name=action][value=confirm]) button').click()]);
+      assert.deepEqual(await pageIssues(page), []);
+      rec.assertAccessible();
+    } finally {
+      await ctx.close();
+    }
+  });
+
   // After a validation error the owner form must still hold what was typed (like the other steps
   // do), so that only the wrong field needs correcting.
   test('the owner form keeps what was typed after a validation error', { timeout: TIMEOUT }, async () => {

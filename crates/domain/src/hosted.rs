@@ -192,8 +192,44 @@ pub struct Owner {
     pub last_name: String,
     pub birth_date: String,
     pub nationality: String,
-    /// Percentage of shares or votes held, 25 to 100.
+    /// Country of residence (ISO alpha-2); empty in sessions started before it was asked.
+    #[serde(default)]
+    pub residence: String,
+    /// How the person controls the company.
+    #[serde(default)]
+    pub control: Control,
+    /// Percentage of shares or votes held: 25 to 100 for an owner, 0 to 100 for control by
+    /// other means, 0 for a senior managing official.
     pub share: u8,
+}
+
+/// How a person of significant control controls the company (EU AML directive, art. 3(6)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Control {
+    /// 25% or more of the shares or voting rights.
+    #[default]
+    Ownership,
+    /// Control by other means (a shareholders' agreement, the power to appoint directors...).
+    OtherMeans,
+    /// No one owns or controls 25%: the senior managing official is declared instead.
+    SeniorManagingOfficial,
+}
+
+impl Control {
+    pub const ALL: [Control; 3] = [Control::Ownership, Control::OtherMeans, Control::SeniorManagingOfficial];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Control::Ownership => "OWNERSHIP",
+            Control::OtherMeans => "OTHER_MEANS",
+            Control::SeniorManagingOfficial => "SENIOR_MANAGING_OFFICIAL",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Control> {
+        Control::ALL.into_iter().find(|c| c.as_str() == raw)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -510,8 +546,19 @@ pub fn validate_owner(o: &Owner) -> FormErrors {
     if !is_country_code(&o.nationality) {
         e.insert("nationality", "error-country");
     }
-    if !(25..=100).contains(&o.share) {
-        e.insert("share", "error-share");
+    if !is_country_code(&o.residence) {
+        e.insert("residence", "error-country");
+    }
+    let share_ok = match o.control {
+        Control::Ownership => (25..=100).contains(&o.share),
+        Control::OtherMeans => o.share <= 100,
+        Control::SeniorManagingOfficial => o.share == 0,
+    };
+    if !share_ok {
+        e.insert(
+            "share",
+            if o.control == Control::SeniorManagingOfficial { "error-share-official" } else { "error-share" },
+        );
     }
     e
 }
@@ -519,6 +566,31 @@ pub fn validate_owner(o: &Owner) -> FormErrors {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shares_follow_the_kind_of_control() {
+        let owner = |control, share| Owner {
+            id: "psc_1".into(),
+            first_name: "Claire".into(),
+            last_name: "Petit".into(),
+            birth_date: "1975-05-06".into(),
+            nationality: "FR".into(),
+            residence: "BE".into(),
+            control,
+            share,
+        };
+        assert!(validate_owner(&owner(Control::Ownership, 25)).is_empty());
+        assert_eq!(validate_owner(&owner(Control::Ownership, 10)).get("share"), Some(&"error-share"));
+        assert!(validate_owner(&owner(Control::OtherMeans, 10)).is_empty());
+        assert!(validate_owner(&owner(Control::SeniorManagingOfficial, 0)).is_empty());
+        assert_eq!(
+            validate_owner(&owner(Control::SeniorManagingOfficial, 30)).get("share"),
+            Some(&"error-share-official")
+        );
+        let mut nowhere = owner(Control::Ownership, 40);
+        nowhere.residence.clear();
+        assert_eq!(validate_owner(&nowhere).get("residence"), Some(&"error-country"));
+    }
 
     #[test]
     fn dates_round_trip() {

@@ -172,6 +172,8 @@ pub(super) fn business_insights_match(inputs: &Inputs, record: &RegistryRecord, 
         .owners
         .iter()
         .zip(&declared)
+        // A senior managing official is declared because no owner is registered at 25%.
+        .filter(|(o, _)| o.control != crate::hosted::Control::SeniorManagingOfficial)
         .filter(|(o, _)| !record.owners.is_empty() && !among(&o.first_name, &o.last_name, &record.owners))
         .map(|(_, name)| name)
         .collect();

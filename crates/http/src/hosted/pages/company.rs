@@ -3,11 +3,11 @@
 
 use askama::Template;
 use serde::Deserialize;
-use verity_domain::hosted::{self, BusinessData, FormErrors, Owner, Progress, Step};
+use verity_domain::hosted::{self, BusinessData, Control, FormErrors, Owner, Progress, Step};
 
 use super::Submitted;
 use super::context::Ctx;
-use super::fields::{ContinueForm, CountrySelect, DateField, TextField, UploadForm, date_from_parts};
+use super::fields::{Choice, ContinueForm, CountrySelect, DateField, TextField, UploadForm, date_from_parts};
 use super::forms::{ActionForm, Posted};
 use super::layout::Layout;
 
@@ -107,6 +107,9 @@ pub(super) struct OwnersPage {
     last_name: TextField,
     birth_date: DateField,
     nationality: CountrySelect,
+    residence: CountrySelect,
+    /// How the person controls the company.
+    controls: Vec<Choice>,
     share: TextField,
 }
 
@@ -143,6 +146,12 @@ pub(super) fn owners_page(ctx: &Ctx, page: Layout, errors: &FormErrors, query: &
     } else {
         current.share.to_string()
     };
+    // Most owners live where the company is: the list starts there.
+    let residence = if current.residence.is_empty() {
+        company_country(ctx)
+    } else {
+        current.residence.clone()
+    };
     OwnersPage {
         page,
         action: ctx.step_url(Step::Owners),
@@ -153,7 +162,10 @@ pub(super) fn owners_page(ctx: &Ctx, page: Layout, errors: &FormErrors, query: &
                 id: o.id.clone(),
                 first_name: o.first_name.clone(),
                 last_name: o.last_name.clone(),
-                share: ctx.tr.f("owners-share-of", &[("share", &o.share.to_string())]),
+                share: match o.control {
+                    Control::Ownership => ctx.tr.f("owners-share-of", &[("share", &o.share.to_string())]),
+                    other => ctx.tr.t(&format!("control-{}", other.as_str())),
+                },
             })
             .collect(),
         heading: ctx.tr.t(if editing.is_some() { "owners-edit" } else { "owners-add" }),
@@ -162,6 +174,15 @@ pub(super) fn owners_page(ctx: &Ctx, page: Layout, errors: &FormErrors, query: &
         last_name: TextField::new(ctx, errors, "last_name", "field-last-name", &current.last_name),
         birth_date: DateField::new(ctx, errors, "birth_date", "field-birth-date", &current.birth_date),
         nationality: CountrySelect::new(ctx, errors, "nationality", "field-nationality", &current.nationality),
+        residence: CountrySelect::new(ctx, errors, "residence", "field-residence", &residence),
+        controls: Control::ALL
+            .iter()
+            .map(|c| Choice {
+                value: c.as_str().to_owned(),
+                label: ctx.tr.t(&format!("control-{}", c.as_str())),
+                selected: *c == current.control,
+            })
+            .collect(),
         share: TextField::new(ctx, errors, "share", "field-share", &share).inputmode("numeric"),
     }
 }
@@ -178,8 +199,21 @@ struct OwnerForm {
     birth_date_month: String,
     birth_date_year: String,
     nationality: String,
+    residence: String,
+    /// `OWNERSHIP`, `OTHER_MEANS` or `SENIOR_MANAGING_OFFICIAL` (ownership when absent).
+    control: String,
     /// A percentage, with or without its `%`.
     share: String,
+}
+
+/// The company's country, as declared on the business step or known from the user.
+fn company_country(ctx: &Ctx) -> String {
+    ctx.progress
+        .business
+        .as_ref()
+        .map(|b| b.country.clone())
+        .filter(|c| !c.is_empty())
+        .unwrap_or_default()
 }
 
 pub(super) fn submit_owners(ctx: &mut Ctx, posted: &Posted) -> Submitted {
@@ -211,7 +245,16 @@ pub(super) fn submit_owners(ctx: &mut Ctx, posted: &Posted) -> Submitted {
                     &form.birth_date,
                 ),
                 nationality: form.nationality,
-                share: form.share.trim_end_matches('%').parse().unwrap_or(0),
+                residence: if form.residence.is_empty() {
+                    company_country(ctx)
+                } else {
+                    form.residence
+                },
+                control: Control::parse(&form.control).unwrap_or_default(),
+                share: match form.share.trim().trim_end_matches('%').trim() {
+                    "" => 0,
+                    share => share.parse().unwrap_or(u8::MAX),
+                },
             };
             let errors = hosted::validate_owner(&owner);
             if errors.is_empty() {

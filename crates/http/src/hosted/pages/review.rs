@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use verity_domain::hosted::{FormErrors, Owner, Step};
+use verity_domain::hosted::{Control, FormErrors, Owner, Step};
 use verity_service::hosted::Submission;
 
 use super::context::{Ctx, Failure, load};
@@ -39,7 +39,8 @@ struct BusinessRow {
 
 struct OwnersRow {
     change: String,
-    owners: Vec<Owner>,
+    /// "Jeanne Martin (55%)", or the kind of control where it is not a share.
+    owners: Vec<String>,
 }
 
 struct PersonalRow {
@@ -92,7 +93,7 @@ pub(super) fn review_page(ctx: &Ctx, page: Layout) -> ReviewPage {
         }),
         owners: ctx.has_step(Step::Owners).then(|| OwnersRow {
             change: ctx.step_url(Step::Owners),
-            owners: progress.owners.clone(),
+            owners: progress.owners.iter().map(|o| owner_line(tr, o)).collect(),
         }),
         personal: progress.personal.as_ref().map(|p| PersonalRow {
             change: ctx.step_url(Step::Personal),
@@ -146,6 +147,14 @@ pub(super) fn review_page(ctx: &Ctx, page: Layout) -> ReviewPage {
             })
             .collect(),
     }
+}
+
+fn owner_line(tr: &crate::hosted::i18n::Tr, o: &Owner) -> String {
+    let how = match o.control {
+        Control::Ownership => format!("{}%", o.share),
+        other => tr.t(&format!("control-{}", other.as_str())),
+    };
+    format!("{} {} ({how})", o.first_name, o.last_name)
 }
 
 /// Submits the session once nothing is missing; anything else shows the page again.
