@@ -95,7 +95,8 @@ describe('legal users', { concurrency: 3 }, () => {
     });
     assert.equal(await page.inputValue('#nationality'), 'FR');
     await rec.page(page, 'owners-edit');
-    await page.fill('#share', '55');
+    // A decimal comma, as in French: kept in whole percent, rounded down.
+    await page.fill('#share', '55,5');
     await saveOwner(page);
     assert.match(await ownerCard(page, 'Jeanne Martin').innerText(), /55% of the shares/);
     assert.equal(await page.locator('main .card strong').count(), 2, 'editing does not add an owner');

@@ -206,6 +206,38 @@ struct OwnerForm {
     share: String,
 }
 
+/// A share as people write it: `55`, `55 %`, `33,33` or `33.33`. Kept in whole percent, rounded
+/// down, so that no one under 25% ever counts as a 25% owner; `u8::MAX` (refused) for anything
+/// that is not a percentage.
+fn parse_share(raw: &str) -> u8 {
+    let text = raw.trim().trim_end_matches('%').trim().replace(',', ".");
+    if text.is_empty() {
+        return 0;
+    }
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => v.floor() as u8,
+        _ => u8::MAX,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_share;
+
+    #[test]
+    fn shares_in_the_writers_convention() {
+        assert_eq!(parse_share("55"), 55);
+        assert_eq!(parse_share(" 55 % "), 55);
+        assert_eq!(parse_share("33,33"), 33);
+        assert_eq!(parse_share("33.33"), 33);
+        // Never rounded up across the threshold.
+        assert_eq!(parse_share("24,99"), 24);
+        assert_eq!(parse_share(""), 0);
+        assert_eq!(parse_share("a third"), u8::MAX);
+        assert_eq!(parse_share("120"), u8::MAX);
+    }
+}
+
 /// The company's country, as declared on the business step or known from the user.
 fn company_country(ctx: &Ctx) -> String {
     ctx.progress
@@ -251,10 +283,7 @@ pub(super) fn submit_owners(ctx: &mut Ctx, posted: &Posted) -> Submitted {
                     form.residence
                 },
                 control: Control::parse(&form.control).unwrap_or_default(),
-                share: match form.share.trim().trim_end_matches('%').trim() {
-                    "" => 0,
-                    share => share.parse().unwrap_or(u8::MAX),
-                },
+                share: parse_share(&form.share),
             };
             let errors = hosted::validate_owner(&owner);
             if errors.is_empty() {
