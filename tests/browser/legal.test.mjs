@@ -235,12 +235,13 @@ describe('legal users', { concurrency: 3 }, () => {
 
   // A business where no one owns or controls 25% declares its senior managing official instead
   // (AML directive), with where each person lives and how they control the company.
-  test('a business with no owner at 25% declares its senior managing official (phone)', { timeout: TIMEOUT }, async () => {
+  for (const viewport of ['phone', 'desktop']) {
+  test(`a business with no owner at 25% declares its senior managing official (${viewport})`, { timeout: TIMEOUT }, async () => {
     const { hostedUrl } = await api.newSession('BUSINESS');
-    const ctx = await chrome.context('phone');
+    const ctx = await chrome.context(viewport);
     const page = await ctx.newPage();
     watch(page);
-    const rec = new Recorder('owners-official', 'phone');
+    const rec = new Recorder('owners-official', viewport);
     try {
       await page.goto(hostedUrl);
       await goOn(page, 'welcome', 'business');
@@ -268,6 +269,7 @@ describe('legal users', { concurrency: 3 }, () => {
       await ctx.close();
     }
   });
+  }
 
   // After a validation error the owner form must still hold what was typed (like the other steps
   // do), so that only the wrong field needs correcting.
