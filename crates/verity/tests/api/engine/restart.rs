@@ -59,7 +59,9 @@ async fn checks_survive_a_restart_and_wait_out_a_provider_outage() {
         token: api.token.clone(),
         prefix: app.url(&format!("/v2.01/{id}")),
     };
-    let v = decision(&api, &receiver, &s).await;
+    // The first process may have been killed while it still held the job (after the provider
+    // call, before giving the job back): the job then waits out its two-minute lease.
+    let v = decision_within(&api, &receiver, &s, Duration::from_secs(300)).await;
     expect_checks(
         &v,
         "VALIDATED",

@@ -160,8 +160,13 @@ pub async fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
 
 /// Waits for the engine's decision webhook, then returns the session as the API shows it.
 pub async fn decision(api: &Api, receiver: &Receiver, session: &str) -> Value {
+    decision_within(api, receiver, session, Duration::from_secs(120)).await
+}
+
+/// [`decision`], waiting up to `within`.
+pub async fn decision_within(api: &Api, receiver: &Receiver, session: &str, within: Duration) -> Value {
     receiver
-        .wait_for(1, Duration::from_secs(120), |r| {
+        .wait_for(1, within, |r| {
             r.resource() == session && DECIDED.contains(&r.event())
         })
         .await;
