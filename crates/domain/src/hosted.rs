@@ -141,9 +141,9 @@ impl DocumentType {
     pub fn accepted_from(self, country: &str) -> bool {
         match self {
             DocumentType::Passport => true,
-            DocumentType::IdentityCard | DocumentType::ResidencePermit => {
-                CARD_STATES.iter().any(|(alpha2, _)| alpha2.eq_ignore_ascii_case(country))
-            }
+            DocumentType::IdentityCard | DocumentType::ResidencePermit => CARD_STATES
+                .iter()
+                .any(|(alpha2, _)| alpha2.eq_ignore_ascii_case(country)),
             DocumentType::DrivingLicence => false,
         }
     }
@@ -557,7 +557,11 @@ pub fn validate_owner(o: &Owner) -> FormErrors {
     if !share_ok {
         e.insert(
             "share",
-            if o.control == Control::SeniorManagingOfficial { "error-share-official" } else { "error-share" },
+            if o.control == Control::SeniorManagingOfficial {
+                "error-share-official"
+            } else {
+                "error-share"
+            },
         );
     }
     e
@@ -580,7 +584,10 @@ mod tests {
             share,
         };
         assert!(validate_owner(&owner(Control::Ownership, 25)).is_empty());
-        assert_eq!(validate_owner(&owner(Control::Ownership, 10)).get("share"), Some(&"error-share"));
+        assert_eq!(
+            validate_owner(&owner(Control::Ownership, 10)).get("share"),
+            Some(&"error-share")
+        );
         assert!(validate_owner(&owner(Control::OtherMeans, 10)).is_empty());
         assert!(validate_owner(&owner(Control::SeniorManagingOfficial, 0)).is_empty());
         assert_eq!(

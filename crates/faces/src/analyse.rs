@@ -9,11 +9,11 @@ use image::RgbImage;
 use serde::Serialize;
 use verity_reader::Gray;
 
+use crate::Descriptor;
 use crate::align::{Chip, align};
 use crate::geometry::Point;
 use crate::landmarks::{FaceBox, Intensities, Landmarks, ShapePredictor, intensities};
 use crate::network::FaceNet;
-use crate::Descriptor;
 
 /// What kind of photo is scanned: it decides the smallest face looked for, as a share of the
 /// image's long side (the detector's cost grows with the square of its inverse).
@@ -172,4 +172,3 @@ fn sharpness(chip: &Chip) -> f64 {
     let mean = values.iter().sum::<f64>() / n;
     values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n
 }
-

@@ -45,7 +45,11 @@ impl Similarity {
             cross += fx * ty - fy * tx;
             norm += fx * fx + fy * fy;
         }
-        let (a, b) = if norm > 0.0 { (dot / norm, cross / norm) } else { (1.0, 0.0) };
+        let (a, b) = if norm > 0.0 {
+            (dot / norm, cross / norm)
+        } else {
+            (1.0, 0.0)
+        };
         Similarity {
             a,
             b,

@@ -98,9 +98,7 @@ impl ShapePredictor {
         let mut cascades = Vec::new();
         for _ in 0..c.u32()? {
             let features = c.u32()?;
-            let anchors = (0..features)
-                .map(|_| c.u32())
-                .collect::<Result<Vec<_>, _>>()?;
+            let anchors = (0..features).map(|_| c.u32()).collect::<Result<Vec<_>, _>>()?;
             if anchors.iter().any(|&a| a >= parts) {
                 return Err(WeightsError::Truncated);
             }
@@ -129,11 +127,7 @@ impl ShapePredictor {
                 let leaves = c.f32s(leaves_count * 2 * parts)?;
                 trees.push(Tree { splits, leaves });
             }
-            cascades.push(Cascade {
-                anchors,
-                deltas,
-                trees,
-            });
+            cascades.push(Cascade { anchors, deltas, trees });
         }
         Ok(ShapePredictor {
             parts,

@@ -178,11 +178,7 @@ impl Block {
 
 /// `a + b`, each read as zero outside its own size: dlib's `add_prev` on tensors of unequal size.
 fn add_padded(a: &Map, b: &Map) -> Map {
-    let (c, h, w) = (
-        a.channels.max(b.channels),
-        a.height.max(b.height),
-        a.width.max(b.width),
-    );
+    let (c, h, w) = (a.channels.max(b.channels), a.height.max(b.height), a.width.max(b.width));
     let mut out = Map::zeros(c, h, w);
     for m in [a, b] {
         for ch in 0..m.channels {

@@ -26,9 +26,7 @@ pub(crate) struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     pub(crate) fn new(bytes: &'a [u8], magic: &'static str) -> Result<Self, WeightsError> {
-        let rest = bytes
-            .strip_prefix(magic.as_bytes())
-            .ok_or(WeightsError::Magic(magic))?;
+        let rest = bytes.strip_prefix(magic.as_bytes()).ok_or(WeightsError::Magic(magic))?;
         Ok(Cursor { bytes: rest })
     }
 

@@ -20,7 +20,11 @@ fn rgb(name: &str) -> image::RgbImage {
 }
 
 fn floats(v: &Value) -> Vec<f32> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
 }
 
 #[test]
@@ -64,7 +68,12 @@ fn every_layer_agrees_with_dlib() {
     // dlib's dumps: the stem, the 14 blocks, the pool (and the descriptor, checked above).
     let theirs = fixture["intermediate"].as_array().unwrap();
     for ((shape, sum), layer) in ours.iter().zip(theirs) {
-        let expected: Vec<u64> = layer["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+        let expected: Vec<u64> = layer["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect();
         assert_eq!(shape, &expected, "{}", layer["layer"]);
         let want = layer["sum"].as_f64().unwrap();
         assert!(
@@ -97,7 +106,12 @@ fn landmarks_equal_dlibs_on_its_boxes() {
             height: image.height() as usize,
             pixels: &grey,
         };
-        let r: Vec<i64> = face["rect"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+        let r: Vec<i64> = face["rect"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
         let found = ShapePredictor::builtin().predict(
             &view,
             FaceBox {
@@ -111,7 +125,11 @@ fn landmarks_equal_dlibs_on_its_boxes() {
         for (ours, theirs) in found.iter().zip(&expected) {
             // Whole pixels, as dlib rounds them; a sample point landing on the other side of a
             // rounding edge may move one by a pixel.
-            assert!(ours.distance(*theirs) <= 1.0, "{}: {found:?} against {expected:?}", face["name"]);
+            assert!(
+                ours.distance(*theirs) <= 1.0,
+                "{}: {found:?} against {expected:?}",
+                face["name"]
+            );
         }
     }
 }
@@ -128,7 +146,11 @@ fn aligned_chips_equal_dlibs() {
         // Including the pyramid (the 2x crop's face is over twice the chip) and the black
         // outside the image (the face cut by the edge).
         let differing = ours.rgb().iter().zip(theirs.as_raw()).filter(|(a, b)| a != b).count();
-        assert_eq!(differing, 0, "{}: {differing} bytes differ from dlib's chip", face["name"]);
+        assert_eq!(
+            differing, 0,
+            "{}: {differing} bytes differ from dlib's chip",
+            face["name"]
+        );
         let descriptor = verity_faces::Descriptor(floats(&face["descriptor"]).try_into().unwrap());
         let d = net.describe(&ours).distance(&descriptor);
         assert!(d < 1e-3, "{}: {d} from dlib's descriptor", face["name"]);

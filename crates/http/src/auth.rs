@@ -242,7 +242,11 @@ async fn issue_token(state: &AppState, ip: IpAddr, headers: &HeaderMap, now: Uni
             // there: a read that began before the write would not see it yet.
             let written = state.logins.is_persisted(&key);
             match state.services.login_lock(&key.0, &address).await? {
-                Some(until) if until > now => return Err(ApiError::TemporarilyLocked { retry_after: until - now }),
+                Some(until) if until > now => {
+                    return Err(ApiError::TemporarilyLocked {
+                        retry_after: until - now,
+                    });
+                }
                 _ if written && state.logins.forget(&key) => state.logins.begin(&key, now).ok_or_else(locked)?,
                 _ => return Err(locked()),
             }

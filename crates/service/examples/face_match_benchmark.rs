@@ -26,7 +26,14 @@ enum Level {
     All,
 }
 
-const LEVELS: [Level; 6] = [Level::Clean, Level::Grey, Level::Small, Level::Jpeg30, Level::Printed, Level::All];
+const LEVELS: [Level; 6] = [
+    Level::Clean,
+    Level::Grey,
+    Level::Small,
+    Level::Jpeg30,
+    Level::Printed,
+    Level::All,
+];
 
 impl Level {
     fn name(self) -> &'static str {
@@ -140,7 +147,8 @@ fn load(dir: &Path) -> Vec<Photo> {
                 continue;
             };
             let image = image.to_rgb8();
-            let clean = biometrics::scan(&DynamicImage::ImageRgb8(image.clone()), Side::Selfie).expect("a matcher is built in");
+            let clean =
+                biometrics::scan(&DynamicImage::ImageRgb8(image.clone()), Side::Selfie).expect("a matcher is built in");
             if clean.measures.is_empty() {
                 eprintln!("skipped (no face found): {}", file.display());
                 continue;
@@ -267,7 +275,10 @@ fn main() {
         );
     }
     // Speed: every photo once more, one core, split by stage, as a selfie and as a document.
-    for (side, photo) in [("selfie", verity_faces::Photo::Selfie), ("document", verity_faces::Photo::Document)] {
+    for (side, photo) in [
+        ("selfie", verity_faces::Photo::Selfie),
+        ("document", verity_faces::Photo::Document),
+    ] {
         let mut total = verity_faces::ScanTimings::default();
         let mut faces = 0;
         let started = Instant::now();
@@ -304,16 +315,18 @@ fn main() {
     for (side, photo) in [("document", Side::Document), ("selfie", Side::Selfie)] {
         let files: Vec<Vec<u8>> = (0..5u64)
             .map(|seed| match photo {
-                Side::Document => verity_corpus::Specimen::generate(
-                    &painter,
-                    seed,
-                    verity_corpus::Kind::Passport,
-                    today,
-                    verity_corpus::Flaw::None,
-                    Some(&portrait),
-                )
-                .photograph(verity_corpus::Level::Light, seed)
-                .0,
+                Side::Document => {
+                    verity_corpus::Specimen::generate(
+                        &painter,
+                        seed,
+                        verity_corpus::Kind::Passport,
+                        today,
+                        verity_corpus::Flaw::None,
+                        Some(&portrait),
+                    )
+                    .photograph(verity_corpus::Level::Light, seed)
+                    .0
+                }
                 Side::Selfie => verity_corpus::selfie(seed),
             })
             .collect();

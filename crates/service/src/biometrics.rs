@@ -53,11 +53,7 @@ pub fn scan(image: &image::DynamicImage, side: Side) -> Option<ScannedFaces> {
                 .iter()
                 .map(|f| [f.detected.left, f.detected.top, f.detected.right, f.detected.bottom])
                 .collect(),
-            landmarks: found
-                .faces
-                .iter()
-                .map(|f| f.landmarks.map(|p| [p.x, p.y]))
-                .collect(),
+            landmarks: found.faces.iter().map(|f| f.landmarks.map(|p| [p.x, p.y])).collect(),
             chip_png: found.faces.first().and_then(|f| {
                 let mut png = Vec::new();
                 f.chip

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use verity_domain::company::{has_rules, normalise_company_number};
+use verity_domain::engine::liveness::LivenessAttempt;
 use verity_domain::engine::{
     self, EvidenceRecord, FaceMatch, FraudSignals, Inputs, Liveness, Outcome, PageReading, Policy, ProviderVerdict,
     RegistryLookup, Routing,
 };
-use verity_domain::engine::liveness::LivenessAttempt;
 use verity_domain::hosted::{Progress, SLOT_BACK, SLOT_FACE_DOCUMENT, SLOT_FACE_SELFIE, SLOT_FRONT, SLOT_SELFIE};
 use verity_domain::lifecycle::Decision;
 use verity_domain::sandbox::preset_reason_value;
@@ -391,7 +391,9 @@ impl Engine {
         ];
         let mut added = false;
         for (slot, scanned) in chips {
-            let Some(png) = scanned.and_then(|s| s.chip_png.clone()) else { continue };
+            let Some(png) = scanned.and_then(|s| s.chip_png.clone()) else {
+                continue;
+            };
             if progress.derived.contains_key(slot) {
                 continue;
             }
@@ -404,10 +406,7 @@ impl Engine {
             added = true;
         }
         if added {
-            self.services
-                .store
-                .save_progress(&session.id, progress, now())
-                .await?;
+            self.services.store.save_progress(&session.id, progress, now()).await?;
         }
         Ok(())
     }
@@ -425,7 +424,9 @@ impl Engine {
         };
         let mut frames = Vec::with_capacity(attempt.frames.len());
         for (i, frame) in attempt.frames.iter().enumerate() {
-            let bytes = self.open_blob(&format!("liveness frame {i}"), &frame.file.blob_id).await?;
+            let bytes = self
+                .open_blob(&format!("liveness frame {i}"), &frame.file.blob_id)
+                .await?;
             frames.push((bytes, frame.captured_ms));
         }
         let measured = tokio::task::spawn_blocking(move || {

@@ -72,7 +72,13 @@ pub fn selfie() -> Vec<u8> {
 /// A passport the production engine validates for a user with these names and birth date (its
 /// holder is the bundled real portrait, as in [`selfie`]): issued by `state` (ICAO code, e.g.
 /// GBR), valid for years, photographed as a phone would. Returns the JPEG photo.
-pub fn passport_for(surname: &str, given_names: &str, birth: (i32, u32, u32), state: &str, today: (i32, u32, u32)) -> Vec<u8> {
+pub fn passport_for(
+    surname: &str,
+    given_names: &str,
+    birth: (i32, u32, u32),
+    state: &str,
+    today: (i32, u32, u32),
+) -> Vec<u8> {
     let today = Date {
         year: today.0,
         month: today.1,

@@ -20,7 +20,11 @@ pub(crate) async fn open_store(settings: &Settings, opening: Opening) -> Result<
             return Err(Failure(format!(
                 "there is no Verity database at {} (from {}): run this command with the settings `verity serve` uses (VERITY_DATA_DIR, VERITY_DATABASE_URL or --config), or create one with `verity migrate`",
                 path.display(),
-                if settings.database_url_configured { "VERITY_DATABASE_URL" } else { "VERITY_DATA_DIR, default ./data" },
+                if settings.database_url_configured {
+                    "VERITY_DATABASE_URL"
+                } else {
+                    "VERITY_DATA_DIR, default ./data"
+                },
             )));
         }
         if settings.master_key.is_none() && !master_key_path(settings).exists() {

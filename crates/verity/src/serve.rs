@@ -8,7 +8,9 @@ use verity_service::webhooks::Deliverer;
 use verity_service::{ServiceError, Services};
 use verity_store::{BlobStore, StoreError};
 
-use crate::bootstrap::{Opening, blob_store, connection_limit, engine, key_beside_data, master_key_path, open_store, services};
+use crate::bootstrap::{
+    Opening, blob_store, connection_limit, engine, key_beside_data, master_key_path, open_store, services,
+};
 use crate::commands::Failure;
 use crate::commands::clients::print_credentials;
 use crate::config::Settings;
@@ -86,7 +88,9 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     let base = public_url.trim_end_matches('/');
     println!("  API          {base}/v2.01/{{ClientId}}/... (tokens: POST {base}/v2.01/oauth/token)");
     println!("  OpenAPI      {base}/openapi.json");
-    println!("  Console      {base}/console (add a staff account: verity staff add --username NAME --name \"FULL NAME\" --role reviewer)");
+    println!(
+        "  Console      {base}/console (add a staff account: verity staff add --username NAME --name \"FULL NAME\" --role reviewer)"
+    );
     println!("  Database     {}", verity_store::redact_url(&settings.database_url));
     println!("  Stop         Ctrl-C (work in flight is finished first)");
     let signal = async move {

@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::UnixTime;
 use super::biometrics::FaceComparison;
 use super::liveness::LivenessAttempt;
+use crate::UnixTime;
 use crate::company::RegistryRecord;
 use crate::hosted::Progress;
 use crate::mrz::Mrz;
@@ -51,11 +51,20 @@ pub enum RegistryLookup {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum FaceMatch {
     BuiltIn(FaceComparison),
-    Matched { provider: String, score: f32 },
-    Mismatch { provider: String, score: f32 },
+    Matched {
+        provider: String,
+        score: f32,
+    },
+    Mismatch {
+        provider: String,
+        score: f32,
+    },
     /// No provider, and no built-in matcher in this build (or no image to compare).
     NotConfigured,
-    Unavailable { provider: String, message: String },
+    Unavailable {
+        provider: String,
+        message: String,
+    },
 }
 
 /// The built-in active liveness check's input.

@@ -182,7 +182,9 @@ pub fn judge_liveness(a: &LivenessAttempt, t: &LivenessThresholds) -> LivenessVe
         .all(|w| w[1].captured_ms - w[0].captured_ms >= t.min_interval_ms);
     let quick = a.received_at_ms - a.challenge.issued_at_ms < t.min_interval_ms * a.challenge.actions.len() as i64;
     let late = a.received_at_ms > a.challenge.expires_at_ms()
-        || frames.last().is_some_and(|f| f.captured_ms - frames[0].captured_ms > CHALLENGE_TTL_MS);
+        || frames
+            .last()
+            .is_some_and(|f| f.captured_ms - frames[0].captured_ms > CHALLENGE_TTL_MS);
     if !ordered || quick || late {
         return fail(ImplausibleTiming);
     }
@@ -282,13 +284,22 @@ mod tests {
         let t = LIVENESS_THRESHOLDS;
         let mut a = followed();
         a.frames[2].yaw = 0.1; // turned left again instead of right
-        assert_eq!(judge_liveness(&a, &t), LivenessVerdict::Fail(LivenessFailure::DidNotTurnRight));
+        assert_eq!(
+            judge_liveness(&a, &t),
+            LivenessVerdict::Fail(LivenessFailure::DidNotTurnRight)
+        );
         let mut a = followed();
         a.frames[3].eye_distance = 62.0;
-        assert_eq!(judge_liveness(&a, &t), LivenessVerdict::Fail(LivenessFailure::DidNotComeCloser));
+        assert_eq!(
+            judge_liveness(&a, &t),
+            LivenessVerdict::Fail(LivenessFailure::DidNotComeCloser)
+        );
         let mut a = followed();
         a.frames[0].yaw = 0.3;
-        assert_eq!(judge_liveness(&a, &t), LivenessVerdict::Fail(LivenessFailure::NotFacingFirst));
+        assert_eq!(
+            judge_liveness(&a, &t),
+            LivenessVerdict::Fail(LivenessFailure::NotFacingFirst)
+        );
     }
 
     #[test]
@@ -296,10 +307,16 @@ mod tests {
         let t = LIVENESS_THRESHOLDS;
         let mut a = followed();
         a.frames[2].distance_to_first = Some(0.8);
-        assert_eq!(judge_liveness(&a, &t), LivenessVerdict::Fail(LivenessFailure::PersonChanged));
+        assert_eq!(
+            judge_liveness(&a, &t),
+            LivenessVerdict::Fail(LivenessFailure::PersonChanged)
+        );
         let mut a = followed();
         a.frames[1].faces = 2;
-        assert_eq!(judge_liveness(&a, &t), LivenessVerdict::Fail(LivenessFailure::FaceCount));
+        assert_eq!(
+            judge_liveness(&a, &t),
+            LivenessVerdict::Fail(LivenessFailure::FaceCount)
+        );
     }
 
     #[test]
@@ -307,15 +324,27 @@ mod tests {
         let t = LIVENESS_THRESHOLDS;
         let mut a = followed();
         a.frames[2].captured_ms = a.frames[1].captured_ms + 50;
-        assert_eq!(judge_liveness(&a, &t), LivenessVerdict::Fail(LivenessFailure::ImplausibleTiming));
+        assert_eq!(
+            judge_liveness(&a, &t),
+            LivenessVerdict::Fail(LivenessFailure::ImplausibleTiming)
+        );
         let mut a = followed();
         a.received_at_ms = a.challenge.expires_at_ms() + 1;
-        assert_eq!(judge_liveness(&a, &t), LivenessVerdict::Fail(LivenessFailure::ImplausibleTiming));
+        assert_eq!(
+            judge_liveness(&a, &t),
+            LivenessVerdict::Fail(LivenessFailure::ImplausibleTiming)
+        );
         let mut a = followed();
         a.received_at_ms = a.challenge.issued_at_ms + 200;
-        assert_eq!(judge_liveness(&a, &t), LivenessVerdict::Fail(LivenessFailure::ImplausibleTiming));
+        assert_eq!(
+            judge_liveness(&a, &t),
+            LivenessVerdict::Fail(LivenessFailure::ImplausibleTiming)
+        );
         let mut a = followed();
         a.frames.pop();
-        assert_eq!(judge_liveness(&a, &t), LivenessVerdict::Fail(LivenessFailure::WrongFrameCount));
+        assert_eq!(
+            judge_liveness(&a, &t),
+            LivenessVerdict::Fail(LivenessFailure::WrongFrameCount)
+        );
     }
 }

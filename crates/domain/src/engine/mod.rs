@@ -7,7 +7,6 @@
 
 mod age;
 pub mod biometrics;
-pub mod liveness;
 mod business;
 mod decision;
 mod document;
@@ -15,13 +14,15 @@ mod face;
 mod fraud;
 mod identity;
 mod inputs;
+pub mod liveness;
 mod name;
 mod outcome;
 mod record;
 
 pub use decision::decide;
 pub use inputs::{
-    FaceMatch, FraudSignals, Inputs, Liveness, PageReading, Policy, ProviderOutcome, ProviderVerdict, RegistryLookup, Routing,
+    FaceMatch, FraudSignals, Inputs, Liveness, PageReading, Policy, ProviderOutcome, ProviderVerdict, RegistryLookup,
+    Routing,
 };
 pub use outcome::{CheckResult, Decision, Evidence, Outcome, Verdict};
 pub use record::{CheckEvidence, CheckOutcome, EVIDENCE_VERSION, EvidenceInputs, EvidenceRecord, RuleEvidence};

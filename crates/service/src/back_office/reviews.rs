@@ -137,11 +137,12 @@ impl Services {
         if self.store.user(client, &session.user_id).await?.is_none() {
             return Ok(SessionFile::NoSession);
         }
-        let file = self
-            .store
-            .progress(&session.id)
-            .await?
-            .and_then(|p| p.reviewable_files().into_iter().find(|(s, _)| s == slot).map(|(_, f)| f));
+        let file = self.store.progress(&session.id).await?.and_then(|p| {
+            p.reviewable_files()
+                .into_iter()
+                .find(|(s, _)| s == slot)
+                .map(|(_, f)| f)
+        });
         Ok(file.map_or(SessionFile::NoFile, SessionFile::Found))
     }
 

@@ -134,9 +134,9 @@ impl ClientStore for SqlStore {
             "SELECT minimum_age, fraud_routing, retention_files_days, retention_data_days, liveness_required \
              FROM client_policies WHERE client_id = $1",
         )
-            .bind(client.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        .bind(client.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(match row {
             Some(r) => ClientPolicy {
                 minimum_age: r.try_get("minimum_age")?,
@@ -216,5 +216,4 @@ impl ClientStore for SqlStore {
         tx.commit().await?;
         Ok(done)
     }
-
 }

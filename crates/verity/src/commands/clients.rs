@@ -147,7 +147,11 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
                 policy.fraud_routing,
                 shown(policy.retention_files_days),
                 shown(policy.retention_data_days),
-                if policy.liveness_required { "required" } else { "optional" }
+                if policy.liveness_required {
+                    "required"
+                } else {
+                    "optional"
+                }
             );
         }
         ClientsCommand::Unlock { client_id, address } => {

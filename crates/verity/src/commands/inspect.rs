@@ -154,13 +154,25 @@ pub(super) fn sample_documents(out: &Path, first: &str, last: &str, birth: &str,
     let parts: Vec<&str> = birth.split('-').collect();
     let date = match parts[..] {
         [y, m, d] => match (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>()) {
-            (Ok(y), Ok(m), Ok(d)) if (1900..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d) => (y, m, d),
-            _ => return Err(Failure(format!("--birth-date {birth} is not a date written YYYY-MM-DD"))),
+            (Ok(y), Ok(m), Ok(d)) if (1900..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d) => {
+                (y, m, d)
+            }
+            _ => {
+                return Err(Failure(format!(
+                    "--birth-date {birth} is not a date written YYYY-MM-DD"
+                )));
+            }
         },
-        _ => return Err(Failure(format!("--birth-date {birth} is not a date written YYYY-MM-DD"))),
+        _ => {
+            return Err(Failure(format!(
+                "--birth-date {birth} is not a date written YYYY-MM-DD"
+            )));
+        }
     };
     if state.len() != 3 || !state.chars().all(|c| c.is_ascii_alphabetic()) {
-        return Err(Failure(format!("--state {state} is not a three-letter ICAO code such as GBR")));
+        return Err(Failure(format!(
+            "--state {state} is not a three-letter ICAO code such as GBR"
+        )));
     }
     if first.trim().is_empty() || last.trim().is_empty() {
         return Err(Failure("--first-name and --last-name cannot be empty".into()));

@@ -49,11 +49,19 @@ async fn commands_other_than_serve_and_migrate_never_create_a_database() {
     let (code, stdout, stderr) = run_in(elsewhere.path(), &["clients", "list"], &[]).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("database: sqlite://./data/verity.db"), "{stderr}");
-    assert!(!stdout.contains("database:"), "the database line stays off standard output");
+    assert!(
+        !stdout.contains("database:"),
+        "the database line stays off standard output"
+    );
     // A PostgreSQL database without Verity's tables is refused the same way, untouched.
     if postgres_admin_url().is_some() {
         let db = Database::new(Backend::Postgres).await;
-        let (code, _, stderr) = run_in(elsewhere.path(), &["clients", "list"], &[("VERITY_DATABASE_URL", &db.url)]).await;
+        let (code, _, stderr) = run_in(
+            elsewhere.path(),
+            &["clients", "list"],
+            &[("VERITY_DATABASE_URL", &db.url)],
+        )
+        .await;
         assert_eq!(code, 1, "{stderr}");
         assert!(stderr.contains("holds no Verity data"), "{stderr}");
     }
@@ -76,7 +84,10 @@ async fn configuration_errors_say_what_is_wrong_in_plain_words() {
     );
     let (code, _, stderr) = run_in(dir.path(), &["serve", "--listen", "localhost"], &[]).await;
     assert_eq!(code, 1);
-    assert!(stderr.contains("--listen=localhost is not an address and a port"), "{stderr}");
+    assert!(
+        stderr.contains("--listen=localhost is not an address and a port"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -104,7 +115,11 @@ async fn the_banner_and_the_home_page_say_where_things_are() {
     })
     .await
     .expect("banner within 60 s");
-    let listening = banner.iter().find_map(|l| l.strip_prefix("Verity listening on ")).unwrap().to_owned();
+    let listening = banner
+        .iter()
+        .find_map(|l| l.strip_prefix("Verity listening on "))
+        .unwrap()
+        .to_owned();
     let text = banner.join("\n");
     for expected in [
         format!("{listening}/v2.01/{{ClientId}}"),
@@ -117,7 +132,12 @@ async fn the_banner_and_the_home_page_say_where_things_are() {
     }
     let home = http_client().get(format!("{listening}/")).send().await.unwrap();
     assert_eq!(home.status(), 200);
-    assert!(home.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert!(
+        home.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
     let page = home.text().await.unwrap();
     for link in ["href=\"/openapi.json\"", "href=\"/console\"", "verity staff add"] {
         assert!(page.contains(link), "home page lacks {link}");
@@ -126,5 +146,8 @@ async fn the_banner_and_the_home_page_say_where_things_are() {
     let out = child.wait_with_output().await.unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("INFO"), "{stderr}");
-    assert!(!stderr.contains('\u{1b}'), "no colour codes in logs that are not a terminal");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colour codes in logs that are not a terminal"
+    );
 }

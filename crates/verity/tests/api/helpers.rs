@@ -268,7 +268,11 @@ pub async fn migrate(db: &Database, env: &[(String, String)]) {
         .output()
         .await
         .expect("run verity migrate");
-    assert!(out.status.success(), "migrate failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "migrate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 pub async fn create_client(db: &Database, env: &[(String, String)], name: &str, extra: &[&str]) -> (String, String) {

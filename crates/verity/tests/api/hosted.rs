@@ -95,7 +95,12 @@ impl Hosted {
     }
 
     /// Sends the frames answering a challenge, captured at `captured` (milliseconds).
-    pub async fn liveness_frames(&self, challenge: &str, captured: &[i64], frames: Vec<Vec<u8>>) -> (u16, serde_json::Value) {
+    pub async fn liveness_frames(
+        &self,
+        challenge: &str,
+        captured: &[i64],
+        frames: Vec<Vec<u8>>,
+    ) -> (u16, serde_json::Value) {
         let csrf = self.csrf().await;
         let captured: Vec<String> = captured.iter().map(|c| c.to_string()).collect();
         let mut form = reqwest::multipart::Form::new()
@@ -104,7 +109,10 @@ impl Hosted {
             .text("challenge", challenge.to_owned())
             .text("captured", captured.join(","));
         for (i, frame) in frames.into_iter().enumerate() {
-            form = form.part("frame", reqwest::multipart::Part::bytes(frame).file_name(format!("frame{i}.jpg")));
+            form = form.part(
+                "frame",
+                reqwest::multipart::Part::bytes(frame).file_name(format!("frame{i}.jpg")),
+            );
         }
         self.liveness(form).await
     }
@@ -427,7 +435,13 @@ async fn only_documents_the_engine_accepts_are_taken() {
     let user = natural_user(&api).await;
     let hosted = Hosted::open(&app, &api, &user).await;
     let csrf = hosted.csrf().await;
-    assert_eq!(hosted.post("welcome", &[("csrf", &csrf), ("action", "continue")]).await.0, 303);
+    assert_eq!(
+        hosted
+            .post("welcome", &[("csrf", &csrf), ("action", "continue")])
+            .await
+            .0,
+        303
+    );
     let personal = [
         ("csrf", csrf.as_str()),
         ("first_name", "Ada"),
@@ -438,13 +452,18 @@ async fn only_documents_the_engine_accepts_are_taken() {
     assert_eq!(hosted.post("personal", &personal).await.0, 303);
     let (_, _, page) = hosted.page("document").await;
     assert!(!page.contains("DRIVING_LICENCE"), "driving licences are not offered");
-    for (kind, country) in [("IDENTITY_CARD", "US"), ("RESIDENCE_PERMIT", "GB"), ("DRIVING_LICENCE", "FR")] {
+    for (kind, country) in [
+        ("IDENTITY_CARD", "US"),
+        ("RESIDENCE_PERMIT", "GB"),
+        ("DRIVING_LICENCE", "FR"),
+    ] {
         let (status, page) = hosted
             .post("document", &[("csrf", &csrf), ("kind", kind), ("country", country)])
             .await;
         assert_eq!(status, 400, "{kind} from {country}");
         assert!(
-            page.contains("This document cannot be verified for the country chosen") && page.contains("Choose your passport"),
+            page.contains("This document cannot be verified for the country chosen")
+                && page.contains("Choose your passport"),
             "{kind} from {country}: {page}"
         );
     }
@@ -475,15 +494,26 @@ async fn thumbnails_of_sent_photos_only_while_open() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
     let small = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
-    assert!(small.width() <= 320 && small.height() <= 320, "{}x{}", small.width(), small.height());
+    assert!(
+        small.width() <= 320 && small.height() <= 320,
+        "{}x{}",
+        small.width(),
+        small.height()
+    );
     assert_eq!(thumb("back").await.unwrap().status(), 404, "nothing sent there yet");
     assert_eq!(thumb("../front").await.unwrap().status(), 404);
     let (_, _, page) = hosted.page("front").await;
-    assert!(page.contains(&format!("/verify/{}/photo/front", hosted.token())), "the step shows it");
+    assert!(
+        page.contains(&format!("/verify/{}/photo/front", hosted.token())),
+        "the step shows it"
+    );
     for (step, slot) in [("back", "back"), ("selfie", "selfie")] {
         assert_eq!(hosted.upload(step, slot, png(400, 300), "p.png").await.0, 303);
     }
     let csrf = hosted.csrf().await;
-    assert_eq!(hosted.post("review", &[("csrf", &csrf), ("action", "submit")]).await.0, 303);
+    assert_eq!(
+        hosted.post("review", &[("csrf", &csrf), ("action", "submit")]).await.0,
+        303
+    );
     assert_eq!(thumb("front").await.unwrap().status(), 404, "not once submitted");
 }

@@ -52,7 +52,10 @@ fn assert_quickstart(stdout: &str, app: &TestApp) {
         stdout.contains("webhook: IDENTITY_VERIFICATION_VALIDATED idnver_"),
         "{stdout}"
     );
-    assert!(stdout.trim_end().ends_with("outcome: IDENTITY_VERIFICATION_VALIDATED"), "{stdout}");
+    assert!(
+        stdout.trim_end().ends_with("outcome: IDENTITY_VERIFICATION_VALIDATED"),
+        "{stdout}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -52,7 +52,10 @@ fn registration_hints(ctx: &Ctx) -> Vec<(&'static str, String)> {
             let (example, register) = verity_domain::company::number_example(country)?;
             Some((
                 country,
-                ctx.tr.f("field-registration-number-hint", &[("example", example), ("register", register)]),
+                ctx.tr.f(
+                    "field-registration-number-hint",
+                    &[("example", example), ("register", register)],
+                ),
             ))
         })
         .collect()

@@ -94,7 +94,11 @@ impl DateField {
     pub fn new(ctx: &Ctx, errors: &FormErrors, name: &'static str, label_key: &str, value: &str) -> DateField {
         // A stored date is `YYYY-MM-DD`; what a person typed wrongly comes back as it was.
         let (year, month, day) = match value.splitn(3, '-').collect::<Vec<_>>()[..] {
-            [y, m, d] => (y.to_owned(), m.trim_start_matches('0').to_owned(), d.trim_start_matches('0').to_owned()),
+            [y, m, d] => (
+                y.to_owned(),
+                m.trim_start_matches('0').to_owned(),
+                d.trim_start_matches('0').to_owned(),
+            ),
             _ => (String::new(), String::new(), String::new()),
         };
         DateField {

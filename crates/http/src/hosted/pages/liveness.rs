@@ -63,7 +63,12 @@ pub(super) async fn liveness(
             Ok(answer) => answer,
             Err((status, key)) => return refuse(status, error_message(&ctx.tr, key)),
         },
-        _ => return refuse(StatusCode::BAD_REQUEST, error_message(&ctx.tr, "error-liveness-expired")),
+        _ => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                error_message(&ctx.tr, "error-liveness-expired"),
+            );
+        }
     };
     if let Err(e) = state.services.save_progress(&ctx.session, &ctx.progress).await {
         tracing::error!(error = %e, "cannot save hosted progress");
@@ -118,11 +123,7 @@ async fn receive(
         }
         _ => return Err((StatusCode::CONFLICT, "error-liveness-expired")),
     };
-    let captured: Vec<i64> = form
-        .captured
-        .split(',')
-        .filter_map(|v| v.trim().parse().ok())
-        .collect();
+    let captured: Vec<i64> = form.captured.split(',').filter_map(|v| v.trim().parse().ok()).collect();
     if posted.frames.len() != expected || captured.len() != expected {
         return Err((StatusCode::BAD_REQUEST, "error-file-missing"));
     }
@@ -133,7 +134,8 @@ async fn receive(
     {
         return Err((StatusCode::TOO_MANY_REQUESTS, "error-too-many"));
     }
-    let _place = upload::InFlight::take(ctx.session.id.as_str()).ok_or((StatusCode::SERVICE_UNAVAILABLE, "error-busy"))?;
+    let _place =
+        upload::InFlight::take(ctx.session.id.as_str()).ok_or((StatusCode::SERVICE_UNAVAILABLE, "error-busy"))?;
     let mut frames = Vec::with_capacity(expected);
     for (i, (frame, at)) in posted.frames.iter().zip(&captured).enumerate() {
         let bytes = match frame {
@@ -145,9 +147,16 @@ async fn receive(
         let cleaned = upload::clean_async(bytes, false)
             .await
             .map_err(|r: Rejection| (StatusCode::BAD_REQUEST, r.message_key()))?;
-        let file = put_blob(state, ctx, &format!("liveness_{i}"), cleaned.bytes, cleaned.content_type, false)
-            .await
-            .map_err(|_| (StatusCode::SERVICE_UNAVAILABLE, "error-busy"))?;
+        let file = put_blob(
+            state,
+            ctx,
+            &format!("liveness_{i}"),
+            cleaned.bytes,
+            cleaned.content_type,
+            false,
+        )
+        .await
+        .map_err(|_| (StatusCode::SERVICE_UNAVAILABLE, "error-busy"))?;
         frames.push(LivenessFrame { file, captured_ms: *at });
     }
     ctx.progress

@@ -50,8 +50,9 @@ pub fn routes() -> Router<AppState> {
         .route("/verify/{token}/samples", post(sandbox::fill_samples))
         .route(
             "/verify/{token}/liveness",
-            post(liveness::liveness)
-                .layer(DefaultBodyLimit::max(forms::MAX_FRAMES * upload::MAX_UPLOAD + 256 * 1024)),
+            post(liveness::liveness).layer(DefaultBodyLimit::max(
+                forms::MAX_FRAMES * upload::MAX_UPLOAD + 256 * 1024,
+            )),
         )
         .route(
             "/verify/{token}/step/{step}",

@@ -100,7 +100,12 @@ impl From<PersonalForm> for PersonalData {
         PersonalData {
             first_name: f.first_name,
             last_name: f.last_name,
-            birth_date: date_from_parts(&f.birth_date_day, &f.birth_date_month, &f.birth_date_year, &f.birth_date),
+            birth_date: date_from_parts(
+                &f.birth_date_day,
+                &f.birth_date_month,
+                &f.birth_date_year,
+                &f.birth_date,
+            ),
             nationality: f.nationality,
         }
     }

@@ -76,10 +76,8 @@ struct MissingStep {
 
 pub(super) fn review_page(ctx: &Ctx, page: Layout) -> ReviewPage {
     let tr = &ctx.tr;
-    let country = |code: &str| {
-        crate::hosted::countries::name(code, tr.lang)
-            .map_or_else(|| code.to_owned(), str::to_owned)
-    };
+    let country =
+        |code: &str| crate::hosted::countries::name(code, tr.lang).map_or_else(|| code.to_owned(), str::to_owned);
     let progress = &ctx.progress;
     ReviewPage {
         page,

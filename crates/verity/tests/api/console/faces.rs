@@ -12,7 +12,8 @@ async fn reviewers_see_the_face_chips_the_matcher_compared() {
     let app = TestApp::spawn(Backend::Sqlite, &[("VERITY_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
     let (api, client) = live_client(&app, &receiver).await;
     let pages = alex_passport();
-    let session = submit_natural_with_selfie(&app, &api, &ALEX, ("PASSPORT", "GB"), &pages, verity_corpus::selfie(3)).await;
+    let session =
+        submit_natural_with_selfie(&app, &api, &ALEX, ("PASSPORT", "GB"), &pages, verity_corpus::selfie(3)).await;
     decision(&api, &receiver, &session).await;
     let url = format!("/console/clients/{client}/sessions/{session}");
     // Not without a staff session.
@@ -29,6 +30,10 @@ async fn reviewers_see_the_face_chips_the_matcher_compared() {
         let image = rita.get(&format!("{url}/files/{slot}")).await;
         assert_eq!(image.status, 200, "{slot}");
         let chip = image::load_from_memory(&image.body).unwrap();
-        assert_eq!((chip.width(), chip.height()), (150, 150), "{slot}: the matcher's aligned chip");
+        assert_eq!(
+            (chip.width(), chip.height()),
+            (150, 150),
+            "{slot}: the matcher's aligned chip"
+        );
     }
 }

@@ -61,7 +61,8 @@ async fn built_in_matcher(backend: Backend) {
     let pages = alex_passport();
 
     // The same person: validated, and the evidence says by how much.
-    let genuine = submit_natural_with_selfie(&app, &api, &ALEX, ("PASSPORT", "GB"), &pages, verity_corpus::selfie(3)).await;
+    let genuine =
+        submit_natural_with_selfie(&app, &api, &ALEX, ("PASSPORT", "GB"), &pages, verity_corpus::selfie(3)).await;
     let v = decision(&api, &receiver, &genuine).await;
     expect_checks(
         &v,
@@ -90,7 +91,11 @@ async fn built_in_matcher(backend: Backend) {
     expect_checks(
         &v,
         "REFUSED",
-        &[(IDV, "REFUSED", "FACE_MATCH_FAIL"), (NAME, "VALIDATED", ""), (AGE, "VALIDATED", "")],
+        &[
+            (IDV, "REFUSED", "FACE_MATCH_FAIL"),
+            (NAME, "VALIDATED", ""),
+            (AGE, "VALIDATED", ""),
+        ],
     );
     let e = face_match_evidence(&app, &unsure).await;
     assert_eq!(e["verdict"], "inconclusive", "{e}");
@@ -149,7 +154,10 @@ async fn liveness_attempts(backend: Backend) {
     assert_eq!(challenge["prompts"].as_array().unwrap().len(), 3);
     let id = challenge["challenge"].as_str().unwrap();
     // An answer of the wrong size is refused, and leaves the challenge open.
-    let (status, body) = flow.hosted.liveness_frames(id, &[1, 2], vec![still.clone(), still.clone()]).await;
+    let (status, body) = flow
+        .hosted
+        .liveness_frames(id, &[1, 2], vec![still.clone(), still.clone()])
+        .await;
     assert_eq!(status, 400, "{body}");
     let captured = [1_000, 3_000, 5_000, 7_000];
     let (status, body) = flow.hosted.liveness_frames(id, &captured, vec![still.clone(); 4]).await;

@@ -78,7 +78,13 @@ async fn compare_faces_explains_the_face_match() {
         .join("../faces/tests/fixtures/grace_hopper.png")
         .display()
         .to_string();
-    let (code, out, err) = run(vec!["compare-faces".into(), passport.clone(), selfie.clone(), other.clone()]).await;
+    let (code, out, err) = run(vec![
+        "compare-faces".into(),
+        passport.clone(),
+        selfie.clone(),
+        other.clone(),
+    ])
+    .await;
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["matcher"], "verity-dlib-resnet-v1");

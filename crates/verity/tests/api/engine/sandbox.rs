@@ -2,10 +2,10 @@
 //! developer can try real documents offline (a `Tag` directive or the simulator still decides
 //! when used).
 
-use serde_json::json;
 use super::*;
 use crate::helpers::*;
 use crate::receiver::Receiver;
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sandbox_session_submitted_in_the_hosted_pages_is_decided_by_the_engine() {
@@ -13,11 +13,14 @@ async fn a_sandbox_session_submitted_in_the_hosted_pages_is_decided_by_the_engin
     let app = TestApp::spawn(Backend::Sqlite, &[]).await;
     let api = app.client().await;
     for event in DECIDED {
-        let r = api.post("/hooks", json!({"EventType": event, "Url": receiver.url})).await;
+        let r = api
+            .post("/hooks", json!({"EventType": event, "Url": receiver.url}))
+            .await;
         assert_eq!(r.status, 200, "{}", r.text);
     }
     let pages = alex_passport();
-    let session = submit_natural_with_selfie(&app, &api, &ALEX, ("PASSPORT", "GB"), &pages, verity_corpus::selfie(3)).await;
+    let session =
+        submit_natural_with_selfie(&app, &api, &ALEX, ("PASSPORT", "GB"), &pages, verity_corpus::selfie(3)).await;
     let v = decision(&api, &receiver, &session).await;
     expect_checks(
         &v,
@@ -61,7 +64,8 @@ async fn sample_documents_pass_the_production_engine() {
         last: "Lovelace",
         birth: "1985-07-31",
     };
-    let session = submit_natural_with_selfie(&app, &api, &ada, ("PASSPORT", "FR"), &[("front", passport)], selfie).await;
+    let session =
+        submit_natural_with_selfie(&app, &api, &ada, ("PASSPORT", "FR"), &[("front", passport)], selfie).await;
     let v = decision(&api, &receiver, &session).await;
     expect_checks(
         &v,
@@ -71,5 +75,8 @@ async fn sample_documents_pass_the_production_engine() {
     // A bad date is refused in plain words.
     let (ok, _, stderr) = cli(&app, &["sample-documents", "--birth-date", "31/07/1985"]).await;
     assert!(!ok);
-    assert!(stderr.contains("--birth-date 31/07/1985 is not a date written YYYY-MM-DD"), "{stderr}");
+    assert!(
+        stderr.contains("--birth-date 31/07/1985 is not a date written YYYY-MM-DD"),
+        "{stderr}"
+    );
 }

@@ -166,9 +166,7 @@ pub async fn decision(api: &Api, receiver: &Receiver, session: &str) -> Value {
 /// [`decision`], waiting up to `within`.
 pub async fn decision_within(api: &Api, receiver: &Receiver, session: &str, within: Duration) -> Value {
     receiver
-        .wait_for(1, within, |r| {
-            r.resource() == session && DECIDED.contains(&r.event())
-        })
+        .wait_for(1, within, |r| r.resource() == session && DECIDED.contains(&r.event()))
         .await;
     api.get(&format!("/identity-verifications/{session}")).await.json()
 }
