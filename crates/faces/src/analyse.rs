@@ -81,14 +81,15 @@ pub fn scan(image: &RgbImage, photo: Photo) -> Option<FaceScan> {
     let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
     let mut timings = ScanTimings::default();
     let started = Instant::now();
-    let grey = intensities(image);
+    // One grey copy serves both the detector and the landmarks.
+    let grey = Gray::new(image.width() as usize, image.height() as usize, intensities(image));
     let (width, height) = (image.width() as usize, image.height() as usize);
-    let mut boxes = verity_reader::face::detect_large(&Gray::new(width, height, grey.clone()), photo.smallest_face())?;
+    let mut boxes = verity_reader::face::detect_large(&grey, photo.smallest_face())?;
     timings.detect_ms = ms(started);
     let view = Intensities {
         width,
         height,
-        pixels: &grey,
+        pixels: &grey.pixels,
     };
     boxes.sort_by_key(|b| std::cmp::Reverse(b.width as u64 * b.height as u64));
     let predictor = ShapePredictor::builtin();
