@@ -12,6 +12,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod matching;
 pub mod mrz;
+pub mod psc;
 pub mod sandbox;
 pub mod session;
 pub mod user;

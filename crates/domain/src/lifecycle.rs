@@ -4,7 +4,7 @@
 
 use crate::UnixTime;
 use crate::event::{self, Happened};
-use crate::session::{Check, IdvSession, SessionStatus, TypedValue};
+use crate::session::{Check, IdvSession, SessionFlow, SessionStatus, TypedValue};
 use crate::user::{KycLevel, Person, User};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,15 +57,21 @@ pub fn transition(
         session.checks = checks;
     }
     let mut events = Vec::new();
+    // A PSC's own session speaks for the PSC, not for the user: what it does to the PSC and the
+    // user is decided by `psc::session_decided`, with the PSC's events.
+    let psc_session = matches!(session.flow, SessionFlow::Psc(_));
     match to {
+        SessionStatus::Validated if psc_session => {}
         SessionStatus::Validated => {
             apply_verified_data(user, &session.checks);
             events.push(Happened::new(event::IDV_VALIDATED, &session.id));
-            if user.kyc_level != KycLevel::Regular {
+            // In the PSC flow the user becomes REGULAR with the last PSC, not with this session.
+            if session.flow == SessionFlow::Single && user.kyc_level != KycLevel::Regular {
                 user.kyc_level = KycLevel::Regular;
                 events.push(Happened::new(event::USER_KYC_REGULAR, &user.id));
             }
         }
+        SessionStatus::Refused | SessionStatus::Review if psc_session => {}
         SessionStatus::Refused => events.push(Happened::new(event::IDV_FAILED, &session.id)),
         SessionStatus::Review => events.push(Happened::new(event::IDV_INCONCLUSIVE, &session.id)),
         SessionStatus::Expired => events.push(Happened::new(event::IDV_EXPIRED, &session.id)),
@@ -220,6 +226,8 @@ mod tests {
             checks: vec![],
             expires_at: 100,
             scripted: None,
+            flow: SessionFlow::Single,
+            language: None,
             version: 0,
         }
     }

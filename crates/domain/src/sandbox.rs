@@ -52,6 +52,8 @@ pub fn preset_reason_value(check: &str) -> &'static str {
         IDV_NAME_MATCH_CHECK => "ID name mismatch with declared user data",
         IDV_AGE_CHECK => "The person on the ID is under 18",
         BUSINESS_VERIFICATION => "Document has been refused by the provider",
+        crate::psc::PSC_CONSISTENCY_CHECK => "The declared persons of significant control are not consistent",
+        crate::psc::PSC_ROLE_CHECK => "A declared person of significant control does not hold the declared role",
         _ => "Not OK",
     }
 }

@@ -102,8 +102,111 @@ pub struct IdvSession {
     pub expires_at: UnixTime,
     /// A sandbox outcome scripted by a `Tag` directive, and when it applies.
     pub scripted: Option<(crate::sandbox::Directive, UnixTime)>,
+    /// Which flow the session belongs to: the single-session flow, or the PSC flow's main
+    /// session or one PSC's own session.
+    pub flow: SessionFlow,
+    /// The `SessionLanguage` asked for at creation (its `lng` goes on the hosted link).
+    pub language: Option<SessionLanguage>,
     /// Optimistic-concurrency version, checked and bumped by every write.
     pub version: i64,
+}
+
+/// Which flow a session belongs to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum SessionFlow {
+    /// Today's single session: the user (or the legal representative) proves everything in it.
+    #[default]
+    Single,
+    /// A legal user's main session in the PSC flow: company data and the PSC declaration; each
+    /// PSC then proves who they are in a session of their own.
+    PscMain,
+    /// One PSC's own session (document, selfie, liveness).
+    Psc(crate::psc::PscId),
+}
+
+impl SessionFlow {
+    /// Storage form: the flow's name, and the PSC's id for a PSC session.
+    pub fn to_columns(&self) -> (&'static str, Option<&str>) {
+        match self {
+            SessionFlow::Single => ("SINGLE", None),
+            SessionFlow::PscMain => ("PSC_MAIN", None),
+            SessionFlow::Psc(id) => ("PSC", Some(id.as_str())),
+        }
+    }
+
+    pub fn from_columns(flow: &str, psc: Option<String>) -> Option<SessionFlow> {
+        match (flow, psc) {
+            ("SINGLE", _) => Some(SessionFlow::Single),
+            ("PSC_MAIN", _) => Some(SessionFlow::PscMain),
+            ("PSC", Some(id)) => Some(SessionFlow::Psc(crate::psc::PscId::from_raw(id))),
+            _ => None,
+        }
+    }
+
+    pub fn psc(&self) -> Option<&crate::psc::PscId> {
+        match self {
+            SessionFlow::Psc(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// `SessionLanguage` values of Create an IDV Session (September 2026).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionLanguage {
+    German,
+    English,
+    Spanish,
+    French,
+    Italian,
+    Dutch,
+    Portuguese,
+    SimplifiedChinese,
+}
+
+impl SessionLanguage {
+    pub const ALL: [SessionLanguage; 8] = [
+        Self::German,
+        Self::English,
+        Self::Spanish,
+        Self::French,
+        Self::Italian,
+        Self::Dutch,
+        Self::Portuguese,
+        Self::SimplifiedChinese,
+    ];
+
+    /// The wire value (`de-DE`, ..., `zh-Hans-CN`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::German => "de-DE",
+            Self::English => "en-US",
+            Self::Spanish => "es-ES",
+            Self::French => "fr-FR",
+            Self::Italian => "it-IT",
+            Self::Dutch => "nl-NL",
+            Self::Portuguese => "pt-PT",
+            Self::SimplifiedChinese => "zh-Hans-CN",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str() == raw)
+    }
+
+    /// The hosted pages' language code, as the `lng` parameter carries it.
+    pub fn page_language(self) -> &'static str {
+        match self {
+            Self::German => "de",
+            Self::English => "en",
+            Self::Spanish => "es",
+            Self::French => "fr",
+            Self::Italian => "it",
+            Self::Dutch => "nl",
+            Self::Portuguese => "pt",
+            Self::SimplifiedChinese => "zh",
+        }
+    }
 }
 
 impl IdvSession {
@@ -111,8 +214,12 @@ impl IdvSession {
     /// `ReturnUrl` percent-encoded as `redirectURL`, as in Mangopay's links.
     pub fn hosted_url(&self, public_base: &str) -> String {
         let encoded = percent_encoding::utf8_percent_encode(&self.return_url, URL_COMPONENT);
+        let lng = self
+            .language
+            .map(|l| format!("&lng={}", l.page_language()))
+            .unwrap_or_default();
         format!(
-            "{}/verify/{}?redirectURL={}",
+            "{}/verify/{}?redirectURL={}{lng}",
             public_base.trim_end_matches('/'),
             self.hosted_token,
             encoded
@@ -125,12 +232,17 @@ impl IdvSession {
 pub struct NewSession {
     pub return_url: String,
     pub tag: Option<String>,
+    pub language: Option<SessionLanguage>,
 }
 
 impl NewSession {
     /// Validates `ReturnUrl` (required, absolute http(s), at most 500 characters, echoed back
     /// exactly as sent) and `Tag` (at most 255 characters).
-    pub fn parse(return_url: Option<String>, tag: Option<String>) -> Result<NewSession, FieldErrors> {
+    pub fn parse(
+        return_url: Option<String>,
+        tag: Option<String>,
+        language: Option<String>,
+    ) -> Result<NewSession, FieldErrors> {
         let mut errors = FieldErrors::new();
         match &return_url {
             None => errors.required("ReturnUrl"),
@@ -145,10 +257,24 @@ impl NewSession {
         if tag.as_ref().is_some_and(|t| t.chars().count() > TAG_MAX) {
             errors.max_len("Tag", TAG_MAX);
         }
+        let language = match language.as_deref() {
+            None => None,
+            Some(raw) => {
+                let parsed = SessionLanguage::parse(raw);
+                if parsed.is_none() {
+                    errors.add(
+                        "SessionLanguage",
+                        "The SessionLanguage field must be one of de-DE, en-US, es-ES, fr-FR, it-IT, nl-NL, pt-PT, zh-Hans-CN.",
+                    );
+                }
+                parsed
+            }
+        };
         errors.into_result()?;
         Ok(NewSession {
             return_url: return_url.unwrap_or_default(),
             tag,
+            language,
         })
     }
 }
@@ -210,19 +336,27 @@ mod tests {
 
     #[test]
     fn return_url_rules() {
-        assert!(NewSession::parse(Some("https://example.com".into()), None).is_ok());
-        assert!(NewSession::parse(None, None).unwrap_err().contains("ReturnUrl"));
-        assert!(NewSession::parse(Some("example.com".into()), None).is_err());
-        assert!(NewSession::parse(Some("ftp://example.com".into()), None).is_err());
+        assert!(NewSession::parse(Some("https://example.com".into()), None, None).is_ok());
+        assert!(NewSession::parse(None, None, None).unwrap_err().contains("ReturnUrl"));
+        assert!(NewSession::parse(Some("example.com".into()), None, None).is_err());
+        assert!(NewSession::parse(Some("ftp://example.com".into()), None, None).is_err());
         let long = format!("https://example.com/{}", "a".repeat(481));
         assert_eq!(long.len(), 501);
-        assert!(NewSession::parse(Some(long[..500].to_owned()), None).is_ok());
-        assert!(NewSession::parse(Some(long), None).is_err());
+        assert!(NewSession::parse(Some(long[..500].to_owned()), None, None).is_ok());
+        assert!(NewSession::parse(Some(long), None, None).is_err());
         assert!(
-            NewSession::parse(Some("https://e.com".into()), Some("t".repeat(256)))
+            NewSession::parse(Some("https://e.com".into()), Some("t".repeat(256)), None)
                 .unwrap_err()
                 .contains("Tag")
         );
+    }
+
+    #[test]
+    fn session_language_is_checked_and_goes_on_the_link() {
+        let ok = NewSession::parse(Some("https://e.com".into()), None, Some("zh-Hans-CN".into())).unwrap();
+        assert_eq!(ok.language, Some(SessionLanguage::SimplifiedChinese));
+        let bad = NewSession::parse(Some("https://e.com".into()), None, Some("zh".into())).unwrap_err();
+        assert!(bad.contains("SessionLanguage"));
     }
 
     #[test]
@@ -240,6 +374,8 @@ mod tests {
             checks: vec![],
             expires_at: 0,
             scripted: None,
+            flow: SessionFlow::Single,
+            language: None,
             version: 0,
         };
         assert_eq!(

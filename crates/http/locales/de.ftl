@@ -162,3 +162,6 @@ control-OTHER_MEANS = Kontrolliert das Unternehmen auf andere Weise (Vereinbarun
 control-SENIOR_MANAGING_OFFICIAL = Leitende Führungskraft: niemand hält oder kontrolliert 25 % oder mehr
 field-residence = Wohnsitzland
 error-share-official = Eine leitende Führungskraft hält hier keinen Anteil: lassen Sie den Anteil leer.
+field-email = E-Mail-Adresse
+psc-email-hint = Wir senden dieser Person einen Link, um ihre eigene Identität zu bestätigen.
+error-email = Geben Sie eine gültige E-Mail-Adresse ein, z. B. name@beispiel.de.

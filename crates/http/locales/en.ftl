@@ -162,3 +162,6 @@ control-OTHER_MEANS = Controls the company by other means (agreement, right to a
 control-SENIOR_MANAGING_OFFICIAL = Senior managing official: no one owns or controls 25% or more
 field-residence = Country of residence
 error-share-official = A senior managing official holds no share here: leave the share empty.
+field-email = E-mail address
+psc-email-hint = We send this person a link to verify their own identity.
+error-email = Enter a valid e-mail address, such as name@example.com.

@@ -162,3 +162,6 @@ control-OTHER_MEANS = Controla la sociedad por otros medios (pacto, derecho a no
 control-SENIOR_MANAGING_OFFICIAL = Directivo principal: nadie posee ni controla el 25 % o más
 field-residence = País de residencia
 error-share-official = Un directivo principal no tiene participación aquí: deje la participación vacía.
+field-email = Correo electrónico
+psc-email-hint = Enviamos a esta persona un enlace para verificar su propia identidad.
+error-email = Introduzca un correo electrónico válido, por ejemplo nombre@ejemplo.es.

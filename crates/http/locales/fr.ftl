@@ -162,3 +162,6 @@ control-OTHER_MEANS = Contrôle la société par d’autres moyens (pacte, droit
 control-SENIOR_MANAGING_OFFICIAL = Dirigeant principal : personne ne détient ni ne contrôle 25 % ou plus
 field-residence = Pays de résidence
 error-share-official = Un dirigeant principal ne détient pas de part ici : laissez la part vide.
+field-email = Adresse e-mail
+psc-email-hint = Nous envoyons à cette personne un lien pour vérifier sa propre identité.
+error-email = Saisissez une adresse e-mail valide, par exemple nom@exemple.fr.

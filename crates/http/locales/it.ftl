@@ -162,3 +162,6 @@ control-OTHER_MEANS = Controlla la società con altri mezzi (patto, diritto di n
 control-SENIOR_MANAGING_OFFICIAL = Dirigente di alto livello: nessuno detiene o controlla il 25% o più
 field-residence = Paese di residenza
 error-share-official = Un dirigente di alto livello non detiene quote qui: lasci vuota la quota.
+field-email = Indirizzo e-mail
+psc-email-hint = Inviamo a questa persona un link per verificare la propria identità.
+error-email = Inserisca un indirizzo e-mail valido, ad esempio nome@esempio.it.

@@ -162,3 +162,6 @@ control-OTHER_MEANS = Kontroliuoja bendrovę kitais būdais (sutartis, teisė sk
 control-SENIOR_MANAGING_OFFICIAL = Vyresnysis vadovas: niekas nevaldo ir nekontroliuoja 25 % ar daugiau
 field-residence = Gyvenamosios vietos šalis
 error-share-official = Vyresnysis vadovas čia neturi dalies: palikite dalį tuščią.
+field-email = El. pašto adresas
+psc-email-hint = Šiam asmeniui išsiųsime nuorodą patvirtinti savo tapatybę.
+error-email = Įveskite galiojantį el. pašto adresą, pvz., vardas@pavyzdys.lt.

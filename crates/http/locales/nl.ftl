@@ -162,3 +162,6 @@ control-OTHER_MEANS = Heeft op een andere manier zeggenschap (overeenkomst, rech
 control-SENIOR_MANAGING_OFFICIAL = Hoger leidinggevende: niemand bezit of beheerst 25% of meer
 field-residence = Land van verblijf
 error-share-official = Een hoger leidinggevende heeft hier geen aandeel: laat het aandeel leeg.
+field-email = E-mailadres
+psc-email-hint = We sturen deze persoon een link om de eigen identiteit te laten verifiëren.
+error-email = Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.

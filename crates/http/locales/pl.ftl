@@ -162,3 +162,6 @@ control-OTHER_MEANS = Kontroluje spółkę w inny sposób (umowa, prawo powoływ
 control-SENIOR_MANAGING_OFFICIAL = Członek wyższej kadry kierowniczej: nikt nie posiada ani nie kontroluje 25% lub więcej
 field-residence = Kraj zamieszkania
 error-share-official = Członek wyższej kadry kierowniczej nie ma tu udziałów: pozostaw udział pusty.
+field-email = Adres e-mail
+psc-email-hint = Wyślemy tej osobie link do weryfikacji jej tożsamości.
+error-email = Podaj prawidłowy adres e-mail, np. imie@przyklad.pl.

@@ -162,3 +162,6 @@ control-OTHER_MEANS = Controla a empresa por outros meios (acordo, direito de no
 control-SENIOR_MANAGING_OFFICIAL = Dirigente principal: ninguém detém nem controla 25% ou mais
 field-residence = País de residência
 error-share-official = Um dirigente principal não tem participação aqui: deixe a participação vazia.
+field-email = Endereço de e-mail
+psc-email-hint = Enviamos a esta pessoa uma ligação para verificar a sua própria identidade.
+error-email = Introduza um endereço de e-mail válido, por exemplo nome@exemplo.pt.

@@ -162,3 +162,6 @@ control-OTHER_MEANS = Controlează societatea prin alte mijloace (acord, dreptul
 control-SENIOR_MANAGING_OFFICIAL = Persoană din conducerea superioară: nimeni nu deține sau controlează 25% sau mai mult
 field-residence = Țara de reședință
 error-share-official = O persoană din conducerea superioară nu deține aici părți: lăsați partea necompletată.
+field-email = Adresă de e-mail
+psc-email-hint = Trimitem acestei persoane un link pentru a-și verifica propria identitate.
+error-email = Introduceți o adresă de e-mail validă, de exemplu nume@exemplu.ro.

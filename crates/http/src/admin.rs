@@ -15,7 +15,7 @@ use verity_service::lifecycle::Verdict;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::sessions::session_view;
+use crate::sessions::session_body;
 use crate::wire::{Fields, JsonBody, ListQuery, json_response, url_pairs};
 
 pub fn routes() -> Router<AppState> {
@@ -86,7 +86,7 @@ pub async fn approve(
         .services
         .review(&ClientId::from_raw(client), &SessionId::from_raw(id), Verdict::Approve)
         .await?;
-    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
+    Ok(json_response(StatusCode::OK, &session_body(&state, &session).await?))
 }
 
 /// Refuse a session in REVIEW; `Comment` becomes the reason's `Value`.
@@ -119,7 +119,7 @@ pub async fn refuse(
         .services
         .review(&ClientId::from_raw(client), &SessionId::from_raw(id), verdict)
         .await?;
-    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
+    Ok(json_response(StatusCode::OK, &session_body(&state, &session).await?))
 }
 
 /// What a redaction removed.

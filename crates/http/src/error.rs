@@ -83,6 +83,7 @@ impl From<verity_service::ServiceError> for ApiError {
                     "user" => "User",
                     "client" => "Client",
                     "hook" => "Hook",
+                    "psc" => "Psc",
                     _ => "IdentityVerification",
                 },
                 id,

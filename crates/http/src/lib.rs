@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod listener;
 pub mod openapi;
 pub mod path;
+pub mod pscs;
 pub mod ratelimit;
 pub mod sandbox;
 pub mod sessions;
@@ -140,6 +141,7 @@ fn api_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(users::routes())
         .merge(sessions::routes())
+        .merge(pscs::routes())
         .merge(idempotency::routes())
         .merge(hooks::routes())
         .merge(events::routes())

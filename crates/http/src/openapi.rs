@@ -257,6 +257,8 @@ impl Modify for Security {
         crate::sessions::view_session,
         crate::sessions::view_checks_beta,
         crate::sessions::list_sessions,
+        crate::pscs::list_pscs,
+        crate::pscs::retry_psc,
         crate::idempotency::view_response,
         crate::hooks::create_hook,
         crate::hooks::list_hooks,

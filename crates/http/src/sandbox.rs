@@ -18,7 +18,7 @@ use verity_service::sandbox::Forced;
 use crate::AppState;
 use crate::auth::{Authed, AuthedClient};
 use crate::error::ApiError;
-use crate::sessions::session_view;
+use crate::sessions::session_body;
 use crate::wire::{Fields, JsonBody, json_response};
 
 pub fn routes() -> Router<AppState> {
@@ -180,7 +180,7 @@ pub async fn force_outcome(
         .services
         .force_outcome(&client, &SessionId::from_raw(&id), forced)
         .await?;
-    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
+    Ok(json_response(StatusCode::OK, &session_body(&state, &session).await?))
 }
 
 /// Expire a PENDING sandbox session now.
@@ -198,7 +198,7 @@ pub async fn expire(
         .services
         .force_outcome(&client, &SessionId::from_raw(&id), Forced::Expire)
         .await?;
-    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
+    Ok(json_response(StatusCode::OK, &session_body(&state, &session).await?))
 }
 
 /// Downgrade a sandbox user: KYC level LIGHT, validated sessions OUT_OF_DATE.

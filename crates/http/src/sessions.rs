@@ -35,12 +35,15 @@ pub fn routes() -> Router<AppState> {
 /// Request body of Create an IDV Session.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
-#[schema(examples(json!({"ReturnUrl": "https://example.com/back", "Tag": "order 42"})))]
+#[schema(examples(json!({"ReturnUrl": "https://example.com/back", "Tag": "order 42", "SessionLanguage": "fr-FR"})))]
 pub struct CreateSessionBody {
     /// Absolute http(s) URL, at most 500 characters; the user is sent there at the end.
     pub return_url: String,
     /// At most 255 characters.
     pub tag: Option<String>,
+    /// `de-DE`, `en-US`, `es-ES`, `fr-FR`, `it-IT`, `nl-NL`, `pt-PT` or `zh-Hans-CN`: the hosted
+    /// pages open in it (`lng` on `HostedUrl`); the person can still change it.
+    pub session_language: Option<String>,
 }
 
 /// The create response: exactly the fields Mangopay returns on creation.
@@ -90,6 +93,10 @@ pub struct SessionView {
     pub creation_date: UnixTime,
     pub last_update: UnixTime,
     pub checks: Vec<CheckView>,
+    /// The Persons of Significant Control declared in this session (the PSC flow); empty
+    /// otherwise.
+    #[serde(rename = "PSCs")]
+    pub pscs: Vec<crate::pscs::PscView>,
 }
 
 /// One entry of List IDV Sessions for a User.
@@ -147,7 +154,14 @@ fn check_view(c: &Check) -> CheckView {
     }
 }
 
-pub fn session_view(state: &AppState, s: &IdvSession) -> SessionView {
+/// The full session object, with the PSCs it declared.
+pub async fn session_body(state: &AppState, s: &IdvSession) -> Result<SessionView, ApiError> {
+    let pscs = state.services.store.pscs_of_session(&s.client_id, &s.id).await?;
+    let pscs = crate::pscs::psc_views(state, &s.client_id, &pscs).await?;
+    Ok(session_view(state, s, pscs))
+}
+
+fn session_view(state: &AppState, s: &IdvSession, pscs: Vec<crate::pscs::PscView>) -> SessionView {
     SessionView {
         id: s.id.to_string(),
         tag: s.tag.clone(),
@@ -158,6 +172,7 @@ pub fn session_view(state: &AppState, s: &IdvSession) -> SessionView {
         creation_date: s.created_at,
         last_update: s.updated_at.unwrap_or(s.created_at),
         checks: s.checks.iter().map(check_view).collect(),
+        pscs,
     }
 }
 
@@ -186,9 +201,9 @@ pub async fn create_session(
         return Err(ApiError::FeatureNotActivated);
     }
     let mut f = Fields::new(&body.0);
-    let (return_url, tag) = (f.string("ReturnUrl"), f.string("Tag"));
+    let (return_url, tag, language) = (f.string("ReturnUrl"), f.string("Tag"), f.string("SessionLanguage"));
     f.errors.into_result()?;
-    let new = NewSession::parse(return_url, tag)?;
+    let new = NewSession::parse(return_url, tag, language)?;
     // Sandbox clients script outcomes through the Tag; the same Tag is refused in production.
     let view = open_session(&state, &client, &user_id, new, &idem).await?;
     Ok(json_response(StatusCode::OK, &view))
@@ -235,7 +250,7 @@ pub async fn view_session(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let session = load(&state, &client, &id).await?;
-    Ok(json_response(StatusCode::OK, &session_view(&state, &session)))
+    Ok(json_response(StatusCode::OK, &session_body(&state, &session).await?))
 }
 
 /// View the checks of a session in the removed beta shape (for SDK versions of early 2025).

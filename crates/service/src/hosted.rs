@@ -1,6 +1,7 @@
 //! The hosted flow's use cases: opening a link, saving a step, submitting.
 
 use verity_domain::hosted::Progress;
+use verity_domain::session::SessionFlow;
 use verity_domain::{Client, Environment, IdvSession, SessionStatus, User};
 use verity_store::{Conflict, StoreError};
 
@@ -30,15 +31,26 @@ impl Services {
         let Some(session) = self.store.session_by_token(token).await? else {
             return Ok(None);
         };
-        let Some(user) = self.store.user(&session.client_id, &session.user_id).await? else {
+        let Some(mut user) = self.store.user(&session.client_id, &session.user_id).await? else {
             return Ok(None);
         };
+        // A PSC's own session verifies the PSC: the pages see that person as a natural user.
+        if let SessionFlow::Psc(id) = &session.flow {
+            let Some(psc) = self.store.psc(&session.client_id, id).await? else {
+                return Ok(None);
+            };
+            user = psc.as_subject(&user);
+        }
         let Some(client) = self.store.client(&session.client_id).await? else {
             return Ok(None);
         };
         let progress = match self.store.progress(&session.id).await? {
             Some(p) => p,
-            None => Progress::prefilled(&user),
+            None => {
+                let mut p = Progress::prefilled(&user);
+                p.psc_main = session.flow == SessionFlow::PscMain;
+                p
+            }
         };
         Ok(Some(HostedSession {
             session,

@@ -14,6 +14,7 @@ pub mod hosted;
 pub mod lifecycle;
 pub mod metrics;
 pub mod providers;
+pub mod pscs;
 pub mod redaction;
 pub mod registry;
 pub mod samples;

@@ -2,12 +2,14 @@
 //! decide in the domain, commit if nothing moved meanwhile, otherwise read again and re-decide.
 
 use verity_domain::lifecycle::{self, Decision};
+use verity_domain::psc::{self, PscId};
 use verity_domain::sandbox::Directive;
+use verity_domain::session::SessionFlow;
 use verity_domain::user::UserRuleError;
 use verity_domain::{Client, ClientId, IdvSession, SessionId, SessionStatus, User, UserId};
 use verity_store::{Changeset, StoreError, StoredResponse, Write};
 
-use crate::{LifecycleError, Services, new_id, now, record};
+use crate::{LifecycleError, Services, new_id, now, now_millis, record};
 
 /// Attempts at a read-decide-commit cycle before giving up under contention.
 const MAX_ATTEMPTS: usize = 8;
@@ -38,9 +40,45 @@ impl Services {
             let decision = decide(&session, &user, client)?;
             let now = now();
             let user_before = user.clone();
-            let happened = lifecycle::transition(&mut session, &mut user, decision, client.natural_review, now)
+            let mut happened = lifecycle::transition(&mut session, &mut user, decision, client.natural_review, now)
                 .map_err(LifecycleError::Transition)?;
             let mut changes = Changeset::new(client.id.clone());
+            // The PSC flow's consequences commit with the transition that causes them.
+            match session.flow.clone() {
+                SessionFlow::PscMain if session.status == SessionStatus::Validated => {
+                    let progress = self.store.progress(&session.id).await?.unwrap_or_default();
+                    let base = now_millis();
+                    let mut n = 0;
+                    let (pscs, sessions, events) = psc::open_psc_sessions(&session, &progress, &user, now, &mut || {
+                        n += 1;
+                        // Consecutive milliseconds keep the declaration's order in the ids.
+                        (
+                            PscId::generate(base + n, rand::random()),
+                            SessionId::generate(base + n, rand::random()),
+                            verity_common::secrets::random_token(),
+                        )
+                    });
+                    happened.extend(events);
+                    changes.pscs = pscs.into_iter().map(Write::Insert).collect();
+                    changes.sessions = sessions.into_iter().map(Write::Insert).collect();
+                }
+                SessionFlow::Psc(psc_id) => {
+                    let mut psc = self
+                        .store
+                        .psc(&client.id, &psc_id)
+                        .await?
+                        .ok_or_else(|| LifecycleError::not_found("psc", &psc_id))?;
+                    let siblings = self.store.pscs_of_session(&client.id, &psc.main_session_id).await?;
+                    let before = psc.clone();
+                    let events = psc::session_decided(&mut psc, &siblings, &session, &mut user, now)
+                        .map_err(|e| LifecycleError::Invalid(e.to_string()))?;
+                    happened.extend(events);
+                    if psc != before {
+                        changes.pscs.push(Write::Update(psc));
+                    }
+                }
+                _ => {}
+            }
             if user != user_before {
                 changes.users.push(Write::Update(user));
             }

@@ -2,8 +2,8 @@
 
 use verity_domain::event::{self, Happened};
 use verity_domain::sandbox::Directive;
-use verity_domain::session::{NewSession, SessionRefusal, check_user_eligible};
-use verity_domain::user::Person;
+use verity_domain::session::{NewSession, SessionFlow, SessionRefusal, check_user_eligible};
+use verity_domain::user::{LegalPersonType, Person};
 use verity_domain::{Client, Environment, IdvSession, SessionId, SessionStatus, UserId};
 use verity_store::{Changeset, StoredResponse, Write};
 
@@ -61,6 +61,11 @@ impl Services {
             d.applies_to(&user, client.natural_review)
                 .map_err(|m| ServiceError::param("Tag", m))?;
         }
+        // Business and Organization users of a client that activated it go through the PSC flow.
+        let psc_flow = matches!(
+            user.legal_person_type(),
+            Some(LegalPersonType::Business | LegalPersonType::Organization)
+        ) && self.store.client_policy(&client.id).await?.psc_flow;
         let now = now();
         let session = IdvSession {
             id: SessionId::generate(now_millis(), rand::random()),
@@ -75,6 +80,8 @@ impl Services {
             checks: Vec::new(),
             expires_at: now + self.config.session_ttl,
             scripted: directive.map(|d| (d, now + self.config.sandbox_delay)),
+            flow: if psc_flow { SessionFlow::PscMain } else { SessionFlow::Single },
+            language: new.language,
             version: 0,
         };
         let mut changes = Changeset::new(client.id.clone());

@@ -1,4 +1,4 @@
-//! Storage for Verity, by capability: [`ClientStore`], [`SessionStore`], [`WebhookStore`],
+//! Storage for Verity, by capability: [`ClientStore`], [`SessionStore`], [`PscStore`], [`WebhookStore`],
 //! [`HostedStore`], [`EngineStore`] and [`BackOfficeStore`], together [`Store`]. [`SqlStore`]
 //! implements them for SQLite (the embedded default) and PostgreSQL with one set of portable SQL,
 //! branching on the [`Dialect`] only where the two databases really differ (transaction start,
@@ -16,6 +16,7 @@ use verity_domain::company::RegistryRecord;
 use verity_domain::event::Event;
 use verity_domain::hook::Hook;
 use verity_domain::hosted::Progress;
+use verity_domain::psc::{Psc, PscId};
 use verity_domain::{Client, ClientId, IdvSession, SessionId, UnixTime, User, UserId};
 
 pub use blobs::{BlobStore, LocalBlobs};
@@ -111,6 +112,7 @@ pub struct Changeset {
     pub client: ClientId,
     pub users: Vec<Write<User>>,
     pub sessions: Vec<Write<IdvSession>>,
+    pub pscs: Vec<Write<Psc>>,
     pub events: Vec<Event>,
     pub response: Option<StoredResponse>,
 }
@@ -121,6 +123,7 @@ impl Changeset {
             client,
             users: Vec::new(),
             sessions: Vec::new(),
+            pscs: Vec::new(),
             events: Vec::new(),
             response: None,
         }
@@ -427,15 +430,28 @@ pub trait BackOfficeStore: Send + Sync + 'static {
     async fn audit_entries(&self, text: Option<&str>, limit: u32) -> StoreResult<Vec<AuditEntry>>;
 }
 
+/// Persons of significant control (written through [`SessionStore::commit`]'s changesets).
+#[async_trait]
+pub trait PscStore: Send + Sync + 'static {
+    async fn psc(&self, client: &ClientId, id: &PscId) -> StoreResult<Option<Psc>>;
+    /// The PSCs one main session declared, in declaration order.
+    async fn pscs_of_session(&self, client: &ClientId, main: &SessionId) -> StoreResult<Vec<Psc>>;
+    /// Every PSC declared for a user across its sessions, oldest first.
+    async fn pscs_of_user(&self, client: &ClientId, user: &UserId, page: PageRequest) -> StoreResult<Page<Psc>>;
+}
+
 /// All of storage: what the server is given. Code that needs one capability can take that
 /// trait alone; `use verity_store::prelude::*` brings every capability's methods into scope.
-pub trait Store: ClientStore + SessionStore + WebhookStore + HostedStore + EngineStore + BackOfficeStore {}
+pub trait Store: ClientStore + SessionStore + PscStore + WebhookStore + HostedStore + EngineStore + BackOfficeStore {}
 
-impl<T> Store for T where T: ClientStore + SessionStore + WebhookStore + HostedStore + EngineStore + BackOfficeStore {}
+impl<T> Store for T where
+    T: ClientStore + SessionStore + PscStore + WebhookStore + HostedStore + EngineStore + BackOfficeStore
+{
+}
 
 /// The storage traits, for `use verity_store::prelude::*`.
 pub mod prelude {
-    pub use crate::{BackOfficeStore, ClientStore, EngineStore, HostedStore, SessionStore, Store, WebhookStore};
+    pub use crate::{BackOfficeStore, ClientStore, EngineStore, HostedStore, PscStore, SessionStore, Store, WebhookStore};
 }
 
 /// A claimed check job.
@@ -473,6 +489,9 @@ pub struct ClientPolicy {
     pub retention_data_days: Option<i64>,
     /// Whether natural users' selfies must pass the active liveness check.
     pub liveness_required: bool,
+    /// Whether Business and Organization users go through the PSC flow (each person of
+    /// significant control verified in a session of their own).
+    pub psc_flow: bool,
 }
 
 impl Default for ClientPolicy {
@@ -483,6 +502,7 @@ impl Default for ClientPolicy {
             retention_files_days: None,
             retention_data_days: None,
             liveness_required: false,
+            psc_flow: false,
         }
     }
 }

@@ -71,6 +71,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0008_login_locks.sql"),
         postgres: include_str!("../migrations/0008_login_locks.sql"),
     },
+    Migration {
+        version: 9,
+        name: "psc",
+        sqlite: include_str!("../migrations/0009_psc.sql"),
+        postgres: include_str!("../migrations/0009_psc.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

@@ -178,6 +178,18 @@ pub(crate) enum SessionsCommand {
     },
     /// Redact now every session past its client's retention periods.
     PurgeExpiredData,
+    /// List the Persons of Significant Control a session declared, with their links.
+    Pscs {
+        #[arg(long)]
+        client: String,
+        session: String,
+    },
+    /// Set a PSC aside (a duplicate, a person who left): ABANDONED, no longer required.
+    AbandonPsc {
+        #[arg(long)]
+        client: String,
+        psc: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -297,7 +309,7 @@ pub(crate) enum ClientsCommand {
         /// Primary colour, #rrggbb.
         #[arg(long)]
         primary_color: Option<String>,
-        /// Language used when the browser asks for none Verity has (en, fr, de, es, it, nl, pt, pl, ro, lt).
+        /// Language used when the browser asks for none Verity has (en, fr, de, es, it, nl, pt, pl, ro, lt, zh).
         #[arg(long)]
         default_language: Option<String>,
         /// Origin allowed to embed the hosted pages in a frame (repeat for several).
@@ -323,6 +335,10 @@ pub(crate) enum ClientsCommand {
         /// liveness check (without it, the session goes to review or is refused).
         #[arg(long)]
         liveness: Option<String>,
+        /// on or off: whether Business and Organization users go through the PSC flow (every
+        /// legal representative and owner verified in a session of their own).
+        #[arg(long)]
+        psc_flow: Option<String>,
     },
     /// Lift the lock on a client's token requests (set after repeated failures, for 15 minutes
     /// by default), from every address or from one.

@@ -121,7 +121,7 @@ pub(super) fn registry_check(inputs: &Inputs, user: &User) -> (CheckResult, Opti
 }
 
 /// Whether `first last` is one of `people` (full names as the registry gives them).
-fn among(first: &str, last: &str, people: &[String]) -> bool {
+pub(super) fn among(first: &str, last: &str, people: &[String]) -> bool {
     people.iter().any(|p| {
         let words: Vec<&str> = p.split_whitespace().collect();
         // Registries differ in order ("Given Surname" or "SURNAME Given"): try every split.

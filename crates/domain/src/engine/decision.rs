@@ -6,6 +6,7 @@ use super::identity::{declared_person, identity_check, identity_data};
 use super::inputs::Inputs;
 use super::name::name_match_check;
 use super::outcome::{Decision, Outcome, Verdict};
+use super::psc::{psc_consistency_check, psc_role_check};
 use crate::company::RegistryRecord;
 use crate::matching::names_match;
 use crate::sandbox::{
@@ -13,14 +14,30 @@ use crate::sandbox::{
     IDV_NAME_MATCH_CHECK, check_types,
 };
 use crate::session::SessionStatus;
+use crate::psc::{PSC_CONSISTENCY_CHECK, PSC_ROLE_CHECK};
 use crate::user::Person;
+
+/// The checks of a PSC flow's main session: the company, and the declared people against the
+/// registry and against each other (each person's identity is checked in their own session).
+pub fn psc_main_check_types(user: &crate::user::User) -> &'static [&'static str] {
+    match user.legal_person_type() {
+        Some(crate::user::LegalPersonType::Soletrader) | None => check_types(user),
+        Some(_) => &[BUSINESS_VERIFICATION, PSC_ROLE_CHECK, PSC_CONSISTENCY_CHECK],
+    }
+}
 
 pub fn decide(inputs: &Inputs) -> Decision {
     let user = inputs.user;
-    let kinds = check_types(user);
+    let kinds = if inputs.progress.psc_main {
+        psc_main_check_types(user)
+    } else {
+        check_types(user)
+    };
     let mut facts = None;
     let identity = identity_check(inputs, &mut facts);
-    let identity_passed = !matches!(identity.outcome, Outcome::Refused(_));
+    // Without a document to check (the PSC flow's main session), nothing about identity failed.
+    let identity_passed =
+        !kinds.contains(&IDENTITY_DOCUMENT_VERIFICATION) || !matches!(identity.outcome, Outcome::Refused(_));
     let (first, last, _) = declared_person(user);
     let names_agree = facts
         .as_ref()
@@ -68,6 +85,8 @@ pub fn decide(inputs: &Inputs) -> Decision {
                     checks.push(business_insights_match(inputs, &record, holder));
                 }
             }
+            PSC_ROLE_CHECK => checks.push(psc_role_check(inputs.progress, registry_record.as_ref())),
+            PSC_CONSISTENCY_CHECK => checks.push(psc_consistency_check(inputs.progress)),
             _ => {}
         }
     }

@@ -17,9 +17,10 @@ mod inputs;
 pub mod liveness;
 mod name;
 mod outcome;
+mod psc;
 mod record;
 
-pub use decision::decide;
+pub use decision::{decide, psc_main_check_types};
 pub use inputs::{
     FaceMatch, FraudSignals, Inputs, Liveness, PageReading, Policy, ProviderOutcome, ProviderVerdict, RegistryLookup,
     Routing,

@@ -74,6 +74,9 @@ pub struct PersonalData {
     /// `YYYY-MM-DD`.
     pub birth_date: String,
     pub nationality: String,
+    /// Where a PSC session's link is sent (the PSC flow's legal representative).
+    #[serde(default)]
+    pub email: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +100,9 @@ pub struct Owner {
     /// Country of residence (ISO alpha-2); empty in sessions started before it was asked.
     #[serde(default)]
     pub residence: String,
+    /// Where the person's own session link is sent (the PSC flow).
+    #[serde(default)]
+    pub email: String,
     /// How the person controls the company.
     #[serde(default)]
     pub control: Control,
@@ -175,6 +181,11 @@ pub struct Progress {
     /// sealed like them and redacted with them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub derived: BTreeMap<String, FileRef>,
+    /// The main session of the PSC flow: it declares the company and its PSCs (with their
+    /// e-mail), and each PSC proves who they are in a session of their own, so this one asks
+    /// for no identity document and no selfie.
+    #[serde(default)]
+    pub psc_main: bool,
 }
 
 /// Slots of the engine's aligned face chips.
@@ -238,6 +249,7 @@ impl Progress {
                     last_name: n.last_name.clone(),
                     birth_date: date(n.birthday),
                     nationality: n.nationality.clone().unwrap_or_default(),
+                    email: n.email.clone(),
                 });
             }
             Person::Legal(l) => {
@@ -247,6 +259,7 @@ impl Progress {
                     last_name: r.last_name.clone(),
                     birth_date: date(r.birthday),
                     nationality: r.nationality.clone().unwrap_or_default(),
+                    email: r.email.clone().unwrap_or_default(),
                 });
                 let hq = l.headquarters_address.clone().unwrap_or_default();
                 p.business = Some(BusinessData {
@@ -273,6 +286,10 @@ impl Progress {
             }
             Some(_) => steps.extend([Step::Business, Step::CompanyDocuments, Step::Personal]),
         }
+        if self.psc_main {
+            steps.push(Step::Review);
+            return steps;
+        }
         steps.extend([Step::Document, Step::Front]);
         if self.document.as_ref().is_none_or(|d| d.kind.two_sided()) {
             steps.push(Step::Back);
@@ -295,13 +312,20 @@ impl Progress {
             Step::Welcome => self.confirmed.contains(step.as_str()),
             Step::Personal => {
                 self.confirmed.contains(step.as_str())
-                    && self.personal.as_ref().is_some_and(|p| validate_personal(p).is_empty())
+                    && self
+                        .personal
+                        .as_ref()
+                        .is_some_and(|p| validate_personal(p).is_empty() && (!self.psc_main || email_valid(&p.email)))
             }
             Step::Business => {
                 self.confirmed.contains(step.as_str())
                     && self.business.as_ref().is_some_and(|b| validate_business(b).is_empty())
             }
-            Step::Owners => self.confirmed.contains(step.as_str()) && !self.owners.is_empty(),
+            Step::Owners => {
+                self.confirmed.contains(step.as_str())
+                    && !self.owners.is_empty()
+                    && (!self.psc_main || self.owners.iter().all(|o| email_valid(&o.email)))
+            }
             Step::CompanyDocuments => Self::company_slots(user).iter().all(|s| self.files.contains_key(*s)),
             Step::Document => self.document.is_some(),
             Step::Front => self.files.contains_key(SLOT_FRONT),
@@ -407,6 +431,33 @@ fn required(errors: &mut FormErrors, field: &'static str, value: &str) {
     }
 }
 
+/// A plausible e-mail address: one `@` with something on each side and a dot in the domain, no
+/// spaces. Delivery is what proves an address; this only catches typing slips.
+pub fn email_valid(raw: &str) -> bool {
+    let raw = raw.trim();
+    match raw.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && raw.len() <= 254
+                && !raw.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// The e-mail field of a person declared in the PSC flow.
+pub fn validate_psc_email(errors: &mut FormErrors, email: &str) {
+    if email.trim().is_empty() {
+        errors.insert("email", "error-required");
+    } else if !email_valid(email) {
+        errors.insert("email", "error-email");
+    }
+}
+
 pub fn validate_personal(p: &PersonalData) -> FormErrors {
     let mut e = FormErrors::new();
     required(&mut e, "first_name", &p.first_name);
@@ -476,6 +527,7 @@ mod tests {
             birth_date: "1975-05-06".into(),
             nationality: "FR".into(),
             residence: "BE".into(),
+            email: String::new(),
             control,
             share,
         };
@@ -493,6 +545,39 @@ mod tests {
         let mut nowhere = owner(Control::Ownership, 40);
         nowhere.residence.clear();
         assert_eq!(validate_owner(&nowhere).get("residence"), Some(&"error-country"));
+    }
+
+    #[test]
+    fn the_psc_main_session_asks_for_no_document_and_needs_every_email() {
+        let mut p = Progress {
+            psc_main: true,
+            ..Default::default()
+        };
+        let user = crate::psc::tests_support::legal_business();
+        assert_eq!(
+            p.steps(&user),
+            [
+                Step::Welcome,
+                Step::Business,
+                Step::Owners,
+                Step::CompanyDocuments,
+                Step::Personal,
+                Step::Review
+            ]
+        );
+        p.confirmed.insert("owners".into());
+        p.owners.push(Owner {
+            first_name: "A".into(),
+            email: "a@example".into(),
+            ..Default::default()
+        });
+        assert!(!p.is_done(&user, Step::Owners));
+        p.owners[0].email = "a@example.com".into();
+        assert!(p.is_done(&user, Step::Owners));
+        assert!(email_valid("x.y+z@sub.example.org"));
+        for bad in ["", "a", "a@b", "@b.com", "a@.com", "a b@c.com", "a@b.com."] {
+            assert!(!email_valid(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -190,7 +190,7 @@ async fn new_session(
         Err(r) => return r,
     };
     // The API's words for what went wrong.
-    let created = match NewSession::parse(Some(form.return_url), None) {
+    let created = match NewSession::parse(Some(form.return_url), None, None) {
         Ok(new) => state
             .services
             .open_session(&c, &UserId::from_raw(user.clone()), new, &|_| None)

@@ -174,10 +174,20 @@ impl Engine {
         if session.status != SessionStatus::Pending {
             return Ok(());
         }
-        let user = store
+        let mut user = store
             .user(&client.id, &session.user_id)
             .await?
             .ok_or_else(|| RunError::Permanent("user not found".into()))?;
+        // A PSC's own session checks the PSC as the engine checks a natural user: the document
+        // against the declared person, the face, the liveness, the age.
+        let psc_session = session.flow.psc().is_some();
+        if let Some(id) = session.flow.psc() {
+            let psc = store
+                .psc(&client.id, id)
+                .await?
+                .ok_or_else(|| RunError::Permanent("PSC not found".into()))?;
+            user = psc.as_subject(&user);
+        }
         let mut progress = store
             .progress(&session.id)
             .await?
@@ -317,7 +327,8 @@ impl Engine {
         let policy = Policy {
             minimum_age: stored_policy.minimum_age,
             liveness_required: stored_policy.liveness_required,
-            natural_review: client.natural_review,
+            // A PSC belongs to a legal user, whose unclear cases always go to a reviewer.
+            natural_review: client.natural_review || psc_session,
             fraud: if stored_policy.fraud_routing == "refuse" {
                 Routing::Refuse
             } else {

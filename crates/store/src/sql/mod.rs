@@ -14,14 +14,16 @@ use verity_domain::event::Event;
 use verity_domain::hook::Hook;
 use verity_domain::hosted::Progress;
 use verity_domain::ids::HookId;
+use verity_domain::psc::{Psc, PscId};
 use verity_domain::sandbox::Directive;
-use verity_domain::session::{Check, SessionStatus};
+use verity_domain::session::{Check, SessionFlow, SessionLanguage, SessionStatus};
 use verity_domain::{Client, ClientId, Environment, IdvSession, SessionId, UnixTime, User, UserId};
 
 mod back_office;
 mod clients;
 mod engine;
 mod hosted;
+mod pscs;
 mod rows;
 mod sessions;
 mod webhooks;

@@ -68,6 +68,13 @@ pub(super) fn session_from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<Idv
             )),
             _ => None,
         },
+        flow: {
+            let flow: String = row.try_get("flow")?;
+            SessionFlow::from_columns(&flow, row.try_get("psc_id")?).ok_or_else(|| corrupt("session flow", &flow))?
+        },
+        language: row
+            .try_get::<Option<String>, _>("language")?
+            .and_then(|l| SessionLanguage::parse(&l)),
         version: row.try_get("version")?,
     })
 }

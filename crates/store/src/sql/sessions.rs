@@ -1,6 +1,7 @@
 //! Users and IDV sessions, the changeset commit that writes them with their events and outbox rows, and idempotent responses.
 
 use super::*;
+use super::pscs;
 
 #[async_trait]
 impl SessionStore for SqlStore {
@@ -50,9 +51,11 @@ impl SessionStore for SqlStore {
             match w {
                 Write::Insert(s) => {
                     let (scripted, scripted_at) = scripted_json(s)?;
+                    let (flow, psc_id) = s.flow.to_columns();
                     sqlx::query(
                         "INSERT INTO idv_sessions (id, client_id, user_id, status, hosted_token, return_url, tag, created_at, updated_at, checks, \
-                         expires_at, scripted_outcome, scripted_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0)",
+                         expires_at, scripted_outcome, scripted_at, flow, psc_id, language, version) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0)",
                     )
                     .bind(s.id.as_str())
                     .bind(s.client_id.as_str())
@@ -67,6 +70,9 @@ impl SessionStore for SqlStore {
                     .bind(s.expires_at)
                     .bind(scripted)
                     .bind(scripted_at)
+                    .bind(flow)
+                    .bind(psc_id)
+                    .bind(s.language.map(|l| l.as_str()))
                     .execute(&mut **tx)
                     .await?;
                 }
@@ -75,7 +81,7 @@ impl SessionStore for SqlStore {
                     expect_one(
                         sqlx::query(
                             "UPDATE idv_sessions SET status = $1, updated_at = $2, checks = $3, scripted_outcome = $4, scripted_at = $5, \
-                             version = version + 1 WHERE id = $6 AND client_id = $7 AND version = $8",
+                             expires_at = $9, version = version + 1 WHERE id = $6 AND client_id = $7 AND version = $8",
                         )
                         .bind(s.status.as_str())
                         .bind(s.updated_at)
@@ -85,11 +91,15 @@ impl SessionStore for SqlStore {
                         .bind(s.id.as_str())
                         .bind(s.client_id.as_str())
                         .bind(s.version)
+                        .bind(s.expires_at)
                         .execute(&mut **tx)
                         .await?,
                     )?;
                 }
             }
+        }
+        for w in &c.pscs {
+            pscs::write(&self.sealer, &mut tx, w).await?;
         }
         for e in &c.events {
             sqlx::query(
@@ -183,7 +193,8 @@ impl SessionStore for SqlStore {
         page: PageRequest,
     ) -> StoreResult<Page<IdvSession>> {
         self.page_of(
-            "idv_sessions WHERE client_id = $1 AND user_id = $2",
+            // A PSC's own sessions are reached through the PSC, not listed as the user's.
+            "idv_sessions WHERE client_id = $1 AND user_id = $2 AND flow <> 'PSC'",
             &[Bind::Text(client.as_str()), Bind::Text(user.as_str())],
             "*",
             "created_at",

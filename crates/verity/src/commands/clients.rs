@@ -102,6 +102,7 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
             retention_files_days,
             retention_data_days,
             liveness,
+            psc_flow,
         } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
             let mut policy = services.client_policy(&id).await?;
@@ -139,10 +140,17 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
                     _ => return Err(Failure("--liveness must be required or optional".into())),
                 };
             }
+            if let Some(flow) = psc_flow {
+                policy.psc_flow = match flow.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    _ => return Err(Failure("--psc-flow must be on or off".into())),
+                };
+            }
             services.set_client_policy(&id, &policy).await?;
             let shown = |d: Option<i64>| d.map_or("kept".to_owned(), |d| format!("{d} days"));
             println!(
-                "{id}: minimum age {}, fraud signals go to {}, files {}, data {}, liveness {}",
+                "{id}: minimum age {}, fraud signals go to {}, files {}, data {}, liveness {}, PSC flow {}",
                 policy.minimum_age,
                 policy.fraud_routing,
                 shown(policy.retention_files_days),
@@ -151,7 +159,8 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
                     "required"
                 } else {
                     "optional"
-                }
+                },
+                if policy.psc_flow { "on" } else { "off" }
             );
         }
         ClientsCommand::Unlock { client_id, address } => {
@@ -213,7 +222,7 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
             if let Some(lang) = default_language {
                 if !verity_domain::client::page_language_supported(&lang) {
                     return Err(Failure(format!(
-                        "--default-language {lang}: use one of en, fr, de, es, it, nl, pt, pl, ro, lt"
+                        "--default-language {lang}: use one of en, fr, de, es, it, nl, pt, pl, ro, lt, zh"
                     )));
                 }
                 b.default_language = Some(lang);

@@ -114,6 +114,8 @@ pub(super) struct OwnersPage {
     /// How the person controls the company.
     controls: Vec<Choice>,
     share: TextField,
+    /// The PSC flow: where the person's own link is sent.
+    email: Option<TextField>,
 }
 
 /// A declared owner in the list.
@@ -187,6 +189,10 @@ pub(super) fn owners_page(ctx: &Ctx, page: Layout, errors: &FormErrors, query: &
             })
             .collect(),
         share: TextField::new(ctx, errors, "share", "field-share", &share).inputmode("numeric"),
+        email: ctx
+            .progress
+            .psc_main
+            .then(|| super::person::psc_email_field(ctx, errors, &current.email)),
     }
 }
 
@@ -207,6 +213,7 @@ struct OwnerForm {
     control: String,
     /// A percentage, with or without its `%`.
     share: String,
+    email: String,
 }
 
 /// A share as people write it: `55`, `55 %`, `33,33` or `33.33`. Kept in whole percent, rounded
@@ -285,10 +292,14 @@ pub(super) fn submit_owners(ctx: &mut Ctx, posted: &Posted) -> Submitted {
                 } else {
                     form.residence
                 },
+                email: form.email,
                 control: Control::parse(&form.control).unwrap_or_default(),
                 share: parse_share(&form.share),
             };
-            let errors = hosted::validate_owner(&owner);
+            let mut errors = hosted::validate_owner(&owner);
+            if ctx.progress.psc_main {
+                hosted::validate_psc_email(&mut errors, &owner.email);
+            }
             if errors.is_empty() {
                 match ctx.progress.owners.iter_mut().find(|o| o.id == owner.id) {
                     Some(existing) => *existing = owner,

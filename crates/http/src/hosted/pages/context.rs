@@ -106,7 +106,8 @@ pub(super) async fn load(
     // it too), else remembered, else the browser's, else the platform's default.
     let asked = url_pairs(query.unwrap_or(""))
         .into_iter()
-        .find(|(k, _)| k == "lang")
+        // `lng` is what Mangopay's links carry (`SessionLanguage`); `lang` is the switcher's.
+        .find(|(k, _)| k == "lang" || k == "lng")
         .map(|(_, v)| v);
     if let Some(lang) = asked.filter(|l| i18n::supported(l))
         && progress.lang.as_deref() != Some(lang.as_str())

@@ -74,6 +74,13 @@ pub(super) async fn liveness(
         tracing::error!(error = %e, "cannot save hosted progress");
         return refuse(StatusCode::SERVICE_UNAVAILABLE, error_message(&ctx.tr, "error-busy"));
     }
+    // A PSC's session must be finished within the hour once its liveness step started.
+    if form.action == "challenge"
+        && let Err(e) = state.services.liveness_started(&ctx.session).await
+    {
+        tracing::error!(error = %e, "cannot shorten the PSC session's expiry");
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, error_message(&ctx.tr, "error-busy"));
+    }
     Json(answer).into_response()
 }
 

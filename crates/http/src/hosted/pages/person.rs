@@ -65,6 +65,8 @@ pub(super) struct PersonalPage {
     last_name: TextField,
     birth_date: DateField,
     nationality: CountrySelect,
+    /// The PSC flow: where the legal representative's own link is sent.
+    email: Option<TextField>,
 }
 
 pub(super) fn personal_page(ctx: &Ctx, page: Layout, errors: &FormErrors) -> PersonalPage {
@@ -79,7 +81,17 @@ pub(super) fn personal_page(ctx: &Ctx, page: Layout, errors: &FormErrors) -> Per
             .autocomplete("family-name"),
         birth_date: DateField::new(ctx, errors, "birth_date", "field-birth-date", &p.birth_date),
         nationality: CountrySelect::new(ctx, errors, "nationality", "field-nationality", &p.nationality),
+        email: ctx.progress.psc_main.then(|| psc_email_field(ctx, errors, &p.email)),
     }
+}
+
+/// The e-mail of a person declared in the PSC flow, who gets a verification link of their own.
+pub(super) fn psc_email_field(ctx: &Ctx, errors: &FormErrors, value: &str) -> TextField {
+    let mut field = TextField::new(ctx, errors, "email", "field-email", value)
+        .inputmode("email")
+        .autocomplete("email");
+    field.hint = Some(ctx.tr.t("psc-email-hint"));
+    field
 }
 
 /// The personal details form.
@@ -93,6 +105,7 @@ struct PersonalForm {
     birth_date_month: String,
     birth_date_year: String,
     nationality: String,
+    email: String,
 }
 
 impl From<PersonalForm> for PersonalData {
@@ -107,13 +120,20 @@ impl From<PersonalForm> for PersonalData {
                 &f.birth_date,
             ),
             nationality: f.nationality,
+            email: f.email,
         }
     }
 }
 
 pub(super) fn submit_personal(ctx: &mut Ctx, posted: &Posted) -> Submitted {
-    let p = PersonalData::from(posted.form::<PersonalForm>());
-    let errors = hosted::validate_personal(&p);
+    let mut p = PersonalData::from(posted.form::<PersonalForm>());
+    let mut errors = hosted::validate_personal(&p);
+    if ctx.progress.psc_main {
+        hosted::validate_psc_email(&mut errors, &p.email);
+    } else {
+        // Only the PSC flow asks; keep what the platform gave.
+        p.email = ctx.progress.personal.as_ref().map(|old| old.email.clone()).unwrap_or_default();
+    }
     ctx.progress.personal = Some(p);
     if errors.is_empty() {
         ctx.progress.confirmed.insert(Step::Personal.as_str().to_owned());

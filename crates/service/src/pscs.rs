@@ -1,0 +1,158 @@
+//! The PSC flow's use cases besides deciding sessions (see `lifecycle`): listing PSCs, a
+//! platform's retry, an operator's abandon, and the liveness step's shorter expiry.
+
+use verity_domain::psc::{self, NewPscSession, Psc, PscCorrection, PscId, Retry};
+use verity_domain::session::SessionFlow;
+use verity_domain::{Client, IdvSession, SessionId, SessionStatus, UserId};
+use verity_store::{Changeset, Page, PageRequest, StoreError, Write};
+
+use crate::{ServiceError, Services, now, now_millis, record};
+
+const MAX_ATTEMPTS: usize = 8;
+
+impl Services {
+    /// The PSCs a session declared (none outside the PSC flow).
+    pub async fn pscs_of_session(&self, client: &Client, session: &SessionId) -> Result<Vec<Psc>, ServiceError> {
+        Ok(self.store.pscs_of_session(&client.id, session).await?)
+    }
+
+    /// Every PSC declared for a user, across its sessions.
+    pub async fn pscs_of_user(
+        &self,
+        client: &Client,
+        user: &UserId,
+        page: PageRequest,
+    ) -> Result<Page<Psc>, ServiceError> {
+        if self.store.user(&client.id, user).await?.is_none() {
+            return Err(ServiceError::not_found("user", user));
+        }
+        Ok(self.store.pscs_of_user(&client.id, user, page).await?)
+    }
+
+    /// The PSC `psc` declared under `main`, or not found.
+    async fn psc_under(&self, client: &Client, main: &SessionId, id: &PscId) -> Result<Psc, ServiceError> {
+        match self.store.psc(&client.id, id).await? {
+            Some(p) if &p.main_session_id == main => Ok(p),
+            _ => Err(ServiceError::not_found("psc", id)),
+        }
+    }
+
+    /// A platform's retry: corrected details, and a new link unless the PSC is still pending.
+    pub async fn retry_psc(
+        &self,
+        client: &Client,
+        main: &SessionId,
+        id: &PscId,
+        correction: &PscCorrection,
+    ) -> Result<(Psc, IdvSession), ServiceError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let main_session = self
+                .store
+                .session(&client.id, main)
+                .await?
+                .ok_or_else(|| ServiceError::not_found("session", main))?;
+            let mut psc = self.psc_under(client, main, id).await?;
+            let now = now();
+            let new = NewPscSession {
+                session_id: SessionId::generate(now_millis(), rand::random()),
+                hosted_token: verity_common::secrets::random_token(),
+                main: &main_session,
+            };
+            let (retry, happened) = psc::retry(&mut psc, correction, new, now).map_err(|e| {
+                ServiceError::Invalid(format!(
+                    "{e} An abandoned person of significant control cannot be retried."
+                ))
+            })?;
+            let mut changes = Changeset::new(client.id.clone());
+            let session = match retry {
+                Retry::SameLink => self
+                    .store
+                    .session(&client.id, &psc.session_id)
+                    .await?
+                    .ok_or_else(|| ServiceError::not_found("session", &psc.session_id))?,
+                Retry::NewLink(session) => {
+                    changes.sessions.push(Write::Insert((*session).clone()));
+                    *session
+                }
+            };
+            changes.pscs.push(Write::Update(psc.clone()));
+            changes.events = record(&client.id, happened, now);
+            match self.store.commit(&changes).await {
+                Ok(()) => {
+                    self.outbox.notify_one();
+                    psc.version += 1;
+                    return Ok((psc, session));
+                }
+                Err(StoreError::Conflict(verity_store::Conflict::Stale)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Busy)
+    }
+
+    /// An operator sets a PSC aside: ABANDONED, its pending session closed (EXPIRED, without a
+    /// webhook of its own), and the user REGULAR if every other required PSC is validated.
+    pub async fn abandon_psc(&self, client: &Client, id: &PscId) -> Result<Psc, ServiceError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let mut psc = self
+                .store
+                .psc(&client.id, id)
+                .await?
+                .ok_or_else(|| ServiceError::not_found("psc", id))?;
+            let mut user = self
+                .store
+                .user(&client.id, &psc.user_id)
+                .await?
+                .ok_or_else(|| ServiceError::not_found("user", &psc.user_id))?;
+            let siblings = self.store.pscs_of_session(&client.id, &psc.main_session_id).await?;
+            let before = user.clone();
+            let now = now();
+            let happened =
+                psc::abandon(&mut psc, &siblings, &mut user, now).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+            let mut changes = Changeset::new(client.id.clone());
+            if let Some(mut session) = self.store.session(&client.id, &psc.session_id).await?
+                && session.status == SessionStatus::Pending
+            {
+                session.status = SessionStatus::Expired;
+                session.updated_at = Some(now);
+                changes.sessions.push(Write::Update(session));
+            }
+            if user != before {
+                changes.users.push(Write::Update(user));
+            }
+            changes.pscs.push(Write::Update(psc.clone()));
+            changes.events = record(&client.id, happened, now);
+            match self.store.commit(&changes).await {
+                Ok(()) => {
+                    self.outbox.notify_one();
+                    psc.version += 1;
+                    return Ok(psc);
+                }
+                Err(StoreError::Conflict(verity_store::Conflict::Stale)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Busy)
+    }
+
+    /// The liveness step of a PSC's session started: the session now expires within the hour
+    /// (Mangopay's rule), unless it expires sooner anyway.
+    pub async fn liveness_started(&self, session: &IdvSession) -> Result<(), ServiceError> {
+        if !matches!(session.flow, SessionFlow::Psc(_)) || session.status != SessionStatus::Pending {
+            return Ok(());
+        }
+        let deadline = now() + psc::PSC_LIVENESS_WINDOW;
+        if session.expires_at <= deadline {
+            return Ok(());
+        }
+        let mut shortened = session.clone();
+        shortened.expires_at = deadline;
+        let mut changes = Changeset::new(session.client_id.clone());
+        changes.sessions.push(Write::Update(shortened));
+        match self.store.commit(&changes).await {
+            // Changed meanwhile (submitted, decided): the next challenge shortens it again.
+            Ok(()) | Err(StoreError::Conflict(verity_store::Conflict::Stale)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
