@@ -43,7 +43,7 @@ pub struct Client {
 }
 
 /// Languages of the hosted pages, in the order the language switcher shows them.
-pub const PAGE_LANGUAGES: [&str; 10] = ["en", "fr", "de", "es", "it", "nl", "pt", "pl", "ro", "lt"];
+pub const PAGE_LANGUAGES: [&str; 11] = ["en", "fr", "de", "es", "it", "nl", "pt", "pl", "ro", "lt", "zh"];
 
 /// Whether the hosted pages speak a language (an ISO 639-1 code).
 pub fn page_language_supported(code: &str) -> bool {

@@ -17,6 +17,7 @@ pub const LANGUAGES: &[(&str, &str)] = &[
     ("pl", include_str!("../../locales/pl.ftl")),
     ("ro", include_str!("../../locales/ro.ftl")),
     ("lt", include_str!("../../locales/lt.ftl")),
+    ("zh", include_str!("../../locales/zh.ftl")),
 ];
 
 pub fn parse(source: &str) -> Vec<(String, String)> {
