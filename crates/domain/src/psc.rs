@@ -28,7 +28,11 @@ impl PscId {
     pub const PREFIX: &'static str = "psc_x_";
 
     pub fn generate(unix_millis: u64, random: u128) -> Self {
-        PscId(format!("{}{}", Self::PREFIX, ulid::Ulid::from_parts(unix_millis, random)))
+        PscId(format!(
+            "{}{}",
+            Self::PREFIX,
+            ulid::Ulid::from_parts(unix_millis, random)
+        ))
     }
 
     pub fn from_raw(raw: impl Into<String>) -> Self {
@@ -84,7 +88,9 @@ impl PscStatus {
         use PscStatus::*;
         matches!(
             (self, next),
-            (PendingValidation, Validated | Rejected | Abandoned) | (Validated | Rejected, PendingValidation) | (Rejected, Abandoned)
+            (PendingValidation, Validated | Rejected | Abandoned)
+                | (Validated | Rejected, PendingValidation)
+                | (Rejected, Abandoned)
         )
     }
 }
@@ -184,6 +190,8 @@ pub struct NewPscSession<'a> {
     pub session_id: SessionId,
     pub hosted_token: String,
     pub main: &'a IdvSession,
+    /// How long the session may stay PENDING.
+    pub lifetime: i64,
 }
 
 fn psc_session(psc: &PscId, new: NewPscSession<'_>, now: UnixTime) -> IdvSession {
@@ -198,10 +206,10 @@ fn psc_session(psc: &PscId, new: NewPscSession<'_>, now: UnixTime) -> IdvSession
         created_at: now,
         updated_at: None,
         checks: Vec::new(),
-        expires_at: now + PSC_SESSION_LIFETIME,
+        expires_at: now + new.lifetime,
         scripted: None,
         flow: SessionFlow::Psc(psc.clone()),
-        language: new.main.language.clone(),
+        language: new.main.language,
         version: 0,
     }
 }
@@ -267,6 +275,7 @@ pub fn open_psc_sessions(
     progress: &Progress,
     user: &User,
     now: UnixTime,
+    lifetime: i64,
     ids: &mut dyn FnMut() -> (PscId, SessionId, String),
 ) -> (Vec<Psc>, Vec<IdvSession>, Vec<Happened>) {
     let mut pscs = Vec::new();
@@ -280,6 +289,7 @@ pub fn open_psc_sessions(
                 session_id,
                 hosted_token,
                 main,
+                lifetime,
             },
             now,
         );
@@ -318,12 +328,9 @@ pub enum PscError {
 impl std::fmt::Display for PscError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PscError::NotAllowed { from, to } => write!(
-                f,
-                "The PSC is {} and cannot become {}.",
-                from.as_str(),
-                to.as_str()
-            ),
+            PscError::NotAllowed { from, to } => {
+                write!(f, "The PSC is {} and cannot become {}.", from.as_str(), to.as_str())
+            }
         }
     }
 }
@@ -564,14 +571,21 @@ mod tests {
 
     fn opened() -> (Vec<Psc>, Vec<IdvSession>, Vec<Happened>) {
         let mut n = 0;
-        open_psc_sessions(&main_session(), &declaration(), &legal_user(), 100, &mut || {
-            n += 1;
-            (
-                PscId::from_raw(format!("psc_x_{n}")),
-                SessionId::from_raw(format!("idnver_psc{n}")),
-                format!("token{n}"),
-            )
-        })
+        open_psc_sessions(
+            &main_session(),
+            &declaration(),
+            &legal_user(),
+            100,
+            PSC_SESSION_LIFETIME,
+            &mut || {
+                n += 1;
+                (
+                    PscId::from_raw(format!("psc_x_{n}")),
+                    SessionId::from_raw(format!("idnver_psc{n}")),
+                    format!("token{n}"),
+                )
+            },
+        )
     }
 
     #[test]
@@ -684,6 +698,7 @@ mod tests {
             session_id: SessionId::from_raw(n),
             hosted_token: format!("t{n}"),
             main: &main,
+            lifetime: PSC_SESSION_LIFETIME,
         };
         let (retried, events) = retry(&mut pscs[1], &correction, new("idnver_again"), 300).unwrap();
         let Retry::NewLink(session) = retried else {

@@ -88,11 +88,7 @@ pub fn psc_view(state: &AppState, psc: &Psc, session: Option<&IdvSession>) -> Ps
 }
 
 /// Renders PSCs, each with its current session's link.
-pub async fn psc_views(
-    state: &AppState,
-    client: &ClientId,
-    pscs: &[Psc],
-) -> Result<Vec<PscView>, ApiError> {
+pub async fn psc_views(state: &AppState, client: &ClientId, pscs: &[Psc]) -> Result<Vec<PscView>, ApiError> {
     let mut views = Vec::with_capacity(pscs.len());
     for p in pscs {
         let session = state.services.store.session(client, &p.session_id).await?;
@@ -160,10 +156,17 @@ pub async fn retry_psc(
         email: f.string("Email"),
         birthday: f.int("DateOfBirth"),
     };
-    if correction.email.as_deref().is_some_and(|e| !verity_domain::hosted::email_valid(e)) {
+    if correction
+        .email
+        .as_deref()
+        .is_some_and(|e| !verity_domain::hosted::email_valid(e))
+    {
         f.errors.add("Email", "The Email field is not a valid e-mail address.");
     }
-    for (field, value) in [("FirstName", &correction.first_name), ("LastName", &correction.last_name)] {
+    for (field, value) in [
+        ("FirstName", &correction.first_name),
+        ("LastName", &correction.last_name),
+    ] {
         if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
             f.errors.add(field, format!("The {field} field cannot be empty."));
         }

@@ -37,6 +37,10 @@ pub use error::{LifecycleError, ServiceError};
 pub struct ServiceConfig {
     /// How long a session may stay PENDING.
     pub session_ttl: i64,
+    /// How long a PSC's own session may stay PENDING (Mangopay: 7 days)...
+    pub psc_session_ttl: i64,
+    /// ...and once its liveness step started (Mangopay: 1 hour).
+    pub psc_liveness_ttl: i64,
     /// How long after creation a sandbox session with a `Tag` directive completes.
     pub sandbox_delay: i64,
     /// Delays before each retry of a failed webhook delivery, in seconds.
@@ -56,6 +60,8 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         ServiceConfig {
             session_ttl: 7 * 86_400,
+            psc_session_ttl: verity_domain::psc::PSC_SESSION_LIFETIME,
+            psc_liveness_ttl: verity_domain::psc::PSC_LIVENESS_WINDOW,
             sandbox_delay: 3,
             retry_schedule: [600; 6].into_iter().chain([8 * 3600; 9]).collect(),
             webhook_timeout: Duration::from_secs(2),

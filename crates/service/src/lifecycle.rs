@@ -49,15 +49,22 @@ impl Services {
                     let progress = self.store.progress(&session.id).await?.unwrap_or_default();
                     let base = now_millis();
                     let mut n = 0;
-                    let (pscs, sessions, events) = psc::open_psc_sessions(&session, &progress, &user, now, &mut || {
-                        n += 1;
-                        // Consecutive milliseconds keep the declaration's order in the ids.
-                        (
-                            PscId::generate(base + n, rand::random()),
-                            SessionId::generate(base + n, rand::random()),
-                            verity_common::secrets::random_token(),
-                        )
-                    });
+                    let (pscs, sessions, events) = psc::open_psc_sessions(
+                        &session,
+                        &progress,
+                        &user,
+                        now,
+                        self.config.psc_session_ttl,
+                        &mut || {
+                            n += 1;
+                            // Consecutive milliseconds keep the declaration's order in the ids.
+                            (
+                                PscId::generate(base + n, rand::random()),
+                                SessionId::generate(base + n, rand::random()),
+                                verity_common::secrets::random_token(),
+                            )
+                        },
+                    );
                     happened.extend(events);
                     changes.pscs = pscs.into_iter().map(Write::Insert).collect();
                     changes.sessions = sessions.into_iter().map(Write::Insert).collect();

@@ -57,6 +57,7 @@ impl Services {
                 session_id: SessionId::generate(now_millis(), rand::random()),
                 hosted_token: verity_common::secrets::random_token(),
                 main: &main_session,
+                lifetime: self.config.psc_session_ttl,
             };
             let (retry, happened) = psc::retry(&mut psc, correction, new, now).map_err(|e| {
                 ServiceError::Invalid(format!(
@@ -141,7 +142,7 @@ impl Services {
         if !matches!(session.flow, SessionFlow::Psc(_)) || session.status != SessionStatus::Pending {
             return Ok(());
         }
-        let deadline = now() + psc::PSC_LIVENESS_WINDOW;
+        let deadline = now() + self.config.psc_liveness_ttl;
         if session.expires_at <= deadline {
             return Ok(());
         }

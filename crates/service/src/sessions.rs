@@ -80,7 +80,11 @@ impl Services {
             checks: Vec::new(),
             expires_at: now + self.config.session_ttl,
             scripted: directive.map(|d| (d, now + self.config.sandbox_delay)),
-            flow: if psc_flow { SessionFlow::PscMain } else { SessionFlow::Single },
+            flow: if psc_flow {
+                SessionFlow::PscMain
+            } else {
+                SessionFlow::Single
+            },
             language: new.language,
             version: 0,
         };

@@ -442,7 +442,10 @@ pub trait PscStore: Send + Sync + 'static {
 
 /// All of storage: what the server is given. Code that needs one capability can take that
 /// trait alone; `use verity_store::prelude::*` brings every capability's methods into scope.
-pub trait Store: ClientStore + SessionStore + PscStore + WebhookStore + HostedStore + EngineStore + BackOfficeStore {}
+pub trait Store:
+    ClientStore + SessionStore + PscStore + WebhookStore + HostedStore + EngineStore + BackOfficeStore
+{
+}
 
 impl<T> Store for T where
     T: ClientStore + SessionStore + PscStore + WebhookStore + HostedStore + EngineStore + BackOfficeStore
@@ -451,7 +454,9 @@ impl<T> Store for T where
 
 /// The storage traits, for `use verity_store::prelude::*`.
 pub mod prelude {
-    pub use crate::{BackOfficeStore, ClientStore, EngineStore, HostedStore, PscStore, SessionStore, Store, WebhookStore};
+    pub use crate::{
+        BackOfficeStore, ClientStore, EngineStore, HostedStore, PscStore, SessionStore, Store, WebhookStore,
+    };
 }
 
 /// A claimed check job.

@@ -156,6 +156,8 @@ pub(crate) fn blob_store(settings: &Settings) -> Result<Arc<dyn BlobStore>, Fail
 fn service_config(settings: &Settings) -> ServiceConfig {
     ServiceConfig {
         session_ttl: settings.session_ttl,
+        psc_session_ttl: settings.psc_session_ttl,
+        psc_liveness_ttl: settings.psc_liveness_ttl,
         sandbox_delay: settings.sandbox_delay,
         retry_schedule: settings.webhook_retry_schedule.clone(),
         webhook_timeout: std::time::Duration::from_secs(settings.webhook_timeout as u64),

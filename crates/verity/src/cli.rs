@@ -11,6 +11,8 @@ Configuration (a TOML file given with --config, overridden by environment variab
   VERITY_PUBLIC_URL              base URL of every HostedUrl and link [default: http://LISTEN]
   VERITY_DATA_DIR                data folder (SQLite database, documents) [default: ./data]
   VERITY_SESSION_TTL             how long a session may stay PENDING [default: 7d]
+  VERITY_PSC_SESSION_TTL         how long a PSC's own session may stay PENDING [default: 7d]
+  VERITY_PSC_LIVENESS_TTL        ...and once its liveness step started [default: 1h]
   VERITY_TOKEN_TTL               OAuth access token lifetime [default: 1h]
   VERITY_WEBHOOK_RETRY_SCHEDULE  delays between webhook retries [default: 6x10m then 9x8h]
   VERITY_RATE_LIMITS             API rate-limit windows [default: 15m=2300,30m=4500,1h=8800,24h=105600]

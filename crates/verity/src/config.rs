@@ -25,6 +25,12 @@ pub struct Config {
     /// How long a session may stay PENDING before it expires (`VERITY_SESSION_TTL`), e.g. `7d`.
     #[serde(deserialize_with = "lenient_string")]
     pub session_ttl: String,
+    /// How long a PSC's own session may stay PENDING (`VERITY_PSC_SESSION_TTL`), e.g. `7d`.
+    #[serde(deserialize_with = "lenient_string")]
+    pub psc_session_ttl: String,
+    /// How long a PSC's session lasts once its liveness step started (`VERITY_PSC_LIVENESS_TTL`).
+    #[serde(deserialize_with = "lenient_string")]
+    pub psc_liveness_ttl: String,
     /// Lifetime of OAuth access tokens (`VERITY_TOKEN_TTL`), e.g. `1h`.
     #[serde(deserialize_with = "lenient_string")]
     pub token_ttl: String,
@@ -134,6 +140,8 @@ impl Default for Config {
             public_url: None,
             data_dir: PathBuf::from("./data"),
             session_ttl: "7d".into(),
+            psc_session_ttl: "7d".into(),
+            psc_liveness_ttl: "1h".into(),
             token_ttl: "1h".into(),
             // Mangopay's schedule: every 10 minutes for an hour, then every 8 hours for 3 days.
             webhook_retry_schedule: "10m,10m,10m,10m,10m,10m,8h,8h,8h,8h,8h,8h,8h,8h,8h".into(),
@@ -183,6 +191,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub data_dir: PathBuf,
     pub session_ttl: i64,
+    pub psc_session_ttl: i64,
+    pub psc_liveness_ttl: i64,
     pub token_ttl: i64,
     pub webhook_retry_schedule: Vec<i64>,
     pub rate_limits: Vec<Window>,
@@ -345,6 +355,8 @@ impl Config {
             "public_url",
             "data_dir",
             "session_ttl",
+            "psc_session_ttl",
+            "psc_liveness_ttl",
             "token_ttl",
             "webhook_retry_schedule",
             "rate_limits",
@@ -407,6 +419,8 @@ impl Config {
             other => return Err(format!("log_format '{other}' must be text or json")),
         };
         let session_ttl = field("session_ttl", parse_duration(&self.session_ttl))?;
+        let psc_session_ttl = positive("psc_session_ttl", &self.psc_session_ttl)?;
+        let psc_liveness_ttl = positive("psc_liveness_ttl", &self.psc_liveness_ttl)?;
         let token_ttl = field("token_ttl", parse_duration(&self.token_ttl))?;
         if token_ttl < 120 {
             // SDKs refresh about a minute before expiry; shorter tokens make them fetch one per call.
@@ -420,6 +434,8 @@ impl Config {
             public_url: self.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
             data_dir: self.data_dir.clone(),
             session_ttl,
+            psc_session_ttl,
+            psc_liveness_ttl,
             token_ttl,
             webhook_retry_schedule: self
                 .webhook_retry_schedule

@@ -9,12 +9,12 @@ use super::outcome::{Decision, Outcome, Verdict};
 use super::psc::{psc_consistency_check, psc_role_check};
 use crate::company::RegistryRecord;
 use crate::matching::names_match;
+use crate::psc::{PSC_CONSISTENCY_CHECK, PSC_ROLE_CHECK};
 use crate::sandbox::{
     BUSINESS_INSIGHTS_MATCH, BUSINESS_NAME_MATCH, BUSINESS_VERIFICATION, IDENTITY_DOCUMENT_VERIFICATION, IDV_AGE_CHECK,
     IDV_NAME_MATCH_CHECK, check_types,
 };
 use crate::session::SessionStatus;
-use crate::psc::{PSC_CONSISTENCY_CHECK, PSC_ROLE_CHECK};
 use crate::user::Person;
 
 /// The checks of a PSC flow's main session: the company, and the declared people against the

@@ -121,7 +121,11 @@ pub(super) fn psc_consistency_check(progress: &Progress) -> CheckResult {
         data: Vec::new(),
         evidence: vec![ev(
             "psc_declaration_coherent",
-            if problems.is_empty() { Verdict::Pass } else { Verdict::Fail },
+            if problems.is_empty() {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            },
             json!({"people": 1 + progress.owners.len(), "shares_total": total, "problems": problems}),
         )],
     }

@@ -1,7 +1,7 @@
 //! Users and IDV sessions, the changeset commit that writes them with their events and outbox rows, and idempotent responses.
 
-use super::*;
 use super::pscs;
+use super::*;
 
 #[async_trait]
 impl SessionStore for SqlStore {

@@ -79,7 +79,9 @@ pub(super) async fn sessions(command: SessionsCommand, settings: &Settings) -> R
                 .abandon_psc(&client, &verity_domain::psc::PscId::from_raw(psc.clone()))
                 .await
                 .map_err(|e| match e {
-                    verity_service::ServiceError::NotFound { .. } => Failure(format!("no PSC {psc} for client {client_id}")),
+                    verity_service::ServiceError::NotFound { .. } => {
+                        Failure(format!("no PSC {psc} for client {client_id}"))
+                    }
                     other => Failure(other.to_string()),
                 })?;
             println!("{} is {}", abandoned.id, abandoned.status.as_str());

@@ -37,6 +37,26 @@ impl Hosted {
         }
     }
 
+    /// The hosted pages behind a `HostedUrl` (a PSC's own link, say).
+    pub fn from_link(app: &TestApp, url: &str) -> Hosted {
+        let token = url
+            .split("/verify/")
+            .nth(1)
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        Hosted {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: app.base.clone(),
+            token,
+        }
+    }
+
     fn step_url(&self, step: &str) -> String {
         format!("{}/verify/{}/step/{step}", self.base, self.token)
     }

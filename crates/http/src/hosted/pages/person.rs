@@ -132,7 +132,12 @@ pub(super) fn submit_personal(ctx: &mut Ctx, posted: &Posted) -> Submitted {
         hosted::validate_psc_email(&mut errors, &p.email);
     } else {
         // Only the PSC flow asks; keep what the platform gave.
-        p.email = ctx.progress.personal.as_ref().map(|old| old.email.clone()).unwrap_or_default();
+        p.email = ctx
+            .progress
+            .personal
+            .as_ref()
+            .map(|old| old.email.clone())
+            .unwrap_or_default();
     }
     ctx.progress.personal = Some(p);
     if errors.is_empty() {

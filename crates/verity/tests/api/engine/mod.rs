@@ -16,6 +16,7 @@ mod inspect;
 mod legal;
 mod natural;
 mod policies;
+mod psc;
 mod restart;
 mod sandbox;
 

@@ -1,0 +1,498 @@
+//! The 2026 PSC flow end to end, on SQLite and PostgreSQL: a production client with the flow
+//! activated, a company declared with its legal representative and owners through the hosted
+//! pages, the main session decided by the engine against an imported registry, then each Person
+//! of Significant Control verified in a session of their own (document, built-in face match),
+//! the user REGULAR only after the last one; a PSC refused then retried with corrected details;
+//! PSC sessions expiring by both timers; an operator's abandon; a refused main session opening
+//! no PSC session. Every webhook is received by a real receiver.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use verity_corpus::{Date, Flaw, Kind};
+
+use super::*;
+use crate::helpers::*;
+use crate::hosted::{Hosted, png};
+use crate::receiver::Receiver;
+
+const PENDING_PSC_ACTION: &str = "IDENTITY_VERIFICATION_PENDING_PSC_ACTION";
+const PSC_PENDING: &str = "IDENTITY_VERIFICATION_PSC_PENDING";
+const PSC_VALIDATED: &str = "IDENTITY_VERIFICATION_PSC_VALIDATED";
+const PSC_REJECTED: &str = "IDENTITY_VERIFICATION_PSC_REJECTED";
+const PSC_ABANDONED: &str = "IDENTITY_VERIFICATION_PSC_ABANDONED";
+const EXPIRED: &str = "IDENTITY_VERIFICATION_EXPIRED";
+const REGULAR: &str = "USER_KYC_REGULAR";
+
+/// The company in the operator's imported registry, with its director and owners.
+const REGISTRY: &str = "country,number,name,status,officers,owners\n\
+FR,732829320,ACME SAS,active,Alex Smith,Alex Smith;Marie Dubois;Paul Durand\n";
+
+struct Declared<'a> {
+    first: &'a str,
+    last: &'a str,
+    birth: &'a str,
+    share: &'a str,
+    email: &'a str,
+}
+
+const MARIE: Declared<'static> = Declared {
+    first: "Marie",
+    last: "Dubois",
+    birth: "1980-01-02",
+    share: "25",
+    email: "marie@example.org",
+};
+
+const PAUL: Declared<'static> = Declared {
+    first: "Paul",
+    last: "Durand",
+    birth: "1969-07-14",
+    share: "25",
+    email: "paul@example.org",
+};
+
+/// A production client with the PSC flow, hooks on every decision and PSC event, and the registry.
+async fn psc_platform(backend: Backend, env: &[(&str, &str)]) -> (TestApp, Api, Receiver, String) {
+    let receiver = Receiver::ok().await;
+    let mut all = vec![("VERITY_WEBHOOK_ALLOW_PRIVATE", "true")];
+    all.extend_from_slice(env);
+    let app = TestApp::spawn(backend, &all).await;
+    let (api, client) = live_client(&app, &receiver).await;
+    for event in [
+        PENDING_PSC_ACTION,
+        PSC_PENDING,
+        PSC_VALIDATED,
+        PSC_REJECTED,
+        PSC_ABANDONED,
+        EXPIRED,
+        REGULAR,
+    ] {
+        let r = api
+            .post("/hooks", json!({"EventType": event, "Url": receiver.url}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let (ok, out, err) = cli(&app, &["clients", "set-policy", &client, "--psc-flow", "on"]).await;
+    assert!(ok && out.contains("PSC flow on"), "{out}{err}");
+    let file = app.db.data_dir.path().join("registry.csv");
+    std::fs::write(&file, REGISTRY).unwrap();
+    let (ok, out, err) = cli(&app, &["registry", "import", file.to_str().unwrap()]).await;
+    assert!(ok, "{out}{err}");
+    (app, api, receiver, client)
+}
+
+/// Creates the company (represented by Alex Smith, who owns 50%), declares `owners` through the
+/// hosted pages, submits, and returns the user and main session ids.
+async fn declare_company(app: &TestApp, api: &Api, owners: &[&Declared<'_>]) -> (String, String) {
+    let r = api
+        .post(
+            "/users/legal",
+            json!({
+                "Name": "ACME SAS", "LegalPersonType": "BUSINESS", "Email": "office@example.org", "CompanyNumber": "732829320",
+                "HeadquartersAddress": {"AddressLine1": "1 rue de la Paix", "City": "Paris", "PostalCode": "75002", "Country": "FR"},
+                "LegalRepresentativeFirstName": "Alex", "LegalRepresentativeLastName": "Smith",
+                "LegalRepresentativeEmail": "alex@example.org", "LegalRepresentativeBirthday": 188_352_000,
+                "LegalRepresentativeNationality": "GB", "LegalRepresentativeCountryOfResidence": "FR",
+                "TermsAndConditionsAccepted": true, "UserCategory": "OWNER"
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let user = r.json()["Id"].as_str().unwrap().to_owned();
+    let hosted = Hosted::open(app, api, &user).await;
+    let session = api.get(&format!("/users/{user}/identity-verifications")).await.json()[0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let csrf = hosted.csrf().await;
+    let ok = |r: (u16, String)| assert_eq!(r.0, 303, "{}", r.1);
+    ok(hosted.post("welcome", &[("csrf", &csrf), ("action", "continue")]).await);
+    ok(hosted
+        .post(
+            "business",
+            &[
+                ("csrf", &csrf),
+                ("country", "FR"),
+                ("registration_number", "732 829 320"),
+                ("name", "ACME SAS"),
+                ("address_line1", "1 rue de la Paix"),
+                ("city", "Paris"),
+                ("postal_code", "75002"),
+            ],
+        )
+        .await);
+    let alex = Declared {
+        first: "Alex",
+        last: "Smith",
+        birth: "1975-12-21",
+        share: "50",
+        email: "",
+    };
+    for o in std::iter::once(&alex).chain(owners.iter().copied()) {
+        let owner = [
+            ("csrf", csrf.as_str()),
+            ("action", "save"),
+            ("owner_id", ""),
+            ("first_name", o.first),
+            ("last_name", o.last),
+            ("birth_date", o.birth),
+            ("nationality", "FR"),
+            ("residence", "FR"),
+            ("control", "OWNERSHIP"),
+            ("share", o.share),
+            (
+                "email",
+                if o.email.is_empty() {
+                    "alex@example.org"
+                } else {
+                    o.email
+                },
+            ),
+        ];
+        ok(hosted.post("owners", &owner).await);
+    }
+    ok(hosted.post("owners", &[("csrf", &csrf), ("action", "confirm")]).await);
+    for slot in ["registration_proof", "articles_of_association"] {
+        ok(hosted
+            .upload("company-documents", slot, png(600, 800), "registration.png")
+            .await);
+    }
+    // The legal representative's own e-mail is asked for: without it the step is refused.
+    let mut personal = vec![
+        ("csrf", csrf.as_str()),
+        ("first_name", "Alex"),
+        ("last_name", "Smith"),
+        ("birth_date", "1975-12-21"),
+        ("nationality", "GB"),
+        ("email", ""),
+    ];
+    let (status, page) = hosted.post("personal", &personal).await;
+    assert_eq!(status, 400, "an empty e-mail is refused: {page}");
+    assert!(page.contains("email-error"), "{page}");
+    personal[5].1 = "alex@example.org";
+    ok(hosted.post("personal", &personal).await);
+    // No identity document or selfie in the main session: the review step comes next.
+    let (status, location) = hosted.post("review", &[("csrf", &csrf), ("action", "submit")]).await;
+    assert_eq!((status, location.as_str()), (303, "https://example.com/back"));
+    (user, session)
+}
+
+/// Walks a PSC's own session as a natural user's: confirms the details, photographs `pages`,
+/// takes a selfie, submits.
+async fn verify_psc(
+    app: &TestApp,
+    link: &str,
+    person: &Person<'_>,
+    document: (&str, &str),
+    pages: &[(&'static str, Vec<u8>)],
+    selfie: u64,
+) {
+    let hosted = Hosted::from_link(app, link);
+    let csrf = hosted.csrf().await;
+    let ok = |r: (u16, String)| assert_eq!(r.0, 303, "{}", r.1);
+    ok(hosted.post("welcome", &[("csrf", &csrf), ("action", "continue")]).await);
+    ok(hosted
+        .post(
+            "personal",
+            &[
+                ("csrf", &csrf),
+                ("first_name", person.first),
+                ("last_name", person.last),
+                ("birth_date", person.birth),
+                ("nationality", "FR"),
+            ],
+        )
+        .await);
+    ok(hosted
+        .post(
+            "document",
+            &[("csrf", &csrf), ("kind", document.0), ("country", document.1)],
+        )
+        .await);
+    for (slot, bytes) in pages {
+        ok(hosted.upload(slot, slot, bytes.clone(), "photo.jpg").await);
+    }
+    ok(hosted
+        .upload("selfie", "selfie", verity_corpus::selfie(selfie), "selfie.jpg")
+        .await);
+    let (status, location) = hosted.post("review", &[("csrf", &csrf), ("action", "submit")]).await;
+    assert_eq!((status, location.as_str()), (303, "https://example.com/back"));
+}
+
+fn marie_passport() -> Vec<(&'static str, Vec<u8>)> {
+    photos(
+        Kind::Passport,
+        identity(
+            41,
+            "DUBOIS",
+            "MARIE",
+            Date {
+                year: 1980,
+                month: 1,
+                day: 2,
+            },
+            "FRA",
+        ),
+        Flaw::None,
+        41,
+    )
+}
+
+/// Webhooks of `event` about `resource` received so far.
+fn received(receiver: &Receiver, event: &str, resource: &str) -> usize {
+    receiver
+        .all()
+        .iter()
+        .filter(|r| r.event() == event && r.resource() == resource)
+        .count()
+}
+
+async fn kyc_level(api: &Api, user: &str) -> String {
+    api.get(&format!("/users/{user}")).await.json()["KYCLevel"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn pscs(session: &Value) -> Vec<Value> {
+    session["PSCs"].as_array().unwrap().clone()
+}
+
+async fn two_pscs_validated_after_a_retry(backend: Backend) {
+    let (app, api, receiver, _) = psc_platform(backend, &[]).await;
+    let (user, main) = declare_company(&app, &api, &[&MARIE]).await;
+
+    // The main session: the company and the declaration, decided by the engine.
+    let v = decision(&api, &receiver, &main).await;
+    expect_checks(
+        &v,
+        "VALIDATED",
+        &[
+            ("BUSINESS_VERIFICATION", "VALIDATED", ""),
+            ("PSC_ROLE_CHECK", "VALIDATED", ""),
+            ("PSC_CONSISTENCY_CHECK", "VALIDATED", ""),
+        ],
+    );
+    receiver.expect(PENDING_PSC_ACTION, &main).await;
+    receiver
+        .wait_for(2, Duration::from_secs(20), |r| {
+            r.event() == PSC_PENDING && r.resource() == main
+        })
+        .await;
+    assert_eq!(kyc_level(&api, &user).await, "LIGHT", "REGULAR waits for the PSCs");
+    let declared = pscs(&v);
+    assert_eq!(declared.len(), 2, "{v:#}");
+    let (alex, marie) = (&declared[0], &declared[1]);
+    assert_eq!(
+        (
+            alex["PscType"].as_str(),
+            alex["FirstName"].as_str(),
+            alex["Email"].as_str(),
+            alex["Status"].as_str()
+        ),
+        (
+            Some("LEGAL_REPRESENTATIVE"),
+            Some("Alex"),
+            Some("alex@example.org"),
+            Some("PENDING_VALIDATION")
+        )
+    );
+    // Declared once though also an owner, with the share.
+    assert_eq!(alex["Data"], json!([{"Type": "OWNERSHIP_PERCENTAGE", "Value": "50"}]));
+    assert_eq!(
+        (
+            marie["PscType"].as_str(),
+            marie["LastName"].as_str(),
+            marie["DateOfBirth"].as_i64()
+        ),
+        (Some("UBO"), Some("Dubois"), Some(315_619_200))
+    );
+    assert_eq!(alex["MainSessionId"].as_str(), Some(main.as_str()));
+    let alex_link = alex["HostedUrl"].as_str().unwrap().to_owned();
+    let marie_link = marie["HostedUrl"].as_str().unwrap().to_owned();
+    assert_ne!(alex_link, marie_link);
+    // A PSC's own session is not one of the user's sessions.
+    let listed = api.get(&format!("/users/{user}/identity-verifications")).await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+
+    // Alex proves who he is: validated, and the user is still not REGULAR.
+    verify_psc(&app, &alex_link, &ALEX, ("PASSPORT", "GB"), &alex_passport(), 3).await;
+    receiver.expect(PSC_VALIDATED, &main).await;
+    assert_eq!(kyc_level(&api, &user).await, "LIGHT");
+
+    // Marie's session is done with someone else's passport: her PSC is rejected.
+    let marie_person = Person {
+        first: "Marie",
+        last: "Dubois",
+        birth: "1980-01-02",
+    };
+    verify_psc(
+        &app,
+        &marie_link,
+        &marie_person,
+        ("PASSPORT", "GB"),
+        &alex_passport(),
+        4,
+    )
+    .await;
+    receiver.expect(PSC_REJECTED, &main).await;
+    let v = api.get(&format!("/identity-verifications/{main}")).await.json();
+    assert_eq!(pscs(&v)[1]["Status"], "REJECTED", "{v:#}");
+    assert_eq!(pscs(&v)[0]["Status"], "VALIDATED");
+
+    // The platform retries with a corrected e-mail: a new link, pending again.
+    let marie_id = pscs(&v)[1]["Id"].as_str().unwrap().to_owned();
+    let retry = format!("/identity-verifications/{main}/pscs/{marie_id}/retry");
+    let bad = api.put(&retry, json!({"Email": "not an address"})).await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    assert!(bad.json()["errors"]["Email"].is_string(), "{}", bad.text);
+    let unknown = api
+        .put(
+            &format!("/identity-verifications/{main}/pscs/psc_x_NOPE/retry"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(unknown.status, 404, "{}", unknown.text);
+    let r = api.put(&retry, json!({"Email": "marie.dubois@example.org"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let retried = r.json();
+    assert_eq!(retried["Status"], "PENDING_VALIDATION");
+    assert_eq!(retried["Email"], "marie.dubois@example.org");
+    let new_link = retried["HostedUrl"].as_str().unwrap().to_owned();
+    assert_ne!(new_link, marie_link, "a rejected PSC gets a new link");
+    receiver
+        .wait_for(3, Duration::from_secs(20), |r| {
+            r.event() == PSC_PENDING && r.resource() == main
+        })
+        .await;
+    // Retrying while pending keeps the link.
+    let again = api.put(&retry, json!({})).await.json();
+    assert_eq!(again["HostedUrl"].as_str(), Some(new_link.as_str()));
+
+    // Marie with her own passport: validated, and the user becomes REGULAR with her.
+    verify_psc(&app, &new_link, &marie_person, ("PASSPORT", "FR"), &marie_passport(), 4).await;
+    receiver.expect(REGULAR, &user).await;
+    assert_eq!(received(&receiver, PSC_VALIDATED, &main), 2);
+    assert_eq!(kyc_level(&api, &user).await, "REGULAR");
+    let v = api.get(&format!("/identity-verifications/{main}")).await.json();
+    let marie = &pscs(&v)[1];
+    assert_eq!(marie["Status"], "VALIDATED");
+    assert!(marie["ValidationDate"].as_i64().is_some());
+    assert!(
+        marie["Data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["Type"] == "LAST_NAME" && d["Value"] == "DUBOIS"),
+        "{marie:#}"
+    );
+
+    // Every PSC of the user, a page at a time.
+    let r = api.get(&format!("/users/{user}/pscs?per_page=1&page=2")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.header("X-Number-Of-Items"), Some("2"));
+    assert_eq!(r.json()[0]["Id"].as_str(), Some(marie_id.as_str()));
+    let missing = api.get("/users/user_m_NOPE/pscs").await;
+    assert_eq!(missing.status, 404, "{}", missing.text);
+
+    // An incoherent declaration (shares above 100%) is refused and opens no PSC session.
+    let too_many = Declared { share: "60", ..MARIE };
+    let (_, refused) = declare_company(&app, &api, &[&too_many]).await;
+    let v = decision(&api, &receiver, &refused).await;
+    assert_eq!(v["Status"], "REFUSED", "{v:#}");
+    let consistency = v["Checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["Type"] == "PSC_CONSISTENCY_CHECK")
+        .unwrap();
+    assert_eq!(consistency["CheckStatus"], "REFUSED");
+    assert_eq!(consistency["Reasons"][0]["Type"], "DOCUMENT_NOT_ACCEPTED");
+    assert!(pscs(&v).is_empty());
+    assert_eq!(received(&receiver, PSC_PENDING, &refused), 0);
+    assert_eq!(received(&receiver, PENDING_PSC_ACTION, &refused), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psc_flow_on_sqlite() {
+    two_pscs_validated_after_a_retry(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psc_flow_on_postgres() {
+    two_pscs_validated_after_a_retry(Backend::Postgres).await;
+}
+
+/// PSC sessions expire 7 days after creation or 1 hour after their liveness step started
+/// (here 20 s and 1 s), and an operator can set a PSC aside.
+async fn expiry_and_abandon(backend: Backend) {
+    let (app, api, receiver, client) = psc_platform(
+        backend,
+        &[("VERITY_PSC_SESSION_TTL", "20s"), ("VERITY_PSC_LIVENESS_TTL", "1s")],
+    )
+    .await;
+    let (user, main) = declare_company(&app, &api, &[&MARIE, &PAUL]).await;
+    let v = decision(&api, &receiver, &main).await;
+    assert_eq!(v["Status"], "VALIDATED", "{v:#}");
+    let declared = pscs(&v);
+    assert_eq!(declared.len(), 3);
+    let (alex, marie, paul) = (&declared[0], &declared[1], &declared[2]);
+
+    // The operator sets Paul aside.
+    let paul_id = paul["Id"].as_str().unwrap();
+    let (ok, out, err) = cli(&app, &["sessions", "abandon-psc", "--client", &client, paul_id]).await;
+    assert!(ok && out.contains("ABANDONED"), "{out}{err}");
+    receiver.expect(PSC_ABANDONED, &main).await;
+    let (ok, _, err) = cli(&app, &["sessions", "abandon-psc", "--client", &client, paul_id]).await;
+    assert!(!ok && err.contains("ABANDONED"), "abandoned twice: {err}");
+    let again = api
+        .put(
+            &format!("/identity-verifications/{main}/pscs/{paul_id}/retry"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.status, 400, "an abandoned PSC cannot be retried: {}", again.text);
+
+    // Marie starts her liveness step: her session now ends within the (shortened) hour, long
+    // before the (shortened) week that ends Alex's.
+    let hosted = Hosted::from_link(&app, marie["HostedUrl"].as_str().unwrap());
+    hosted.to_photos().await;
+    let (status, challenge) = hosted.liveness_challenge().await;
+    assert_eq!(status, 200, "{challenge}");
+    let marie_rejected = receiver
+        .wait_for(1, Duration::from_secs(30), |r| {
+            r.event() == PSC_REJECTED && r.resource() == main
+        })
+        .await;
+    let v = api.get(&format!("/identity-verifications/{main}")).await.json();
+    assert_eq!(pscs(&v)[1]["Status"], "REJECTED", "{v:#}");
+    assert_eq!(
+        pscs(&v)[0]["Status"],
+        "PENDING_VALIDATION",
+        "Alex's week is not over: {v:#}"
+    );
+    receiver.expect(EXPIRED, marie["SessionId"].as_str().unwrap()).await;
+    // Then Alex's session reaches its end of life.
+    receiver
+        .wait_for(2, Duration::from_secs(30), |r| {
+            r.event() == PSC_REJECTED && r.resource() == main
+        })
+        .await;
+    assert!(marie_rejected[0].at < receiver.all().last().unwrap().at);
+    let v = api.get(&format!("/identity-verifications/{main}")).await.json();
+    assert_eq!(pscs(&v)[0]["Status"], "REJECTED", "{v:#}");
+    assert_eq!(pscs(&v)[2]["Status"], "ABANDONED");
+    assert_eq!(kyc_level(&api, &user).await, "LIGHT");
+    assert_eq!(alex["Status"], "PENDING_VALIDATION");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psc_expiry_and_abandon_on_sqlite() {
+    expiry_and_abandon(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psc_expiry_and_abandon_on_postgres() {
+    expiry_and_abandon(Backend::Postgres).await;
+}
