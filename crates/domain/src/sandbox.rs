@@ -85,6 +85,74 @@ pub fn check_types(user: &User) -> &'static [&'static str] {
     }
 }
 
+/// The checks a session goes through: its user's, or in the PSC flow's main session the company
+/// and the declared people (each person's identity is checked in their own session).
+pub fn session_check_types(flow: &crate::session::SessionFlow, user: &User) -> &'static [&'static str] {
+    match flow {
+        crate::session::SessionFlow::PscMain => crate::engine::psc_main_check_types(user),
+        _ => check_types(user),
+    }
+}
+
+/// Every `verity:<word>` of a Tag, with the word's name (before any `=`).
+fn directive_words(tag: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    tag.match_indices("verity:").map(move |(at, _)| {
+        let word: String = tag[at + "verity:".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '=' | '@' | '-'))
+            .collect();
+        let name = word.split('=').next().unwrap_or_default().to_owned();
+        (name, word)
+    })
+}
+
+/// The outcomes a PSC-flow main session's Tag scripts for its PSCs' own sessions (sandbox):
+/// `verity:psc=<outcome>` for every PSC, `verity:psc<N>=<outcome>` for the N-th declared one
+/// (1-based; it wins over the former), `<outcome>` being `accept`, `review` or
+/// `refuse=<REASON_TYPE>[@<CHECK_TYPE>]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PscScript {
+    pub all: Option<Directive>,
+    pub each: std::collections::BTreeMap<usize, Directive>,
+}
+
+impl PscScript {
+    pub fn from_tag(tag: &str) -> Result<PscScript, String> {
+        let mut script = PscScript::default();
+        for (name, word) in directive_words(tag).filter(|(name, _)| name.starts_with("psc")) {
+            let Some((_, outcome)) = word.split_once('=') else {
+                return Err(format!(
+                    "Verity directive 'verity:{word}' needs an outcome: verity:psc=accept, verity:psc2=refuse=DOCUMENT_NOT_ACCEPTED..."
+                ));
+            };
+            let directive = Directive::parse(outcome)?.unwrap_or(Directive::Accept);
+            match &name["psc".len()..] {
+                "" => script.all = Some(directive),
+                n => match n.parse::<usize>() {
+                    Ok(i) if i >= 1 => {
+                        script.each.insert(i, directive);
+                    }
+                    _ => {
+                        return Err(format!(
+                            "Unknown Verity directive 'verity:{word}': use verity:psc=... or verity:psc<N>=..."
+                        ));
+                    }
+                },
+            }
+        }
+        Ok(script)
+    }
+
+    /// The outcome scripted for the `index`-th (0-based) declared PSC, if any.
+    pub fn for_psc(&self, index: usize) -> Option<&Directive> {
+        self.each.get(&(index + 1)).or(self.all.as_ref())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.all.is_none() && self.each.is_empty()
+    }
+}
+
 /// What a sandbox session is scripted to end as.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Directive {
@@ -97,14 +165,16 @@ impl Directive {
     /// Finds a directive in a session `Tag`: `verity:accept`, `verity:review` or
     /// `verity:refuse=<REASON_TYPE>[@<CHECK_TYPE>]`, anywhere in the tag.
     pub fn from_tag(tag: &str) -> Result<Option<Directive>, String> {
-        let Some(start) = tag.find("verity:") else {
+        // `verity:psc...` directives script the PSCs' own sessions (see [`psc_directives`]).
+        let Some((_, word)) = directive_words(tag).find(|(name, _)| !name.starts_with("psc")) else {
             return Ok(None);
         };
-        let word: String = tag[start + "verity:".len()..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '=' | '@' | '-'))
-            .collect();
-        match word.as_str() {
+        Directive::parse(&word)
+    }
+
+    /// `accept`, `review` or `refuse=<REASON_TYPE>[@<CHECK_TYPE>]`.
+    fn parse(word: &str) -> Result<Option<Directive>, String> {
+        match word {
             "accept" => Ok(Some(Directive::Accept)),
             "review" => Ok(Some(Directive::Review)),
             _ => match word.strip_prefix("refuse=") {
@@ -146,13 +216,18 @@ impl Directive {
 
     /// Whether the directive can apply to this user (checks and review exist per user type).
     pub fn applies_to(&self, user: &User, natural_review_allowed: bool) -> Result<(), String> {
+        self.applies_to_checks(check_types(user), user, natural_review_allowed)
+    }
+
+    /// [`Directive::applies_to`] for a session going through `kinds`.
+    pub fn applies_to_checks(&self, kinds: &[&str], user: &User, natural_review_allowed: bool) -> Result<(), String> {
         match self {
             Directive::Accept => Ok(()),
             Directive::Review if matches!(user.person, Person::Natural(_)) && !natural_review_allowed => {
                 Err("Sessions of natural users are never sent to review.".into())
             }
             Directive::Review => Ok(()),
-            Directive::Refuse { check, .. } if !check_types(user).contains(&check.as_str()) => {
+            Directive::Refuse { check, .. } if !kinds.contains(&check.as_str()) => {
                 Err(format!("Users of this type do not go through {check}."))
             }
             Directive::Refuse { .. } => Ok(()),
@@ -166,10 +241,21 @@ impl Directive {
         now: UnixTime,
         new_id: &mut dyn FnMut() -> String,
     ) -> (SessionStatus, Vec<Check>) {
+        self.outcome_of(check_types(user), user, now, new_id)
+    }
+
+    /// [`Directive::outcome`] for a session going through `kinds`.
+    pub fn outcome_of(
+        &self,
+        kinds: &[&str],
+        user: &User,
+        now: UnixTime,
+        new_id: &mut dyn FnMut() -> String,
+    ) -> (SessionStatus, Vec<Check>) {
         let mut checks = Vec::new();
         let refused_id_check =
             matches!(self, Directive::Refuse { check, .. } if check == IDENTITY_DOCUMENT_VERIFICATION);
-        for &kind in check_types(user) {
+        for &kind in kinds {
             // These checks run only once the identity document passed; business matches are
             // left to the reviewer when a case goes to review.
             let dependent = matches!(
@@ -270,6 +356,28 @@ fn verified_data(user: &User, check: &str) -> Vec<TypedValue> {
             ]
         }
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod psc_script_tests {
+    use super::*;
+
+    #[test]
+    fn psc_directives_beside_the_session_directive() {
+        let tag = "order 7 verity:accept verity:psc=accept verity:psc2=refuse=DOCUMENT_NOT_ACCEPTED";
+        assert_eq!(Directive::from_tag(tag), Ok(Some(Directive::Accept)));
+        let script = PscScript::from_tag(tag).unwrap();
+        assert_eq!(script.for_psc(0), Some(&Directive::Accept));
+        assert!(
+            matches!(script.for_psc(1), Some(Directive::Refuse { reason, .. }) if reason == "DOCUMENT_NOT_ACCEPTED")
+        );
+        assert_eq!(script.for_psc(2), Some(&Directive::Accept));
+        assert_eq!(Directive::from_tag("verity:psc=accept"), Ok(None));
+        assert!(PscScript::from_tag("verity:psc").is_err());
+        assert!(PscScript::from_tag("verity:pscX=accept").is_err());
+        assert!(PscScript::from_tag("verity:psc=maybe").is_err());
+        assert!(PscScript::from_tag("no directive").unwrap().is_empty());
     }
 }
 

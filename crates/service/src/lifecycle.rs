@@ -3,7 +3,7 @@
 
 use verity_domain::lifecycle::{self, Decision};
 use verity_domain::psc::{self, PscId};
-use verity_domain::sandbox::Directive;
+use verity_domain::sandbox::{Directive, PscScript, session_check_types};
 use verity_domain::session::SessionFlow;
 use verity_domain::user::UserRuleError;
 use verity_domain::{Client, ClientId, IdvSession, SessionId, SessionStatus, User, UserId};
@@ -37,7 +37,23 @@ impl Services {
                 .user(&client.id, &session.user_id)
                 .await?
                 .ok_or_else(|| LifecycleError::not_found("user", &session.user_id))?;
-            let decision = decide(&session, &user, client)?;
+            // A PSC's own session is decided about the PSC, a person of a legal user: seen as a
+            // natural user whose unclear cases go to a reviewer.
+            let decision = match session.flow.psc() {
+                Some(psc_id) => {
+                    let psc = self
+                        .store
+                        .psc(&client.id, psc_id)
+                        .await?
+                        .ok_or_else(|| LifecycleError::not_found("psc", psc_id))?;
+                    let reviewable = Client {
+                        natural_review: true,
+                        ..client.clone()
+                    };
+                    decide(&session, &psc.as_subject(&user), &reviewable)?
+                }
+                None => decide(&session, &user, client)?,
+            };
             let now = now();
             let user_before = user.clone();
             let mut happened = lifecycle::transition(&mut session, &mut user, decision, client.natural_review, now)
@@ -46,7 +62,12 @@ impl Services {
             // The PSC flow's consequences commit with the transition that causes them.
             match session.flow.clone() {
                 SessionFlow::PscMain if session.status == SessionStatus::Validated => {
-                    let progress = self.store.progress(&session.id).await?.unwrap_or_default();
+                    // A session scripted without its pages being walked declares what the platform gave:
+                    // the legal representative.
+                    let progress = match self.store.progress(&session.id).await? {
+                        Some(p) => p,
+                        None => verity_domain::hosted::Progress::prefilled(&user),
+                    };
                     let base = now_millis();
                     let mut n = 0;
                     let (pscs, sessions, events) = psc::open_psc_sessions(
@@ -66,6 +87,10 @@ impl Services {
                         },
                     );
                     happened.extend(events);
+                    let mut sessions = sessions;
+                    if client.environment == verity_domain::Environment::Sandbox {
+                        self.script_psc_sessions(&session, &mut sessions, 0, now);
+                    }
                     changes.pscs = pscs.into_iter().map(Write::Insert).collect();
                     changes.sessions = sessions.into_iter().map(Write::Insert).collect();
                 }
@@ -189,7 +214,8 @@ impl Services {
                     let now = now();
                     match &session.scripted {
                         Some((directive, at)) if *at <= now => {
-                            let (status, checks) = directive.outcome(user, now, &mut || new_id("idnchc_"));
+                            let kinds = session_check_types(&session.flow, user);
+                            let (status, checks) = directive.outcome_of(kinds, user, now, &mut || new_id("idnchc_"));
                             Ok(Decision {
                                 status,
                                 checks: Some(checks),
@@ -265,6 +291,27 @@ impl Services {
             })
         })
         .await
+    }
+}
+
+impl Services {
+    /// Scripts sandbox PSC sessions as their main session's Tag says (`verity:psc=...`);
+    /// `first` is the declaration index of `sessions[0]`.
+    pub(crate) fn script_psc_sessions(
+        &self,
+        main: &IdvSession,
+        sessions: &mut [IdvSession],
+        first: usize,
+        now: verity_domain::UnixTime,
+    ) {
+        let Ok(script) = PscScript::from_tag(main.tag.as_deref().unwrap_or("")) else {
+            return;
+        };
+        for (i, session) in sessions.iter_mut().enumerate() {
+            if let Some(d) = script.for_psc(first + i) {
+                session.scripted = Some((d.clone(), now + self.config.sandbox_delay));
+            }
+        }
     }
 }
 

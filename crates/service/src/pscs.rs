@@ -71,7 +71,12 @@ impl Services {
                     .session(&client.id, &psc.session_id)
                     .await?
                     .ok_or_else(|| ServiceError::not_found("session", &psc.session_id))?,
-                Retry::NewLink(session) => {
+                Retry::NewLink(mut session) => {
+                    if client.environment == verity_domain::Environment::Sandbox {
+                        let siblings = self.store.pscs_of_session(&client.id, main).await?;
+                        let index = siblings.iter().position(|p| p.id == psc.id).unwrap_or(0);
+                        self.script_psc_sessions(&main_session, std::slice::from_mut(&mut *session), index, now);
+                    }
                     changes.sessions.push(Write::Insert((*session).clone()));
                     *session
                 }

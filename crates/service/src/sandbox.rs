@@ -2,7 +2,7 @@
 //! rule for both (the Tag's scripted outcomes apply through the sweep, in `lifecycle`).
 
 use verity_domain::lifecycle::{Decision, TransitionError};
-use verity_domain::sandbox::Directive;
+use verity_domain::sandbox::{Directive, session_check_types};
 use verity_domain::session::Check;
 use verity_domain::{Client, Environment, IdvSession, SessionId, SessionStatus};
 
@@ -49,9 +49,10 @@ impl Services {
                 Forced::Expire => None,
                 Forced::Checks { checks, .. } => Some(checks.clone()),
                 Forced::Directive(d) => {
-                    d.applies_to(user, client.natural_review)
+                    let kinds = session_check_types(&session.flow, user);
+                    d.applies_to_checks(kinds, user, client.natural_review)
                         .map_err(ServiceError::Invalid)?;
-                    Some(d.outcome(user, now(), &mut || new_id("idnchc_")).1)
+                    Some(d.outcome_of(kinds, user, now(), &mut || new_id("idnchc_")).1)
                 }
             };
             Ok(Decision { status, checks })

@@ -57,15 +57,26 @@ impl Services {
                 "Live checks are not available for natural users of this platform: this build has no face matcher, no face-match provider is configured (VERITY_PROVIDER_FACE_MATCH_URL) and manual review of natural users is off (verity clients set-natural-review).".into(),
             ));
         }
-        if let Some(d) = &directive {
-            d.applies_to(&user, client.natural_review)
-                .map_err(|m| ServiceError::param("Tag", m))?;
+        let psc_script = verity_domain::sandbox::PscScript::from_tag(new.tag.as_deref().unwrap_or(""))
+            .map_err(|message| ServiceError::param("Tag", message))?;
+        if !psc_script.is_empty() && client.environment != Environment::Sandbox {
+            return Err(ServiceError::SandboxOnly);
         }
         // Business and Organization users of a client that activated it go through the PSC flow.
         let psc_flow = matches!(
             user.legal_person_type(),
             Some(LegalPersonType::Business | LegalPersonType::Organization)
         ) && self.store.client_policy(&client.id).await?.psc_flow;
+        let flow = if psc_flow {
+            SessionFlow::PscMain
+        } else {
+            SessionFlow::Single
+        };
+        if let Some(d) = &directive {
+            let kinds = verity_domain::sandbox::session_check_types(&flow, &user);
+            d.applies_to_checks(kinds, &user, client.natural_review)
+                .map_err(|m| ServiceError::param("Tag", m))?;
+        }
         let now = now();
         let session = IdvSession {
             id: SessionId::generate(now_millis(), rand::random()),

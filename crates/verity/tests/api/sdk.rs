@@ -158,3 +158,36 @@ async fn python_sdk_legacy_sandbox_outcomes_and_webhooks_on_postgres() {
     )
     .await;
 }
+
+/// The PSC flow (2026) through the Python SDK's `Psc.retry` and `PSCs`: a sandbox client with the
+/// flow activated, outcomes scripted by the Tag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_sdk_v4_psc_retry() {
+    let program = sdk_dir().join("python/.venv4/bin/python");
+    assert!(
+        program.exists(),
+        "{} is missing: run tests/sdk/setup.sh first",
+        program.display()
+    );
+    let app = TestApp::spawn(Backend::Sqlite, INSTANT_OUTCOMES).await;
+    let (ok, out, err) = crate::engine::cli(&app, &["clients", "set-policy", &app.client_id, "--psc-flow", "on"]).await;
+    assert!(ok, "{out}{err}");
+    let out = tokio::process::Command::new(&program)
+        .arg("python/psc.py")
+        .current_dir(sdk_dir())
+        .env("VERITY_BASE_URL", &app.base)
+        .env("VERITY_CLIENT_ID", &app.client_id)
+        .env("VERITY_API_KEY", &app.api_key)
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "psc.py failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    assert!(stdout.contains("PASS"), "{stdout}");
+}
