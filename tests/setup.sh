@@ -28,6 +28,8 @@ venv_tool() {
 }
 venv_tool "$root/s3" moto moto_server
 venv_tool "$root/schemathesis" schemathesis schemathesis
+# A real SMTP server for the e-mail tests (messages land in a Maildir the tests read).
+venv_tool "$root/smtp" aiosmtpd aiosmtpd
 
 browser="$root/browser"
 stamp="$browser/node_modules/.verity-setup-stamp"

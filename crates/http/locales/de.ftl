@@ -165,3 +165,12 @@ error-share-official = Eine leitende Führungskraft hält hier keinen Anteil: la
 field-email = E-Mail-Adresse
 psc-email-hint = Wir senden dieser Person einen Link, um ihre eigene Identität zu bestätigen.
 error-email = Geben Sie eine gültige E-Mail-Adresse ein, z. B. name@beispiel.de.
+# E-mails to persons of significant control
+mail-psc-subject = {company}: Bitte bestätigen Sie Ihre Identität
+mail-psc-greeting = Guten Tag {person},
+mail-psc-body = {platform} prüft {company}, und Sie wurden als eine der Personen angegeben, die das Unternehmen leiten oder besitzen. Bitte bestätigen Sie Ihre Identität: Das dauert etwa fünf Minuten, mit einem Ausweisdokument und einer Kamera.
+mail-psc-button = Identität bestätigen
+mail-psc-expires = Dieser Link ist gültig bis {date}.
+mail-psc-reminder-subject = Erinnerung: {company} wartet auf Ihre Identitätsprüfung
+mail-psc-reminder-body = {platform} wartet noch darauf, dass Sie Ihre Identität für {company} bestätigen.
+mail-footer = Sie erhalten diese Nachricht, weil {company} Sie gegenüber {platform} angegeben hat. Wenn Sie dieses Unternehmen nicht kennen, können Sie sie ignorieren.

@@ -165,3 +165,12 @@ error-share-official = A senior managing official holds no share here: leave the
 field-email = E-mail address
 psc-email-hint = We send this person a link to verify their own identity.
 error-email = Enter a valid e-mail address, such as name@example.com.
+# E-mails to persons of significant control
+mail-psc-subject = {company}: please verify your identity
+mail-psc-greeting = Hello {person},
+mail-psc-body = {platform} is verifying {company}, and you were declared as one of the people who run or own it. Please confirm your identity: it takes about five minutes, with an identity document and a camera.
+mail-psc-button = Verify my identity
+mail-psc-expires = This link works until {date}.
+mail-psc-reminder-subject = Reminder: {company} is waiting for your identity check
+mail-psc-reminder-body = {platform} is still waiting for you to confirm your identity for {company}.
+mail-footer = You receive this message because {company} declared you to {platform}. If you do not know this company, you can ignore it.

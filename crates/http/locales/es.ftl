@@ -165,3 +165,12 @@ error-share-official = Un directivo principal no tiene participación aquí: dej
 field-email = Correo electrónico
 psc-email-hint = Enviamos a esta persona un enlace para verificar su propia identidad.
 error-email = Introduzca un correo electrónico válido, por ejemplo nombre@ejemplo.es.
+# E-mails to persons of significant control
+mail-psc-subject = {company}: verifique su identidad
+mail-psc-greeting = Hola, {person}:
+mail-psc-body = {platform} está verificando {company} y usted figura como una de las personas que la dirigen o son sus propietarias. Confirme su identidad: se tarda unos cinco minutos, con un documento de identidad y una cámara.
+mail-psc-button = Verificar mi identidad
+mail-psc-expires = Este enlace es válido hasta el {date}.
+mail-psc-reminder-subject = Recordatorio: {company} espera la verificación de su identidad
+mail-psc-reminder-body = {platform} sigue esperando que confirme su identidad para {company}.
+mail-footer = Recibe este mensaje porque {company} le declaró ante {platform}. Si no conoce esta empresa, puede ignorarlo.

@@ -165,3 +165,12 @@ error-share-official = Un dirigeant principal ne détient pas de part ici : lais
 field-email = Adresse e-mail
 psc-email-hint = Nous envoyons à cette personne un lien pour vérifier sa propre identité.
 error-email = Saisissez une adresse e-mail valide, par exemple nom@exemple.fr.
+# E-mails to persons of significant control
+mail-psc-subject = {company} : merci de vérifier votre identité
+mail-psc-greeting = Bonjour {person},
+mail-psc-body = {platform} vérifie {company}, et vous avez été déclaré(e) comme l'une des personnes qui la dirigent ou la détiennent. Merci de confirmer votre identité : cela prend environ cinq minutes, avec une pièce d'identité et une caméra.
+mail-psc-button = Vérifier mon identité
+mail-psc-expires = Ce lien est valable jusqu'au {date}.
+mail-psc-reminder-subject = Rappel : {company} attend la vérification de votre identité
+mail-psc-reminder-body = {platform} attend toujours que vous confirmiez votre identité pour {company}.
+mail-footer = Vous recevez ce message car {company} vous a déclaré(e) auprès de {platform}. Si vous ne connaissez pas cette entreprise, vous pouvez l'ignorer.

@@ -165,3 +165,12 @@ error-share-official = Un dirigente di alto livello non detiene quote qui: lasci
 field-email = Indirizzo e-mail
 psc-email-hint = Inviamo a questa persona un link per verificare la propria identità.
 error-email = Inserisca un indirizzo e-mail valido, ad esempio nome@esempio.it.
+# E-mails to persons of significant control
+mail-psc-subject = {company}: verifichi la sua identità
+mail-psc-greeting = Gentile {person},
+mail-psc-body = {platform} sta verificando {company} e lei è stato/a indicato/a come una delle persone che la dirigono o la possiedono. Confermi la sua identità: servono circa cinque minuti, con un documento d'identità e una fotocamera.
+mail-psc-button = Verifica la mia identità
+mail-psc-expires = Questo link è valido fino al {date}.
+mail-psc-reminder-subject = Promemoria: {company} attende la verifica della sua identità
+mail-psc-reminder-body = {platform} attende ancora che lei confermi la sua identità per {company}.
+mail-footer = Riceve questo messaggio perché {company} l'ha indicata a {platform}. Se non conosce questa società, può ignorarlo.

@@ -165,3 +165,12 @@ error-share-official = Vyresnysis vadovas čia neturi dalies: palikite dalį tu�
 field-email = El. pašto adresas
 psc-email-hint = Šiam asmeniui išsiųsime nuorodą patvirtinti savo tapatybę.
 error-email = Įveskite galiojantį el. pašto adresą, pvz., vardas@pavyzdys.lt.
+# E-mails to persons of significant control
+mail-psc-subject = {company}: patvirtinkite savo tapatybę
+mail-psc-greeting = Sveiki, {person},
+mail-psc-body = {platform} tikrina {company}, o jūs nurodytas (-a) kaip vienas iš asmenų, kurie jai vadovauja arba ją valdo. Patvirtinkite savo tapatybę: tai užtrunka apie penkias minutes, reikės asmens dokumento ir kameros.
+mail-psc-button = Patvirtinti tapatybę
+mail-psc-expires = Ši nuoroda galioja iki {date}.
+mail-psc-reminder-subject = Priminimas: {company} laukia jūsų tapatybės patikrinimo
+mail-psc-reminder-body = {platform} vis dar laukia, kol patvirtinsite savo tapatybę dėl {company}.
+mail-footer = Gavote šį laišką, nes {company} nurodė jus {platform}. Jei šios įmonės nepažįstate, galite jį ignoruoti.

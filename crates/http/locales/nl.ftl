@@ -165,3 +165,12 @@ error-share-official = Een hoger leidinggevende heeft hier geen aandeel: laat he
 field-email = E-mailadres
 psc-email-hint = We sturen deze persoon een link om de eigen identiteit te laten verifiëren.
 error-email = Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.
+# E-mails to persons of significant control
+mail-psc-subject = {company}: verifieer uw identiteit
+mail-psc-greeting = Beste {person},
+mail-psc-body = {platform} verifieert {company}, en u bent opgegeven als een van de personen die het bedrijf leiden of bezitten. Bevestig uw identiteit: dat duurt ongeveer vijf minuten, met een identiteitsbewijs en een camera.
+mail-psc-button = Mijn identiteit verifiëren
+mail-psc-expires = Deze link is geldig tot {date}.
+mail-psc-reminder-subject = Herinnering: {company} wacht op de controle van uw identiteit
+mail-psc-reminder-body = {platform} wacht nog steeds tot u uw identiteit voor {company} bevestigt.
+mail-footer = U ontvangt dit bericht omdat {company} u heeft opgegeven bij {platform}. Kent u dit bedrijf niet, dan kunt u het negeren.

@@ -165,3 +165,12 @@ error-share-official = Członek wyższej kadry kierowniczej nie ma tu udziałów
 field-email = Adres e-mail
 psc-email-hint = Wyślemy tej osobie link do weryfikacji jej tożsamości.
 error-email = Podaj prawidłowy adres e-mail, np. imie@przyklad.pl.
+# E-mails to persons of significant control
+mail-psc-subject = {company}: prosimy o potwierdzenie tożsamości
+mail-psc-greeting = Dzień dobry, {person},
+mail-psc-body = {platform} weryfikuje {company}, a Pan/Pani został(a) wskazany(-a) jako jedna z osób, które nią kierują lub są jej właścicielami. Prosimy potwierdzić tożsamość: zajmie to około pięciu minut, potrzebny jest dokument tożsamości i aparat.
+mail-psc-button = Potwierdź moją tożsamość
+mail-psc-expires = Link jest ważny do {date}.
+mail-psc-reminder-subject = Przypomnienie: {company} czeka na weryfikację Pana/Pani tożsamości
+mail-psc-reminder-body = {platform} wciąż czeka na potwierdzenie Pana/Pani tożsamości dla {company}.
+mail-footer = Otrzymuje Pan/Pani tę wiadomość, ponieważ {company} wskazała Pana/Panią w {platform}. Jeśli nie zna Pan/Pani tej firmy, można ją zignorować.

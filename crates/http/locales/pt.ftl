@@ -165,3 +165,12 @@ error-share-official = Um dirigente principal não tem participação aqui: deix
 field-email = Endereço de e-mail
 psc-email-hint = Enviamos a esta pessoa uma ligação para verificar a sua própria identidade.
 error-email = Introduza um endereço de e-mail válido, por exemplo nome@exemplo.pt.
+# E-mails to persons of significant control
+mail-psc-subject = {company}: verifique a sua identidade
+mail-psc-greeting = Olá {person},
+mail-psc-body = A {platform} está a verificar a {company} e foi indicado(a) como uma das pessoas que a dirigem ou detêm. Confirme a sua identidade: demora cerca de cinco minutos, com um documento de identificação e uma câmara.
+mail-psc-button = Verificar a minha identidade
+mail-psc-expires = Esta ligação é válida até {date}.
+mail-psc-reminder-subject = Lembrete: a {company} aguarda a verificação da sua identidade
+mail-psc-reminder-body = A {platform} ainda aguarda que confirme a sua identidade para a {company}.
+mail-footer = Recebe esta mensagem porque a {company} o(a) indicou à {platform}. Se não conhece esta empresa, pode ignorá-la.

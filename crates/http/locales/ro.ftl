@@ -165,3 +165,12 @@ error-share-official = O persoană din conducerea superioară nu deține aici p�
 field-email = Adresă de e-mail
 psc-email-hint = Trimitem acestei persoane un link pentru a-și verifica propria identitate.
 error-email = Introduceți o adresă de e-mail validă, de exemplu nume@exemplu.ro.
+# E-mails to persons of significant control
+mail-psc-subject = {company}: vă rugăm să vă verificați identitatea
+mail-psc-greeting = Bună ziua, {person},
+mail-psc-body = {platform} verifică {company}, iar dumneavoastră ați fost declarat(ă) ca una dintre persoanele care o conduc sau o dețin. Vă rugăm să vă confirmați identitatea: durează aproximativ cinci minute, cu un act de identitate și o cameră.
+mail-psc-button = Verifică-mi identitatea
+mail-psc-expires = Acest link este valabil până la {date}.
+mail-psc-reminder-subject = Memento: {company} așteaptă verificarea identității dumneavoastră
+mail-psc-reminder-body = {platform} încă așteaptă să vă confirmați identitatea pentru {company}.
+mail-footer = Primiți acest mesaj deoarece {company} v-a declarat la {platform}. Dacă nu cunoașteți această companie, îl puteți ignora.

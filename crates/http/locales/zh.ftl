@@ -165,3 +165,12 @@ error-share-official = 高级管理人员在此不持有股份：请将持股比
 field-email = 电子邮箱地址
 psc-email-hint = 我们会向此人发送一个链接，供其验证本人身份。
 error-email = 请输入有效的电子邮箱地址，例如 zhangsan@example.com。
+# E-mails to persons of significant control
+mail-psc-subject = {company}：请验证您的身份
+mail-psc-greeting = {person}，您好：
+mail-psc-body = {platform} 正在核验 {company}，您被申报为该公司的管理人员或所有人之一。请确认您的身份：大约需要五分钟，需准备身份证件并使用摄像头。
+mail-psc-button = 验证我的身份
+mail-psc-expires = 此链接有效期至 {date}。
+mail-psc-reminder-subject = 提醒：{company} 正在等待您完成身份验证
+mail-psc-reminder-body = {platform} 仍在等待您为 {company} 确认身份。
+mail-footer = 您收到此邮件，是因为 {company} 向 {platform} 申报了您的信息。如果您不认识该公司，可以忽略此邮件。

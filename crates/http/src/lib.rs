@@ -11,6 +11,7 @@ pub mod hooks;
 pub mod hosted;
 pub mod idempotency;
 pub mod listener;
+pub mod mail;
 pub mod openapi;
 pub mod path;
 pub mod pscs;

@@ -12,6 +12,7 @@ pub mod files;
 pub mod hooks;
 pub mod hosted;
 pub mod lifecycle;
+pub mod mail;
 pub mod metrics;
 pub mod providers;
 pub mod pscs;
@@ -41,6 +42,10 @@ pub struct ServiceConfig {
     pub psc_session_ttl: i64,
     /// ...and once its liveness step started (Mangopay: 1 hour).
     pub psc_liveness_ttl: i64,
+    /// How long before a PSC session's end its reminder is sent (at most half its life).
+    pub psc_reminder_before: i64,
+    /// Whether an SMTP server is configured: without one no e-mail is queued.
+    pub mail_enabled: bool,
     /// How long after creation a sandbox session with a `Tag` directive completes.
     pub sandbox_delay: i64,
     /// Delays before each retry of a failed webhook delivery, in seconds.
@@ -62,6 +67,8 @@ impl Default for ServiceConfig {
             session_ttl: 7 * 86_400,
             psc_session_ttl: verity_domain::psc::PSC_SESSION_LIFETIME,
             psc_liveness_ttl: verity_domain::psc::PSC_LIVENESS_WINDOW,
+            psc_reminder_before: 86_400,
+            mail_enabled: false,
             sandbox_delay: 3,
             retry_schedule: [600; 6].into_iter().chain([8 * 3600; 9]).collect(),
             webhook_timeout: Duration::from_secs(2),
@@ -93,6 +100,8 @@ pub struct Services {
     pub outbox: Arc<Notify>,
     /// Woken when a submission queued checks, so the engine starts at once.
     pub checks: Arc<Notify>,
+    /// Woken when a commit queued e-mails.
+    pub mail: Arc<Notify>,
     /// Documents and selfies, when this process handles them.
     pub files: Option<Arc<files::Files>>,
 }
@@ -104,6 +113,7 @@ impl Services {
             config: Arc::new(config),
             outbox: Arc::new(Notify::new()),
             checks: Arc::new(Notify::new()),
+            mail: Arc::new(Notify::new()),
             files: None,
         }
     }

@@ -91,6 +91,10 @@ impl Services {
                     if client.environment == verity_domain::Environment::Sandbox {
                         self.script_psc_sessions(&session, &mut sessions, 0, now);
                     }
+                    let policy = self.store.client_policy(&client.id).await?;
+                    for (psc, psc_session) in pscs.iter().zip(&sessions) {
+                        changes.mails.extend(self.psc_mails(&policy, psc, psc_session, now));
+                    }
                     changes.pscs = pscs.into_iter().map(Write::Insert).collect();
                     changes.sessions = sessions.into_iter().map(Write::Insert).collect();
                 }
@@ -119,6 +123,9 @@ impl Services {
             match self.store.commit(&changes).await {
                 Ok(()) => {
                     self.outbox.notify_one();
+                    if !changes.mails.is_empty() {
+                        self.mail.notify_one();
+                    }
                     session.version += 1;
                     return Ok(session);
                 }

@@ -77,6 +77,8 @@ impl Services {
                         let index = siblings.iter().position(|p| p.id == psc.id).unwrap_or(0);
                         self.script_psc_sessions(&main_session, std::slice::from_mut(&mut *session), index, now);
                     }
+                    let policy = self.store.client_policy(&client.id).await?;
+                    changes.mails = self.psc_mails(&policy, &psc, &session, now);
                     changes.sessions.push(Write::Insert((*session).clone()));
                     *session
                 }
@@ -86,6 +88,7 @@ impl Services {
             match self.store.commit(&changes).await {
                 Ok(()) => {
                     self.outbox.notify_one();
+                    self.mail.notify_one();
                     psc.version += 1;
                     return Ok((psc, session));
                 }

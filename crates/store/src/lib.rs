@@ -113,6 +113,8 @@ pub struct Changeset {
     pub users: Vec<Write<User>>,
     pub sessions: Vec<Write<IdvSession>>,
     pub pscs: Vec<Write<Psc>>,
+    /// E-mails the change calls for, queued with it.
+    pub mails: Vec<MailJob>,
     pub events: Vec<Event>,
     pub response: Option<StoredResponse>,
 }
@@ -124,6 +126,7 @@ impl Changeset {
             users: Vec::new(),
             sessions: Vec::new(),
             pscs: Vec::new(),
+            mails: Vec::new(),
             events: Vec::new(),
             response: None,
         }
@@ -440,22 +443,100 @@ pub trait PscStore: Send + Sync + 'static {
     async fn pscs_of_user(&self, client: &ClientId, user: &UserId, page: PageRequest) -> StoreResult<Page<Psc>>;
 }
 
+/// What an e-mail is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailKind {
+    /// A PSC's link to their own session.
+    PscLink,
+    /// A reminder of it, before the session expires.
+    PscReminder,
+}
+
+impl MailKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailKind::PscLink => "psc_link",
+            MailKind::PscReminder => "psc_reminder",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<MailKind> {
+        [MailKind::PscLink, MailKind::PscReminder]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+    }
+}
+
+/// An e-mail queued in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailJob {
+    pub id: String,
+    pub client: ClientId,
+    pub psc: PscId,
+    /// The PSC session the message is about: a message about a session the PSC no longer uses
+    /// is not sent.
+    pub session: SessionId,
+    pub kind: MailKind,
+    pub due_at: UnixTime,
+    pub attempts: i64,
+    pub created_at: UnixTime,
+}
+
+/// How an attempt to send an e-mail ended.
+#[derive(Clone, Debug)]
+pub enum MailOutcome<'a> {
+    Sent {
+        at: UnixTime,
+    },
+    /// No longer worth sending (the session was done, replaced or expired).
+    Skipped {
+        why: &'a str,
+    },
+    Retry {
+        error: &'a str,
+        at: UnixTime,
+    },
+    Failed {
+        error: &'a str,
+    },
+}
+
+/// One queued e-mail as an operator sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailRecord {
+    pub job: MailJob,
+    /// `pending`, `sent`, `skipped` or `failed`.
+    pub state: String,
+    pub last_error: Option<String>,
+    pub sent_at: Option<UnixTime>,
+}
+
+/// The e-mail outbox (jobs are written through [`SessionStore::commit`]'s changesets).
+#[async_trait]
+pub trait MailStore: Send + Sync + 'static {
+    /// Leases up to `limit` due jobs until `lease_until`.
+    async fn claim_mails(&self, now: UnixTime, lease_until: UnixTime, limit: u32) -> StoreResult<Vec<MailJob>>;
+    async fn finish_mail(&self, id: &str, outcome: MailOutcome<'_>) -> StoreResult<()>;
+    /// The e-mails queued about a PSC, oldest first.
+    async fn mails_of_psc(&self, client: &ClientId, psc: &PscId) -> StoreResult<Vec<MailRecord>>;
+}
+
 /// All of storage: what the server is given. Code that needs one capability can take that
 /// trait alone; `use verity_store::prelude::*` brings every capability's methods into scope.
 pub trait Store:
-    ClientStore + SessionStore + PscStore + WebhookStore + HostedStore + EngineStore + BackOfficeStore
+    ClientStore + SessionStore + PscStore + MailStore + WebhookStore + HostedStore + EngineStore + BackOfficeStore
 {
 }
 
 impl<T> Store for T where
-    T: ClientStore + SessionStore + PscStore + WebhookStore + HostedStore + EngineStore + BackOfficeStore
+    T: ClientStore + SessionStore + PscStore + MailStore + WebhookStore + HostedStore + EngineStore + BackOfficeStore
 {
 }
 
 /// The storage traits, for `use verity_store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        BackOfficeStore, ClientStore, EngineStore, HostedStore, PscStore, SessionStore, Store, WebhookStore,
+        BackOfficeStore, ClientStore, EngineStore, HostedStore, MailStore, PscStore, SessionStore, Store, WebhookStore,
     };
 }
 
@@ -497,6 +578,8 @@ pub struct ClientPolicy {
     /// Whether Business and Organization users go through the PSC flow (each person of
     /// significant control verified in a session of their own).
     pub psc_flow: bool,
+    /// Whether Verity e-mails each PSC their link (else the platform sends it itself).
+    pub psc_emails: bool,
 }
 
 impl Default for ClientPolicy {
@@ -508,6 +591,7 @@ impl Default for ClientPolicy {
             retention_data_days: None,
             liveness_required: false,
             psc_flow: false,
+            psc_emails: true,
         }
     }
 }

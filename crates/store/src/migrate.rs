@@ -77,6 +77,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0009_psc.sql"),
         postgres: include_str!("../migrations/0009_psc.sql"),
     },
+    Migration {
+        version: 10,
+        name: "mail",
+        sqlite: include_str!("../migrations/0010_mail.sql"),
+        postgres: include_str!("../migrations/0010_mail.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

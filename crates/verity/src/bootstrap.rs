@@ -158,6 +158,8 @@ fn service_config(settings: &Settings) -> ServiceConfig {
         session_ttl: settings.session_ttl,
         psc_session_ttl: settings.psc_session_ttl,
         psc_liveness_ttl: settings.psc_liveness_ttl,
+        mail_enabled: settings.smtp.is_some(),
+        psc_reminder_before: ServiceConfig::default().psc_reminder_before,
         sandbox_delay: settings.sandbox_delay,
         retry_schedule: settings.webhook_retry_schedule.clone(),
         webhook_timeout: std::time::Duration::from_secs(settings.webhook_timeout as u64),

@@ -13,6 +13,9 @@ Configuration (a TOML file given with --config, overridden by environment variab
   VERITY_SESSION_TTL             how long a session may stay PENDING [default: 7d]
   VERITY_PSC_SESSION_TTL         how long a PSC's own session may stay PENDING [default: 7d]
   VERITY_PSC_LIVENESS_TTL        ...and once its liveness step started [default: 1h]
+  VERITY_SMTP_URL                SMTP server of e-mails to end users (PSC links): smtps://USER:PASSWORD@HOST,
+                                 smtp://HOST:587?tls=required (STARTTLS) or smtp://HOST:PORT [default: no e-mail]
+  VERITY_MAIL_FROM               their sender, e.g. \"Verity <no-reply@example.com>\" (required with VERITY_SMTP_URL)
   VERITY_TOKEN_TTL               OAuth access token lifetime [default: 1h]
   VERITY_WEBHOOK_RETRY_SCHEDULE  delays between webhook retries [default: 6x10m then 9x8h]
   VERITY_RATE_LIMITS             API rate-limit windows [default: 15m=2300,30m=4500,1h=8800,24h=105600]
@@ -341,6 +344,10 @@ pub(crate) enum ClientsCommand {
         /// legal representative and owner verified in a session of their own).
         #[arg(long)]
         psc_flow: Option<String>,
+        /// on or off: whether Verity e-mails each PSC their link and a reminder (needs
+        /// VERITY_SMTP_URL), or the platform sends the links itself.
+        #[arg(long)]
+        psc_emails: Option<String>,
     },
     /// Lift the lock on a client's token requests (set after repeated failures, for 15 minutes
     /// by default), from every address or from one.

@@ -130,6 +130,13 @@ pub struct Config {
     pub provider_timeout: String,
     /// Retries of a failed provider call (`VERITY_PROVIDER_RETRIES`).
     pub provider_retries: u32,
+    /// SMTP server for e-mails to end users (`VERITY_SMTP_URL`): `smtps://USER:PASSWORD@HOST`,
+    /// `smtp://HOST:PORT?tls=required` (STARTTLS) or `smtp://HOST:PORT` (plain, local relays).
+    #[serde(default, deserialize_with = "lenient_option")]
+    pub smtp_url: Option<String>,
+    /// Sender of those e-mails (`VERITY_MAIL_FROM`), e.g. `Verity <no-reply@example.com>`.
+    #[serde(default, deserialize_with = "lenient_option")]
+    pub mail_from: Option<String>,
 }
 
 impl Default for Config {
@@ -177,6 +184,8 @@ impl Default for Config {
             provider_token: None,
             provider_timeout: "10s".into(),
             provider_retries: 2,
+            smtp_url: None,
+            mail_from: None,
         }
     }
 }
@@ -221,6 +230,8 @@ pub struct Settings {
     pub provider_token: Option<String>,
     pub provider_timeout: i64,
     pub provider_retries: u32,
+    /// The SMTP server and sender of e-mails to end users; `None`: no e-mail is sent.
+    pub smtp: Option<verity_service::mail::SmtpSettings>,
 }
 
 /// Parses `90`, `45s`, `10m`, `8h`, `7d` into seconds.
@@ -391,6 +402,8 @@ impl Config {
             "provider_token",
             "provider_timeout",
             "provider_retries",
+            "smtp_url",
+            "mail_from",
         ]));
         figment.extract().map_err(plain)
     }
@@ -513,6 +526,31 @@ impl Config {
                 _ => return Err("provider_timeout must be at least 1s".into()),
             },
             provider_retries: self.provider_retries.min(10),
+            smtp: match (&self.smtp_url, &self.mail_from) {
+                (None, _) => None,
+                (Some(url), Some(from)) => {
+                    if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                        return Err(format!(
+                            "smtp_url must start with smtp:// or smtps:// (got '{}')",
+                            verity_store::redact_url(url)
+                        ));
+                    }
+                    if !verity_service::mail::is_sender(from) {
+                        return Err(format!(
+                            "mail_from '{from}' is not an address: use name@example.com or \"Name <name@example.com>\""
+                        ));
+                    }
+                    Some(verity_service::mail::SmtpSettings {
+                        url: url.clone(),
+                        from: from.clone(),
+                    })
+                }
+                (Some(_), None) => {
+                    return Err(
+                        "smtp_url is set but mail_from is not: set VERITY_MAIL_FROM to the sender's address".into(),
+                    );
+                }
+            },
         })
     }
 }

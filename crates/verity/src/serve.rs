@@ -74,6 +74,17 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     workers.spawn(sweep_sessions(services.clone(), stopping.clone()));
     workers.spawn(housekeeping(services.clone(), blobs.clone(), stopping.clone()));
     let engine = Arc::new(engine(&settings, services.clone(), blobs.clone(), sealer.clone())?);
+    if let Some(smtp) = &settings.smtp {
+        let mailer = verity_service::mail::Mailer::new(
+            services.clone(),
+            smtp,
+            Arc::new(verity_http::mail::Composer),
+            &public_url,
+        )
+        .map_err(|e| format!("cannot set up e-mail: {e}"))?;
+        tracing::info!(smtp = %verity_store::redact_url(&smtp.url), from = %smtp.from, "e-mails to end users are on");
+        workers.spawn(Arc::new(mailer).run(stopping.clone()));
+    }
     workers.spawn(engine.clone().run(stopping));
     let state = AppState::new(services.with_files(blobs, sealer), config);
     let limits = verity_http::ListenerLimits {

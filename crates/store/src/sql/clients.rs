@@ -131,7 +131,7 @@ impl ClientStore for SqlStore {
 
     async fn client_policy(&self, client: &ClientId) -> StoreResult<ClientPolicy> {
         let row = sqlx::query(
-            "SELECT minimum_age, fraud_routing, retention_files_days, retention_data_days, liveness_required, psc_flow \
+            "SELECT minimum_age, fraud_routing, retention_files_days, retention_data_days, liveness_required, psc_flow, psc_emails \
              FROM client_policies WHERE client_id = $1",
         )
         .bind(client.as_str())
@@ -145,6 +145,7 @@ impl ClientStore for SqlStore {
                 retention_data_days: r.try_get("retention_data_days")?,
                 liveness_required: r.try_get::<i64, _>("liveness_required")? != 0,
                 psc_flow: r.try_get::<i64, _>("psc_flow")? != 0,
+                psc_emails: r.try_get::<i64, _>("psc_emails")? != 0,
             },
             None => ClientPolicy::default(),
         })
@@ -154,10 +155,10 @@ impl ClientStore for SqlStore {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO client_policies (client_id, minimum_age, fraud_routing, retention_files_days, retention_data_days, \
-             liveness_required, psc_flow) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id) DO UPDATE SET \
+             liveness_required, psc_flow, psc_emails) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (client_id) DO UPDATE SET \
              minimum_age = excluded.minimum_age, fraud_routing = excluded.fraud_routing, \
              retention_files_days = excluded.retention_files_days, retention_data_days = excluded.retention_data_days, \
-             liveness_required = excluded.liveness_required, psc_flow = excluded.psc_flow",
+             liveness_required = excluded.liveness_required, psc_flow = excluded.psc_flow, psc_emails = excluded.psc_emails",
         )
         .bind(client.as_str())
         .bind(policy.minimum_age)
@@ -166,6 +167,7 @@ impl ClientStore for SqlStore {
         .bind(policy.retention_data_days)
         .bind(policy.liveness_required as i64)
         .bind(policy.psc_flow as i64)
+        .bind(policy.psc_emails as i64)
         .execute(&mut **tx)
         .await?;
         tx.commit().await

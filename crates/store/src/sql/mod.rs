@@ -23,6 +23,7 @@ mod back_office;
 mod clients;
 mod engine;
 mod hosted;
+mod mail;
 mod pscs;
 mod rows;
 mod sessions;
@@ -35,8 +36,9 @@ use crate::prelude::*;
 use crate::sealing::Sealer;
 use crate::{
     AttemptRecord, AuditEntry, BlobMeta, Changeset, CheckJob, ClientCredentials, ClientPolicy, DeliveryJob,
-    DeliverySummary, EventFilter, FingerprintMatch, InvalidHook, InvalidationRule, JobOutcome, NextStep, Page,
-    PageRequest, SortDirection, StaffRecord, StaffSession, StoreError, StoreResult, StoredResponse, Write,
+    DeliverySummary, EventFilter, FingerprintMatch, InvalidHook, InvalidationRule, JobOutcome, MailJob, MailKind,
+    MailOutcome, MailRecord, NextStep, Page, PageRequest, SortDirection, StaffRecord, StaffSession, StoreError,
+    StoreResult, StoredResponse, Write,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Users and IDV sessions, the changeset commit that writes them with their events and outbox rows, and idempotent responses.
 
-use super::pscs;
 use super::*;
+use super::{mail, pscs};
 
 #[async_trait]
 impl SessionStore for SqlStore {
@@ -100,6 +100,9 @@ impl SessionStore for SqlStore {
         }
         for w in &c.pscs {
             pscs::write(&self.sealer, &mut tx, w).await?;
+        }
+        for m in &c.mails {
+            mail::queue(&mut tx, m).await?;
         }
         for e in &c.events {
             sqlx::query(

@@ -103,6 +103,7 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
             retention_data_days,
             liveness,
             psc_flow,
+            psc_emails,
         } => {
             let id = ClientId::parse(&client_id).map_err(|e| format!("{client_id}: {e}"))?;
             let mut policy = services.client_policy(&id).await?;
@@ -147,10 +148,17 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
                     _ => return Err(Failure("--psc-flow must be on or off".into())),
                 };
             }
+            if let Some(emails) = psc_emails {
+                policy.psc_emails = match emails.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    _ => return Err(Failure("--psc-emails must be on or off".into())),
+                };
+            }
             services.set_client_policy(&id, &policy).await?;
             let shown = |d: Option<i64>| d.map_or("kept".to_owned(), |d| format!("{d} days"));
             println!(
-                "{id}: minimum age {}, fraud signals go to {}, files {}, data {}, liveness {}, PSC flow {}",
+                "{id}: minimum age {}, fraud signals go to {}, files {}, data {}, liveness {}, PSC flow {}, PSC e-mails {}",
                 policy.minimum_age,
                 policy.fraud_routing,
                 shown(policy.retention_files_days),
@@ -160,7 +168,12 @@ pub(super) async fn clients(command: ClientsCommand, services: Services) -> Resu
                 } else {
                     "optional"
                 },
-                if policy.psc_flow { "on" } else { "off" }
+                if policy.psc_flow { "on" } else { "off" },
+                if policy.psc_emails {
+                    "sent by Verity"
+                } else {
+                    "sent by the platform"
+                }
             );
         }
         ClientsCommand::Unlock { client_id, address } => {

@@ -4,6 +4,7 @@
 mod helpers;
 mod receiver;
 mod s3;
+mod smtp;
 
 mod auth;
 mod browser;

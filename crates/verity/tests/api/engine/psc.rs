@@ -15,6 +15,7 @@ use super::*;
 use crate::helpers::*;
 use crate::hosted::{Hosted, png};
 use crate::receiver::Receiver;
+use crate::smtp::SmtpServer;
 
 const PENDING_PSC_ACTION: &str = "IDENTITY_VERIFICATION_PENDING_PSC_ACTION";
 const PSC_PENDING: &str = "IDENTITY_VERIFICATION_PSC_PENDING";
@@ -85,6 +86,16 @@ async fn psc_platform(backend: Backend, env: &[(&str, &str)]) -> (TestApp, Api, 
 /// Creates the company (represented by Alex Smith, who owns 50%), declares `owners` through the
 /// hosted pages, submits, and returns the user and main session ids.
 async fn declare_company(app: &TestApp, api: &Api, owners: &[&Declared<'_>]) -> (String, String) {
+    declare_company_in(app, api, owners, None).await
+}
+
+/// [`declare_company`], the session created with a `SessionLanguage`.
+async fn declare_company_in(
+    app: &TestApp,
+    api: &Api,
+    owners: &[&Declared<'_>],
+    language: Option<&str>,
+) -> (String, String) {
     let r = api
         .post(
             "/users/legal",
@@ -100,11 +111,15 @@ async fn declare_company(app: &TestApp, api: &Api, owners: &[&Declared<'_>]) -> 
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let user = r.json()["Id"].as_str().unwrap().to_owned();
-    let hosted = Hosted::open(app, api, &user).await;
-    let session = api.get(&format!("/users/{user}/identity-verifications")).await.json()[0]["Id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let mut body = json!({"ReturnUrl": "https://example.com/back"});
+    if let Some(language) = language {
+        body["SessionLanguage"] = json!(language);
+    }
+    let r = api.post(&format!("/users/{user}/identity-verifications"), body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let created = r.json();
+    let session = created["Id"].as_str().unwrap().to_owned();
+    let hosted = Hosted::from_link(app, created["HostedUrl"].as_str().unwrap());
     let csrf = hosted.csrf().await;
     let ok = |r: (u16, String)| assert_eq!(r.0, 303, "{}", r.1);
     ok(hosted.post("welcome", &[("csrf", &csrf), ("action", "continue")]).await);
@@ -495,4 +510,98 @@ async fn psc_expiry_and_abandon_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psc_expiry_and_abandon_on_postgres() {
     expiry_and_abandon(Backend::Postgres).await;
+}
+
+/// `(Email, HostedUrl)` of each PSC of a session.
+async fn psc_links(api: &Api, main: &str) -> Vec<(String, String)> {
+    let v = api.get(&format!("/identity-verifications/{main}")).await.json();
+    pscs(&v)
+        .iter()
+        .map(|p| {
+            (
+                p["Email"].as_str().unwrap().to_owned(),
+                p["HostedUrl"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Each PSC gets their link by e-mail through a real SMTP server, in the session's language, and
+/// a reminder before the session ends; the links in the messages open the PSC's pages.
+async fn emails(backend: Backend) {
+    let smtp = SmtpServer::start().await;
+    let (app, api, receiver, _) = psc_platform(
+        backend,
+        &[
+            ("VERITY_SMTP_URL", smtp.url.as_str()),
+            ("VERITY_MAIL_FROM", "Verity <no-reply@verity.test>"),
+            ("VERITY_PSC_SESSION_TTL", "8s"),
+        ],
+    )
+    .await;
+    let (_, french) = declare_company_in(&app, &api, &[&MARIE], Some("fr-FR")).await;
+    let (_, english) = declare_company_in(&app, &api, &[&MARIE], None).await;
+    for main in [&french, &english] {
+        let v = decision(&api, &receiver, main).await;
+        assert_eq!(v["Status"], "VALIDATED", "{v:#}");
+    }
+    let (french_links, english_links) = (psc_links(&api, &french).await, psc_links(&api, &english).await);
+    assert!(
+        french_links.iter().all(|(_, l)| l.ends_with("&lng=fr")),
+        "{french_links:?}"
+    );
+
+    // One message per PSC, to the declared address, with the PSC's own link, in the language.
+    let sent = smtp
+        .wait_for(4, Duration::from_secs(30), |m| m.subject.contains("ACME SAS"))
+        .await;
+    for (email, link) in &french_links {
+        let m = sent
+            .iter()
+            .find(|m| m.text.contains(link.as_str()))
+            .unwrap_or_else(|| panic!("no e-mail with {link}: {sent:#?}"));
+        assert_eq!(m.to, *email);
+        assert_eq!(m.from, "Verity <no-reply@verity.test>");
+        assert_eq!(m.subject, "ACME SAS : merci de vérifier votre identité");
+        assert!(
+            m.html.contains("<html lang=\"fr\">") && m.html.contains("Vérifier mon identité"),
+            "{}",
+            m.html
+        );
+        // The link works and opens the pages in French.
+        let page = app.http.get(link.as_str()).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains("<html lang=\"fr\">"));
+    }
+    for (email, link) in &english_links {
+        let m = sent.iter().find(|m| m.text.contains(link.as_str())).unwrap();
+        assert_eq!(m.to, *email);
+        assert_eq!(m.subject, "ACME SAS: please verify your identity");
+        assert!(m.text.starts_with("Hello "), "{}", m.text);
+    }
+
+    // Half-way through their (here 8-second) life, the PSCs still pending are reminded.
+    let reminders = smtp
+        .wait_for(4, Duration::from_secs(30), |m| {
+            m.subject.starts_with("Rappel") || m.subject.starts_with("Reminder")
+        })
+        .await;
+    assert_eq!(
+        reminders
+            .iter()
+            .filter(|m| m.subject.starts_with("Rappel : ACME SAS"))
+            .count(),
+        2,
+        "{reminders:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psc_emails_on_sqlite() {
+    emails(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psc_emails_on_postgres() {
+    emails(Backend::Postgres).await;
 }
