@@ -51,3 +51,22 @@ pub fn password_problem(password: &str) -> Option<&'static str> {
     }
     None
 }
+
+/// Whether two secrets are equal, in a time that does not depend on where they first differ
+/// (for signatures and tokens compared against a caller's guess).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod constant_time_tests {
+    #[test]
+    fn equal_only_when_every_byte_is() {
+        assert!(super::constant_time_eq(b"abc", b"abc"));
+        assert!(!super::constant_time_eq(b"abc", b"abd"));
+        assert!(!super::constant_time_eq(b"abc", b"ab"));
+    }
+}

@@ -84,6 +84,7 @@ impl From<verity_service::ServiceError> for ApiError {
                     "client" => "Client",
                     "hook" => "Hook",
                     "psc" => "Psc",
+                    "document" => "Document",
                     _ => "IdentityVerification",
                 },
                 id,

@@ -19,6 +19,7 @@ pub mod ratelimit;
 pub mod sandbox;
 pub mod sessions;
 pub mod users;
+pub mod verified;
 pub mod wire;
 
 use std::sync::Arc;
@@ -116,6 +117,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(auth::token_routes())
         .merge(api_routes(state.clone()))
+        .merge(verified::document_routes())
         .merge(hosted::routes())
         .merge(console::routes())
         .merge(admin::routes())
@@ -143,6 +145,7 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .merge(users::routes())
         .merge(sessions::routes())
         .merge(pscs::routes())
+        .merge(verified::routes())
         .merge(idempotency::routes())
         .merge(hooks::routes())
         .merge(events::routes())

@@ -259,6 +259,8 @@ impl Modify for Security {
         crate::sessions::list_sessions,
         crate::pscs::list_pscs,
         crate::pscs::retry_psc,
+        crate::verified::view,
+        crate::verified::document,
         crate::idempotency::view_response,
         crate::hooks::create_hook,
         crate::hooks::list_hooks,

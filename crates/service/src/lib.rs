@@ -22,6 +22,7 @@ pub mod samples;
 pub mod sandbox;
 pub mod sessions;
 pub mod users;
+pub mod verified;
 pub mod webhooks;
 
 use std::sync::Arc;

@@ -26,4 +26,6 @@ pub use inputs::{
     Routing,
 };
 pub use outcome::{CheckResult, Decision, Evidence, Outcome, Verdict};
-pub use record::{CheckEvidence, CheckOutcome, EVIDENCE_VERSION, EvidenceInputs, EvidenceRecord, RuleEvidence};
+pub use record::{
+    CheckEvidence, CheckOutcome, EVIDENCE_VERSION, EvidenceInputs, EvidenceRecord, RuleEvidence, VerifiedDocument,
+};

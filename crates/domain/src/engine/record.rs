@@ -32,6 +32,39 @@ pub struct EvidenceRecord {
     pub inputs: Option<EvidenceInputs>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub redacted: bool,
+    /// The identity document as read (what `verified-identity` reports once validated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<VerifiedDocument>,
+}
+
+/// What was read off the identity document of a session: enough to name it, never the whole
+/// number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedDocument {
+    /// `PASSPORT`, `IDENTITY_CARD`, `DRIVING_LICENCE` or `RESIDENCE_PERMIT`, as chosen.
+    pub document_type: String,
+    /// As chosen on the page (ISO 3166-1 alpha-2).
+    pub issuing_country: String,
+    /// The document number's last four characters, from the machine-readable zone.
+    pub number_last_digits: Option<String>,
+    pub expiry_date: Option<UnixTime>,
+    /// ISO 3166-1 alpha-3, as the machine-readable zone writes it.
+    pub nationality: Option<String>,
+}
+
+impl VerifiedDocument {
+    fn of(inputs: &Inputs<'_>) -> Option<VerifiedDocument> {
+        let choice = inputs.progress.document.as_ref()?;
+        let mrz = inputs.pages.iter().find_map(|p| p.mrz.as_ref().filter(|m| m.valid()));
+        let number = mrz.map(|m| m.document_number.trim_end_matches('<').to_owned());
+        Some(VerifiedDocument {
+            document_type: choice.kind.as_str().to_owned(),
+            issuing_country: choice.country.clone(),
+            number_last_digits: number.map(|n| n.chars().skip(n.chars().count().saturating_sub(4)).collect()),
+            expiry_date: mrz.and_then(|m| super::document::mrz_date(&m.expiry_date, false, inputs.now)),
+            nationality: mrz.map(|m| m.nationality.clone()).filter(|n| !n.is_empty()),
+        })
+    }
 }
 
 /// One check's outcome and the rules it applied.
@@ -107,6 +140,7 @@ impl EvidenceRecord {
                 providers: inputs.providers.clone(),
             }),
             redacted: false,
+            document: VerifiedDocument::of(inputs),
         }
     }
 
@@ -114,6 +148,7 @@ impl EvidenceRecord {
     /// inputs.
     pub fn redact(&mut self) {
         self.inputs = None;
+        self.document = None;
         self.redacted = true;
         for check in &mut self.checks {
             check.data.clear();

@@ -74,6 +74,29 @@ async fn built_in_matcher(backend: Backend) {
     assert_eq!(e["detail"]["matcher"], "verity-dlib-resnet-v1");
     let distance = e["detail"]["distance"].as_f64().unwrap();
     assert!(distance < e["detail"]["pass_below"].as_f64().unwrap(), "{e}");
+    // The verified identity: the names, birth date and document as read, and the document's pages.
+    let user = v["UserId"].as_str().unwrap();
+    let r = api.get(&format!("/users/{user}/verified-identity")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let verified = r.json();
+    assert_eq!(
+        (
+            verified["UserType"].as_str(),
+            verified["FirstName"].as_str(),
+            verified["LastName"].as_str()
+        ),
+        (Some("NATURAL"), Some("ALEX"), Some("SMITH")),
+        "{verified:#}"
+    );
+    assert_eq!(verified["Birthdate"].as_i64(), Some(188_352_000));
+    assert_eq!(verified["Nationality"], "GBR");
+    let passport = &verified["Documents"][0];
+    assert_eq!(
+        (passport["Type"].as_str(), passport["IssuingCountry"].as_str()),
+        (Some("PASSPORT"), Some("GB"))
+    );
+    assert!(passport["ExpiryDate"].as_i64().is_some(), "{passport:#}");
+    assert!(verified["Pscs"].as_array().unwrap().is_empty());
 
     // Another person holding Alex's passport: refused for the face.
     let selfie = verity_corpus::selfie_of(&another_person(), 5);

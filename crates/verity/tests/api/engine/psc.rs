@@ -331,6 +331,11 @@ async fn two_pscs_validated_after_a_retry(backend: Backend) {
     let listed = api.get(&format!("/users/{user}/identity-verifications")).await.json();
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
 
+    // No verified identity before the user is REGULAR: never partial, never declared data.
+    let early = api.get(&format!("/users/{user}/verified-identity")).await;
+    assert_eq!(early.status, 400, "{}", early.text);
+    assert_eq!(early.json()["Type"], "invalid_action");
+
     // Alex proves who he is: validated, and the user is still not REGULAR.
     verify_psc(&app, &alex_link, &ALEX, ("PASSPORT", "GB"), &alex_passport(), 3).await;
     receiver.expect(PSC_VALIDATED, &main).await;
@@ -403,6 +408,8 @@ async fn two_pscs_validated_after_a_retry(backend: Backend) {
         "{marie:#}"
     );
 
+    verified_identity(&app, &api, &user, &main).await;
+
     // Every PSC of the user, a page at a time.
     let r = api.get(&format!("/users/{user}/pscs?per_page=1&page=2")).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -427,6 +434,95 @@ async fn two_pscs_validated_after_a_retry(backend: Backend) {
     assert!(pscs(&v).is_empty());
     assert_eq!(received(&receiver, PSC_PENDING, &refused), 0);
     assert_eq!(received(&receiver, PENDING_PSC_ACTION, &refused), 0);
+}
+
+/// The verified identity of the REGULAR business: the company and both PSCs as their documents
+/// say, with signed links that serve the documents, stop working when tampered with or expired,
+/// and leave an audit entry per use.
+async fn verified_identity(app: &TestApp, api: &Api, user: &str, main: &str) {
+    let r = api.get(&format!("/users/{user}/verified-identity")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let v = r.json();
+    assert_eq!(
+        (
+            v["UserType"].as_str(),
+            v["IdentityVerificationId"].as_str(),
+            v["CompanyName"].as_str()
+        ),
+        (Some("LEGAL_BUSINESS"), Some(main), Some("ACME SAS")),
+        "{v:#}"
+    );
+    let kinds: Vec<&str> = v["Documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["Type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["REGISTRATION_PROOF", "ARTICLES_OF_ASSOCIATION"], "{v:#}");
+    let people = v["Pscs"].as_array().unwrap();
+    assert_eq!(people.len(), 2, "{v:#}");
+    let marie = people.iter().find(|p| p["PscType"] == "UBO").unwrap();
+    assert_eq!(
+        (
+            marie["FirstName"].as_str(),
+            marie["LastName"].as_str(),
+            marie["Birthdate"].as_i64()
+        ),
+        (Some("MARIE"), Some("DUBOIS"), Some(315_619_200)),
+        "names and birth date as read from her passport: {marie:#}"
+    );
+    assert_eq!(marie["OwnershipPercentage"], 25);
+    let passport = &marie["Documents"][0];
+    assert_eq!(passport["Type"], "PASSPORT");
+    assert_eq!(passport["IssuingCountry"], "FR");
+    assert_eq!(
+        passport["NumberLastDigits"].as_str().map(str::len),
+        Some(4),
+        "{passport:#}"
+    );
+    let front = passport["DocumentUrls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["Side"] == "FRONT")
+        .unwrap()["Url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(front.starts_with(&app.base), "{front}");
+
+    // The link serves the document, without a bearer token.
+    let got = app.http.get(&front).send().await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers()["cache-control"], "no-store");
+    let bytes = got.bytes().await.unwrap();
+    assert!(image::load_from_memory(&bytes).is_ok(), "the decrypted image");
+    // Tampered with, or past its expiry: refused.
+    let tampered = front.replace("signature=", "signature=0");
+    assert_eq!(app.http.get(&tampered).send().await.unwrap().status(), 403);
+    let (base, query) = front.split_once('?').unwrap();
+    let signature = query.split("signature=").nth(1).unwrap();
+    let stale = format!("{base}?expires=1000&signature={signature}");
+    assert_eq!(app.http.get(&stale).send().await.unwrap().status(), 403);
+    let other_client = front.replacen(
+        &format!("/v2.01/{}/", api.prefix.rsplit('/').next().unwrap()),
+        "/v2.01/someone-else/",
+        1,
+    );
+    assert_eq!(app.http.get(&other_client).send().await.unwrap().status(), 403);
+    // Each use is audited.
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.db.url)
+        .await
+        .unwrap();
+    let uses: Vec<String> =
+        sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'verified_document_opened'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(uses.len(), 1, "{uses:?}");
+    assert!(uses[0].starts_with("front of session "), "{uses:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
