@@ -16,6 +16,9 @@ pub const PSC_PENDING: &str = "IDENTITY_VERIFICATION_PSC_PENDING";
 pub const PSC_VALIDATED: &str = "IDENTITY_VERIFICATION_PSC_VALIDATED";
 pub const PSC_REJECTED: &str = "IDENTITY_VERIFICATION_PSC_REJECTED";
 pub const PSC_ABANDONED: &str = "IDENTITY_VERIFICATION_PSC_ABANDONED";
+/// Mangopay's notes also spell `PSC_REJECTED` this way: a hook registered under this name gets
+/// the `PSC_REJECTED` events, under this name.
+pub const PSC_FAILED_ALIAS: &str = "IDENTITY_VERIFICATION_PSC_FAILED";
 
 /// Event types a hook can be registered for.
 pub const HOOK_EVENT_TYPES: &[&str] = &[
@@ -30,6 +33,7 @@ pub const HOOK_EVENT_TYPES: &[&str] = &[
     PSC_PENDING,
     PSC_VALIDATED,
     PSC_REJECTED,
+    PSC_FAILED_ALIAS,
     PSC_ABANDONED,
     USER_KYC_REGULAR,
     USER_KYC_LIGHT,
@@ -56,14 +60,9 @@ pub const HOOK_EVENT_TYPES: &[&str] = &[
     "UBO_DECLARATION_INCOMPLETE",
 ];
 
-/// The event type a hook is stored under: known types as they are, with the documented alias
-/// `..._PSC_FAILED` mapped to `..._PSC_REJECTED`.
-pub fn canonical_hook_event_type(raw: &str) -> Option<&'static str> {
-    let raw = if raw == "IDENTITY_VERIFICATION_PSC_FAILED" {
-        "IDENTITY_VERIFICATION_PSC_REJECTED"
-    } else {
-        raw
-    };
+/// The event type a hook may be registered for, as registered (the `..._PSC_FAILED` alias is
+/// kept: its hook gets `..._PSC_REJECTED` events under that name).
+pub fn hook_event_type(raw: &str) -> Option<&'static str> {
     HOOK_EVENT_TYPES.iter().copied().find(|t| *t == raw)
 }
 
@@ -98,12 +97,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn psc_failed_is_an_alias() {
-        assert_eq!(
-            canonical_hook_event_type("IDENTITY_VERIFICATION_PSC_FAILED"),
-            Some("IDENTITY_VERIFICATION_PSC_REJECTED")
-        );
-        assert_eq!(canonical_hook_event_type(IDV_VALIDATED), Some(IDV_VALIDATED));
-        assert_eq!(canonical_hook_event_type("NOPE"), None);
+    fn psc_failed_is_a_hook_type_of_its_own_name() {
+        assert_eq!(hook_event_type(PSC_FAILED_ALIAS), Some(PSC_FAILED_ALIAS));
+        assert_eq!(hook_event_type(IDV_VALIDATED), Some(IDV_VALIDATED));
+        assert_eq!(hook_event_type("NOPE"), None);
     }
 }

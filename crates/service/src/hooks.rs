@@ -1,7 +1,7 @@
 //! Hooks: a platform's subscriptions, created and changed by the API and by operators in the
 //! console through the same rules.
 
-use verity_domain::event::canonical_hook_event_type;
+use verity_domain::event::hook_event_type;
 use verity_domain::hook::{Hook, check_url};
 use verity_domain::ids::HookId;
 use verity_domain::{Client, ClientId, Environment, FieldErrors};
@@ -57,7 +57,7 @@ impl Services {
                 errors.required("EventType");
                 None
             }
-            Some(raw) => canonical_hook_event_type(raw).or_else(|| {
+            Some(raw) => hook_event_type(raw).or_else(|| {
                 errors.add("EventType", format!("The value {raw} is not valid for EventType."));
                 None
             }),

@@ -121,7 +121,8 @@ impl SessionStore for SqlStore {
             sqlx::query(
                 "INSERT INTO webhook_deliveries (id, client_id, event_id, hook_id, state, attempts, next_attempt_ms, created_at) \
                  SELECT $1, client_id, $2, id, 'pending', 0, $3, $6 FROM hooks \
-                 WHERE client_id = $4 AND event_type = $5 AND status = 'ENABLED'",
+                 WHERE client_id = $4 AND status = 'ENABLED' AND (event_type = $5 \
+                 OR (event_type = 'IDENTITY_VERIFICATION_PSC_FAILED' AND $5 = 'IDENTITY_VERIFICATION_PSC_REJECTED'))",
             )
             .bind(delivery_id)
             .bind(&e.id)

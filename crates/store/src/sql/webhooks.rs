@@ -146,7 +146,9 @@ impl WebhookStore for SqlStore {
         // One query for the whole batch; only placeholders are interpolated.
         let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT d.id, d.client_id, d.hook_id, d.attempts, h.url, h.status, h.validity, e.event_type, e.resource_id, e.date, \
+            "SELECT d.id, d.client_id, d.hook_id, d.attempts, h.url, h.status, h.validity, \
+             CASE WHEN h.event_type = 'IDENTITY_VERIFICATION_PSC_FAILED' THEN h.event_type ELSE e.event_type END AS event_type, \
+             e.resource_id, e.date, \
              c.webhook_secret, c.environment FROM webhook_deliveries d JOIN hooks h ON h.id = d.hook_id \
              JOIN events e ON e.id = d.event_id JOIN clients c ON c.id = d.client_id WHERE d.id IN ({}) ORDER BY d.next_attempt_ms",
             placeholders.join(", ")

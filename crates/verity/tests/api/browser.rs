@@ -17,12 +17,18 @@ async fn hosted_flows_in_chromium() {
         "chromium missing: run tests/setup.sh first"
     );
     let app = TestApp::spawn(Backend::Sqlite, &[("VERITY_SANDBOX_DELAY", "0s")]).await;
+    // A second sandbox client with the PSC flow on (psc.test.mjs); the first one keeps it off.
+    let (psc_id, psc_key) = create_client(&app.db, &app.env, "PSC platform", &[]).await;
+    let (ok, out, err) = crate::engine::cli(&app, &["clients", "set-policy", &psc_id, "--psc-flow", "on"]).await;
+    assert!(ok && out.contains("PSC flow on"), "{out}{err}");
     let out = tokio::process::Command::new("node")
         .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
         .current_dir(&dir)
         .env("VERITY_BASE_URL", &app.base)
         .env("VERITY_CLIENT_ID", &app.client_id)
         .env("VERITY_API_KEY", &app.api_key)
+        .env("VERITY_PSC_CLIENT_ID", &psc_id)
+        .env("VERITY_PSC_API_KEY", &psc_key)
         .output()
         .await
         .expect("run node --test");

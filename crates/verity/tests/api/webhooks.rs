@@ -65,7 +65,7 @@ crate::both_backends!(hooks_api_follows_mangopay, |app| {
         "param_error",
         json!({"EventType": "The value NOT_AN_EVENT is not valid for EventType."}),
     );
-    // The documented alias is stored under the canonical name.
+    // The documented alias is a hook type of its own name (it gets PSC_REJECTED events under it).
     let alias = api
         .post(
             "/hooks",
@@ -73,7 +73,7 @@ crate::both_backends!(hooks_api_follows_mangopay, |app| {
         )
         .await
         .json();
-    assert_eq!(alias["EventType"], "IDENTITY_VERIFICATION_PSC_REJECTED");
+    assert_eq!(alias["EventType"], "IDENTITY_VERIFICATION_PSC_FAILED");
     let hid = id(&hook);
     let updated = api
         .put(
