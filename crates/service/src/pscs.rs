@@ -144,6 +144,58 @@ impl Services {
         Err(ServiceError::Busy)
     }
 
+    /// The PSCs a session declared, each with its current session and the e-mails queued about it
+    /// (for the console).
+    pub async fn pscs_with_sessions(
+        &self,
+        client: &verity_domain::ClientId,
+        main: &SessionId,
+    ) -> Result<Vec<(Psc, Option<IdvSession>, Vec<verity_store::MailRecord>)>, ServiceError> {
+        let mut rows = Vec::new();
+        for psc in self.store.pscs_of_session(client, main).await? {
+            let session = self.store.session(client, &psc.session_id).await?;
+            let mails = self.store.mails_of_psc(client, &psc.id).await?;
+            rows.push((psc, session, mails));
+        }
+        Ok(rows)
+    }
+
+    /// The PSC a session verifies, when it is a PSC's own session.
+    pub async fn psc_of_session(&self, session: &IdvSession) -> Result<Option<Psc>, ServiceError> {
+        match session.flow.psc() {
+            Some(id) => Ok(self.store.psc(&session.client_id, id).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// An operator sends a PSC their link again. `Ok(false)`: nothing can be sent (no SMTP
+    /// server, the platform sends the links itself, or no pending session to link to).
+    pub async fn resend_psc_link(&self, client: &verity_domain::ClientId, id: &PscId) -> Result<bool, ServiceError> {
+        let psc = self
+            .store
+            .psc(client, id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("psc", id))?;
+        let Some(session) = self.store.session(client, &psc.session_id).await? else {
+            return Ok(false);
+        };
+        if psc.status != verity_domain::psc::PscStatus::PendingValidation || session.status != SessionStatus::Pending {
+            return Ok(false);
+        }
+        let policy = self.store.client_policy(client).await?;
+        let mut mails = self.psc_mails(&policy, &psc, &session, now());
+        // The link only: the reminder queued with the session still stands.
+        mails.truncate(1);
+        if mails.is_empty() {
+            return Ok(false);
+        }
+        let mut changes = Changeset::new(client.clone());
+        changes.mails = mails;
+        self.store.commit(&changes).await?;
+        self.mail.notify_one();
+        Ok(true)
+    }
+
     /// The liveness step of a PSC's session started: the session now expires within the hour
     /// (Mangopay's rule), unless it expires sooner anyway.
     pub async fn liveness_started(&self, session: &IdvSession) -> Result<(), ServiceError> {

@@ -13,6 +13,7 @@
 mod audit;
 mod files;
 mod platform;
+mod pscs;
 mod reviews;
 mod session_view;
 mod sign_in;
@@ -106,6 +107,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console", get(|| async { Redirect::to("/console/reviews") }))
         .merge(sign_in::routes())
         .merge(reviews::routes())
+        .merge(pscs::routes())
         .merge(files::routes())
         .merge(platform::routes())
         .merge(users::routes())

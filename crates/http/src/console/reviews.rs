@@ -13,6 +13,7 @@ use verity_domain::{ClientId, SessionId};
 use verity_service::back_office::{Decided, ReviewChoice};
 use verity_store::InvalidHook;
 
+use super::pscs::{PscOf, PscRow};
 use super::session_view::{self, CheckRow, Entered, EvidenceCheck, FileLink, RegistryView};
 use super::view::{Fact, Frame, date, error_page, forbidden, message, render, unavailable, user_facts};
 use super::{CsrfForm, Staff};
@@ -131,6 +132,11 @@ struct SessionPage {
     evidence: Option<Vec<EvidenceCheck>>,
     history: Vec<(String, String)>,
     files: Vec<FileLink>,
+    /// The PSC flow: the persons a main session declared, and their own sessions.
+    pscs: Vec<PscRow>,
+    /// The PSC flow: the person a PSC's own session verifies.
+    psc_of: Option<PscOf>,
+    can_operate: bool,
 }
 
 async fn session_page(
@@ -170,6 +176,15 @@ async fn session_page(
         .flat_map(|(check, rs)| rs.iter().map(move |r| (*check, *r)))
         .collect();
     let (progress, evidence) = (record.progress.as_ref(), record.evidence.as_ref());
+    let client_id = ClientId::from_raw(client.clone());
+    let pscs = match super::pscs::rows(&state, &client_id, &session.id).await {
+        Ok(rows) => rows,
+        Err(e) => return unavailable(e),
+    };
+    let psc_of = match super::pscs::psc_of(&state, session).await {
+        Ok(p) => p,
+        Err(e) => return unavailable(e),
+    };
     let page = SessionPage {
         page: Frame::of(&staff, format!("Session {id}")),
         csrf: staff.csrf.clone(),
@@ -187,6 +202,9 @@ async fn session_page(
         evidence: session_view::evidence(evidence),
         history: session_view::history(&record),
         files: session_view::files(progress),
+        pscs,
+        psc_of,
+        can_operate: staff.role.can_operate(),
     };
     render(StatusCode::OK, &page)
 }

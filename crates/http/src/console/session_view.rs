@@ -129,12 +129,14 @@ pub(super) fn registry(
             .map(|b| format!("{} ({})", b.name, b.registration_number))
             .unwrap_or_default(),
         registered,
-        representative: match &user.person {
-            Person::Legal(l) => format!(
+        // As declared in the session (the PSC flow asks for it there), else as the platform gave it.
+        representative: match (progress.and_then(|p| p.personal.as_ref()), &user.person) {
+            (Some(p), Person::Legal(_)) if !p.first_name.is_empty() => format!("{} {}", p.first_name, p.last_name),
+            (_, Person::Legal(l)) => format!(
                 "{} {}",
                 l.legal_representative.first_name, l.legal_representative.last_name
             ),
-            Person::Natural(_) => String::new(),
+            (_, Person::Natural(_)) => String::new(),
         },
         officers: names("officers"),
         declared_owners: progress

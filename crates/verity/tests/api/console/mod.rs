@@ -10,5 +10,6 @@ mod chromium;
 mod faces;
 mod lockout;
 mod platforms;
+mod pscs;
 mod redaction;
 mod review;

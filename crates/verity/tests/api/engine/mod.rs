@@ -16,7 +16,7 @@ mod inspect;
 mod legal;
 mod natural;
 mod policies;
-mod psc;
+pub mod psc;
 mod restart;
 mod sandbox;
 

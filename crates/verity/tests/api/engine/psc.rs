@@ -31,7 +31,7 @@ const REGULAR: &str = "USER_KYC_REGULAR";
 const REGISTRY: &str = "country,number,name,status,officers,owners\n\
 FR,732829320,ACME SAS,active,Alex Smith,Alex Smith;Marie Dubois;Paul Durand\n";
 
-struct Declared<'a> {
+pub struct Declared<'a> {
     first: &'a str,
     last: &'a str,
     birth: &'a str,
@@ -39,7 +39,7 @@ struct Declared<'a> {
     email: &'a str,
 }
 
-const MARIE: Declared<'static> = Declared {
+pub const MARIE: Declared<'static> = Declared {
     first: "Marie",
     last: "Dubois",
     birth: "1980-01-02",
@@ -56,7 +56,7 @@ const PAUL: Declared<'static> = Declared {
 };
 
 /// A production client with the PSC flow, hooks on every decision and PSC event, and the registry.
-async fn psc_platform(backend: Backend, env: &[(&str, &str)]) -> (TestApp, Api, Receiver, String) {
+pub async fn psc_platform(backend: Backend, env: &[(&str, &str)]) -> (TestApp, Api, Receiver, String) {
     let receiver = Receiver::ok().await;
     let mut all = vec![("VERITY_WEBHOOK_ALLOW_PRIVATE", "true")];
     all.extend_from_slice(env);
@@ -87,7 +87,7 @@ async fn psc_platform(backend: Backend, env: &[(&str, &str)]) -> (TestApp, Api, 
 
 /// Creates the company (represented by Alex Smith, who owns 50%), declares `owners` through the
 /// hosted pages, submits, and returns the user and main session ids.
-async fn declare_company(app: &TestApp, api: &Api, owners: &[&Declared<'_>]) -> (String, String) {
+pub async fn declare_company(app: &TestApp, api: &Api, owners: &[&Declared<'_>]) -> (String, String) {
     declare_company_in(app, api, owners, None).await
 }
 
@@ -272,7 +272,7 @@ async fn kyc_level(api: &Api, user: &str) -> String {
         .to_owned()
 }
 
-fn pscs(session: &Value) -> Vec<Value> {
+pub fn pscs(session: &Value) -> Vec<Value> {
     session["PSCs"].as_array().unwrap().clone()
 }
 
@@ -616,7 +616,7 @@ async fn psc_expiry_and_abandon_on_postgres() {
 }
 
 /// `(Email, HostedUrl)` of each PSC of a session.
-async fn psc_links(api: &Api, main: &str) -> Vec<(String, String)> {
+pub async fn psc_links(api: &Api, main: &str) -> Vec<(String, String)> {
     let v = api.get(&format!("/identity-verifications/{main}")).await.json();
     pscs(&v)
         .iter()
