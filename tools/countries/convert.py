@@ -5,7 +5,7 @@ translations, maintained by the Debian iso-codes team; LGPL-2.1-or-later).
 
     apt-get install iso-codes && python3 tools/countries/convert.py
 
-Columns: alpha-2 code, then the name in en, fr, de, es, it, nl, pt, pl, ro, lt (the common name
+Columns: alpha-2 code, then the name in en, fr, de, es, it, nl, pt, pl, ro, lt, zh (the common name
 where iso-codes gives one, e.g. "Bolivia" rather than "Bolivia, Plurinational State of").
 Standard library only.
 """
@@ -15,7 +15,9 @@ import json
 import os
 import sys
 
-LANGUAGES = ["en", "fr", "de", "es", "it", "nl", "pt", "pl", "ro", "lt"]
+LANGUAGES = ["en", "fr", "de", "es", "it", "nl", "pt", "pl", "ro", "lt", "zh"]
+# The gettext catalogue of each page language, where its name differs.
+CATALOGUES = {"zh": "zh_CN"}
 SOURCE = "/usr/share/iso-codes/json/iso_3166-1.json"
 LOCALES = "/usr/share/locale"
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -30,7 +32,7 @@ def main():
         if lang == "en":
             translations[lang] = None
             continue
-        translations[lang] = gettext.translation("iso_3166-1", LOCALES, languages=[lang])
+        translations[lang] = gettext.translation("iso_3166-1", LOCALES, languages=[CATALOGUES.get(lang, lang)])
     lines = []
     for c in sorted(countries, key=lambda c: c["alpha_2"]):
         english = c.get("common_name") or c["name"]
@@ -48,7 +50,9 @@ def main():
     data = ("\n".join(lines) + "\n").encode("utf-8")
     with open(OUT, "wb") as f:
         f.write(data)
-    sources = [SOURCE] + [os.path.join(LOCALES, l, "LC_MESSAGES", "iso_3166-1.mo") for l in LANGUAGES if l != "en"]
+    sources = [SOURCE] + [
+        os.path.join(LOCALES, CATALOGUES.get(l, l), "LC_MESSAGES", "iso_3166-1.mo") for l in LANGUAGES if l != "en"
+    ]
     print("wrote %s: %d countries, sha256 %s" % (OUT, len(lines), hashlib.sha256(data).hexdigest()))
     for s in sources:
         with open(s, "rb") as f:

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 static TABLE: &str = include_str!("../../assets/countries.tsv");
 /// The table's language columns, in order.
-const COLUMNS: [&str; 10] = ["en", "fr", "de", "es", "it", "nl", "pt", "pl", "ro", "lt"];
+const COLUMNS: [&str; 11] = ["en", "fr", "de", "es", "it", "nl", "pt", "pl", "ro", "lt", "zh"];
 
 struct Country {
     code: &'static str,
