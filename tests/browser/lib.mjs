@@ -6,6 +6,8 @@
 //   VERITY_BASE_URL   e.g. http://127.0.0.1:PORT
 //   VERITY_CLIENT_ID  a sandbox client
 //   VERITY_API_KEY    its API key
+//   VERITY_PSC_CLIENT_ID, VERITY_PSC_API_KEY
+//                     a second sandbox client, with the PSC flow on (psc.test.mjs)
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -42,7 +44,7 @@ export const TIMEOUT = 300_000;
 function required(name) {
   const v = process.env[name];
   if (!v) {
-    throw new Error(`${name} is not set: the browser tests need VERITY_BASE_URL, VERITY_CLIENT_ID and VERITY_API_KEY (see tests/browser/README.md)`);
+    throw new Error(`${name} is not set: the browser tests need VERITY_BASE_URL, VERITY_CLIENT_ID, VERITY_API_KEY, VERITY_PSC_CLIENT_ID and VERITY_PSC_API_KEY (see tests/browser/README.md)`);
   }
   return v;
 }
@@ -51,6 +53,9 @@ export const env = {
   get baseUrl() { return required('VERITY_BASE_URL').replace(/\/+$/, ''); },
   get clientId() { return required('VERITY_CLIENT_ID'); },
   get apiKey() { return required('VERITY_API_KEY'); },
+  /** A second sandbox client, with the PSC flow on (`clients set-policy ID --psc-flow on`). */
+  get pscClientId() { return required('VERITY_PSC_CLIENT_ID'); },
+  get pscApiKey() { return required('VERITY_PSC_API_KEY'); },
 };
 
 /** The return URL given to sessions: on the same server, so following the redirect works offline. */
@@ -67,10 +72,20 @@ export const unixDate = (y, m, d) => Date.UTC(y, m - 1, d) / 1000;
 
 export class Api {
   #token = null;
+  #clientId;
+  #apiKey;
+
+  /** The client of VERITY_CLIENT_ID by default, or another one (e.g. `env.pscClientId`). */
+  constructor({ clientId, apiKey } = {}) {
+    this.#clientId = clientId;
+    this.#apiKey = apiKey;
+  }
+
+  get clientId() { return this.#clientId ?? env.clientId; }
 
   async token() {
     if (this.#token) return this.#token;
-    const basic = Buffer.from(`${env.clientId}:${env.apiKey}`).toString('base64');
+    const basic = Buffer.from(`${this.clientId}:${this.#apiKey ?? env.apiKey}`).toString('base64');
     const r = await fetch(`${env.baseUrl}/v2.01/oauth/token`, {
       method: 'POST',
       headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -83,7 +98,7 @@ export class Api {
   }
 
   async call(method, route, json) {
-    const r = await fetch(`${env.baseUrl}/v2.01/${env.clientId}${route}`, {
+    const r = await fetch(`${env.baseUrl}/v2.01/${this.clientId}${route}`, {
       method,
       headers: {
         Authorization: `Bearer ${await this.token()}`,

@@ -174,3 +174,11 @@ mail-psc-expires = Dieser Link ist gültig bis {date}.
 mail-psc-reminder-subject = Erinnerung: {company} wartet auf Ihre Identitätsprüfung
 mail-psc-reminder-body = {platform} wartet noch darauf, dass Sie Ihre Identität für {company} bestätigen.
 mail-footer = Sie erhalten diese Nachricht, weil {company} Sie gegenüber {platform} angegeben hat. Wenn Sie dieses Unternehmen nicht kennen, können Sie sie ignorieren.
+# The SCA enrolment page
+sca-title = Sichern Sie Ihr Konto
+sca-message = Bestätigen Sie, dass Sie dieses Konto für die starke Kundenauthentifizierung registrieren.
+sca-confirm = Bestätigen
+sca-done-title = Konto gesichert
+sca-done-message = Sie können diese Seite schließen.
+sca-retry-title = Bitte versuchen Sie es erneut
+sca-not-saved = Ihre Bestätigung wurde nicht gespeichert. Versuchen Sie es erneut.

@@ -174,3 +174,11 @@ mail-psc-expires = This link works until {date}.
 mail-psc-reminder-subject = Reminder: {company} is waiting for your identity check
 mail-psc-reminder-body = {platform} is still waiting for you to confirm your identity for {company}.
 mail-footer = You receive this message because {company} declared you to {platform}. If you do not know this company, you can ignore it.
+# The SCA enrolment page
+sca-title = Secure your account
+sca-message = Confirm that you are enrolling this account in strong customer authentication.
+sca-confirm = Confirm
+sca-done-title = Account secured
+sca-done-message = You can close this page.
+sca-retry-title = Please try again
+sca-not-saved = Your confirmation was not saved. Try again.

@@ -174,3 +174,11 @@ mail-psc-expires = Este enlace es válido hasta el {date}.
 mail-psc-reminder-subject = Recordatorio: {company} espera la verificación de su identidad
 mail-psc-reminder-body = {platform} sigue esperando que confirme su identidad para {company}.
 mail-footer = Recibe este mensaje porque {company} le declaró ante {platform}. Si no conoce esta empresa, puede ignorarlo.
+# The SCA enrolment page
+sca-title = Proteja su cuenta
+sca-message = Confirme que registra esta cuenta en la autenticación reforzada de cliente.
+sca-confirm = Confirmar
+sca-done-title = Cuenta protegida
+sca-done-message = Puede cerrar esta página.
+sca-retry-title = Inténtelo de nuevo
+sca-not-saved = Su confirmación no se ha guardado. Inténtelo de nuevo.

@@ -174,3 +174,11 @@ mail-psc-expires = Ce lien est valable jusqu'au {date}.
 mail-psc-reminder-subject = Rappel : {company} attend la vérification de votre identité
 mail-psc-reminder-body = {platform} attend toujours que vous confirmiez votre identité pour {company}.
 mail-footer = Vous recevez ce message car {company} vous a déclaré(e) auprès de {platform}. Si vous ne connaissez pas cette entreprise, vous pouvez l'ignorer.
+# The SCA enrolment page
+sca-title = Sécurisez votre compte
+sca-message = Confirmez que vous activez l'authentification forte pour ce compte.
+sca-confirm = Confirmer
+sca-done-title = Compte sécurisé
+sca-done-message = Vous pouvez fermer cette page.
+sca-retry-title = Veuillez réessayer
+sca-not-saved = Votre confirmation n'a pas été enregistrée. Réessayez.

@@ -174,3 +174,11 @@ mail-psc-expires = Questo link è valido fino al {date}.
 mail-psc-reminder-subject = Promemoria: {company} attende la verifica della sua identità
 mail-psc-reminder-body = {platform} attende ancora che lei confermi la sua identità per {company}.
 mail-footer = Riceve questo messaggio perché {company} l'ha indicata a {platform}. Se non conosce questa società, può ignorarlo.
+# The SCA enrolment page
+sca-title = Proteggi il tuo account
+sca-message = Confermi di attivare l'autenticazione forte del cliente per questo account.
+sca-confirm = Conferma
+sca-done-title = Account protetto
+sca-done-message = Può chiudere questa pagina.
+sca-retry-title = Riprovi
+sca-not-saved = La sua conferma non è stata salvata. Riprovi.

@@ -174,3 +174,11 @@ mail-psc-expires = Ši nuoroda galioja iki {date}.
 mail-psc-reminder-subject = Priminimas: {company} laukia jūsų tapatybės patikrinimo
 mail-psc-reminder-body = {platform} vis dar laukia, kol patvirtinsite savo tapatybę dėl {company}.
 mail-footer = Gavote šį laišką, nes {company} nurodė jus {platform}. Jei šios įmonės nepažįstate, galite jį ignoruoti.
+# The SCA enrolment page
+sca-title = Apsaugokite savo paskyrą
+sca-message = Patvirtinkite, kad šiai paskyrai įjungiate griežtą kliento autentifikavimą.
+sca-confirm = Patvirtinti
+sca-done-title = Paskyra apsaugota
+sca-done-message = Galite uždaryti šį puslapį.
+sca-retry-title = Bandykite dar kartą
+sca-not-saved = Jūsų patvirtinimas neišsaugotas. Bandykite dar kartą.

@@ -174,3 +174,11 @@ mail-psc-expires = Deze link is geldig tot {date}.
 mail-psc-reminder-subject = Herinnering: {company} wacht op de controle van uw identiteit
 mail-psc-reminder-body = {platform} wacht nog steeds tot u uw identiteit voor {company} bevestigt.
 mail-footer = U ontvangt dit bericht omdat {company} u heeft opgegeven bij {platform}. Kent u dit bedrijf niet, dan kunt u het negeren.
+# The SCA enrolment page
+sca-title = Beveilig uw account
+sca-message = Bevestig dat u dit account aanmeldt voor sterke klantauthenticatie.
+sca-confirm = Bevestigen
+sca-done-title = Account beveiligd
+sca-done-message = U kunt deze pagina sluiten.
+sca-retry-title = Probeer het opnieuw
+sca-not-saved = Uw bevestiging is niet opgeslagen. Probeer het opnieuw.

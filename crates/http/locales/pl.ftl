@@ -174,3 +174,11 @@ mail-psc-expires = Link jest ważny do {date}.
 mail-psc-reminder-subject = Przypomnienie: {company} czeka na weryfikację Pana/Pani tożsamości
 mail-psc-reminder-body = {platform} wciąż czeka na potwierdzenie Pana/Pani tożsamości dla {company}.
 mail-footer = Otrzymuje Pan/Pani tę wiadomość, ponieważ {company} wskazała Pana/Panią w {platform}. Jeśli nie zna Pan/Pani tej firmy, można ją zignorować.
+# The SCA enrolment page
+sca-title = Zabezpiecz swoje konto
+sca-message = Potwierdź, że włączasz silne uwierzytelnianie klienta dla tego konta.
+sca-confirm = Potwierdź
+sca-done-title = Konto zabezpieczone
+sca-done-message = Możesz zamknąć tę stronę.
+sca-retry-title = Spróbuj ponownie
+sca-not-saved = Twoje potwierdzenie nie zostało zapisane. Spróbuj ponownie.

@@ -174,3 +174,11 @@ mail-psc-expires = Esta ligação é válida até {date}.
 mail-psc-reminder-subject = Lembrete: a {company} aguarda a verificação da sua identidade
 mail-psc-reminder-body = A {platform} ainda aguarda que confirme a sua identidade para a {company}.
 mail-footer = Recebe esta mensagem porque a {company} o(a) indicou à {platform}. Se não conhece esta empresa, pode ignorá-la.
+# The SCA enrolment page
+sca-title = Proteja a sua conta
+sca-message = Confirme que está a registar esta conta na autenticação forte do cliente.
+sca-confirm = Confirmar
+sca-done-title = Conta protegida
+sca-done-message = Pode fechar esta página.
+sca-retry-title = Tente novamente
+sca-not-saved = A sua confirmação não foi guardada. Tente novamente.

@@ -174,3 +174,11 @@ mail-psc-expires = Acest link este valabil până la {date}.
 mail-psc-reminder-subject = Memento: {company} așteaptă verificarea identității dumneavoastră
 mail-psc-reminder-body = {platform} încă așteaptă să vă confirmați identitatea pentru {company}.
 mail-footer = Primiți acest mesaj deoarece {company} v-a declarat la {platform}. Dacă nu cunoașteți această companie, îl puteți ignora.
+# The SCA enrolment page
+sca-title = Securizați-vă contul
+sca-message = Confirmați că înrolați acest cont în autentificarea strictă a clienților.
+sca-confirm = Confirmă
+sca-done-title = Cont securizat
+sca-done-message = Puteți închide această pagină.
+sca-retry-title = Vă rugăm să încercați din nou
+sca-not-saved = Confirmarea dumneavoastră nu a fost salvată. Încercați din nou.

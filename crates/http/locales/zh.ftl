@@ -174,3 +174,11 @@ mail-psc-expires = 此链接有效期至 {date}。
 mail-psc-reminder-subject = 提醒：{company} 正在等待您完成身份验证
 mail-psc-reminder-body = {platform} 仍在等待您为 {company} 确认身份。
 mail-footer = 您收到此邮件，是因为 {company} 向 {platform} 申报了您的信息。如果您不认识该公司，可以忽略此邮件。
+# The SCA enrolment page
+sca-title = 保护您的账户
+sca-message = 请确认您正在为此账户启用强客户身份验证。
+sca-confirm = 确认
+sca-done-title = 账户已受保护
+sca-done-message = 您可以关闭此页面。
+sca-retry-title = 请重试
+sca-not-saved = 您的确认未能保存，请重试。

@@ -4,12 +4,13 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use verity_service::users::Enrolment;
 
 use crate::AppState;
+use crate::hosted::i18n::{self, Tr};
 use crate::wire::url_pairs;
 
 pub fn routes() -> Router<AppState> {
@@ -21,8 +22,10 @@ pub fn routes() -> Router<AppState> {
 #[derive(Template)]
 #[template(path = "hosted/sca.html")]
 struct ScaPage<'a> {
+    lang: &'static str,
     title: &'a str,
     message: &'a str,
+    confirm: String,
     confirm_action: Option<String>,
 }
 
@@ -38,23 +41,32 @@ fn render(status: StatusCode, page: ScaPage<'_>) -> Response {
     r
 }
 
-fn page(status: StatusCode, title: &str, message: &str) -> Response {
+/// The page in the browser's language (English when it asks for none Verity has).
+fn translator(headers: &HeaderMap) -> Tr {
+    Tr::new(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(i18n::negotiate)
+            .unwrap_or("en"),
+    )
+}
+
+fn page(tr: Tr, status: StatusCode, title_key: &str, message_key: &str) -> Response {
     render(
         status,
         ScaPage {
-            title,
-            message,
+            lang: tr.lang,
+            title: &tr.t(title_key),
+            message: &tr.t(message_key),
+            confirm: tr.t("sca-confirm"),
             confirm_action: None,
         },
     )
 }
 
-fn invalid_link() -> Response {
-    page(
-        StatusCode::NOT_FOUND,
-        "This link is not valid",
-        "Check that you opened the whole link you were given, or ask for a new one.",
-    )
+fn invalid_link(tr: Tr) -> Response {
+    page(tr, StatusCode::NOT_FOUND, "invalid-title", "invalid-body")
 }
 
 /// The platform appends `returnUrl` to the enrolment link; only absolute http(s) targets are
@@ -67,27 +79,31 @@ fn return_url(query: Option<&str>) -> Option<String> {
         .filter(|v| v.starts_with("https://") || v.starts_with("http://"))
 }
 
-async fn sca_page(State(state): State<AppState>, Path(token): Path<String>, RawQuery(query): RawQuery) -> Response {
+async fn sca_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let tr = translator(&headers);
     match state.services.sca_link_is_live(&token).await {
         Ok(true) => render(
             StatusCode::OK,
             ScaPage {
-                title: "Secure your account",
-                message: "Confirm that you are enrolling this account in strong customer authentication.",
+                lang: tr.lang,
+                title: &tr.t("sca-title"),
+                message: &tr.t("sca-message"),
+                confirm: tr.t("sca-confirm"),
                 confirm_action: Some(match query {
                     Some(q) => format!("/sca/{token}?{q}"),
                     None => format!("/sca/{token}"),
                 }),
             },
         ),
-        Ok(false) => invalid_link(),
+        Ok(false) => invalid_link(tr),
         Err(e) => {
             tracing::error!(error = %e, "SCA page lookup failed");
-            page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Please try again",
-                "The service is busy. Reload this page in a moment.",
-            )
+            page(tr, StatusCode::SERVICE_UNAVAILABLE, "sca-retry-title", "error-busy")
         }
     }
 }
@@ -98,28 +114,21 @@ async fn sca_confirm(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    let tr = translator(&headers);
     // The form is only ever posted from this page.
     if headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v == "cross-site")
     {
-        return page(
-            StatusCode::FORBIDDEN,
-            "Request refused",
-            "Open the enrolment link again.",
-        );
+        return page(tr, StatusCode::FORBIDDEN, "sca-retry-title", "error-csrf");
     }
     match state.services.complete_sca_enrolment(&token).await {
         Ok(Enrolment::Completed) => {}
-        Ok(Enrolment::UnknownLink) => return invalid_link(),
+        Ok(Enrolment::UnknownLink) => return invalid_link(tr),
         Err(e) => {
             tracing::error!(error = %e, "SCA enrolment could not be saved");
-            return page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Please try again",
-                "Your confirmation was not saved. Try again.",
-            );
+            return page(tr, StatusCode::SERVICE_UNAVAILABLE, "sca-retry-title", "sca-not-saved");
         }
     }
     match return_url(query.as_deref()) {
@@ -127,6 +136,6 @@ async fn sca_confirm(
             let sep = if target.contains('?') { '&' } else { '?' };
             Redirect::to(&format!("{target}{sep}controlStatus=VALIDATED")).into_response()
         }
-        None => page(StatusCode::OK, "Account secured", "You can close this page."),
+        None => page(tr, StatusCode::OK, "sca-done-title", "sca-done-message"),
     }
 }
