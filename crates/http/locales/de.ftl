@@ -182,3 +182,7 @@ sca-done-title = Konto gesichert
 sca-done-message = Sie können diese Seite schließen.
 sca-retry-title = Bitte versuchen Sie es erneut
 sca-not-saved = Ihre Bestätigung wurde nicht gespeichert. Versuchen Sie es erneut.
+# The PSC flow's welcome
+welcome-intro-psc = {platform} prüft {company}; das Unternehmen hat Sie als eine der Personen angegeben, die es leiten oder besitzen. Bitte bestätigen Sie, wer Sie sind: Das dauert etwa 5 Minuten.
+welcome-intro-psc-main = {platform} muss Ihr Unternehmen und die Personen prüfen, die es leiten oder besitzen. Sie geben sie hier an; jede bestätigt danach ihre eigene Identität. Das dauert etwa 5 Minuten.
+welcome-need-emails = die E-Mail-Adresse jeder dieser Personen: Wir senden jeder einen Link, um ihre Identität zu bestätigen

@@ -182,3 +182,7 @@ sca-done-title = Account secured
 sca-done-message = You can close this page.
 sca-retry-title = Please try again
 sca-not-saved = Your confirmation was not saved. Try again.
+# The PSC flow's welcome
+welcome-intro-psc = {platform} is verifying {company}, which declared you as one of the people who run or own it. Please confirm who you are: it takes about 5 minutes.
+welcome-intro-psc-main = {platform} needs to verify your company and the people who run or own it. You declare them here; each of them then verifies their own identity. It takes about 5 minutes.
+welcome-need-emails = the e-mail address of each of these people: we send each a link to verify their identity

@@ -182,3 +182,7 @@ sca-done-title = Cuenta protegida
 sca-done-message = Puede cerrar esta página.
 sca-retry-title = Inténtelo de nuevo
 sca-not-saved = Su confirmación no se ha guardado. Inténtelo de nuevo.
+# The PSC flow's welcome
+welcome-intro-psc = {platform} está verificando {company}, que le declaró como una de las personas que la dirigen o son sus propietarias. Confirme quién es: se tarda unos 5 minutos.
+welcome-intro-psc-main = {platform} debe verificar su empresa y a las personas que la dirigen o son sus propietarias. Las declara aquí; después cada una verifica su propia identidad. Se tarda unos 5 minutos.
+welcome-need-emails = el correo electrónico de cada una de estas personas: enviamos a cada una un enlace para verificar su identidad

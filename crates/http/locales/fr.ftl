@@ -182,3 +182,7 @@ sca-done-title = Compte sécurisé
 sca-done-message = Vous pouvez fermer cette page.
 sca-retry-title = Veuillez réessayer
 sca-not-saved = Votre confirmation n'a pas été enregistrée. Réessayez.
+# The PSC flow's welcome
+welcome-intro-psc = {platform} vérifie {company}, qui vous a déclaré(e) comme l'une des personnes qui la dirigent ou la détiennent. Merci de confirmer votre identité : cela prend environ 5 minutes.
+welcome-intro-psc-main = {platform} doit vérifier votre entreprise et les personnes qui la dirigent ou la détiennent. Vous les déclarez ici ; chacune vérifie ensuite sa propre identité. Cela prend environ 5 minutes.
+welcome-need-emails = l'adresse e-mail de chacune de ces personnes : nous envoyons à chacune un lien pour vérifier son identité

@@ -182,3 +182,7 @@ sca-done-title = Account protetto
 sca-done-message = Può chiudere questa pagina.
 sca-retry-title = Riprovi
 sca-not-saved = La sua conferma non è stata salvata. Riprovi.
+# The PSC flow's welcome
+welcome-intro-psc = {platform} sta verificando {company}, che l'ha indicata come una delle persone che la dirigono o la possiedono. Confermi chi è: servono circa 5 minuti.
+welcome-intro-psc-main = {platform} deve verificare la sua società e le persone che la dirigono o la possiedono. Le indica qui; ognuna verifica poi la propria identità. Servono circa 5 minuti.
+welcome-need-emails = l'indirizzo e-mail di ciascuna di queste persone: inviamo a ognuna un link per verificare la propria identità

@@ -182,3 +182,7 @@ sca-done-title = Paskyra apsaugota
 sca-done-message = Galite uždaryti šį puslapį.
 sca-retry-title = Bandykite dar kartą
 sca-not-saved = Jūsų patvirtinimas neišsaugotas. Bandykite dar kartą.
+# The PSC flow's welcome
+welcome-intro-psc = {platform} tikrina {company}, kuri nurodė jus kaip vieną iš asmenų, kurie jai vadovauja arba ją valdo. Patvirtinkite, kas esate: tai užtrunka apie 5 minutes.
+welcome-intro-psc-main = {platform} turi patikrinti jūsų įmonę ir asmenis, kurie jai vadovauja arba ją valdo. Juos nurodote čia; vėliau kiekvienas patvirtina savo tapatybę. Tai užtrunka apie 5 minutes.
+welcome-need-emails = kiekvieno iš šių asmenų el. pašto adresą: kiekvienam išsiųsime nuorodą patvirtinti tapatybę

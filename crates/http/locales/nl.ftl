@@ -182,3 +182,7 @@ sca-done-title = Account beveiligd
 sca-done-message = U kunt deze pagina sluiten.
 sca-retry-title = Probeer het opnieuw
 sca-not-saved = Uw bevestiging is niet opgeslagen. Probeer het opnieuw.
+# The PSC flow's welcome
+welcome-intro-psc = {platform} verifieert {company}, dat u heeft opgegeven als een van de personen die het bedrijf leiden of bezitten. Bevestig wie u bent: dat duurt ongeveer 5 minuten.
+welcome-intro-psc-main = {platform} moet uw bedrijf verifiëren en de personen die het leiden of bezitten. U geeft ze hier op; daarna verifieert ieder van hen de eigen identiteit. Dat duurt ongeveer 5 minuten.
+welcome-need-emails = het e-mailadres van elk van deze personen: we sturen ieder een link om de eigen identiteit te verifiëren

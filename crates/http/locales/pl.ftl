@@ -182,3 +182,7 @@ sca-done-title = Konto zabezpieczone
 sca-done-message = Możesz zamknąć tę stronę.
 sca-retry-title = Spróbuj ponownie
 sca-not-saved = Twoje potwierdzenie nie zostało zapisane. Spróbuj ponownie.
+# The PSC flow's welcome
+welcome-intro-psc = {platform} weryfikuje {company}, która wskazała Cię jako jedną z osób, które nią kierują lub są jej właścicielami. Potwierdź swoją tożsamość: zajmie to około 5 minut.
+welcome-intro-psc-main = {platform} musi zweryfikować Twoją firmę i osoby, które nią kierują lub są jej właścicielami. Wskazujesz je tutaj; następnie każda z nich potwierdza swoją tożsamość. Zajmie to około 5 minut.
+welcome-need-emails = adres e-mail każdej z tych osób: każdej wyślemy link do weryfikacji tożsamości

@@ -182,3 +182,7 @@ sca-done-title = Conta protegida
 sca-done-message = Pode fechar esta página.
 sca-retry-title = Tente novamente
 sca-not-saved = A sua confirmação não foi guardada. Tente novamente.
+# The PSC flow's welcome
+welcome-intro-psc = A {platform} está a verificar a {company}, que o(a) indicou como uma das pessoas que a dirigem ou detêm. Confirme quem é: demora cerca de 5 minutos.
+welcome-intro-psc-main = A {platform} precisa de verificar a sua empresa e as pessoas que a dirigem ou detêm. Indica-as aqui; depois cada uma verifica a sua própria identidade. Demora cerca de 5 minutos.
+welcome-need-emails = o endereço de e-mail de cada uma destas pessoas: enviamos a cada uma uma ligação para verificar a sua identidade

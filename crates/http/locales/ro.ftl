@@ -182,3 +182,7 @@ sca-done-title = Cont securizat
 sca-done-message = Puteți închide această pagină.
 sca-retry-title = Vă rugăm să încercați din nou
 sca-not-saved = Confirmarea dumneavoastră nu a fost salvată. Încercați din nou.
+# The PSC flow's welcome
+welcome-intro-psc = {platform} verifică {company}, care v-a declarat ca una dintre persoanele care o conduc sau o dețin. Vă rugăm să confirmați cine sunteți: durează aproximativ 5 minute.
+welcome-intro-psc-main = {platform} trebuie să verifice compania dumneavoastră și persoanele care o conduc sau o dețin. Le declarați aici; apoi fiecare își verifică propria identitate. Durează aproximativ 5 minute.
+welcome-need-emails = adresa de e-mail a fiecăreia dintre aceste persoane: fiecăreia îi trimitem un link pentru a-și verifica identitatea

@@ -182,3 +182,7 @@ sca-done-title = 账户已受保护
 sca-done-message = 您可以关闭此页面。
 sca-retry-title = 请重试
 sca-not-saved = 您的确认未能保存，请重试。
+# The PSC flow's welcome
+welcome-intro-psc = {platform} 正在核验 {company}，该公司将您申报为其管理人员或所有人之一。请确认您的身份：大约需要 5 分钟。
+welcome-intro-psc-main = {platform} 需要核验贵公司及其管理人员和所有人。您在此申报这些人员，随后每人各自验证本人身份。大约需要 5 分钟。
+welcome-need-emails = 上述每位人员的电子邮箱地址：我们会向每人发送一个验证身份的链接

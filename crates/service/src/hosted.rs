@@ -15,6 +15,8 @@ pub struct HostedSession {
     pub client: Client,
     /// Saved progress, or a new one prefilled from the user.
     pub progress: Progress,
+    /// A PSC's own session: the company that declared the person.
+    pub company: Option<String>,
 }
 
 /// Whether a submission was taken.
@@ -34,11 +36,15 @@ impl Services {
         let Some(mut user) = self.store.user(&session.client_id, &session.user_id).await? else {
             return Ok(None);
         };
+        let mut company = None;
         // A PSC's own session verifies the PSC: the pages see that person as a natural user.
         if let SessionFlow::Psc(id) = &session.flow {
             let Some(psc) = self.store.psc(&session.client_id, id).await? else {
                 return Ok(None);
             };
+            if let verity_domain::user::Person::Legal(l) = &user.person {
+                company = Some(l.name.clone());
+            }
             user = psc.as_subject(&user);
         }
         let Some(client) = self.store.client(&session.client_id).await? else {
@@ -57,6 +63,7 @@ impl Services {
             user,
             client: client.client,
             progress,
+            company,
         }))
     }
 

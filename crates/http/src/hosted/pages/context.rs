@@ -24,6 +24,8 @@ pub(super) struct Ctx {
     pub public_base: String,
     /// An owner whose form failed validation, shown again as typed.
     pub owner_draft: Option<Owner>,
+    /// A PSC's own session: the company that declared the person.
+    pub company: Option<String>,
 }
 
 impl Ctx {
@@ -91,6 +93,7 @@ pub(super) async fn load(
         user,
         client,
         mut progress,
+        company,
     } = state
         .services
         .open_hosted(token)
@@ -133,6 +136,7 @@ pub(super) async fn load(
         token: token.to_owned(),
         public_base: state.public_url().to_owned(),
         owner_draft: None,
+        company,
     })
 }
 

@@ -22,25 +22,37 @@ pub(super) struct WelcomePage {
 pub(super) fn welcome_page(ctx: &Ctx, page: Layout) -> WelcomePage {
     let tr = &ctx.tr;
     let legal = ctx.user.legal_person_type().is_some();
-    let mut needs = vec![tr.t("welcome-need-id"), tr.t("welcome-need-phone")];
+    // The PSC flow's main session asks for no identity document: each person verifies their own.
+    let mut needs = if ctx.progress.psc_main {
+        Vec::new()
+    } else {
+        vec![tr.t("welcome-need-id"), tr.t("welcome-need-phone")]
+    };
     if legal {
         needs.insert(0, tr.t("welcome-need-company"));
     }
     if ctx.has_step(Step::Owners) {
         needs.push(tr.t("welcome-need-owners"));
     }
+    if ctx.progress.psc_main {
+        needs.push(tr.t("welcome-need-emails"));
+    }
     if Progress::company_slots(&ctx.user).contains(&hosted::SLOT_ARTICLES) {
         needs.push(tr.t("welcome-need-articles"));
     }
-    let intro = if legal {
-        "welcome-intro-legal"
-    } else {
-        "welcome-intro-natural"
+    let intro = match (&ctx.company, legal, ctx.progress.psc_main) {
+        (Some(company), _, _) => tr.f(
+            "welcome-intro-psc",
+            &[("platform", &ctx.platform()), ("company", company)],
+        ),
+        (None, true, true) => tr.f("welcome-intro-psc-main", &[("platform", &ctx.platform())]),
+        (None, true, false) => tr.f("welcome-intro-legal", &[("platform", &ctx.platform())]),
+        (None, false, _) => tr.f("welcome-intro-natural", &[("platform", &ctx.platform())]),
     };
     let started = ctx.progress.is_done(&ctx.user, Step::Welcome);
     WelcomePage {
         page,
-        intro: tr.f(intro, &[("platform", &ctx.platform())]),
+        intro,
         needs,
         start: ContinueForm::new(
             ctx,

@@ -329,6 +329,12 @@ async fn two_pscs_validated_after_a_retry(backend: Backend) {
     let alex_link = alex["HostedUrl"].as_str().unwrap().to_owned();
     let marie_link = marie["HostedUrl"].as_str().unwrap().to_owned();
     assert_ne!(alex_link, marie_link);
+    // The person's own pages say who declared them.
+    let welcome = app.http.get(&alex_link).send().await.unwrap().text().await.unwrap();
+    assert!(
+        welcome.contains("is verifying ACME SAS, which declared you"),
+        "{welcome}"
+    );
     // A PSC's own session is not one of the user's sessions.
     let listed = api.get(&format!("/users/{user}/identity-verifications")).await.json();
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
