@@ -3,12 +3,12 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use verity_domain::user::{LegalPersonType, Person};
 use verity_domain::{ClientId, UnixTime, UserId};
@@ -199,14 +199,6 @@ pub async fn view(
     Ok(response)
 }
 
-#[derive(Deserialize)]
-pub struct SignedQuery {
-    #[serde(default)]
-    expires: i64,
-    #[serde(default)]
-    signature: String,
-}
-
 /// A validated document through its signed link.
 #[utoipa::path(get, path = "/v2.01/{ClientId}/verified-documents/{DocumentId}", tag = "Users",
     params(("ClientId" = String, Path), ("DocumentId" = String, Path),
@@ -220,15 +212,21 @@ pub async fn document(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((client_id, blob)): Path<(String, String)>,
-    Query(q): Query<SignedQuery>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let Ok(client) = ClientId::parse(&client_id) else {
+    // Read by hand: a link that is not one of ours (a missing or mangled parameter) is refused
+    // like a wrong signature, never with a parser's message.
+    let pairs = crate::wire::url_pairs(query.as_deref().unwrap_or(""));
+    let param = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let expires = param("expires").and_then(|e| e.parse::<i64>().ok());
+    let (Ok(client), Some(expires), Some(signature)) = (ClientId::parse(&client_id), expires, param("signature"))
+    else {
         return Err(ApiError::Forbidden);
     };
     let address = peer.ip().to_string();
     match state
         .services
-        .open_signed_document(&client, &blob, q.expires, &q.signature, Some(&address))
+        .open_signed_document(&client, &blob, expires, &signature, Some(&address))
         .await
     {
         Ok((content_type, bytes)) => {

@@ -150,6 +150,10 @@ async fn client_page(State(state): State<AppState>, staff: Staff, Path(client): 
     let base = format!("/console/clients/{client}");
     let operator = staff.role.can_operate();
     let c = &overview.client;
+    let policy = match state.services.client_policy(&c.id).await {
+        Ok(p) => p,
+        Err(e) => return unavailable(e),
+    };
     let settings = if operator {
         // A switch's button turns it off while it is on, and on while it is off.
         let switch = |on: bool, actions: (&'static str, &'static str), labels: (&'static str, &'static str)| Button {
@@ -169,6 +173,22 @@ async fn client_page(State(state): State<AppState>, staff: Staff, Path(client): 
                 (
                     "Allow manual review of natural users",
                     "Stop manual review of natural users",
+                ),
+            ),
+            switch(
+                policy.psc_flow,
+                ("psc_flow_on", "psc_flow_off"),
+                (
+                    "Verify each person of significant control (PSC flow)",
+                    "Stop the PSC flow for new sessions",
+                ),
+            ),
+            switch(
+                policy.psc_emails,
+                ("psc_emails_on", "psc_emails_off"),
+                (
+                    "E-mail PSCs their links from Verity",
+                    "Let the platform send PSC links itself",
                 ),
             ),
             Button {
@@ -281,6 +301,21 @@ async fn settings(
     let setting = match action {
         "idv_on" | "idv_off" => ClientSetting::Idv(action == "idv_on"),
         "natural_review_on" | "natural_review_off" => ClientSetting::NaturalReview(action == "natural_review_on"),
+        "psc_flow_on" | "psc_flow_off" | "psc_emails_on" | "psc_emails_off" => {
+            let changed = async {
+                let mut policy = state.services.client_policy(&id).await?;
+                match action {
+                    "psc_flow_on" | "psc_flow_off" => policy.psc_flow = action == "psc_flow_on",
+                    _ => policy.psc_emails = action == "psc_emails_on",
+                }
+                state.services.set_client_policy(&id, &policy).await
+            };
+            return match changed.await {
+                Ok(()) => Redirect::to(&format!("/console/clients/{client}")).into_response(),
+                Err(ServiceError::NotFound { .. }) => error_page(StatusCode::NOT_FOUND, "No such platform."),
+                Err(e) => unavailable(e),
+            };
+        }
         "rotate_key" => {
             return match state.services.rotate_api_key(&id).await {
                 Ok(key) => {

@@ -88,6 +88,23 @@ async fn operators_see_and_act_on_pscs() {
     let html = olga.get(&main_page).await.text();
     assert!(html.contains("ABANDONED"), "{html}");
 
+    // The platform's page switches the flow and the e-mails, like the CLI.
+    let platform_page = format!("/console/clients/{client}");
+    let html = olga.get(&platform_page).await.text();
+    assert!(html.contains("Stop the PSC flow for new sessions"), "{html}");
+    let switched = olga
+        .post(
+            &format!("{platform_page}/settings"),
+            &[("csrf", &csrf), ("action", "psc_emails_off")],
+        )
+        .await;
+    assert_eq!(switched.status, 303);
+    let (ok, out, err) = cli(&app, &["clients", "set-policy", &client]).await;
+    assert!(
+        ok && out.contains("PSC flow on, PSC e-mails sent by the platform"),
+        "{out}{err}"
+    );
+
     // Alex's own session says whom it verifies and links back.
     let alex_session = alex["SessionId"].as_str().unwrap();
     let html = olga
