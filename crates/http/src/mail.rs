@@ -60,7 +60,11 @@ impl MailComposer for Composer {
             expires: &expires,
             footer: &footer,
             link: c.link,
-            colour: "#1d4ed8",
+            // The platform's colour (validated as `#rrggbb` when set), else the pages' blue.
+            colour: c
+                .colour
+                .filter(|c| c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit()))
+                .unwrap_or("#1d4ed8"),
         }
         .render()
         .unwrap_or_else(|_| text.clone());
@@ -81,6 +85,7 @@ mod tests {
             platform: "Shop",
             link: "https://verity.example/verify/abc?redirectURL=x&lng=fr",
             expires_at: 1_795_000_000,
+            colour: Some("#aa0000\" onclick=\"x"),
         }
     }
 
@@ -98,6 +103,12 @@ mod tests {
             en.html
         );
         assert!(!en.html.contains("<Dubois>"));
+        // A colour that is not one is not written into the style.
+        assert!(
+            en.html.contains("background:#1d4ed8") && !en.html.contains("onclick"),
+            "{}",
+            en.html
+        );
         let fr = Composer.compose(&context("fr"));
         assert!(fr.subject.contains("vérifier votre identité"), "{}", fr.subject);
         assert!(fr.html.starts_with("<!doctype html>\n<html lang=\"fr\">"));

@@ -33,6 +33,8 @@ pub struct MailContext<'a> {
     pub platform: &'a str,
     pub link: &'a str,
     pub expires_at: UnixTime,
+    /// The platform's primary colour (`#rrggbb`), for the button.
+    pub colour: Option<&'a str>,
 }
 
 pub struct ComposedMail {
@@ -235,6 +237,7 @@ impl Mailer {
             platform: &platform,
             link: &link,
             expires_at: session.expires_at,
+            colour: client.branding.primary_color.as_deref(),
         });
         let to: Mailbox = psc
             .identity
