@@ -27,17 +27,19 @@ pub enum Photo {
 }
 
 impl Photo {
-    /// The smallest faces looked for, in order: a search for small faces costs four times one
-    /// for faces twice their size, and a document photographed as the hosted page asks (the
-    /// card filling the frame) has a portrait face of 15-20% of the long side, so documents are
-    /// searched for large faces first and for small ones only when none was found.
-    fn smallest_faces(self) -> &'static [f64] {
+    /// The smallest face looked for, as a share of the image's long side.
+    fn smallest_face(self) -> f64 {
         match self {
-            Photo::Document => &[0.12, 0.06],
-            Photo::Selfie => &[0.12],
+            Photo::Document => 0.06,
+            Photo::Selfie => 0.12,
         }
     }
 }
+
+/// Faces are first looked for at this size: a search for faces half as large costs four times
+/// more, and a document photographed as the hosted page asks (the card filling the frame) has a
+/// portrait face of 15-20% of the long side.
+const FIRST_LOOK: f64 = 0.12;
 
 /// At most this many faces are described per image (the largest); the rest are only counted.
 const MAX_DESCRIBED: usize = 4;
@@ -88,13 +90,7 @@ pub fn scan(image: &RgbImage, photo: Photo) -> Option<FaceScan> {
     // One grey copy serves both the detector and the landmarks.
     let grey = Gray::new(image.width() as usize, image.height() as usize, intensities(image));
     let (width, height) = (image.width() as usize, image.height() as usize);
-    let mut boxes = Vec::new();
-    for &smallest in photo.smallest_faces() {
-        boxes = verity_reader::face::detect_large(&grey, smallest)?;
-        if !boxes.is_empty() {
-            break;
-        }
-    }
+    let mut boxes = find_faces(&grey, photo)?;
     timings.detect_ms = ms(started);
     let view = Intensities {
         width,
@@ -139,6 +135,78 @@ pub fn scan(image: &RgbImage, photo: Photo) -> Option<FaceScan> {
         faces,
         timings,
     })
+}
+
+/// The detector's boxes at the resolution `photo` calls for. Small faces are looked for in the
+/// whole image only when none was found at [`FIRST_LOOK`]; faces found there are found again at
+/// the full resolution in a window around each, so that their boxes (which the landmarks start
+/// from) are as precise as a search of the whole image would make them.
+fn find_faces(grey: &Gray, photo: Photo) -> Option<Vec<verity_reader::face::Face>> {
+    let fine = photo.smallest_face();
+    let long = grey.width.max(grey.height) as f64;
+    let pixels = |share: f64| (share * long).max(verity_reader::face::SMALLEST_FACE as f64);
+    // In a small image both looks search the same sizes: one is enough.
+    if pixels(FIRST_LOOK) < 1.5 * pixels(fine) {
+        return verity_reader::face::detect_large(grey, fine);
+    }
+    let coarse = verity_reader::face::detect_large(grey, FIRST_LOOK)?;
+    if coarse.is_empty() {
+        return verity_reader::face::detect_large(grey, fine);
+    }
+    // Windows twice each face's size: when together they cover much of the image (a portrait
+    // filling the frame), one search of the whole image costs less than a search per window.
+    let windows: f64 = coarse
+        .iter()
+        .take(MAX_DESCRIBED)
+        .map(|f| {
+            let side = 2.0 * f.width.max(f.height) as f64;
+            side.min(grey.width as f64) * side.min(grey.height as f64)
+        })
+        .sum();
+    if windows > 0.4 * (grey.width * grey.height) as f64 {
+        return verity_reader::face::detect_large(grey, fine);
+    }
+    let mut refined = Vec::with_capacity(coarse.len());
+    for face in coarse.iter().take(MAX_DESCRIBED) {
+        let side = face.width.max(face.height) as usize * 2;
+        let (cx, cy) = (
+            face.x as usize + face.width as usize / 2,
+            face.y as usize + face.height as usize / 2,
+        );
+        let x0 = cx.saturating_sub(side / 2);
+        let y0 = cy.saturating_sub(side / 2);
+        let x1 = (x0 + side).min(grey.width);
+        let y1 = (y0 + side).min(grey.height);
+        let mut pixels = Vec::with_capacity((x1 - x0) * (y1 - y0));
+        for y in y0..y1 {
+            pixels.extend_from_slice(&grey.pixels[y * grey.width + x0..y * grey.width + x1]);
+        }
+        let window = Gray::new(x1 - x0, y1 - y0, pixels);
+        // The same scale as a search of the whole image for faces of `fine` size.
+        let fraction = fine * long / (x1 - x0).max(y1 - y0) as f64;
+        let again = verity_reader::face::detect_large(&window, fraction).unwrap_or_default();
+        let centre =
+            |f: &verity_reader::face::Face| (f.x as f64 + f.width as f64 / 2.0, f.y as f64 + f.height as f64 / 2.0);
+        let (wx, wy) = (cx as f64 - x0 as f64, cy as f64 - y0 as f64);
+        let best = again.into_iter().min_by(|a, b| {
+            let d = |f: &verity_reader::face::Face| {
+                let (x, y) = centre(f);
+                (x - wx).powi(2) + (y - wy).powi(2)
+            };
+            d(a).total_cmp(&d(b))
+        });
+        refined.push(match best {
+            Some(mut f) => {
+                f.x += x0 as u32;
+                f.y += y0 as u32;
+                f
+            }
+            None => face.clone(),
+        });
+    }
+    // Faces beyond those described are only counted.
+    refined.extend(coarse.into_iter().skip(MAX_DESCRIBED));
+    Some(refined)
 }
 
 fn mid(a: Point, b: Point) -> Point {

@@ -32,6 +32,10 @@ pub fn detect(image: &Gray) -> Option<Vec<Face>> {
 /// [`detect`], looking only for faces at least `smallest` of the image's long side (and 20
 /// pixels) wide: much faster on large photos, for callers that have no use for small faces (a
 /// face match needs detail a small face does not carry).
+/// The smallest face [`detect_large`] looks for, in pixels, whatever share of the image is asked:
+/// in a small image, asking for smaller faces changes nothing.
+pub const SMALLEST_FACE: usize = 20;
+
 pub fn detect_large(image: &Gray, smallest: f64) -> Option<Vec<Face>> {
     detect_from(image, Some(smallest))
 }
@@ -71,7 +75,7 @@ mod seeta {
     /// Longest side of the reduced copy faces are searched in.
     const WORK_SIDE: usize = 640;
     /// Smallest face searched for, in pixels of the reduced copy.
-    const MIN_FACE: usize = 20;
+    const MIN_FACE: usize = super::SMALLEST_FACE;
     /// rustface's sliding window: the smallest face it sees in the image it is given.
     const WINDOW: usize = 40;
     /// Ratio between the levels of rustface's image pyramid.
