@@ -160,26 +160,42 @@ pub(super) fn business_name_match(record: &RegistryRecord, holder: (&str, &str))
 /// `BUSINESS_INSIGHTS_MATCH`: the holder among the directors, the declared owners among the
 /// registered ones.
 pub(super) fn business_insights_match(inputs: &Inputs, record: &RegistryRecord, holder: (&str, &str)) -> CheckResult {
-    let director = among(holder.0, holder.1, &record.officers);
-    let declared: Vec<String> = inputs
-        .progress
-        .owners
+    roles_in_registry(
+        BUSINESS_INSIGHTS_MATCH,
+        ("holder_is_director", "holder"),
+        "owners_coherent",
+        holder,
+        &inputs.progress.owners,
+        record,
+    )
+}
+
+/// One person among the registry's directors, and the declared owners (but a senior managing
+/// official, declared because no owner holds 25%) among its owners where it lists owners; a
+/// mismatch is for a reviewer. `director` names the rule and the person's role in the evidence.
+pub(super) fn roles_in_registry(
+    kind: &'static str,
+    director: (&'static str, &str),
+    owners_rule: &'static str,
+    person: (&str, &str),
+    owners: &[crate::hosted::Owner],
+    record: &RegistryRecord,
+) -> CheckResult {
+    let is_director = among(person.0, person.1, &record.officers);
+    let named = |o: &crate::hosted::Owner| format!("{} {}", o.first_name.trim(), o.last_name.trim());
+    let counted: Vec<&crate::hosted::Owner> = owners
         .iter()
-        .map(|o| format!("{} {}", o.first_name, o.last_name))
+        .filter(|o| o.control != crate::hosted::Control::SeniorManagingOfficial)
         .collect();
-    let unknown_owners: Vec<&String> = inputs
-        .progress
-        .owners
+    let unregistered: Vec<String> = counted
         .iter()
-        .zip(&declared)
-        // A senior managing official is declared because no owner is registered at 25%.
-        .filter(|(o, _)| o.control != crate::hosted::Control::SeniorManagingOfficial)
-        .filter(|(o, _)| !record.owners.is_empty() && !among(&o.first_name, &o.last_name, &record.owners))
-        .map(|(_, name)| name)
+        .filter(|o| !record.owners.is_empty() && !among(&o.first_name, &o.last_name, &record.owners))
+        .map(|o| named(o))
         .collect();
-    let coherent = director && unknown_owners.is_empty();
+    let declared: Vec<String> = owners.iter().map(named).collect();
+    let coherent = is_director && unregistered.is_empty();
     CheckResult {
-        kind: BUSINESS_INSIGHTS_MATCH,
+        kind,
         outcome: if coherent {
             Outcome::Passed
         } else {
@@ -188,20 +204,24 @@ pub(super) fn business_insights_match(inputs: &Inputs, record: &RegistryRecord, 
         data: Vec::new(),
         evidence: vec![
             ev(
-                "holder_is_director",
-                if director { Verdict::Pass } else { Verdict::Inconclusive },
-                json!({"holder": {"first": holder.0, "last": holder.1}, "directors": record.officers}),
-            ),
-            ev(
-                "owners_coherent",
-                if record.owners.is_empty() {
-                    Verdict::NotChecked
-                } else if unknown_owners.is_empty() {
+                director.0,
+                if is_director {
                     Verdict::Pass
                 } else {
                     Verdict::Inconclusive
                 },
-                json!({"declared": declared, "registered": record.owners, "not_registered": unknown_owners}),
+                json!({director.1: {"first": person.0, "last": person.1}, "directors": record.officers}),
+            ),
+            ev(
+                owners_rule,
+                if record.owners.is_empty() {
+                    Verdict::NotChecked
+                } else if unregistered.is_empty() {
+                    Verdict::Pass
+                } else {
+                    Verdict::Inconclusive
+                },
+                json!({"declared": declared, "registered": record.owners, "not_registered": unregistered}),
             ),
         ],
     }

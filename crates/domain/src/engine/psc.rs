@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::business::among;
+use super::business::roles_in_registry;
 use super::outcome::{CheckResult, Outcome, Verdict, ev};
 use crate::company::RegistryRecord;
 use crate::hosted::{Control, Progress, email_valid};
@@ -38,42 +38,14 @@ pub(super) fn psc_role_check(progress: &Progress, record: Option<&RegistryRecord
             )],
         };
     };
-    let director = among(&rep.first_name, &rep.last_name, &record.officers);
-    let unregistered: Vec<String> = progress
-        .owners
-        .iter()
-        .filter(|o| o.control != Control::SeniorManagingOfficial)
-        .filter(|o| !record.owners.is_empty() && !among(&o.first_name, &o.last_name, &record.owners))
-        .map(|o| full_name(&o.first_name, &o.last_name))
-        .collect();
-    let coherent = director && unregistered.is_empty();
-    CheckResult {
-        kind: PSC_ROLE_CHECK,
-        outcome: if coherent {
-            Outcome::Passed
-        } else {
-            Outcome::Inconclusive
-        },
-        data: Vec::new(),
-        evidence: vec![
-            ev(
-                "representative_is_director",
-                if director { Verdict::Pass } else { Verdict::Inconclusive },
-                json!({"representative": full_name(&rep.first_name, &rep.last_name), "directors": record.officers}),
-            ),
-            ev(
-                "owners_registered",
-                if record.owners.is_empty() {
-                    Verdict::NotChecked
-                } else if unregistered.is_empty() {
-                    Verdict::Pass
-                } else {
-                    Verdict::Inconclusive
-                },
-                json!({"declared": owners, "registered": record.owners, "not_registered": unregistered}),
-            ),
-        ],
-    }
+    roles_in_registry(
+        PSC_ROLE_CHECK,
+        ("representative_is_director", "representative"),
+        "owners_registered",
+        (&rep.first_name, &rep.last_name),
+        &progress.owners,
+        record,
+    )
 }
 
 /// `PSC_CONSISTENCY_CHECK`: a legal representative, an e-mail for every person, no one declared

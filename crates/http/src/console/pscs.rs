@@ -117,31 +117,47 @@ async fn main_page(state: &AppState, client: &str, psc: &str) -> Option<String> 
     Some(format!("/console/clients/{client}/sessions/{}", psc.main_session_id))
 }
 
+/// What both actions do first: the form's token, an operator's role, the audit entry (no action
+/// without it), and the page to go back to. `Err` is the page that says why not.
+async fn operator_on_psc(
+    state: &AppState,
+    staff: &Staff,
+    csrf: &str,
+    action: &str,
+    client: &str,
+    psc: &str,
+) -> Result<String, Response> {
+    if !staff.sent(csrf) {
+        return Err(staff.forged(state, action, client, psc).await);
+    }
+    if !staff.role.can_operate() {
+        return Err(forbidden(
+            staff,
+            "Only operators act on persons of significant control.",
+        ));
+    }
+    staff
+        .audit(state, action, Some(client), Some(psc), serde_json::json!({}))
+        .await?;
+    main_page(state, client, psc).await.ok_or_else(|| {
+        message(
+            StatusCode::NOT_FOUND,
+            Some(staff),
+            "Not found",
+            "No such person of significant control.",
+        )
+    })
+}
+
 async fn abandon(
     State(state): State<AppState>,
     staff: Staff,
     Path((client, psc)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !staff.sent(&form.csrf) {
-        return staff.forged(&state, "abandon_psc", &client, &psc).await;
-    }
-    if !staff.role.can_operate() {
-        return forbidden(&staff, "Only operators set a person of significant control aside.");
-    }
-    if let Err(r) = staff
-        .audit(&state, "abandon_psc", Some(&client), Some(&psc), serde_json::json!({}))
-        .await
-    {
-        return r;
-    }
-    let Some(back) = main_page(&state, &client, &psc).await else {
-        return message(
-            StatusCode::NOT_FOUND,
-            Some(&staff),
-            "Not found",
-            "No such person of significant control.",
-        );
+    let back = match operator_on_psc(&state, &staff, &form.csrf, "abandon_psc", &client, &psc).await {
+        Ok(back) => back,
+        Err(page) => return page,
     };
     let Ok(Some(owner)) = state.services.store.client(&ClientId::from_raw(client.clone())).await else {
         return message(StatusCode::NOT_FOUND, Some(&staff), "Not found", "No such client.");
@@ -159,31 +175,9 @@ async fn resend(
     Path((client, psc)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !staff.sent(&form.csrf) {
-        return staff.forged(&state, "resend_psc_link", &client, &psc).await;
-    }
-    if !staff.role.can_operate() {
-        return forbidden(&staff, "Only operators send links.");
-    }
-    if let Err(r) = staff
-        .audit(
-            &state,
-            "resend_psc_link",
-            Some(&client),
-            Some(&psc),
-            serde_json::json!({}),
-        )
-        .await
-    {
-        return r;
-    }
-    let Some(back) = main_page(&state, &client, &psc).await else {
-        return message(
-            StatusCode::NOT_FOUND,
-            Some(&staff),
-            "Not found",
-            "No such person of significant control.",
-        );
+    let back = match operator_on_psc(&state, &staff, &form.csrf, "resend_psc_link", &client, &psc).await {
+        Ok(back) => back,
+        Err(page) => return page,
     };
     match state
         .services
