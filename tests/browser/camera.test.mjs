@@ -5,23 +5,12 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Api, Files, Recorder, TIMEOUT, launch, watch, pageIssues, goOn, uploadPhoto, chooseDocument,
+  browserWithImages,
 } from './lib.mjs';
 
 const api = new Api();
 describe('camera', { concurrency: 3 }, () => {
-  let chrome;
-  let files;
-  let images;
-
-  before(async () => {
-    chrome = await launch();
-    files = new Files();
-    images = await files.standard(chrome.browser);
-  });
-  after(async () => {
-    await chrome?.close();
-    files?.cleanup();
-  });
+  const fx = browserWithImages();
 
   async function toFront(page, hostedUrl) {
     await page.goto(hostedUrl);
@@ -49,7 +38,7 @@ describe('camera', { concurrency: 3 }, () => {
   test('no camera on the device: the message shows and the file input works (phone)', { timeout: TIMEOUT }, async () => {
     const { hostedUrl } = await api.newSession('NATURAL');
     // No camera permission granted, and headless Chromium has no capture device: getUserMedia rejects.
-    const ctx = await chrome.context('phone', { permissions: [] });
+    const ctx = await fx.chrome.context('phone', { permissions: [] });
     const page = await ctx.newPage();
     watch(page);
     const rec = new Recorder('camera', 'phone');
@@ -57,7 +46,7 @@ describe('camera', { concurrency: 3 }, () => {
       await toFront(page, hostedUrl);
       assert.equal(await page.evaluate(() => navigator.mediaDevices.getUserMedia({ video: true }).then(() => 'granted', (e) => e.name)), 'NotFoundError');
       await cameraRefused(page, rec, 'front-camera-unavailable', 'front');
-      await uploadPhoto(page, 'front', images.front, 'back');
+      await uploadPhoto(page, 'front', fx.images.front, 'back');
       assert.deepEqual(await pageIssues(page), []);
       rec.assertAccessible();
     } finally {
@@ -67,7 +56,7 @@ describe('camera', { concurrency: 3 }, () => {
 
   test('camera permission refused: the message shows and the file input works (desktop)', { timeout: TIMEOUT }, async () => {
     const { hostedUrl } = await api.newSession('NATURAL');
-    const ctx = await chrome.context('desktop', { permissions: [] });
+    const ctx = await fx.chrome.context('desktop', { permissions: [] });
     // The person answers "Block" to the camera prompt.
     await ctx.addInitScript(() => {
       if (navigator.mediaDevices) {
@@ -79,10 +68,10 @@ describe('camera', { concurrency: 3 }, () => {
     const rec = new Recorder('camera', 'desktop');
     try {
       await toFront(page, hostedUrl);
-      await uploadPhoto(page, 'front', images.front, 'back');
-      await uploadPhoto(page, 'back', images.back, 'selfie');
+      await uploadPhoto(page, 'front', fx.images.front, 'back');
+      await uploadPhoto(page, 'back', fx.images.back, 'selfie');
       await cameraRefused(page, rec, 'selfie-camera-refused', 'selfie');
-      await uploadPhoto(page, 'selfie', images.selfie, 'review');
+      await uploadPhoto(page, 'selfie', fx.images.selfie, 'review');
       assert.deepEqual(await pageIssues(page), []);
       rec.assertAccessible();
     } finally {
@@ -95,7 +84,7 @@ describe('camera', { concurrency: 3 }, () => {
   // phone itself the panel is not offered.
   test('the hand-off link fits a narrow window, and is not offered on a phone', { timeout: TIMEOUT }, async () => {
     const { hostedUrl } = await api.newSession('NATURAL');
-    const phone = await chrome.context('phone');
+    const phone = await fx.chrome.context('phone');
     try {
       const page = await phone.newPage();
       await toFront(page, hostedUrl);
@@ -103,7 +92,7 @@ describe('camera', { concurrency: 3 }, () => {
     } finally {
       await phone.close();
     }
-    const ctx = await chrome.context('desktop', { viewport: { width: 390, height: 844 } });
+    const ctx = await fx.chrome.context('desktop', { viewport: { width: 390, height: 844 } });
     const page = await ctx.newPage();
     try {
       await page.goto(hostedUrl.replace(/\?.*$/, '/step/front'));

@@ -7,23 +7,12 @@ import assert from 'node:assert/strict';
 import {
   Api, Files, Recorder, TIMEOUT, SUBMITTED_OR_DECIDED, fillDate, launch, watch, pageIssues, returnUrl, stepUrl, goOn, submitStep, heading,
   uploadPhoto, uploadCompanyDocument, chooseDocument, fieldValues, statusText,
+  browserWithImages,
 } from './lib.mjs';
 
 const api = new Api();
 describe('legal users', { concurrency: 3 }, () => {
-  let chrome;
-  let files;
-  let images;
-
-  before(async () => {
-    chrome = await launch();
-    files = new Files();
-    images = await files.standard(chrome.browser);
-  });
-  after(async () => {
-    await chrome?.close();
-    files?.cleanup();
-  });
+  const fx = browserWithImages();
 
   const FLOWS = {
     SOLETRADER: {
@@ -114,9 +103,9 @@ describe('legal users', { concurrency: 3 }, () => {
     assert.equal(await page.locator('main form[data-upload]').count(), slots.length);
     assert.equal(await page.locator('main form:has(input[name=action][value=continue])').count(), 0, 'no way on before the uploads');
     await rec.page(page, 'company-documents');
-    await uploadCompanyDocument(page, 'registration_proof', images.registration); // a PDF: a plain form post
+    await uploadCompanyDocument(page, 'registration_proof', fx.images.registration); // a PDF: a plain form post
     if (slots.includes('articles_of_association')) {
-      await uploadCompanyDocument(page, 'articles_of_association', images.articles); // a PNG: through the script
+      await uploadCompanyDocument(page, 'articles_of_association', fx.images.articles); // a PNG: through the script
     }
     await rec.page(page, 'company-documents-done');
     await goOn(page, 'company-documents', 'personal', { form: ':has(input[name=action][value=continue])' });
@@ -126,7 +115,7 @@ describe('legal users', { concurrency: 3 }, () => {
     for (const viewport of ['phone', 'desktop']) {
       test(`${spec.flow} completes the flow (${viewport})`, { timeout: TIMEOUT }, async () => {
         const { hostedUrl } = await api.newSession(type);
-        const ctx = await chrome.context(viewport);
+        const ctx = await fx.chrome.context(viewport);
         const page = await ctx.newPage();
         watch(page);
         const rec = new Recorder(spec.flow, viewport);
@@ -172,16 +161,16 @@ describe('legal users', { concurrency: 3 }, () => {
           if (kind === 'PASSPORT') {
             assert.equal(await heading(page), "Photo of your passport's photo page");
             await rec.page(page, 'front');
-            await uploadPhoto(page, 'front', images.front, 'selfie');
+            await uploadPhoto(page, 'front', fx.images.front, 'selfie');
           } else {
             assert.equal(await heading(page), 'Photo of the front of your document');
             await rec.page(page, 'front');
-            await uploadPhoto(page, 'front', images.front, 'back');
+            await uploadPhoto(page, 'front', fx.images.front, 'back');
             await rec.page(page, 'back');
-            await uploadPhoto(page, 'back', images.back, 'selfie');
+            await uploadPhoto(page, 'back', fx.images.back, 'selfie');
           }
           await rec.page(page, 'selfie');
-          await uploadPhoto(page, 'selfie', images.selfie, 'review');
+          await uploadPhoto(page, 'selfie', fx.images.selfie, 'review');
 
           assert.equal(await heading(page), 'Check and submit');
           assert.equal((await page.locator('main .progress').innerText()).trim(), `Step ${total} of ${total}`);
@@ -213,7 +202,7 @@ describe('legal users', { concurrency: 3 }, () => {
   // for screen readers only, but `.hidden` is `display: none`, which hides it from them too.
   test('each owner\'s remove button names the owner (accessible name)', { timeout: TIMEOUT }, async () => {
     const { hostedUrl } = await api.newSession('BUSINESS');
-    const ctx = await chrome.context('desktop');
+    const ctx = await fx.chrome.context('desktop');
     const page = await ctx.newPage();
     try {
       await page.goto(hostedUrl);
@@ -238,7 +227,7 @@ describe('legal users', { concurrency: 3 }, () => {
   for (const viewport of ['phone', 'desktop']) {
   test(`a business with no owner at 25% declares its senior managing official (${viewport})`, { timeout: TIMEOUT }, async () => {
     const { hostedUrl } = await api.newSession('BUSINESS');
-    const ctx = await chrome.context(viewport);
+    const ctx = await fx.chrome.context(viewport);
     const page = await ctx.newPage();
     watch(page);
     const rec = new Recorder('owners-official', viewport);
@@ -275,7 +264,7 @@ describe('legal users', { concurrency: 3 }, () => {
   // do), so that only the wrong field needs correcting.
   test('the owner form keeps what was typed after a validation error', { timeout: TIMEOUT }, async () => {
     const { hostedUrl } = await api.newSession('BUSINESS');
-    const ctx = await chrome.context('phone');
+    const ctx = await fx.chrome.context('phone');
     const page = await ctx.newPage();
     try {
       await page.goto(hostedUrl);

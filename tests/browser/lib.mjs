@@ -16,6 +16,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -554,4 +555,23 @@ export const SUBMITTED_OR_DECIDED = new RegExp('^(' + [
 /** Opens the session's status page (the HostedUrl of a closed or submitted session). */
 export async function statusText(page) {
   return (await page.locator('main .status').textContent()).trim();
+}
+
+/**
+ * Chromium and the standard generated images, for the tests of one `describe` (or a file): launched
+ * and generated before them, closed and cleaned up after. Tests read `fixture.chrome`,
+ * `fixture.files` and `fixture.images`.
+ */
+export function browserWithImages() {
+  const fixture = {};
+  before(async () => {
+    fixture.chrome = await launch();
+    fixture.files = new Files();
+    fixture.images = await fixture.files.standard(fixture.chrome.browser);
+  });
+  after(async () => {
+    await fixture.chrome?.close();
+    fixture.files?.cleanup();
+  });
+  return fixture;
 }

@@ -6,23 +6,12 @@ import assert from 'node:assert/strict';
 import {
   Api, Files, Recorder, TIMEOUT, SUBMITTED_OR_DECIDED, fillDate, launch, watch, pageIssues, returnUrl, stepUrl, goOn, submitStep, heading,
   uploadPhoto, fieldValues, statusText,
+  browserWithImages,
 } from './lib.mjs';
 
 const api = new Api();
 describe('natural person', { concurrency: 2 }, () => {
-  let chrome;
-  let files;
-  let images;
-
-  before(async () => {
-    chrome = await launch();
-    files = new Files();
-    images = await files.standard(chrome.browser);
-  });
-  after(async () => {
-    await chrome?.close();
-    files?.cleanup();
-  });
+  const fx = browserWithImages();
 
   async function progressLabel(page) {
     return (await page.locator('main .progress').textContent()).trim();
@@ -31,7 +20,7 @@ describe('natural person', { concurrency: 2 }, () => {
   for (const viewport of ['phone', 'desktop']) {
     test(`natural person completes the flow (${viewport})`, { timeout: TIMEOUT }, async () => {
       const { hostedUrl } = await api.newSession('NATURAL');
-      const ctx = await chrome.context(viewport);
+      const ctx = await fx.chrome.context(viewport);
       const page = await ctx.newPage();
       watch(page);
       const rec = new Recorder('natural', viewport);
@@ -94,13 +83,13 @@ describe('natural person', { concurrency: 2 }, () => {
         assert.equal(await heading(page), 'Photo of the front of your document');
         assert.equal(await progressLabel(page), 'Step 4 of 7');
         await rec.page(page, 'front');
-        await uploadPhoto(page, 'front', images.front, 'back');
+        await uploadPhoto(page, 'front', fx.images.front, 'back');
         assert.equal(await heading(page), 'Photo of the back of your document');
         await rec.page(page, 'back');
-        await uploadPhoto(page, 'back', images.back, 'selfie');
+        await uploadPhoto(page, 'back', fx.images.back, 'selfie');
         assert.equal(await heading(page), 'Take a selfie');
         await rec.page(page, 'selfie');
-        await uploadPhoto(page, 'selfie', images.selfie, 'review');
+        await uploadPhoto(page, 'selfie', fx.images.selfie, 'review');
 
         // Review and submit.
         assert.equal(await heading(page), 'Check and submit');

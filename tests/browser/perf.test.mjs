@@ -9,22 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   Api, Files, RESULTS, TIMEOUT, env, launch, stepUrl, submitStep, chooseDocument, bigJpeg,
+  browserWithImages,
 } from './lib.mjs';
 
 const api = new Api();
-let chrome;
-let files;
-let images;
-
-before(async () => {
-  chrome = await launch();
-  files = new Files();
-  images = await files.standard(chrome.browser);
-});
-after(async () => {
-  await chrome?.close();
-  files?.cleanup();
-});
+const fx = browserWithImages();
 
 /** Follows the network of a page: bodies (decoded) and bytes on the wire (CDP encodedDataLength). */
 async function instrument(ctx, page) {
@@ -100,7 +89,7 @@ async function instrument(ctx, page) {
 
 /** The same step page opened in a fresh context: nothing cached. */
 async function cold(url, step) {
-  const ctx = await chrome.context('phone');
+  const ctx = await fx.chrome.context('phone');
   try {
     const page = await ctx.newPage();
     const net = await instrument(ctx, page);
@@ -111,12 +100,12 @@ async function cold(url, step) {
 }
 
 test('figures: natural flow on a phone, per step, and a 4 MB photo upload', { timeout: TIMEOUT * 2 }, async () => {
-  const big = await bigJpeg(chrome.browser);
-  const bigFile = files.write('IMG_4000x3000.jpg', big);
+  const big = await bigJpeg(fx.chrome.browser);
+  const bigFile = fx.files.write('IMG_4000x3000.jpg', big);
   const figures = {
     measuredAt: new Date().toISOString(),
     server: env.baseUrl,
-    chromium: chrome.browser.version(),
+    chromium: fx.chrome.browser.version(),
     viewport: 'phone 390x844 (isMobile, hasTouch)',
     note: 'flow: reached by the flow (POST, redirect, GET; browser cache warm); cold: the same step URL opened in a fresh context. bodyBytes: decoded bodies of the page load (document, CSS, script); transferBytes: bytes on the wire incl. headers (CDP encodedDataLength); times in ms from navigation start. For back, selfie and review the flow figures follow a photo upload (the fetch by the page script and its small JSON answer are counted; the upload request body is not).',
     steps: [],
@@ -125,7 +114,7 @@ test('figures: natural flow on a phone, per step, and a 4 MB photo upload', { ti
 
   const { hostedUrl } = await api.newSession('NATURAL');
   const link = (step) => hostedUrl.replace(/\?.*$/, `/step/${step}`);
-  const ctx = await chrome.context('phone');
+  const ctx = await fx.chrome.context('phone');
   const page = await ctx.newPage();
   const net = await instrument(ctx, page);
   const record = async (step, flow) => {
@@ -149,11 +138,11 @@ test('figures: natural flow on a phone, per step, and a 4 MB photo upload', { ti
     await record('back', viaScript);
 
     await record('selfie', await net.load('selfie', async () => {
-      await page.setInputFiles('#file-back', images.back);
+      await page.setInputFiles('#file-back', fx.images.back);
       await page.locator('main form[data-upload] button[type=submit]').click();
     }));
     await record('review', await net.load('review', async () => {
-      await page.setInputFiles('#file-selfie', images.selfie);
+      await page.setInputFiles('#file-selfie', fx.images.selfie);
       await page.locator('main form[data-upload] button[type=submit]').click();
     }));
     await Promise.all([page.waitForURL(`${env.baseUrl}/healthz`), submitStep(page, 'review')]);
@@ -165,7 +154,7 @@ test('figures: natural flow on a phone, per step, and a 4 MB photo upload', { ti
   // decodes, scales down and re-encodes it).
   {
     const { hostedUrl: url2 } = await api.newSession('NATURAL');
-    const ctx2 = await chrome.context('phone', { javaScriptEnabled: false });
+    const ctx2 = await fx.chrome.context('phone', { javaScriptEnabled: false });
     const page2 = await ctx2.newPage();
     try {
       await page2.goto(url2);

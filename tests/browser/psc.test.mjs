@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import {
   Api, Files, Recorder, TIMEOUT, env, launch, watch, pageIssues, returnUrl, stepUrl, goOn, submitStep, heading,
   uploadPhoto, chooseDocument, fieldValues, statusText,
+  browserWithImages,
 } from './lib.mjs';
 
-// The client with the PSC flow on (VERITY_PSC_CLIENT_ID); the other files use one without it.
+// The client with the PSC flow on (VERITY_PSC_CLIENT_ID); the other fx.files use one without it.
 const api = new Api({ clientId: env.pscClientId, apiKey: env.pscApiKey });
 
 /** The legal representative createLegal declares (its e-mail is made unique there). */
@@ -76,19 +77,7 @@ async function pscNow(mainId, pscId) {
 }
 
 describe('PSC session', { concurrency: 2 }, () => {
-  let chrome;
-  let files;
-  let images;
-
-  before(async () => {
-    chrome = await launch();
-    files = new Files();
-    images = await files.standard(chrome.browser);
-  });
-  after(async () => {
-    await chrome?.close();
-    files?.cleanup();
-  });
+  const fx = browserWithImages();
 
   const panel = (page) => page.locator('section.sandbox');
   const progressLabel = async (page) => (await page.locator('main .progress').textContent()).trim();
@@ -102,7 +91,7 @@ describe('PSC session', { concurrency: 2 }, () => {
 
   test('a PSC completes their own session on a phone, every page axe-clean', { timeout: TIMEOUT }, async () => {
     const { main, psc } = await companyWithPendingPsc();
-    const ctx = await chrome.context('phone');
+    const ctx = await fx.chrome.context('phone');
     const page = await ctx.newPage();
     watch(page);
     const rec = new Recorder('psc', 'phone');
@@ -138,15 +127,15 @@ describe('PSC session', { concurrency: 2 }, () => {
       assert.equal(await heading(page), 'Photo of the front of your document');
       assert.equal(await progressLabel(page), 'Step 4 of 7');
       await record(rec, page, 'front');
-      await uploadPhoto(page, 'front', images.front, 'back');
+      await uploadPhoto(page, 'front', fx.images.front, 'back');
       assert.equal(await heading(page), 'Photo of the back of your document');
       assert.equal(await progressLabel(page), 'Step 5 of 7');
       await record(rec, page, 'back');
-      await uploadPhoto(page, 'back', images.back, 'selfie');
+      await uploadPhoto(page, 'back', fx.images.back, 'selfie');
       assert.equal(await heading(page), 'Take a selfie');
       assert.equal(await progressLabel(page), 'Step 6 of 7');
       await record(rec, page, 'selfie');
-      await uploadPhoto(page, 'selfie', images.selfie, 'review');
+      await uploadPhoto(page, 'selfie', fx.images.selfie, 'review');
 
       // Review and submit -> the ReturnUrl.
       assert.equal(await heading(page), 'Check and submit');
@@ -189,7 +178,7 @@ describe('PSC session', { concurrency: 2 }, () => {
 
   test('the sandbox simulator on a PSC page: validated, the PSC VALIDATED and the user REGULAR (phone)', { timeout: TIMEOUT }, async () => {
     const { user, main, psc } = await companyWithPendingPsc();
-    const ctx = await chrome.context('phone');
+    const ctx = await fx.chrome.context('phone');
     const page = await ctx.newPage();
     watch(page);
     const rec = new Recorder('psc', 'phone');

@@ -4,23 +4,12 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Api, Files, Recorder, TIMEOUT, fillDate, dateValue, launch, watch, pageIssues, stepUrl, goOn, heading, uploadPhoto, chooseDocument,
+  browserWithImages,
 } from './lib.mjs';
 
 const api = new Api();
 describe('resume', { concurrency: 2 }, () => {
-  let chrome;
-  let files;
-  let images;
-
-  before(async () => {
-    chrome = await launch();
-    files = new Files();
-    images = await files.standard(chrome.browser);
-  });
-  after(async () => {
-    await chrome?.close();
-    files?.cleanup();
-  });
+  const fx = browserWithImages();
 
   for (const viewport of ['phone', 'desktop']) {
     test(`a reopened link continues where it stopped, data kept (${viewport})`, { timeout: TIMEOUT }, async () => {
@@ -29,7 +18,7 @@ describe('resume', { concurrency: 2 }, () => {
       const rec = new Recorder('resume', viewport);
 
       // First visit: a few steps, then the page is closed.
-      const first = await chrome.context(viewport);
+      const first = await fx.chrome.context(viewport);
       const page1 = await first.newPage();
       await page1.goto(hostedUrl);
       await goOn(page1, 'welcome', 'personal');
@@ -37,11 +26,11 @@ describe('resume', { concurrency: 2 }, () => {
       await fillDate(page1, 'birth_date', '1985-08-01');
       await goOn(page1, 'personal', 'document');
       await chooseDocument(page1, 'IDENTITY_CARD', 'BE');
-      await uploadPhoto(page1, 'front', images.front, 'back');
+      await uploadPhoto(page1, 'front', fx.images.front, 'back');
       await first.close();
 
       // Second visit, from scratch.
-      const second = await chrome.context(viewport);
+      const second = await fx.chrome.context(viewport);
       const page = await second.newPage();
       watch(page);
       try {
@@ -72,8 +61,8 @@ describe('resume', { concurrency: 2 }, () => {
         await goOn(page, 'front', 'back', { form: ':has(input[name=action][value=continue])' });
 
         // And the flow goes on from there.
-        await uploadPhoto(page, 'back', images.back, 'selfie');
-        await uploadPhoto(page, 'selfie', images.selfie, 'review');
+        await uploadPhoto(page, 'back', fx.images.back, 'selfie');
+        await uploadPhoto(page, 'selfie', fx.images.selfie, 'review');
         const review = await page.locator('main dl.summary').innerText();
         assert.match(review, /Ada Maria Lovelace · 1985-08-01/);
         assert.match(review, /Identity card · Belgium/);

@@ -3,23 +3,12 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Api, Files, Recorder, TIMEOUT, launch, watch, pageIssues, stepUrl, goOn, uploadPhoto, chooseDocument,
+  browserWithImages,
 } from './lib.mjs';
 
 const api = new Api();
 describe('uploads', { concurrency: 5 }, () => {
-  let chrome;
-  let files;
-  let images;
-
-  before(async () => {
-    chrome = await launch();
-    files = new Files();
-    images = await files.standard(chrome.browser);
-  });
-  after(async () => {
-    await chrome?.close();
-    files?.cleanup();
-  });
+  const fx = browserWithImages();
 
   async function toFront(page, hostedUrl) {
     await page.goto(hostedUrl);
@@ -44,13 +33,13 @@ describe('uploads', { concurrency: 5 }, () => {
   // still produce the page's error summary, focused, like every other form error.
   test('a text file renamed .jpg: the error summary shows the message and takes focus (phone)', { timeout: TIMEOUT }, async () => {
     const { hostedUrl } = await api.newSession('NATURAL');
-    const ctx = await chrome.context('phone');
+    const ctx = await fx.chrome.context('phone');
     const page = await ctx.newPage();
     watch(page);
     const rec = new Recorder('upload-error', 'phone');
     try {
       await toFront(page, hostedUrl);
-      const response = await sendUpload(page, files.write('notes.jpg', 'Shopping list: bread, milk, eggs.\n'));
+      const response = await sendUpload(page, fx.files.write('notes.jpg', 'Shopping list: bread, milk, eggs.\n'));
       assert.equal(response.status(), 400);
       const summary = page.locator('#error-summary');
       await summary.waitFor({ state: 'visible', timeout: 20_000 }).catch(() => {});
@@ -64,7 +53,7 @@ describe('uploads', { concurrency: 5 }, () => {
       assert.equal(await page.evaluate(() => document.activeElement?.id), 'error-summary', 'focus on the error summary');
       await rec.page(page, 'front-not-a-photo');
       // Then a real photo goes through.
-      await uploadPhoto(page, 'front', images.front, 'back');
+      await uploadPhoto(page, 'front', fx.images.front, 'back');
       assert.deepEqual(await pageIssues(page), []);
       rec.assertAccessible();
     } finally {
@@ -76,12 +65,12 @@ describe('uploads', { concurrency: 5 }, () => {
   // with the error summary.
   test('a text file renamed .jpg, without JavaScript: the error summary shows the message (desktop)', { timeout: TIMEOUT }, async () => {
     const { hostedUrl } = await api.newSession('NATURAL');
-    const ctx = await chrome.context('desktop', { javaScriptEnabled: false });
+    const ctx = await fx.chrome.context('desktop', { javaScriptEnabled: false });
     const page = await ctx.newPage();
     const rec = new Recorder('upload-error', 'desktop');
     try {
       await toFront(page, hostedUrl);
-      const response = await sendUpload(page, files.write('notes.jpg', 'Shopping list: bread, milk, eggs.\n'));
+      const response = await sendUpload(page, fx.files.write('notes.jpg', 'Shopping list: bread, milk, eggs.\n'));
       assert.equal(response.status(), 400);
       const summary = page.locator('#error-summary');
       assert.equal(await summary.isVisible(), true);
@@ -89,7 +78,7 @@ describe('uploads', { concurrency: 5 }, () => {
       assert.match(await summary.innerText(), /Please correct the following:/);
       assert.equal((await summary.locator('li').innerText()).trim(), NOT_A_PHOTO);
       await rec.page(page, 'front-not-a-photo-nojs', { scripting: false });
-      await uploadPhoto(page, 'front', images.front, 'back');
+      await uploadPhoto(page, 'front', fx.images.front, 'back');
       rec.assertAccessible();
     } finally {
       await ctx.close();
@@ -99,11 +88,11 @@ describe('uploads', { concurrency: 5 }, () => {
   // The summary's entry is a link to the field in error, here the file input.
   test('the error summary links to the file input', { timeout: TIMEOUT }, async () => {
     const { hostedUrl } = await api.newSession('NATURAL');
-    const ctx = await chrome.context('desktop', { javaScriptEnabled: false });
+    const ctx = await fx.chrome.context('desktop', { javaScriptEnabled: false });
     const page = await ctx.newPage();
     try {
       await toFront(page, hostedUrl);
-      await sendUpload(page, files.write('notes.jpg', 'not a photo\n'));
+      await sendUpload(page, fx.files.write('notes.jpg', 'not a photo\n'));
       const href = await page.locator('#error-summary li a').getAttribute('href');
       const target = await page.evaluate((h) => {
         const el = document.getElementById(h.slice(1));
@@ -117,11 +106,11 @@ describe('uploads', { concurrency: 5 }, () => {
 
   test('a file over the limit: the message states the limit', { timeout: TIMEOUT }, async () => {
     const { hostedUrl } = await api.newSession('NATURAL');
-    const ctx = await chrome.context('desktop', { javaScriptEnabled: false });
+    const ctx = await fx.chrome.context('desktop', { javaScriptEnabled: false });
     const page = await ctx.newPage();
     try {
       await toFront(page, hostedUrl);
-      const response = await sendUpload(page, files.write('huge.jpg', Buffer.alloc(11 * 1024 * 1024, 0x41)));
+      const response = await sendUpload(page, fx.files.write('huge.jpg', Buffer.alloc(11 * 1024 * 1024, 0x41)));
       assert.equal(response.status(), 400);
       const message = (await page.locator('#error-summary li').innerText()).trim();
       assert.equal(message, 'The file is too large. The limit is 10 MB.');
@@ -134,11 +123,11 @@ describe('uploads', { concurrency: 5 }, () => {
   // progress poller reloads the page when the step is done, which it already is.
   test('a finished photo step does not reload by itself', { timeout: TIMEOUT }, async () => {
     const { hostedUrl } = await api.newSession('NATURAL');
-    const ctx = await chrome.context('phone');
+    const ctx = await fx.chrome.context('phone');
     const page = await ctx.newPage();
     try {
       await toFront(page, hostedUrl);
-      await uploadPhoto(page, 'front', images.front, 'back');
+      await uploadPhoto(page, 'front', fx.images.front, 'back');
       await Promise.all([page.waitForURL(stepUrl('front'), { waitUntil: 'load' }), page.locator('main a.back').click()]);
       let loads = 0;
       page.on('load', () => loads++);
