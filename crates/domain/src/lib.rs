@@ -9,6 +9,7 @@ pub mod event;
 pub mod hook;
 pub mod hosted;
 pub mod ids;
+pub mod kyc;
 pub mod lifecycle;
 pub mod matching;
 pub mod mrz;

@@ -47,6 +47,8 @@ pub enum ApiError {
     MethodNotAllowed,
     /// 413: the body is larger than this endpoint accepts.
     PayloadTooLarge(usize),
+    /// 415: a file of a type the endpoint does not take.
+    UnsupportedFile,
     /// 500: our fault. The detail is logged, never sent.
     Internal(String),
     /// 503: the request ran past the server's request timeout.
@@ -85,6 +87,7 @@ impl From<verity_service::ServiceError> for ApiError {
                     "hook" => "Hook",
                     "psc" => "Psc",
                     "document" => "Document",
+                    "kyc document" => "KycDocument",
                     _ => "IdentityVerification",
                 },
                 id,
@@ -268,6 +271,16 @@ impl ApiError {
                 standard(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "The request body is too large",
+                    "param_error",
+                    Some(m),
+                )
+            }
+            UnsupportedFile => {
+                let mut m = Map::new();
+                m.insert("File".into(), "The file must be a JPEG, PNG, WebP or PDF file.".into());
+                standard(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "The file format is not supported",
                     "param_error",
                     Some(m),
                 )

@@ -10,6 +10,7 @@ pub mod events;
 pub mod hooks;
 pub mod hosted;
 pub mod idempotency;
+pub mod kyc;
 pub mod listener;
 pub mod mail;
 pub mod openapi;
@@ -146,6 +147,7 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .merge(sessions::routes())
         .merge(pscs::routes())
         .merge(verified::routes())
+        .merge(kyc::routes())
         .merge(idempotency::routes())
         .merge(hooks::routes())
         .merge(events::routes())

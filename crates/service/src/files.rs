@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use verity_domain::ClientId;
 use verity_domain::hosted::FileRef;
-use verity_domain::{ClientId, SessionId};
-use verity_store::{BlobMeta, BlobStore, Sealer};
+use verity_store::{BlobMeta, BlobOwner, BlobStore, Sealer};
 
 use crate::{ServiceError, Services, new_id, now};
 
@@ -40,11 +40,12 @@ impl Services {
             .ok_or_else(|| ServiceError::Invalid("no file store is configured in this process".into()))
     }
 
-    /// Seals and stores a cleaned file of a session; the blob is durable before its record.
+    /// Seals and stores a cleaned file of a session or a KYC document; the blob is durable before
+    /// its record.
     pub async fn store_file(
         &self,
         client: &ClientId,
-        session: &SessionId,
+        owner: BlobOwner,
         slot: &str,
         bytes: Vec<u8>,
         content_type: &str,
@@ -62,7 +63,7 @@ impl Services {
         let meta = BlobMeta {
             id: id.clone(),
             client_id: client.clone(),
-            session_id: session.clone(),
+            owner,
             slot: slot.to_owned(),
             content_type: content_type.to_owned(),
             size,

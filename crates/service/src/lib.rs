@@ -11,6 +11,7 @@ mod error;
 pub mod files;
 pub mod hooks;
 pub mod hosted;
+pub mod kyc;
 pub mod lifecycle;
 pub mod mail;
 pub mod metrics;

@@ -157,7 +157,10 @@ impl Services {
             let now = now();
             if before.protected_fields_differ(&user) {
                 let mut sessions = self.store.validated_sessions(&client.id, id).await?;
-                let happened = lifecycle::downgrade(&mut user, &mut sessions, now);
+                let mut happened = lifecycle::downgrade(&mut user, &mut sessions, now);
+                if !happened.is_empty() {
+                    happened.extend(self.outdate_kyc_documents(&client.id, id, now, &mut changes).await?);
+                }
                 changes.sessions = sessions.into_iter().map(Write::Update).collect();
                 changes.events = record(&client.id, happened, now);
             }
@@ -186,13 +189,14 @@ impl Services {
                 .ok_or_else(|| LifecycleError::not_found("user", id))?;
             let mut sessions = self.store.validated_sessions(&client.id, id).await?;
             let now = now();
-            let happened = lifecycle::downgrade(&mut user, &mut sessions, now);
+            let mut happened = lifecycle::downgrade(&mut user, &mut sessions, now);
             if happened.is_empty() {
                 return Err(LifecycleError::Invalid(
                     "The user is not KYC REGULAR: there is nothing to downgrade.".into(),
                 ));
             }
             let mut changes = Changeset::new(client.id.clone());
+            happened.extend(self.outdate_kyc_documents(&client.id, id, now, &mut changes).await?);
             changes.sessions = sessions.into_iter().map(Write::Update).collect();
             changes.users.push(Write::Update(user.clone()));
             changes.events = record(&client.id, happened, now);
@@ -302,6 +306,25 @@ impl Services {
 }
 
 impl Services {
+    /// A downgrade's effect on the user's KYC documents: validated ones (and identity proofs
+    /// awaiting their decision) become OUT_OF_DATE, written into `changes`; their events returned.
+    async fn outdate_kyc_documents(
+        &self,
+        client: &ClientId,
+        user: &UserId,
+        now: verity_domain::UnixTime,
+        changes: &mut Changeset,
+    ) -> Result<Vec<verity_domain::event::Happened>, LifecycleError> {
+        let mut happened = Vec::new();
+        for mut doc in self.store.kyc_documents_to_outdate(client, user).await? {
+            if let Some(event) = doc.outdate(now) {
+                happened.push(event);
+                changes.kyc_documents.push(Write::Update(doc));
+            }
+        }
+        Ok(happened)
+    }
+
     /// Scripts sandbox PSC sessions as their main session's Tag says (`verity:psc=...`);
     /// `first` is the declaration index of `sessions[0]`.
     pub(crate) fn script_psc_sessions(

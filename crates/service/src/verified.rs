@@ -9,7 +9,7 @@ use verity_domain::psc::{Psc, PscStatus};
 use verity_domain::session::{Check, SessionFlow};
 use verity_domain::user::{KycLevel, Person};
 use verity_domain::{Client, ClientId, IdvSession, SessionStatus, UnixTime, User, UserId};
-use verity_store::{AuditEntry, PageRequest, SortDirection};
+use verity_store::{AuditEntry, BlobOwner, PageRequest, SortDirection};
 
 use crate::files::Opened;
 use crate::{ServiceError, Services, new_id, now};
@@ -105,6 +105,27 @@ impl Services {
             }
         }
         Ok(links)
+    }
+
+    /// Signed links to each page of a KYC document (Create a KYC Document Consult).
+    pub async fn kyc_consult(&self, client: &ClientId, id: &str) -> Result<Vec<DocumentLink>, ServiceError> {
+        let doc = self.kyc_document(client, id, None).await?;
+        let expires_at = now() + DOCUMENT_URL_TTL;
+        doc.pages
+            .iter()
+            .enumerate()
+            .map(|(i, page)| {
+                let signature = self.document_signature(client, &page.blob_id, expires_at)?;
+                Ok(DocumentLink {
+                    side: format!("PAGE_{}", i + 1),
+                    path: format!(
+                        "/v2.01/{client}/verified-documents/{}?expires={expires_at}&signature={signature}",
+                        page.blob_id
+                    ),
+                    expires_at,
+                })
+            })
+            .collect()
     }
 
     /// The identity document of a validated session: what was read, and links to its pages.
@@ -250,10 +271,14 @@ impl Services {
         if &meta.client_id != client {
             return Err(gone());
         }
-        let session = self.store.session(client, &meta.session_id).await?.ok_or_else(gone)?;
-        if session.status != SessionStatus::Validated {
-            return Err(gone());
-        }
+        // A validated session's file, or a KYC document's page.
+        let target = match &meta.owner {
+            BlobOwner::Session(id) => match self.store.session(client, id).await? {
+                Some(session) if session.status == SessionStatus::Validated => session.id.to_string(),
+                _ => return Err(gone()),
+            },
+            BlobOwner::KycDocument(id) => self.store.kyc_document(client, id).await?.ok_or_else(gone)?.id,
+        };
         let bytes = match self.open_file(&meta).await? {
             Opened::File(bytes) => bytes,
             Opened::Gone | Opened::Undecryptable => return Err(gone()),
@@ -266,8 +291,8 @@ impl Services {
                 username: format!("api:{client}"),
                 action: "verified_document_opened".into(),
                 client_id: Some(client.to_string()),
-                target: Some(session.id.to_string()),
-                detail: format!("{} of session {}", meta.slot, session.id),
+                target: Some(target.clone()),
+                detail: format!("{} of {target}", meta.slot),
                 address: address.map(str::to_owned),
             })
             .await?;

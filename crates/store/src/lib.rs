@@ -16,6 +16,7 @@ use verity_domain::company::RegistryRecord;
 use verity_domain::event::Event;
 use verity_domain::hook::Hook;
 use verity_domain::hosted::Progress;
+use verity_domain::kyc::{KycDocument, KycStatus, KycType};
 use verity_domain::psc::{Psc, PscId};
 use verity_domain::{Client, ClientId, IdvSession, SessionId, UnixTime, User, UserId};
 
@@ -115,6 +116,7 @@ pub struct Changeset {
     pub pscs: Vec<Write<Psc>>,
     /// E-mails the change calls for, queued with it.
     pub mails: Vec<MailJob>,
+    pub kyc_documents: Vec<Write<KycDocument>>,
     pub events: Vec<Event>,
     pub response: Option<StoredResponse>,
 }
@@ -127,6 +129,7 @@ impl Changeset {
             sessions: Vec::new(),
             pscs: Vec::new(),
             mails: Vec::new(),
+            kyc_documents: Vec::new(),
             events: Vec::new(),
             response: None,
         }
@@ -229,12 +232,22 @@ pub struct DeliverySummary {
 pub struct BlobMeta {
     pub id: String,
     pub client_id: ClientId,
-    pub session_id: SessionId,
+    /// What the file belongs to.
+    pub owner: BlobOwner,
     pub slot: String,
     pub content_type: String,
     pub size: u64,
     pub wrapped_key: String,
     pub created_at: UnixTime,
+}
+
+/// What a stored file belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlobOwner {
+    /// An upload to a hosted session, or a file the engine derived from one.
+    Session(SessionId),
+    /// A page of a KYC document.
+    KycDocument(String),
 }
 
 /// Clients (platforms), their settings and policies, and OAuth access tokens.
@@ -443,6 +456,34 @@ pub trait PscStore: Send + Sync + 'static {
     async fn pscs_of_user(&self, client: &ClientId, user: &UserId, page: PageRequest) -> StoreResult<Page<Psc>>;
 }
 
+/// What a list of KYC documents is narrowed to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KycFilter {
+    pub user: Option<UserId>,
+    pub status: Option<KycStatus>,
+    pub kind: Option<KycType>,
+    pub after: Option<UnixTime>,
+    pub before: Option<UnixTime>,
+}
+
+/// KYC Documents (written through [`SessionStore::commit`]'s changesets).
+#[async_trait]
+pub trait KycStore: Send + Sync + 'static {
+    async fn kyc_document(&self, client: &ClientId, id: &str) -> StoreResult<Option<KycDocument>>;
+    async fn kyc_documents(
+        &self,
+        client: &ClientId,
+        filter: &KycFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<KycDocument>>;
+    /// Sandbox documents whose scripted outcome is due.
+    async fn due_kyc_documents(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<(ClientId, String)>>;
+    /// A user's documents a downgrade makes out of date.
+    async fn kyc_documents_to_outdate(&self, client: &ClientId, user: &UserId) -> StoreResult<Vec<KycDocument>>;
+    /// Documents waiting for a reviewer (submitted, not scripted), oldest first.
+    async fn kyc_review_queue(&self, client: Option<&ClientId>, limit: u32) -> StoreResult<Vec<KycDocument>>;
+}
+
 /// What an e-mail is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MailKind {
@@ -524,19 +565,36 @@ pub trait MailStore: Send + Sync + 'static {
 /// All of storage: what the server is given. Code that needs one capability can take that
 /// trait alone; `use verity_store::prelude::*` brings every capability's methods into scope.
 pub trait Store:
-    ClientStore + SessionStore + PscStore + MailStore + WebhookStore + HostedStore + EngineStore + BackOfficeStore
+    ClientStore
+    + SessionStore
+    + PscStore
+    + MailStore
+    + KycStore
+    + WebhookStore
+    + HostedStore
+    + EngineStore
+    + BackOfficeStore
 {
 }
 
 impl<T> Store for T where
-    T: ClientStore + SessionStore + PscStore + MailStore + WebhookStore + HostedStore + EngineStore + BackOfficeStore
+    T: ClientStore
+        + SessionStore
+        + PscStore
+        + MailStore
+        + KycStore
+        + WebhookStore
+        + HostedStore
+        + EngineStore
+        + BackOfficeStore
 {
 }
 
 /// The storage traits, for `use verity_store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        BackOfficeStore, ClientStore, EngineStore, HostedStore, MailStore, PscStore, SessionStore, Store, WebhookStore,
+        BackOfficeStore, ClientStore, EngineStore, HostedStore, KycStore, MailStore, PscStore, SessionStore, Store,
+        WebhookStore,
     };
 }
 

@@ -83,6 +83,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0010_mail.sql"),
         postgres: include_str!("../migrations/0010_mail.sql"),
     },
+    Migration {
+        version: 11,
+        name: "kyc",
+        sqlite: include_str!("../migrations/0011_kyc.sql"),
+        postgres: include_str!("../migrations/0011_kyc.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

@@ -122,7 +122,8 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Applies due sandbox outcomes and expires sessions left PENDING, every second.
+/// Applies due sandbox outcomes (sessions and KYC documents) and expires sessions left PENDING,
+/// every second.
 async fn sweep_sessions(services: Services, mut stop: verity_service::StopSignal) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
@@ -132,6 +133,9 @@ async fn sweep_sessions(services: Services, mut stop: verity_service::StopSignal
         }
         if let Err(e) = services.sweep_due_sessions().await {
             tracing::warn!(error = %e, "session sweep failed");
+        }
+        if let Err(e) = services.sweep_due_kyc_documents().await {
+            tracing::warn!(error = %e, "KYC document sweep failed");
         }
     }
 }

@@ -34,7 +34,14 @@ impl Engine {
             }
             let file = self
                 .services
-                .store_file(client, &session.id, slot, png, "image/png", false)
+                .store_file(
+                    client,
+                    verity_store::BlobOwner::Session(session.id.clone()),
+                    slot,
+                    png,
+                    "image/png",
+                    false,
+                )
                 .await
                 .map_err(|e| RunError::Transient(format!("cannot keep a face chip: {e}")))?;
             progress.derived.insert(slot.to_owned(), file);

@@ -61,13 +61,17 @@ impl HostedStore for SqlStore {
     }
 
     async fn insert_blob(&self, b: &BlobMeta) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO blobs (id, client_id, session_id, slot, content_type, size, wrapped_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
+        let (table, owner_column, owner) = match &b.owner {
+            BlobOwner::Session(s) => ("blobs", "session_id", s.as_str()),
+            BlobOwner::KycDocument(d) => ("kyc_pages", "kyc_document_id", d.as_str()),
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO {table} (id, client_id, {owner_column}, slot, content_type, size, wrapped_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        )))
         .bind(&b.id)
         .bind(b.client_id.as_str())
-        .bind(b.session_id.as_str())
+        .bind(owner)
         .bind(&b.slot)
         .bind(&b.content_type)
         .bind(b.size as i64)
@@ -79,22 +83,34 @@ impl HostedStore for SqlStore {
     }
 
     async fn blob(&self, id: &str) -> StoreResult<Option<BlobMeta>> {
-        let row = sqlx::query("SELECT * FROM blobs WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| {
+        let meta = |r: &AnyRow, owner: BlobOwner| -> StoreResult<BlobMeta> {
             Ok(BlobMeta {
                 id: r.try_get("id")?,
                 client_id: ClientId::from_raw(r.try_get::<String, _>("client_id")?),
-                session_id: SessionId::from_raw(r.try_get::<String, _>("session_id")?),
+                owner,
                 slot: r.try_get("slot")?,
                 content_type: r.try_get("content_type")?,
                 size: r.try_get::<i64, _>("size")? as u64,
                 wrapped_key: r.try_get("wrapped_key")?,
                 created_at: r.try_get("created_at")?,
             })
-        })
-        .transpose()
+        };
+        if let Some(r) = sqlx::query("SELECT * FROM blobs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        {
+            let session = SessionId::from_raw(r.try_get::<String, _>("session_id")?);
+            return meta(&r, BlobOwner::Session(session)).map(Some);
+        }
+        sqlx::query("SELECT * FROM kyc_pages WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| {
+                let doc = r.try_get::<String, _>("kyc_document_id")?;
+                meta(&r, BlobOwner::KycDocument(doc))
+            })
+            .transpose()
     }
 }

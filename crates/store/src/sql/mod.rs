@@ -14,6 +14,7 @@ use verity_domain::event::Event;
 use verity_domain::hook::Hook;
 use verity_domain::hosted::Progress;
 use verity_domain::ids::HookId;
+use verity_domain::kyc::{KycDocument, KycStatus, KycType};
 use verity_domain::psc::{Psc, PscId};
 use verity_domain::sandbox::Directive;
 use verity_domain::session::{Check, SessionFlow, SessionLanguage, SessionStatus};
@@ -23,6 +24,7 @@ mod back_office;
 mod clients;
 mod engine;
 mod hosted;
+mod kyc;
 mod mail;
 mod pscs;
 mod rows;
@@ -35,10 +37,10 @@ use crate::Conflict;
 use crate::prelude::*;
 use crate::sealing::Sealer;
 use crate::{
-    AttemptRecord, AuditEntry, BlobMeta, Changeset, CheckJob, ClientCredentials, ClientPolicy, DeliveryJob,
-    DeliverySummary, EventFilter, FingerprintMatch, InvalidHook, InvalidationRule, JobOutcome, MailJob, MailKind,
-    MailOutcome, MailRecord, NextStep, Page, PageRequest, SortDirection, StaffRecord, StaffSession, StoreError,
-    StoreResult, StoredResponse, Write,
+    AttemptRecord, AuditEntry, BlobMeta, BlobOwner, Changeset, CheckJob, ClientCredentials, ClientPolicy, DeliveryJob,
+    DeliverySummary, EventFilter, FingerprintMatch, InvalidHook, InvalidationRule, JobOutcome, KycFilter, MailJob,
+    MailKind, MailOutcome, MailRecord, NextStep, Page, PageRequest, SortDirection, StaffRecord, StaffSession,
+    StoreError, StoreResult, StoredResponse, Write,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Users and IDV sessions, the changeset commit that writes them with their events and outbox rows, and idempotent responses.
 
 use super::*;
-use super::{mail, pscs};
+use super::{kyc, mail, pscs};
 
 #[async_trait]
 impl SessionStore for SqlStore {
@@ -103,6 +103,9 @@ impl SessionStore for SqlStore {
         }
         for m in &c.mails {
             mail::queue(&mut tx, m).await?;
+        }
+        for w in &c.kyc_documents {
+            kyc::write(&self.sealer, &mut tx, w).await?;
         }
         for e in &c.events {
             sqlx::query(

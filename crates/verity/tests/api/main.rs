@@ -14,6 +14,7 @@ mod first_hour;
 mod hardening;
 mod hosted;
 mod idv_sessions;
+mod kyc;
 mod lifecycle;
 mod openapi_conformance;
 mod readme;

@@ -177,7 +177,14 @@ pub(super) async fn put_blob(
 ) -> Result<FileRef, ()> {
     state
         .services
-        .store_file(&ctx.client.id, &ctx.session.id, slot, bytes, content_type, sample)
+        .store_file(
+            &ctx.client.id,
+            verity_store::BlobOwner::Session(ctx.session.id.clone()),
+            slot,
+            bytes,
+            content_type,
+            sample,
+        )
         .await
         .map_err(|e| tracing::error!(error = %e, "cannot store an upload"))
 }

@@ -535,7 +535,7 @@ async fn verified_identity(app: &TestApp, api: &Api, user: &str, main: &str) {
             .await
             .unwrap();
     assert_eq!(uses.len(), 1, "{uses:?}");
-    assert!(uses[0].starts_with("front of session "), "{uses:?}");
+    assert!(uses[0].starts_with("front of idnver_"), "{uses:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
