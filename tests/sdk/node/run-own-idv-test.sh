@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs the IDV test suite that ships inside the mangopay4-nodejs-sdk npm package
-# (test/services/IdentityVerifications.js) against a running Verity server.
+# Runs test suites that ship inside the mangopay4-nodejs-sdk npm package against a running
+# Verity server: test/services/IdentityVerifications.js, or the files named in SDK_TEST_FILES
+# (space-separated, relative to the package, e.g. "test/services/KycDocuments.js").
 #
 #   VERITY_BASE_URL=http://127.0.0.1:8080 VERITY_CLIENT_ID=... VERITY_API_KEY=... \
-#     bash run-own-idv-test.sh [sdk-package-name]
+#     [SDK_TEST_FILES=...] bash run-own-idv-test.sh [sdk-package-name]
 #
 # The package is copied to a temporary directory (node_modules is never modified);
 # only test/main.js is patched so that the Api is built from the VERITY_* variables.
@@ -24,7 +25,10 @@ done
 src="$here/node_modules/$pkg"
 [ -d "$src" ] || die "setup: $src not found (run tests/sdk/setup.sh first)"
 [ -f "$src/test/main.js" ] || die "setup: $pkg does not ship test/main.js"
-[ -f "$src/test/services/IdentityVerifications.js" ] || die "setup: $pkg does not ship test/services/IdentityVerifications.js"
+files="${SDK_TEST_FILES:-test/services/IdentityVerifications.js}"
+for f in $files; do
+    [ -f "$src/$f" ] || die "setup: $pkg does not ship $f"
+done
 mocha="$here/node_modules/.bin/mocha"
 [ -x "$mocha" ] || die "setup: mocha not installed in $here/node_modules (run tests/sdk/setup.sh)"
 
@@ -60,10 +64,11 @@ say "ok   patch test/main.js (clientId/clientApiKey/baseUrl from VERITY_*)"
 # hook timeout: keep the timeout short enough to fail fast.
 cd "$work/sdk"
 set +e
-"$mocha" --timeout 20000 --ui bdd --reporter spec test/services/IdentityVerifications.js "$@"
+# shellcheck disable=SC2086 # the file list is meant to split
+"$mocha" --timeout 20000 --ui bdd --reporter spec $files "$@"
 rc=$?
 set -e
 if [ "$rc" -ne 0 ]; then
-    die "mocha test/services/IdentityVerifications.js ($pkg) exited with $rc (see the mocha report above)"
+    die "mocha $files ($pkg) exited with $rc (see the mocha report above)"
 fi
-say "PASS $pkg own IDV test (test/services/IdentityVerifications.js)"
+say "PASS $pkg own tests ($files)"
