@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod path;
 pub mod pscs;
 pub mod ratelimit;
+pub mod regulatory;
 pub mod sandbox;
 pub mod sessions;
 pub mod users;
@@ -148,6 +149,7 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .merge(pscs::routes())
         .merge(verified::routes())
         .merge(kyc::routes())
+        .merge(regulatory::routes())
         .merge(idempotency::routes())
         .merge(hooks::routes())
         .merge(events::routes())

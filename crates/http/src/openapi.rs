@@ -269,6 +269,8 @@ impl Modify for Security {
         crate::kyc::list_for_user,
         crate::kyc::list_all,
         crate::kyc::consult,
+        crate::regulatory::validate_format,
+        crate::regulatory::regulatory,
         crate::idempotency::view_response,
         crate::hooks::create_hook,
         crate::hooks::list_hooks,

@@ -213,3 +213,46 @@ impl Services {
         Ok(done)
     }
 }
+
+/// What `GET .../users/{UserId}/Regulatory` reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegulatoryStatus {
+    pub inflows_blocked: bool,
+    pub outflows_blocked: bool,
+}
+
+impl Services {
+    /// A user's blocked scopes, from its KYC state: Verity moves no money, so the only block it
+    /// knows is a suspected fraud, a KYC document refused as falsified, which blocks both flows
+    /// until a valid document is validated.
+    pub async fn regulatory_status(&self, client: &ClientId, user: &UserId) -> Result<RegulatoryStatus, ServiceError> {
+        if self.store.user(client, user).await?.is_none() {
+            return Err(ServiceError::not_found("user", user));
+        }
+        let filter = KycFilter {
+            user: Some(user.clone()),
+            ..Default::default()
+        };
+        let page = PageRequest {
+            page: 1,
+            per_page: 100,
+            direction: verity_store::SortDirection::Desc,
+        };
+        let docs = self.store.kyc_documents(client, &filter, page).await?.items;
+        // Newest first: a falsified refusal counts until a later identity proof is validated.
+        let mut blocked = false;
+        for d in &docs {
+            if d.status == KycStatus::Validated && d.kind == verity_domain::kyc::KycType::IdentityProof {
+                break;
+            }
+            if d.status == KycStatus::Refused && d.refused_reason_type.as_deref() == Some("DOCUMENT_FALSIFIED") {
+                blocked = true;
+                break;
+            }
+        }
+        Ok(RegulatoryStatus {
+            inflows_blocked: blocked,
+            outflows_blocked: blocked,
+        })
+    }
+}

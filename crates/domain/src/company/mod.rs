@@ -7,5 +7,5 @@ mod number;
 mod registry;
 
 pub use name::{company_names_match, normalise_company_name};
-pub use number::{CompanyNumberError, example as number_example, has_rules, normalise_company_number};
+pub use number::{CompanyNumberError, example as number_example, format_rules, has_rules, normalise_company_number};
 pub use registry::{CsvError, RegistryRecord, parse_registry_csv};

@@ -118,9 +118,19 @@ impl UserPatch {
             PersonType::Natural => {
                 self.birthday.is_some() && !blank(&self.nationality) && !blank(&self.country_of_residence)
             }
+            // A legal OWNER needs its representative's details and e-mail, the headquarters and
+            // (for a business) the company number, and accepted terms: without any of them the
+            // user is created as a PAYER rather than refused.
             PersonType::Legal => {
                 let r = &self.legal_representative;
-                r.birthday.is_some() && !blank(&r.nationality) && !blank(&r.country_of_residence)
+                let business = self.legal_person_type.is_none_or(|t| t == LegalPersonType::Business);
+                r.birthday.is_some()
+                    && !blank(&r.nationality)
+                    && !blank(&r.country_of_residence)
+                    && !blank(&r.email)
+                    && self.headquarters_address.as_ref().is_some_and(|a| !a.is_blank())
+                    && (!business || !blank(&self.company_number))
+                    && self.terms_accepted == Some(true)
             }
         };
         if complete {

@@ -218,6 +218,17 @@ crate::both_backends!(
                 "{tag}: {v:#}"
             );
         }
+        // A document refused as falsified blocks the user's flows (View a User Regulatory Status).
+        let regulatory = api.get(&format!("/users/{natural}/Regulatory")).await;
+        assert_eq!(regulatory.status, 200, "{}", regulatory.text);
+        assert_eq!(
+            regulatory.json(),
+            json!({"Id": natural, "ActionCode": null, "ScopeBlocked": {"Inflows": true, "Outflows": true}})
+        );
+        let clear = api.get(&format!("/users/{sole_trader}/Regulatory")).await.json();
+        assert_eq!(clear["ScopeBlocked"], json!({"Inflows": false, "Outflows": false}));
+        assert_eq!(api.get("/users/user_m_NOPE/Regulatory").await.status, 404);
+
         // Five pages at most; a document without a magic Tag waits for a reviewer.
         let many = create(&api, &sole_trader, "SHAREHOLDER_DECLARATION", None).await;
         let many = many["Id"].as_str().unwrap().to_owned();
@@ -282,5 +293,77 @@ crate::both_backends!(
             api.get(&format!("/kyc/documents/{}", refused[0])).await.json()["Status"],
             "REFUSED"
         );
+    }
+);
+
+crate::both_backends!(company_number_formats_are_validated, |app| {
+    let api = app.client().await;
+    let check =
+        |number: &str, country: &str| json!({"CompanyNumber": {"CompanyNumber": number, "CountryCode": country}});
+    let italy = api
+        .post("/users/data-formats/validation", check("AB123456", "IT"))
+        .await;
+    assert_eq!(italy.status, 200, "{}", italy.text);
+    let v = italy.json();
+    assert_eq!(
+        (
+            v["CompanyNumber"]["CompanyNumber"].as_str(),
+            v["CompanyNumber"]["IsValid"].as_bool()
+        ),
+        (Some("AB123456"), Some(true))
+    );
+    assert!(
+        v["CompanyNumber"]["ValidationRules"].as_array().unwrap().len() >= 2,
+        "{v}"
+    );
+    let france = api
+        .post("/users/data-formats/validation", check("732 829 320", "fr"))
+        .await
+        .json();
+    assert_eq!(france["CompanyNumber"]["CompanyNumber"], "732829320");
+    let wrong = api.post("/users/data-formats/validation", check("123", "FR")).await;
+    assert_eq!(
+        (wrong.status, wrong.json()["Type"].as_str()),
+        (400, Some("param_error")),
+        "{}",
+        wrong.text
+    );
+    assert!(wrong.json()["errors"]["CompanyNumber.CompanyNumber"].is_string());
+    let missing = api
+        .post(
+            "/users/data-formats/validation",
+            json!({"CompanyNumber": {"CompanyNumber": "123"}}),
+        )
+        .await;
+    assert_eq!(missing.status, 400);
+    assert!(
+        missing.json()["errors"]["CompanyNumber.CountryCode"].is_string(),
+        "{}",
+        missing.text
+    );
+    let nowhere = api.post("/users/data-formats/validation", check("123", "ZZ")).await;
+    assert!(
+        nowhere.json()["errors"]["CompanyNumber.CountryCode"].is_string(),
+        "{}",
+        nowhere.text
+    );
+});
+
+crate::both_backends!(
+    a_legacy_legal_user_without_category_is_an_owner_only_when_complete,
+    |app| {
+        let api = app.client().await;
+        let mut complete = legal_owner_body("BUSINESS");
+        complete.as_object_mut().unwrap().remove("UserCategory");
+        let r = api.post("/users/legal", complete.clone()).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.json()["UserCategory"], "OWNER");
+        for missing in ["LegalRepresentativeEmail", "CompanyNumber", "HeadquartersAddress"] {
+            let mut partial = complete.clone();
+            partial.as_object_mut().unwrap().remove(missing);
+            let r = api.post("/users/legal", partial).await;
+            assert_eq!(r.status, 200, "without {missing}: {}", r.text);
+            assert_eq!(r.json()["UserCategory"], "PAYER", "without {missing}");
+        }
     }
 );

@@ -92,7 +92,7 @@ async fn node_sdk_own_kyc_document_tests() {
         &[
             "-c",
             "SDK_TEST_FILES=test/services/KycDocuments.js bash node/run-own-idv-test.sh mangopay4-nodejs-sdk \
-             && SDK_TEST_FILES=test/services/Users.js bash node/run-own-idv-test.sh mangopay4-nodejs-sdk --grep KYC",
+             && SDK_TEST_FILES=test/services/Users.js bash node/run-own-idv-test.sh mangopay4-nodejs-sdk --grep 'KYC|Validate data format|Get Regulatory'",
         ],
         Backend::Sqlite,
     )

@@ -2,8 +2,8 @@
 
 use super::{CompanyNumberError, check, format_error, is_digits, luhn_valid};
 
-const IT_EXPECTED: &str =
-    "a partita IVA (11 digits, optionally after IT) or a codice fiscale (16 letters and digits, e.g. RSSMRA85T10A562S)";
+const IT_EXPECTED: &str = "a partita IVA (11 digits, optionally after IT), a codice fiscale (16 letters and digits, \
+     e.g. RSSMRA85T10A562S) or a REA number (the province's two letters and 6 digits, e.g. MI123456)";
 
 /// Letters that replace digits in a codice fiscale when two people would share one (omocodia).
 const OMOCODIA: &[u8] = b"LMNPQRSTUV";
@@ -52,6 +52,10 @@ pub(super) fn italy(n: &str) -> Result<String, CompanyNumberError> {
         return check(luhn_valid(n), n.to_owned());
     }
     let bytes = n.as_bytes();
+    // Numero REA: the province's code and the entry's number in its register (no check digit).
+    if n.len() == 8 && bytes[..2].iter().all(u8::is_ascii_uppercase) && is_digits(&n[2..]) {
+        return Ok(n.to_owned());
+    }
     if n.is_ascii() && codice_fiscale_format(bytes) {
         return check(codice_fiscale_check(bytes) == bytes[15], n.to_owned());
     }
@@ -69,6 +73,8 @@ mod tests {
         assert_eq!(ok("it", "IT 12345678903"), "12345678903");
         assert_eq!(err("IT", "00743110158"), CompanyNumberError::CheckDigit);
         assert_eq!(ok("IT", "rssmra85t10a562s"), "RSSMRA85T10A562S");
+        assert_eq!(ok("IT", "MI-123456"), "MI123456");
+        assert!(is_format(err("IT", "M1123456")));
         assert_eq!(ok("IT", "MRTMTT91D08F205J"), "MRTMTT91D08F205J");
         // Omocodia: the last digit replaced by its letter, with its own check letter.
         assert_eq!(ok("IT", "RSSMRA85T10A56NH"), "RSSMRA85T10A56NH");

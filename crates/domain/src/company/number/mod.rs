@@ -95,6 +95,27 @@ pub fn example(country: &str) -> Option<(&'static str, &'static str)> {
         .map(|(_, example, register)| (*example, *register))
 }
 
+/// The formats of `country`'s numbers as regular expressions over the number without separators
+/// (what Validate the format of User data returns as `ValidationRules`); empty for a country
+/// without rules.
+pub fn format_rules(country: &str) -> &'static [&'static str] {
+    match canonical_country(country).as_deref() {
+        Ok("FR") => &["^\\d{9}$", "^\\d{14}$"],
+        Ok("GB") => &["^\\d{8}$", "^[A-Z]{2}\\d{6}$"],
+        Ok("DE") => &["^(HRA|HRB|GNR|PR|VR)\\d{1,6}[A-Z]{0,2}$"],
+        Ok("BE") => &["^[01]\\d{9}$"],
+        Ok("NL") => &["^\\d{8}$"],
+        Ok("ES") => &["^[A-HJNP-SUVW]\\d{7}[0-9A-J]$"],
+        Ok("IT") => &[
+            "^(IT)?\\d{11}$",
+            "^[A-Z]{6}[0-9LMNP-V]{2}[ABCDEHLMPRST][0-9LMNP-V]{2}[A-Z][0-9LMNP-V]{3}[A-Z]$",
+            "^[A-Z]{2}\\d{6}$",
+        ],
+        Ok("LU") => &["^[A-Z]\\d{1,6}$"],
+        _ => &[],
+    }
+}
+
 /// Separators people type inside numbers: spaces, dots and dashes.
 fn is_separator(c: char) -> bool {
     c.is_whitespace() || matches!(c, '.' | '-' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}')
