@@ -16,6 +16,7 @@ pub mod mrz;
 pub mod psc;
 pub mod sandbox;
 pub mod session;
+pub mod ubo;
 pub mod user;
 pub mod validation;
 

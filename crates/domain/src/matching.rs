@@ -104,6 +104,18 @@ pub fn age_at(birth: i64, now: i64) -> i64 {
     ny - by - i64::from((nm, nd) < (bm, bd))
 }
 
+/// Whether `first last` is one of `people` (full names as a registry gives them, in either
+/// order: "Given Surname" or "SURNAME Given").
+pub fn among(first: &str, last: &str, people: &[String]) -> bool {
+    people.iter().any(|p| {
+        let words: Vec<&str> = p.split_whitespace().collect();
+        (1..words.len()).any(|i| {
+            let (a, b) = (words[..i].join(" "), words[i..].join(" "));
+            names_match(first, last, &a, &b) || names_match(first, last, &b, &a)
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,6 +40,12 @@ impl FieldErrors {
         self.0.iter()
     }
 
+    /// Forgets what was recorded for `field` and its sub-fields (`field.X`).
+    pub fn remove_prefixed(&mut self, field: &str) {
+        self.0
+            .retain(|k, _| k != field && !k.strip_prefix(field).is_some_and(|rest| rest.starts_with('.')));
+    }
+
     pub fn merge(&mut self, other: FieldErrors) {
         for (k, v) in other.0 {
             self.add(k, v);

@@ -88,6 +88,8 @@ impl From<verity_service::ServiceError> for ApiError {
                     "psc" => "Psc",
                     "document" => "Document",
                     "kyc document" => "KycDocument",
+                    "ubo declaration" => "UboDeclaration",
+                    "ubo" => "Ubo",
                     _ => "IdentityVerification",
                 },
                 id,

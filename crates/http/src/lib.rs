@@ -20,6 +20,7 @@ pub mod ratelimit;
 pub mod regulatory;
 pub mod sandbox;
 pub mod sessions;
+pub mod ubo;
 pub mod users;
 pub mod verified;
 pub mod wire;
@@ -150,6 +151,7 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .merge(verified::routes())
         .merge(kyc::routes())
         .merge(regulatory::routes())
+        .merge(ubo::routes())
         .merge(idempotency::routes())
         .merge(hooks::routes())
         .merge(events::routes())

@@ -28,6 +28,8 @@ const VOCABULARY: &[&str] = &[
     "verified-identity",
     "verified-documents",
     "regulatory",
+    "ubodeclarations",
+    "ubos",
     "data-formats",
     "validation",
     "hooks",

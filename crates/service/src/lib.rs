@@ -22,6 +22,7 @@ pub mod registry;
 pub mod samples;
 pub mod sandbox;
 pub mod sessions;
+pub mod ubo;
 pub mod users;
 pub mod verified;
 pub mod webhooks;

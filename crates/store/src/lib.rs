@@ -18,6 +18,7 @@ use verity_domain::hook::Hook;
 use verity_domain::hosted::Progress;
 use verity_domain::kyc::{KycDocument, KycStatus, KycType};
 use verity_domain::psc::{Psc, PscId};
+use verity_domain::ubo::UboDeclaration;
 use verity_domain::{Client, ClientId, IdvSession, SessionId, UnixTime, User, UserId};
 
 pub use blobs::{BlobStore, LocalBlobs};
@@ -117,6 +118,7 @@ pub struct Changeset {
     /// E-mails the change calls for, queued with it.
     pub mails: Vec<MailJob>,
     pub kyc_documents: Vec<Write<KycDocument>>,
+    pub ubo_declarations: Vec<Write<UboDeclaration>>,
     pub events: Vec<Event>,
     pub response: Option<StoredResponse>,
 }
@@ -130,6 +132,7 @@ impl Changeset {
             pscs: Vec::new(),
             mails: Vec::new(),
             kyc_documents: Vec::new(),
+            ubo_declarations: Vec::new(),
             events: Vec::new(),
             response: None,
         }
@@ -484,6 +487,20 @@ pub trait KycStore: Send + Sync + 'static {
     async fn kyc_review_queue(&self, client: Option<&ClientId>, limit: u32) -> StoreResult<Vec<KycDocument>>;
 }
 
+/// UBO declarations (written through [`SessionStore::commit`]'s changesets).
+#[async_trait]
+pub trait UboStore: Send + Sync + 'static {
+    async fn ubo_declaration(&self, client: &ClientId, id: &str) -> StoreResult<Option<UboDeclaration>>;
+    async fn ubo_declarations(
+        &self,
+        client: &ClientId,
+        user: &UserId,
+        page: PageRequest,
+    ) -> StoreResult<Page<UboDeclaration>>;
+    /// Sandbox declarations whose scripted outcome is due.
+    async fn due_ubo_declarations(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<(ClientId, String)>>;
+}
+
 /// What an e-mail is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MailKind {
@@ -570,6 +587,7 @@ pub trait Store:
     + PscStore
     + MailStore
     + KycStore
+    + UboStore
     + WebhookStore
     + HostedStore
     + EngineStore
@@ -583,6 +601,7 @@ impl<T> Store for T where
         + PscStore
         + MailStore
         + KycStore
+        + UboStore
         + WebhookStore
         + HostedStore
         + EngineStore
@@ -594,7 +613,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         BackOfficeStore, ClientStore, EngineStore, HostedStore, KycStore, MailStore, PscStore, SessionStore, Store,
-        WebhookStore,
+        UboStore, WebhookStore,
     };
 }
 

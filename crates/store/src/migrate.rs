@@ -89,6 +89,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0011_kyc.sql"),
         postgres: include_str!("../migrations/0011_kyc.sql"),
     },
+    Migration {
+        version: 12,
+        name: "ubo",
+        sqlite: include_str!("../migrations/0012_ubo.sql"),
+        postgres: include_str!("../migrations/0012_ubo.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

@@ -137,6 +137,9 @@ async fn sweep_sessions(services: Services, mut stop: verity_service::StopSignal
         if let Err(e) = services.sweep_due_kyc_documents().await {
             tracing::warn!(error = %e, "KYC document sweep failed");
         }
+        if let Err(e) = services.sweep_due_ubo_declarations().await {
+            tracing::warn!(error = %e, "UBO declaration sweep failed");
+        }
     }
 }
 

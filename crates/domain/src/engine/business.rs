@@ -5,7 +5,6 @@ use serde_json::json;
 use super::inputs::{Inputs, RegistryLookup};
 use super::outcome::{CheckResult, Outcome, Verdict, ev};
 use crate::company::{RegistryRecord, company_names_match};
-use crate::matching::names_match;
 use crate::sandbox::{BUSINESS_INSIGHTS_MATCH, BUSINESS_NAME_MATCH, BUSINESS_VERIFICATION};
 use crate::session::TypedValue;
 use crate::user::{Person, User};
@@ -120,17 +119,7 @@ pub(super) fn registry_check(inputs: &Inputs, user: &User) -> (CheckResult, Opti
     }
 }
 
-/// Whether `first last` is one of `people` (full names as the registry gives them).
-pub(super) fn among(first: &str, last: &str, people: &[String]) -> bool {
-    people.iter().any(|p| {
-        let words: Vec<&str> = p.split_whitespace().collect();
-        // Registries differ in order ("Given Surname" or "SURNAME Given"): try every split.
-        (1..words.len()).any(|i| {
-            let (a, b) = (words[..i].join(" "), words[i..].join(" "));
-            names_match(first, last, &a, &b) || names_match(first, last, &b, &a)
-        })
-    })
-}
+pub(super) use crate::matching::among;
 
 /// `BUSINESS_NAME_MATCH`: the document holder in the registered name or among the officers.
 pub(super) fn business_name_match(record: &RegistryRecord, holder: (&str, &str)) -> CheckResult {

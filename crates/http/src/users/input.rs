@@ -16,7 +16,7 @@ use super::*;
 // ---------------------------------------------------------------------------------------------
 // Reading requests
 
-pub(super) fn read_address(f: &mut Fields) -> Address {
+pub(crate) fn read_address(f: &mut Fields) -> Address {
     Address {
         address_line1: f.string("AddressLine1"),
         address_line2: f.string("AddressLine2"),

@@ -2,6 +2,7 @@
 //! (`/sca/users/...`) endpoints.
 
 mod input;
+pub(crate) use input::read_address;
 mod views;
 
 use axum::extract::{Path, RawQuery, State};

@@ -22,7 +22,7 @@ pub struct AddressView {
 }
 
 impl AddressView {
-    fn of(a: &Option<Address>) -> Self {
+    pub(crate) fn of(a: &Option<Address>) -> Self {
         let a = a.clone().unwrap_or_default();
         AddressView {
             address_line1: a.address_line1,

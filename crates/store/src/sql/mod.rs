@@ -29,6 +29,7 @@ mod mail;
 mod pscs;
 mod rows;
 mod sessions;
+mod ubo;
 mod webhooks;
 
 use rows::*;

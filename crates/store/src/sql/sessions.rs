@@ -1,7 +1,7 @@
 //! Users and IDV sessions, the changeset commit that writes them with their events and outbox rows, and idempotent responses.
 
 use super::*;
-use super::{kyc, mail, pscs};
+use super::{kyc, mail, pscs, ubo};
 
 #[async_trait]
 impl SessionStore for SqlStore {
@@ -106,6 +106,9 @@ impl SessionStore for SqlStore {
         }
         for w in &c.kyc_documents {
             kyc::write(&self.sealer, &mut tx, w).await?;
+        }
+        for w in &c.ubo_declarations {
+            ubo::write(&self.sealer, &mut tx, w).await?;
         }
         for e in &c.events {
             sqlx::query(

@@ -19,6 +19,7 @@ mod lifecycle;
 mod openapi_conformance;
 mod readme;
 mod sdk;
+mod ubo;
 mod users;
 mod webhooks;
 mod wire;

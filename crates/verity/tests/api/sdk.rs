@@ -82,8 +82,8 @@ async fn node_sdk_own_identity_verification_tests() {
     .await;
 }
 
-/// The KYC Documents suite shipped in the Node SDK's package, and the KYC tests of its Users
-/// suite, unchanged but for their base URL.
+/// The KYC Documents and UBO Declarations suites shipped in the Node SDK's package, and the KYC,
+/// data-format and regulatory tests of its Users suite, unchanged but for their base URL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_sdk_own_kyc_document_tests() {
     node_modules_ready();
@@ -91,7 +91,7 @@ async fn node_sdk_own_kyc_document_tests() {
         "bash".into(),
         &[
             "-c",
-            "SDK_TEST_FILES=test/services/KycDocuments.js bash node/run-own-idv-test.sh mangopay4-nodejs-sdk \
+            "SDK_TEST_FILES='test/services/KycDocuments.js test/services/UboDeclarations.js' bash node/run-own-idv-test.sh mangopay4-nodejs-sdk \
              && SDK_TEST_FILES=test/services/Users.js bash node/run-own-idv-test.sh mangopay4-nodejs-sdk --grep 'KYC|Validate data format|Get Regulatory'",
         ],
         Backend::Sqlite,

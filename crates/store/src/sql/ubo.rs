@@ -1,0 +1,159 @@
+//! UBO declarations: rows (the UBOs and the decision sealed), lists and the sandbox's due outcomes.
+
+use serde::{Deserialize, Serialize};
+use verity_domain::ubo::{Ubo, UboDeclaration, UboOutcome, UboStatus};
+
+use super::*;
+
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    reason: Option<String>,
+    message: Option<String>,
+    ubos: Vec<Ubo>,
+}
+
+fn aad(id: &str) -> String {
+    format!("ubo_declarations:{id}")
+}
+
+fn seal(sealer: &Sealer, d: &UboDeclaration) -> StoreResult<String> {
+    let json = serde_json::to_string(&Sealed {
+        reason: d.reason.clone(),
+        message: d.message.clone(),
+        ubos: d.ubos.clone(),
+    })
+    .map_err(|e| corrupt("ubo declaration", e))?;
+    Ok(sealer.seal_text(&json, &aad(&d.id)))
+}
+
+fn scripted(d: &UboDeclaration) -> StoreResult<(Option<String>, Option<i64>)> {
+    match &d.scripted {
+        Some((o, at)) => Ok((
+            Some(serde_json::to_string(o).map_err(|e| corrupt("ubo scripted outcome", e))?),
+            Some(*at),
+        )),
+        None => Ok((None, None)),
+    }
+}
+
+fn from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<UboDeclaration> {
+    let id: String = row.try_get("id")?;
+    let status: String = row.try_get("status")?;
+    let data = sealer
+        .open_text(&row.try_get::<String, _>("data")?, &aad(&id))
+        .map_err(|e| corrupt("ubo declaration", e))?;
+    let sealed: Sealed = serde_json::from_str(&data).map_err(|e| corrupt("ubo declaration", e))?;
+    Ok(UboDeclaration {
+        client_id: ClientId::from_raw(row.try_get::<String, _>("client_id")?),
+        user_id: UserId::from_raw(row.try_get::<String, _>("user_id")?),
+        status: UboStatus::parse(&status).ok_or_else(|| corrupt("ubo status", &status))?,
+        reason: sealed.reason,
+        message: sealed.message,
+        ubos: sealed.ubos,
+        created_at: row.try_get("created_at")?,
+        scripted: match (
+            row.try_get::<Option<String>, _>("scripted_outcome")?,
+            row.try_get::<Option<i64>, _>("scripted_at")?,
+        ) {
+            (Some(o), Some(at)) => Some((
+                serde_json::from_str::<UboOutcome>(&o).map_err(|e| corrupt("ubo scripted outcome", e))?,
+                at,
+            )),
+            _ => None,
+        },
+        version: row.try_get("version")?,
+        id,
+    })
+}
+
+/// One declaration write inside a changeset's transaction; an update checks the version it read.
+pub(super) async fn write(sealer: &Sealer, tx: &mut WriteTx, w: &Write<UboDeclaration>) -> StoreResult<()> {
+    match w {
+        Write::Insert(d) => {
+            let (outcome, at) = scripted(d)?;
+            sqlx::query(
+                "INSERT INTO ubo_declarations (id, client_id, user_id, status, created_at, data, scripted_outcome, \
+                 scripted_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)",
+            )
+            .bind(&d.id)
+            .bind(d.client_id.as_str())
+            .bind(d.user_id.as_str())
+            .bind(d.status.as_str())
+            .bind(d.created_at)
+            .bind(seal(sealer, d)?)
+            .bind(outcome)
+            .bind(at)
+            .execute(&mut ***tx)
+            .await?;
+        }
+        Write::Update(d) => {
+            let (outcome, at) = scripted(d)?;
+            expect_one(
+                sqlx::query(
+                    "UPDATE ubo_declarations SET status = $1, data = $2, scripted_outcome = $3, scripted_at = $4, \
+                     version = version + 1 WHERE id = $5 AND client_id = $6 AND version = $7",
+                )
+                .bind(d.status.as_str())
+                .bind(seal(sealer, d)?)
+                .bind(outcome)
+                .bind(at)
+                .bind(&d.id)
+                .bind(d.client_id.as_str())
+                .bind(d.version)
+                .execute(&mut ***tx)
+                .await?,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl UboStore for SqlStore {
+    async fn ubo_declaration(&self, client: &ClientId, id: &str) -> StoreResult<Option<UboDeclaration>> {
+        sqlx::query("SELECT * FROM ubo_declarations WHERE client_id = $1 AND id = $2")
+            .bind(client.as_str())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(|r| from_row(&self.sealer, r))
+            .transpose()
+    }
+
+    async fn ubo_declarations(
+        &self,
+        client: &ClientId,
+        user: &UserId,
+        page: PageRequest,
+    ) -> StoreResult<Page<UboDeclaration>> {
+        self.page_of(
+            "ubo_declarations WHERE client_id = $1 AND user_id = $2",
+            &[Bind::Text(client.as_str()), Bind::Text(user.as_str())],
+            "*",
+            "created_at",
+            page,
+            |r| from_row(&self.sealer, r),
+        )
+        .await
+    }
+
+    async fn due_ubo_declarations(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<(ClientId, String)>> {
+        let rows = sqlx::query(
+            "SELECT client_id, id FROM ubo_declarations WHERE status = 'VALIDATION_ASKED' AND scripted_at <= $1 \
+             ORDER BY scripted_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    ClientId::from_raw(r.try_get::<String, _>("client_id")?),
+                    r.try_get::<String, _>("id")?,
+                ))
+            })
+            .collect()
+    }
+}
