@@ -186,6 +186,8 @@ pub struct UboDeclaration {
     pub message: Option<String>,
     pub ubos: Vec<Ubo>,
     pub created_at: UnixTime,
+    /// When it was decided.
+    pub processed_at: Option<UnixTime>,
     /// A sandbox outcome (set on submission) and when it applies.
     pub scripted: Option<(UboOutcome, UnixTime)>,
     pub version: i64,
@@ -248,6 +250,7 @@ impl UboDeclaration {
             message: None,
             ubos: Vec::new(),
             created_at: now,
+            processed_at: None,
             scripted: None,
             version: 0,
         };
@@ -372,7 +375,7 @@ impl UboDeclaration {
     }
 
     /// The decision on a submitted declaration.
-    pub fn decide(&mut self, outcome: &UboOutcome) -> Result<Vec<Happened>, UboError> {
+    pub fn decide(&mut self, outcome: &UboOutcome, now: UnixTime) -> Result<Vec<Happened>, UboError> {
         let (to, event, reason, message) = match outcome {
             UboOutcome::Validate => (UboStatus::Validated, VALIDATED, None, None),
             UboOutcome::Refuse { reason, message } => (UboStatus::Refused, REFUSED, Some(reason), message.as_ref()),
@@ -386,6 +389,7 @@ impl UboDeclaration {
         self.status = to;
         self.reason = reason.cloned();
         self.message = message.cloned();
+        self.processed_at = Some(now);
         self.scripted = None;
         Ok(vec![Happened::new(event, &self.id)])
     }
@@ -534,7 +538,10 @@ mod tests {
         );
         let (outcome, at) = d.scripted.clone().unwrap();
         assert_eq!(at, 13);
-        assert_eq!(d.decide(&outcome).unwrap(), vec![Happened::new(INCOMPLETE, "ubo_d")]);
+        assert_eq!(
+            d.decide(&outcome, 14).unwrap(),
+            vec![Happened::new(INCOMPLETE, "ubo_d")]
+        );
         assert_eq!(d.reason.as_deref(), Some("MISSING_UBO"));
         // Completed and submitted again.
         d.update_ubo("u0", &input("AcceptUBO")).unwrap().unwrap().unwrap();

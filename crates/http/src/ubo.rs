@@ -68,6 +68,8 @@ pub struct UboView {
 pub struct UboDeclarationView {
     pub id: String,
     pub creation_date: UnixTime,
+    /// When it was decided.
+    pub processed_date: Option<UnixTime>,
     pub user_id: String,
     /// `CREATED`, `VALIDATION_ASKED`, `INCOMPLETE`, `VALIDATED` or `REFUSED`.
     pub status: &'static str,
@@ -98,6 +100,7 @@ fn view_of(d: &UboDeclaration) -> UboDeclarationView {
     UboDeclarationView {
         id: d.id.clone(),
         creation_date: d.created_at,
+        processed_date: d.processed_at,
         user_id: d.user_id.to_string(),
         status: d.status.as_str(),
         reason: d.reason.clone(),

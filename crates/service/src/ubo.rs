@@ -214,8 +214,8 @@ impl Services {
             return Err(ServiceError::Invalid(format!("Unknown reason {reason}.")));
         }
         let (declaration, ()) = self
-            .change_ubo_declaration(client, id, None, &|d, _| {
-                Ok((d.decide(outcome).map_err(ubo_error)?, ()))
+            .change_ubo_declaration(client, id, None, &|d, now| {
+                Ok((d.decide(outcome, now).map_err(ubo_error)?, ()))
             })
             .await?;
         Ok(declaration)

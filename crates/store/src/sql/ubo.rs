@@ -7,6 +7,8 @@ use super::*;
 
 #[derive(Serialize, Deserialize)]
 struct Sealed {
+    #[serde(default)]
+    processed_at: Option<UnixTime>,
     reason: Option<String>,
     message: Option<String>,
     ubos: Vec<Ubo>,
@@ -18,6 +20,7 @@ fn aad(id: &str) -> String {
 
 fn seal(sealer: &Sealer, d: &UboDeclaration) -> StoreResult<String> {
     let json = serde_json::to_string(&Sealed {
+        processed_at: d.processed_at,
         reason: d.reason.clone(),
         message: d.message.clone(),
         ubos: d.ubos.clone(),
@@ -51,6 +54,7 @@ fn from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<UboDeclaration> {
         message: sealed.message,
         ubos: sealed.ubos,
         created_at: row.try_get("created_at")?,
+        processed_at: sealed.processed_at,
         scripted: match (
             row.try_get::<Option<String>, _>("scripted_outcome")?,
             row.try_get::<Option<i64>, _>("scripted_at")?,

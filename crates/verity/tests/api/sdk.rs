@@ -208,3 +208,16 @@ async fn python_sdk_v4_psc_retry() {
     );
     assert!(stdout.contains("PASS"), "{stdout}");
 }
+
+/// KYC documents, UBO declarations, company-number formats and the regulatory status through the
+/// Python SDK.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_sdk_v4_kyc_documents_and_ubo_declarations() {
+    run_sdk_with(
+        sdk_dir().join("python/.venv4/bin/python"),
+        &["python/kyc.py"],
+        Backend::Sqlite,
+        INSTANT_OUTCOMES,
+    )
+    .await;
+}
