@@ -176,7 +176,25 @@ impl Services {
         client: &ClientId,
         declaration: &UboDeclaration,
     ) -> Result<Option<UboOutcome>, ServiceError> {
-        let Some(user) = self.store.user(client, &declaration.user_id).await? else {
+        let record = self.registry_record_of(client, &declaration.user_id).await?;
+        Ok(record.and_then(|r| ubo::registry_outcome(declaration, &r)))
+    }
+
+    /// The owners the imported registry lists for a legal user's company, when it has the company.
+    pub async fn registered_owners(
+        &self,
+        client: &ClientId,
+        user: &UserId,
+    ) -> Result<Option<Vec<String>>, ServiceError> {
+        Ok(self.registry_record_of(client, user).await?.map(|r| r.owners))
+    }
+
+    async fn registry_record_of(
+        &self,
+        client: &ClientId,
+        user: &UserId,
+    ) -> Result<Option<verity_domain::company::RegistryRecord>, ServiceError> {
+        let Some(user) = self.store.user(client, user).await? else {
             return Ok(None);
         };
         let Person::Legal(legal) = &user.person else {
@@ -194,11 +212,10 @@ impl Services {
         else {
             return Ok(None);
         };
-        let record = self
+        Ok(self
             .store
             .registry_record(&country.to_ascii_uppercase(), &number)
-            .await?;
-        Ok(record.and_then(|r| ubo::registry_outcome(declaration, &r)))
+            .await?)
     }
 
     /// A reviewer's (or the sandbox script's, or the registry's) decision.

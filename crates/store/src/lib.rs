@@ -499,6 +499,8 @@ pub trait UboStore: Send + Sync + 'static {
     ) -> StoreResult<Page<UboDeclaration>>;
     /// Sandbox declarations whose scripted outcome is due.
     async fn due_ubo_declarations(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<(ClientId, String)>>;
+    /// Declarations waiting for a reviewer (submitted, not scripted), oldest first.
+    async fn ubo_review_queue(&self, client: Option<&ClientId>, limit: u32) -> StoreResult<Vec<UboDeclaration>>;
 }
 
 /// What an e-mail is for.

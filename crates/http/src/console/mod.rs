@@ -11,6 +11,7 @@
 //! requests and renders pages from the templates under `templates/console/`, one per page.
 
 mod audit;
+mod documents;
 mod files;
 mod platform;
 mod pscs;
@@ -108,6 +109,7 @@ pub fn routes() -> Router<AppState> {
         .merge(sign_in::routes())
         .merge(reviews::routes())
         .merge(pscs::routes())
+        .merge(documents::routes())
         .merge(files::routes())
         .merge(platform::routes())
         .merge(users::routes())

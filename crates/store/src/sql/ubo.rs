@@ -160,4 +160,18 @@ impl UboStore for SqlStore {
             })
             .collect()
     }
+
+    async fn ubo_review_queue(&self, client: Option<&ClientId>, limit: u32) -> StoreResult<Vec<UboDeclaration>> {
+        sqlx::query(
+            "SELECT * FROM ubo_declarations WHERE status = 'VALIDATION_ASKED' AND scripted_at IS NULL \
+             AND ($1 IS NULL OR client_id = $1) ORDER BY created_at, id LIMIT $2",
+        )
+        .bind(client.map(|c| c.as_str().to_owned()))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| from_row(&self.sealer, r))
+        .collect()
+    }
 }

@@ -7,6 +7,7 @@
 mod setup;
 
 mod chromium;
+mod documents;
 mod faces;
 mod lockout;
 mod platforms;
