@@ -344,6 +344,48 @@ impl KycDocument {
     }
 }
 
+/// An identity proof read by the engine (production): what its machine-readable zone says of the
+/// holder, against the user (a legal user's representative). `None` when no zone could be read
+/// and verified by its check digits: a reviewer then decides.
+pub fn identity_proof_outcome(
+    user: &User,
+    mrz: Option<&crate::mrz::Mrz>,
+    minimum_age: i64,
+    now: UnixTime,
+) -> Option<KycOutcome> {
+    let mrz = mrz.filter(|m| m.valid())?;
+    let refuse = |reason: &str, message: &str| {
+        Some(KycOutcome::Refuse {
+            reason: reason.to_owned(),
+            message: Some(message.to_owned()),
+        })
+    };
+    let expiry = crate::engine::mrz_date(&mrz.expiry_date, false, now);
+    if expiry.is_some_and(|e| e < now - 86_400) {
+        return refuse("DOCUMENT_HAS_EXPIRED", "The document has expired.");
+    }
+    let (first, last) = match &user.person {
+        Person::Natural(n) => (n.first_name.as_str(), n.last_name.as_str()),
+        Person::Legal(l) => (
+            l.legal_representative.first_name.as_str(),
+            l.legal_representative.last_name.as_str(),
+        ),
+    };
+    let given = mrz.given_names.replace('<', " ");
+    let surname = mrz.surname.replace('<', " ");
+    if !crate::matching::names_match(first, last, given.trim(), surname.trim()) {
+        return refuse(
+            "DOCUMENT_DO_NOT_MATCH_USER_DATA",
+            "The name on the document is not the user's.",
+        );
+    }
+    let birth = crate::engine::mrz_date(&mrz.birth_date, true, now);
+    if birth.is_some_and(|b| crate::matching::age_at(b, now) < minimum_age) {
+        return refuse("UNDERAGE_PERSON", "The person on the document is under age.");
+    }
+    Some(KycOutcome::Validate)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,6 +414,48 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_identity_proof_is_read_against_the_user() {
+        use crate::mrz::parse;
+        let user = legal_business(); // represented by Sanne Jansen
+        let zone = |surname: &str, given: &str, birth: &str, expiry: &str| {
+            let names = format!("{surname}<<{given}");
+            let line1 = format!("P<NLD{names:<<39}");
+            let number = "XN1234567";
+            let cd = |s: &str| crate::mrz::check_digit(s);
+            let body = format!("{number}{}NLD{birth}{}F{expiry}{}", cd(number), cd(birth), cd(expiry));
+            let optional = "<<<<<<<<<<<<<<";
+            let composite = format!(
+                "{number}{}{birth}{}{expiry}{}{optional}{}",
+                cd(number),
+                cd(birth),
+                cd(expiry),
+                cd(optional)
+            );
+            let line2 = format!("{body}{optional}{}{}", cd(optional), cd(&composite));
+            parse(&[&line1[..44], &line2]).unwrap()
+        };
+        let now = crate::hosted::parse_date("2026-11-25").unwrap();
+        let ok = zone("JANSEN", "SANNE", "800102", "300101");
+        assert_eq!(
+            identity_proof_outcome(&user, Some(&ok), 18, now),
+            Some(KycOutcome::Validate)
+        );
+        let other = zone("DOE", "JANE", "800102", "300101");
+        assert!(
+            matches!(identity_proof_outcome(&user, Some(&other), 18, now), Some(KycOutcome::Refuse { reason, .. }) if reason == "DOCUMENT_DO_NOT_MATCH_USER_DATA")
+        );
+        let expired = zone("JANSEN", "SANNE", "800102", "200101");
+        assert!(
+            matches!(identity_proof_outcome(&user, Some(&expired), 18, now), Some(KycOutcome::Refuse { reason, .. }) if reason == "DOCUMENT_HAS_EXPIRED")
+        );
+        let minor = zone("JANSEN", "SANNE", "150102", "300101");
+        assert!(
+            matches!(identity_proof_outcome(&user, Some(&minor), 18, now), Some(KycOutcome::Refuse { reason, .. }) if reason == "UNDERAGE_PERSON")
+        );
+        assert_eq!(identity_proof_outcome(&user, None, 18, now), None);
     }
 
     #[test]

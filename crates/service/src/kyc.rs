@@ -135,8 +135,60 @@ impl Services {
             None => return Err(ServiceError::param("Status", "The Status field is required.")),
         }
         let delay = (client.environment == Environment::Sandbox).then_some(self.config.sandbox_delay);
-        self.change_kyc_document(&client.id, id, Some(user), &|doc, now| doc.submit(delay, now))
+        let doc = self
+            .change_kyc_document(&client.id, id, Some(user), &|doc, now| doc.submit(delay, now))
+            .await?;
+        // A production identity proof is read at once, off the request; what the reader cannot
+        // settle (or a process stopped meanwhile) is left to a reviewer.
+        if client.environment == Environment::Production && doc.kind == verity_domain::kyc::KycType::IdentityProof {
+            let services = self.clone();
+            let (client_id, doc_id) = (client.id.clone(), doc.id.clone());
+            tokio::spawn(async move {
+                if let Err(e) = services.read_identity_proof(&client_id, &doc_id).await {
+                    tracing::warn!(document = %doc_id, error = %e, "identity proof not read; it waits for a reviewer");
+                }
+            });
+        }
+        Ok(doc)
+    }
+
+    /// Reads a submitted identity proof's pages and decides it where their machine-readable zone
+    /// settles it (valid check digits; expiry, name against the user, age).
+    pub async fn read_identity_proof(&self, client: &ClientId, id: &str) -> Result<(), ServiceError> {
+        let doc = self.kyc_document(client, id, None).await?;
+        let Some(user) = self.store.user(client, &doc.user_id).await? else {
+            return Ok(());
+        };
+        let mut zone = None;
+        for page in &doc.pages {
+            let Some(meta) = self.store.blob(&page.blob_id).await? else {
+                continue;
+            };
+            let crate::files::Opened::File(bytes) = self.open_file(&meta).await? else {
+                continue;
+            };
+            let read = tokio::task::spawn_blocking(move || {
+                let image = verity_reader::decode_image(&bytes).ok()?;
+                let reading = verity_reader::read_gray(&verity_reader::Gray::from_image(&image));
+                reading.mrz.map(|m| m.fields).filter(|m| m.valid())
+            })
             .await
+            .ok()
+            .flatten();
+            if read.is_some() {
+                zone = read;
+                break;
+            }
+        }
+        let minimum_age = self.store.client_policy(client).await?.minimum_age;
+        let Some(outcome) = kyc::identity_proof_outcome(&user, zone.as_ref(), minimum_age, now()) else {
+            return Ok(());
+        };
+        match self.decide_kyc_document(client, id, &outcome).await {
+            // Decided by a reviewer meanwhile.
+            Ok(_) | Err(ServiceError::Invalid(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// A reviewer's (or the sandbox script's) decision on a submitted document.

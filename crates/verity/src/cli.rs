@@ -219,6 +219,39 @@ pub(crate) enum ReviewCommand {
         #[arg(long)]
         comment: String,
     },
+    /// List the KYC documents and UBO declarations waiting for a reviewer.
+    Documents {
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// Decide a KYC document waiting for a reviewer: validate, or refuse with a reason type
+    /// (DOCUMENT_UNREADABLE, DOCUMENT_NOT_ACCEPTED, ...) and a message the platform sees.
+    Document {
+        #[arg(long)]
+        client: String,
+        document: String,
+        /// validate or refuse.
+        #[arg(long)]
+        outcome: String,
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// Decide a UBO declaration waiting for a reviewer: validate, refuse, or send back as
+    /// incomplete, with a reason (MISSING_UBO, WRONG_UBO_INFORMATION, ...) and a message.
+    Declaration {
+        #[arg(long)]
+        client: String,
+        declaration: String,
+        /// validate, refuse or incomplete.
+        #[arg(long)]
+        outcome: String,
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        message: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

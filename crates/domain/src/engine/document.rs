@@ -12,7 +12,7 @@ use crate::hosted::{DocumentType, card_state_accepted, format_date, parse_date};
 const SPECIMEN_STATE: &str = "UTO";
 
 /// `YYMMDD` to a date, choosing the century: birth dates are in the past, expiry dates near.
-pub(super) fn mrz_date(yymmdd: &str, birth: bool, now: UnixTime) -> Option<i64> {
+pub(crate) fn mrz_date(yymmdd: &str, birth: bool, now: UnixTime) -> Option<i64> {
     if yymmdd.len() != 6 || !yymmdd.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -21,6 +21,7 @@ mod psc;
 mod record;
 
 pub use decision::{decide, psc_main_check_types};
+pub(crate) use document::mrz_date;
 pub use inputs::{
     FaceMatch, FraudSignals, Inputs, Liveness, PageReading, Policy, ProviderOutcome, ProviderVerdict, RegistryLookup,
     Routing,

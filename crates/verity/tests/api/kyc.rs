@@ -367,3 +367,48 @@ crate::both_backends!(
         }
     }
 );
+
+/// A production client's identity proofs are read by the engine at once: the holder's name and
+/// age against the user's, the expiry; the verdict reaches the platform by webhook.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_identity_proofs_are_read() {
+    let receiver = Receiver::ok().await;
+    let app = TestApp::spawn(Backend::Sqlite, &[("VERITY_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
+    let (client, key) = create_client(&app.db, &app.env, "Live KYC", &["--environment", "production"]).await;
+    let api = Api {
+        http: app.http.clone(),
+        token: app.token_for(&client, &key).await,
+        prefix: app.url(&format!("/v2.01/{client}")),
+    };
+    for event in ["KYC_SUCCEEDED", "KYC_FAILED"] {
+        let r = api
+            .post("/hooks", json!({"EventType": event, "Url": receiver.url}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let passport = crate::engine::alex_passport();
+    let person = |first: &str, last: &str| {
+        json!({"FirstName": first, "LastName": last, "Email": "person@example.org", "Birthday": 188_352_000,
+               "Nationality": "GB", "CountryOfResidence": "GB", "TermsAndConditionsAccepted": true, "UserCategory": "OWNER"})
+    };
+    let mut decided = Vec::new();
+    for (first, last) in [("Alex", "Smith"), ("Bob", "Other")] {
+        let r = api.post("/users/natural", person(first, last)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let user = r.json()["Id"].as_str().unwrap().to_owned();
+        let doc = create(&api, &user, "IDENTITY_PROOF", None).await;
+        let doc = doc["Id"].as_str().unwrap().to_owned();
+        for (_, bytes) in &passport {
+            assert_eq!(add_page(&api, &user, &doc, bytes).await.status, 204);
+        }
+        assert_eq!(submit(&api, &user, &doc).await.json()["Status"], "VALIDATION_ASKED");
+        decided.push(doc);
+    }
+    receiver.expect("KYC_SUCCEEDED", &decided[0]).await;
+    receiver.expect("KYC_FAILED", &decided[1]).await;
+    let refused = api.get(&format!("/kyc/documents/{}", decided[1])).await.json();
+    assert_eq!(
+        refused["RefusedReasonType"], "DOCUMENT_DO_NOT_MATCH_USER_DATA",
+        "{refused:#}"
+    );
+}

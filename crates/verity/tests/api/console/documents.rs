@@ -7,6 +7,7 @@ use base64::Engine as _;
 use serde_json::json;
 
 use super::setup::*;
+use crate::engine::cli;
 use crate::helpers::*;
 use crate::hosted::png;
 use crate::receiver::Receiver;
@@ -75,6 +76,10 @@ async fn reviewers_decide_kyc_documents_and_ubo_declarations() {
         json!({"Status": "VALIDATION_ASKED"}),
     )
     .await;
+
+    // The operator's view from the command line.
+    let (ok, out, err) = cli(&app, &["review", "documents"]).await;
+    assert!(ok && out.contains(&doc) && out.contains(&decl), "{out}{err}");
 
     add_staff(&app, "rita", "Rita Reviewer", "reviewer", &[]).await;
     add_staff(&app, "aude", "Aude Auditor", "auditor", &[]).await;
