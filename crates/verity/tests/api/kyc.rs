@@ -370,10 +370,9 @@ crate::both_backends!(
 
 /// A production client's identity proofs are read by the engine at once: the holder's name and
 /// age against the user's, the expiry; the verdict reaches the platform by webhook.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn production_identity_proofs_are_read() {
+async fn identity_proofs_read(backend: Backend) {
     let receiver = Receiver::ok().await;
-    let app = TestApp::spawn(Backend::Sqlite, &[("VERITY_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
+    let app = TestApp::spawn(backend, &[("VERITY_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
     let (client, key) = create_client(&app.db, &app.env, "Live KYC", &["--environment", "production"]).await;
     let api = Api {
         http: app.http.clone(),
@@ -411,4 +410,14 @@ async fn production_identity_proofs_are_read() {
         refused["RefusedReasonType"], "DOCUMENT_DO_NOT_MATCH_USER_DATA",
         "{refused:#}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_identity_proofs_are_read_on_sqlite() {
+    identity_proofs_read(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_identity_proofs_are_read_on_postgres() {
+    identity_proofs_read(Backend::Postgres).await;
 }
