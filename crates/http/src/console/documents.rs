@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -13,7 +13,6 @@ use verity_domain::ClientId;
 use verity_domain::kyc::{KycOutcome, KycStatus, REFUSED_REASONS};
 use verity_domain::ubo::{self, UboOutcome, UboStatus};
 use verity_service::ServiceError;
-use verity_service::files::Opened;
 
 use super::Staff;
 use super::view::{Frame, date, error_page, forbidden, render, unavailable};
@@ -186,37 +185,7 @@ async fn page(
     {
         return r;
     }
-    let gone = || error_page(StatusCode::NOT_FOUND, "The page is gone.");
-    let meta = match state.services.blob_meta(&file.blob_id).await {
-        Ok(Some(m)) => m,
-        Ok(None) => return gone(),
-        Err(e) => return unavailable(e),
-    };
-    let bytes = match state.services.open_file(&meta).await {
-        Ok(Opened::File(bytes)) => bytes,
-        Ok(Opened::Gone) => return gone(),
-        Ok(Opened::Undecryptable) => {
-            return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The page cannot be decrypted.");
-        }
-        Err(e) => return unavailable(e),
-    };
-    let (body, content_type) = if file.content_type.starts_with("image/") {
-        let mark = format!("{} · {} · {}", staff.record.display_name, verity_service::now(), id);
-        match tokio::task::spawn_blocking(move || verity_service::files::watermark(&bytes, &mark)).await {
-            Ok(Some(jpeg)) => (jpeg, "image/jpeg".to_owned()),
-            _ => return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The image cannot be shown."),
-        }
-    } else {
-        (bytes, file.content_type.clone())
-    };
-    let mut response = body.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    super::files::sealed_file(&state, &staff, &file.blob_id, &file.content_type, &id).await
 }
 
 #[derive(Deserialize, Default)]

@@ -50,8 +50,20 @@ async fn file(
     {
         return r;
     }
+    sealed_file(&state, &staff, &file.blob_id, &file.content_type, &id).await
+}
+
+/// A stored file, decrypted, for a staff member who was already recorded in the audit log as
+/// viewing it: images are watermarked with the viewer's name, the time and `about`.
+pub(super) async fn sealed_file(
+    state: &AppState,
+    staff: &Staff,
+    blob_id: &str,
+    content_type: &str,
+    about: &str,
+) -> Response {
     let gone = || error_page(StatusCode::NOT_FOUND, "The file is gone (redacted or purged).");
-    let meta = match state.services.blob_meta(&file.blob_id).await {
+    let meta = match state.services.blob_meta(blob_id).await {
         Ok(Some(m)) => m,
         Ok(None) => return gone(),
         Err(e) => return unavailable(e),
@@ -64,14 +76,14 @@ async fn file(
         }
         Err(e) => return unavailable(e),
     };
-    let (body, content_type) = if file.content_type.starts_with("image/") {
-        let mark = format!("{} · {} · {}", staff.record.display_name, verity_service::now(), id);
+    let (body, content_type) = if content_type.starts_with("image/") {
+        let mark = format!("{} · {} · {}", staff.record.display_name, verity_service::now(), about);
         match tokio::task::spawn_blocking(move || verity_service::files::watermark(&bytes, &mark)).await {
             Ok(Some(jpeg)) => (jpeg, "image/jpeg".to_owned()),
             _ => return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The image cannot be shown."),
         }
     } else {
-        (bytes, file.content_type.clone())
+        (bytes, content_type.to_owned())
     };
     let mut response = body.into_response();
     let h = response.headers_mut();
@@ -80,5 +92,6 @@ async fn file(
         HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }

@@ -83,7 +83,10 @@ async fn node_sdk_own_identity_verification_tests() {
 }
 
 /// The KYC Documents and UBO Declarations suites shipped in the Node SDK's package, and the KYC,
-/// data-format and regulatory tests of its Users suite, unchanged but for their base URL.
+/// data-format and regulatory tests of its Users suite, unchanged but for their base URL. One test
+/// is left out: "Create KYC Document / Should be created and fetched correctly" calls `done()`
+/// before its own GET has answered, so it passes or fails by timing whatever the server does (the
+/// same document is fetched and checked by the KycDocuments suite).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_sdk_own_kyc_document_tests() {
     node_modules_ready();
@@ -92,7 +95,7 @@ async fn node_sdk_own_kyc_document_tests() {
         &[
             "-c",
             "SDK_TEST_FILES='test/services/KycDocuments.js test/services/UboDeclarations.js' bash node/run-own-idv-test.sh mangopay4-nodejs-sdk \
-             && SDK_TEST_FILES=test/services/Users.js bash node/run-own-idv-test.sh mangopay4-nodejs-sdk --grep 'KYC|Validate data format|Get Regulatory'",
+             && SDK_TEST_FILES=test/services/Users.js bash node/run-own-idv-test.sh mangopay4-nodejs-sdk --grep 'KYC (Page|Documents)|Update KYC Document|Validate data format|Get Regulatory'",
         ],
         Backend::Sqlite,
     )
