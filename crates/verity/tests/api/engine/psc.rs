@@ -549,11 +549,11 @@ async fn psc_flow_on_postgres() {
 }
 
 /// PSC sessions expire 7 days after creation or 1 hour after their liveness step started
-/// (here 20 s and 1 s), and an operator can set a PSC aside.
+/// (here 30 s and 1 s), and an operator can set a PSC aside.
 async fn expiry_and_abandon(backend: Backend) {
     let (app, api, receiver, client) = psc_platform(
         backend,
-        &[("VERITY_PSC_SESSION_TTL", "20s"), ("VERITY_PSC_LIVENESS_TTL", "1s")],
+        &[("VERITY_PSC_SESSION_TTL", "30s"), ("VERITY_PSC_LIVENESS_TTL", "1s")],
     )
     .await;
     let (user, main) = declare_company(&app, &api, &[&MARIE, &PAUL]).await;
@@ -599,7 +599,7 @@ async fn expiry_and_abandon(backend: Backend) {
     receiver.expect(EXPIRED, marie["SessionId"].as_str().unwrap()).await;
     // Then Alex's session reaches its end of life.
     receiver
-        .wait_for(2, Duration::from_secs(30), |r| {
+        .wait_for(2, Duration::from_secs(60), |r| {
             r.event() == PSC_REJECTED && r.resource() == main
         })
         .await;
@@ -644,7 +644,7 @@ async fn emails(backend: Backend) {
         &[
             ("VERITY_SMTP_URL", smtp.url.as_str()),
             ("VERITY_MAIL_FROM", "Verity <no-reply@verity.test>"),
-            ("VERITY_PSC_SESSION_TTL", "8s"),
+            ("VERITY_PSC_SESSION_TTL", "20s"),
         ],
     )
     .await;
@@ -689,9 +689,9 @@ async fn emails(backend: Backend) {
         assert!(m.text.starts_with("Hello "), "{}", m.text);
     }
 
-    // Half-way through their (here 8-second) life, the PSCs still pending are reminded.
+    // Half-way through their (here 20-second) life, the PSCs still pending are reminded.
     let reminders = smtp
-        .wait_for(4, Duration::from_secs(30), |m| {
+        .wait_for(4, Duration::from_secs(60), |m| {
             m.subject.starts_with("Rappel") || m.subject.starts_with("Reminder")
         })
         .await;
