@@ -5,10 +5,12 @@
 //! migration locking).
 
 pub mod blobs;
+mod mail;
 mod migrate;
 pub mod s3;
 pub mod sealing;
 mod sql;
+mod verification;
 
 use async_trait::async_trait;
 use verity_domain::Branding;
@@ -16,15 +18,17 @@ use verity_domain::company::RegistryRecord;
 use verity_domain::event::Event;
 use verity_domain::hook::Hook;
 use verity_domain::hosted::Progress;
-use verity_domain::kyc::{KycDocument, KycStatus, KycType};
-use verity_domain::psc::{Psc, PscId};
+use verity_domain::kyc::KycDocument;
+use verity_domain::psc::Psc;
 use verity_domain::ubo::UboDeclaration;
 use verity_domain::{Client, ClientId, IdvSession, SessionId, UnixTime, User, UserId};
 
 pub use blobs::{BlobStore, LocalBlobs};
+pub use mail::{MailJob, MailKind, MailOutcome, MailRecord, MailStore};
 pub use s3::{S3Blobs, S3Config};
 pub use sealing::{MasterKey, Sealer};
 pub use sql::{Dialect, SqlStore, redact_url};
+pub use verification::{KycFilter, KycStore, PscStore, UboStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -447,138 +451,6 @@ pub trait BackOfficeStore: Send + Sync + 'static {
     -> StoreResult<Vec<(ClientId, SessionId, bool)>>;
     /// Newest first; `text` matches the action, username, client or target.
     async fn audit_entries(&self, text: Option<&str>, limit: u32) -> StoreResult<Vec<AuditEntry>>;
-}
-
-/// Persons of significant control (written through [`SessionStore::commit`]'s changesets).
-#[async_trait]
-pub trait PscStore: Send + Sync + 'static {
-    async fn psc(&self, client: &ClientId, id: &PscId) -> StoreResult<Option<Psc>>;
-    /// The PSCs one main session declared, in declaration order.
-    async fn pscs_of_session(&self, client: &ClientId, main: &SessionId) -> StoreResult<Vec<Psc>>;
-    /// Every PSC declared for a user across its sessions, oldest first.
-    async fn pscs_of_user(&self, client: &ClientId, user: &UserId, page: PageRequest) -> StoreResult<Page<Psc>>;
-}
-
-/// What a list of KYC documents is narrowed to.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct KycFilter {
-    pub user: Option<UserId>,
-    pub status: Option<KycStatus>,
-    pub kind: Option<KycType>,
-    pub after: Option<UnixTime>,
-    pub before: Option<UnixTime>,
-}
-
-/// KYC Documents (written through [`SessionStore::commit`]'s changesets).
-#[async_trait]
-pub trait KycStore: Send + Sync + 'static {
-    async fn kyc_document(&self, client: &ClientId, id: &str) -> StoreResult<Option<KycDocument>>;
-    async fn kyc_documents(
-        &self,
-        client: &ClientId,
-        filter: &KycFilter,
-        page: PageRequest,
-    ) -> StoreResult<Page<KycDocument>>;
-    /// Sandbox documents whose scripted outcome is due.
-    async fn due_kyc_documents(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<(ClientId, String)>>;
-    /// A user's documents a downgrade makes out of date.
-    async fn kyc_documents_to_outdate(&self, client: &ClientId, user: &UserId) -> StoreResult<Vec<KycDocument>>;
-    /// Documents waiting for a reviewer (submitted, not scripted), oldest first.
-    async fn kyc_review_queue(&self, client: Option<&ClientId>, limit: u32) -> StoreResult<Vec<KycDocument>>;
-}
-
-/// UBO declarations (written through [`SessionStore::commit`]'s changesets).
-#[async_trait]
-pub trait UboStore: Send + Sync + 'static {
-    async fn ubo_declaration(&self, client: &ClientId, id: &str) -> StoreResult<Option<UboDeclaration>>;
-    async fn ubo_declarations(
-        &self,
-        client: &ClientId,
-        user: &UserId,
-        page: PageRequest,
-    ) -> StoreResult<Page<UboDeclaration>>;
-    /// Sandbox declarations whose scripted outcome is due.
-    async fn due_ubo_declarations(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<(ClientId, String)>>;
-    /// Declarations waiting for a reviewer (submitted, not scripted), oldest first.
-    async fn ubo_review_queue(&self, client: Option<&ClientId>, limit: u32) -> StoreResult<Vec<UboDeclaration>>;
-}
-
-/// What an e-mail is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MailKind {
-    /// A PSC's link to their own session.
-    PscLink,
-    /// A reminder of it, before the session expires.
-    PscReminder,
-}
-
-impl MailKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MailKind::PscLink => "psc_link",
-            MailKind::PscReminder => "psc_reminder",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<MailKind> {
-        [MailKind::PscLink, MailKind::PscReminder]
-            .into_iter()
-            .find(|k| k.as_str() == raw)
-    }
-}
-
-/// An e-mail queued in the outbox.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MailJob {
-    pub id: String,
-    pub client: ClientId,
-    pub psc: PscId,
-    /// The PSC session the message is about: a message about a session the PSC no longer uses
-    /// is not sent.
-    pub session: SessionId,
-    pub kind: MailKind,
-    pub due_at: UnixTime,
-    pub attempts: i64,
-    pub created_at: UnixTime,
-}
-
-/// How an attempt to send an e-mail ended.
-#[derive(Clone, Debug)]
-pub enum MailOutcome<'a> {
-    Sent {
-        at: UnixTime,
-    },
-    /// No longer worth sending (the session was done, replaced or expired).
-    Skipped {
-        why: &'a str,
-    },
-    Retry {
-        error: &'a str,
-        at: UnixTime,
-    },
-    Failed {
-        error: &'a str,
-    },
-}
-
-/// One queued e-mail as an operator sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MailRecord {
-    pub job: MailJob,
-    /// `pending`, `sent`, `skipped` or `failed`.
-    pub state: String,
-    pub last_error: Option<String>,
-    pub sent_at: Option<UnixTime>,
-}
-
-/// The e-mail outbox (jobs are written through [`SessionStore::commit`]'s changesets).
-#[async_trait]
-pub trait MailStore: Send + Sync + 'static {
-    /// Leases up to `limit` due jobs until `lease_until`.
-    async fn claim_mails(&self, now: UnixTime, lease_until: UnixTime, limit: u32) -> StoreResult<Vec<MailJob>>;
-    async fn finish_mail(&self, id: &str, outcome: MailOutcome<'_>) -> StoreResult<()>;
-    /// The e-mails queued about a PSC, oldest first.
-    async fn mails_of_psc(&self, client: &ClientId, psc: &PscId) -> StoreResult<Vec<MailRecord>>;
 }
 
 /// All of storage: what the server is given. Code that needs one capability can take that
