@@ -22,35 +22,24 @@ fn aad(id: &str) -> String {
 }
 
 fn seal(sealer: &Sealer, d: &KycDocument) -> StoreResult<String> {
-    let json = serde_json::to_string(&Sealed {
-        tag: d.tag.clone(),
-        refused_reason_type: d.refused_reason_type.clone(),
-        refused_reason_message: d.refused_reason_message.clone(),
-        flags: d.flags.clone(),
-        pages: d.pages.clone(),
-    })
-    .map_err(|e| corrupt("kyc document", e))?;
-    Ok(sealer.seal_text(&json, &aad(&d.id)))
-}
-
-fn scripted(d: &KycDocument) -> StoreResult<(Option<String>, Option<i64>)> {
-    match &d.scripted {
-        Some((o, at)) => Ok((
-            Some(serde_json::to_string(o).map_err(|e| corrupt("kyc scripted outcome", e))?),
-            Some(*at),
-        )),
-        None => Ok((None, None)),
-    }
+    seal_json(
+        sealer,
+        &Sealed {
+            tag: d.tag.clone(),
+            refused_reason_type: d.refused_reason_type.clone(),
+            refused_reason_message: d.refused_reason_message.clone(),
+            flags: d.flags.clone(),
+            pages: d.pages.clone(),
+        },
+        &aad(&d.id),
+    )
 }
 
 fn from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<KycDocument> {
     let id: String = row.try_get("id")?;
     let kind: String = row.try_get("kind")?;
     let status: String = row.try_get("status")?;
-    let data = sealer
-        .open_text(&row.try_get::<String, _>("data")?, &aad(&id))
-        .map_err(|e| corrupt("kyc document", e))?;
-    let sealed: Sealed = serde_json::from_str(&data).map_err(|e| corrupt("kyc document", e))?;
+    let sealed: Sealed = open_json(sealer, &row.try_get::<String, _>("data")?, &aad(&id))?;
     Ok(KycDocument {
         client_id: ClientId::from_raw(row.try_get::<String, _>("client_id")?),
         user_id: UserId::from_raw(row.try_get::<String, _>("user_id")?),
@@ -63,16 +52,7 @@ fn from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<KycDocument> {
         refused_reason_message: sealed.refused_reason_message,
         flags: sealed.flags,
         pages: sealed.pages,
-        scripted: match (
-            row.try_get::<Option<String>, _>("scripted_outcome")?,
-            row.try_get::<Option<i64>, _>("scripted_at")?,
-        ) {
-            (Some(o), Some(at)) => Some((
-                serde_json::from_str::<KycOutcome>(&o).map_err(|e| corrupt("kyc scripted outcome", e))?,
-                at,
-            )),
-            _ => None,
-        },
+        scripted: scripted_from_row::<KycOutcome>(row)?,
         version: row.try_get("version")?,
         id,
     })
@@ -82,7 +62,7 @@ fn from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<KycDocument> {
 pub(super) async fn write(sealer: &Sealer, tx: &mut WriteTx, w: &Write<KycDocument>) -> StoreResult<()> {
     match w {
         Write::Insert(d) => {
-            let (outcome, at) = scripted(d)?;
+            let (outcome, at) = scripted_columns(d.scripted.as_ref())?;
             sqlx::query(
                 "INSERT INTO kyc_documents (id, client_id, user_id, kind, status, created_at, processed_at, data, \
                  scripted_outcome, scripted_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0)",
@@ -101,7 +81,7 @@ pub(super) async fn write(sealer: &Sealer, tx: &mut WriteTx, w: &Write<KycDocume
             .await?;
         }
         Write::Update(d) => {
-            let (outcome, at) = scripted(d)?;
+            let (outcome, at) = scripted_columns(d.scripted.as_ref())?;
             expect_one(
                 sqlx::query(
                     "UPDATE kyc_documents SET status = $1, processed_at = $2, data = $3, scripted_outcome = $4, \

@@ -30,17 +30,13 @@ fn seal(sealer: &Sealer, p: &Psc) -> StoreResult<String> {
         validation_date: p.validation_date,
         verified: p.verified.clone(),
     };
-    let json = serde_json::to_string(&sealed).map_err(|e| corrupt("psc record", e))?;
-    Ok(sealer.seal_text(&json, &aad(&p.id)))
+    seal_json(sealer, &sealed, &aad(&p.id))
 }
 
 fn from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<Psc> {
     let id = PscId::from_raw(row.try_get::<String, _>("id")?);
     let status: String = row.try_get("status")?;
-    let data = sealer
-        .open_text(&row.try_get::<String, _>("data")?, &aad(&id))
-        .map_err(|e| corrupt("psc record", e))?;
-    let sealed: Sealed = serde_json::from_str(&data).map_err(|e| corrupt("psc record", e))?;
+    let sealed: Sealed = open_json(sealer, &row.try_get::<String, _>("data")?, &aad(&id))?;
     Ok(Psc {
         id,
         client_id: ClientId::from_raw(row.try_get::<String, _>("client_id")?),

@@ -58,16 +58,7 @@ pub(super) fn session_from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<Idv
         updated_at: row.try_get("updated_at")?,
         checks: serde_json::from_str::<Vec<Check>>(&checks).map_err(|e| corrupt("session checks", e))?,
         expires_at: row.try_get("expires_at")?,
-        scripted: match (
-            row.try_get::<Option<String>, _>("scripted_outcome")?,
-            row.try_get::<Option<i64>, _>("scripted_at")?,
-        ) {
-            (Some(d), Some(at)) => Some((
-                serde_json::from_str::<Directive>(&d).map_err(|e| corrupt("scripted outcome", e))?,
-                at,
-            )),
-            _ => None,
-        },
+        scripted: scripted_from_row::<Directive>(row)?,
         flow: {
             let flow: String = row.try_get("flow")?;
             SessionFlow::from_columns(&flow, row.try_get("psc_id")?).ok_or_else(|| corrupt("session flow", &flow))?
@@ -127,14 +118,43 @@ pub(super) fn session_checks_json(sealer: &Sealer, s: &IdvSession) -> StoreResul
     Ok(sealer.seal_text(&json, &format!("idv_sessions:{}", s.id)))
 }
 
-pub(super) fn scripted_json(s: &IdvSession) -> StoreResult<(Option<String>, Option<i64>)> {
-    match &s.scripted {
-        Some((d, at)) => Ok((
-            Some(serde_json::to_string(d).map_err(|e| corrupt("scripted outcome", e))?),
+/// A scripted sandbox outcome's columns (`scripted_outcome`, `scripted_at`).
+pub(super) fn scripted_columns<T: serde::Serialize>(
+    scripted: Option<&(T, i64)>,
+) -> StoreResult<(Option<String>, Option<i64>)> {
+    match scripted {
+        Some((outcome, at)) => Ok((
+            Some(serde_json::to_string(outcome).map_err(|e| corrupt("scripted outcome", e))?),
             Some(*at),
         )),
         None => Ok((None, None)),
     }
+}
+
+/// A scripted sandbox outcome read back from its columns.
+pub(super) fn scripted_from_row<T: serde::de::DeserializeOwned>(row: &AnyRow) -> StoreResult<Option<(T, i64)>> {
+    match (
+        row.try_get::<Option<String>, _>("scripted_outcome")?,
+        row.try_get::<Option<i64>, _>("scripted_at")?,
+    ) {
+        (Some(outcome), Some(at)) => Ok(Some((
+            serde_json::from_str::<T>(&outcome).map_err(|e| corrupt("scripted outcome", e))?,
+            at,
+        ))),
+        _ => Ok(None),
+    }
+}
+
+/// A record's personal part as sealed JSON, bound to its table and id.
+pub(super) fn seal_json(sealer: &Sealer, value: &impl serde::Serialize, aad: &str) -> StoreResult<String> {
+    let json = serde_json::to_string(value).map_err(|e| corrupt(aad, e))?;
+    Ok(sealer.seal_text(&json, aad))
+}
+
+/// [`seal_json`]'s record opened.
+pub(super) fn open_json<T: serde::de::DeserializeOwned>(sealer: &Sealer, sealed: &str, aad: &str) -> StoreResult<T> {
+    let json = sealer.open_text(sealed, aad).map_err(|e| corrupt(aad, e))?;
+    serde_json::from_str(&json).map_err(|e| corrupt(aad, e))
 }
 
 pub(super) fn person_type_column(user: &User) -> &'static str {

@@ -50,7 +50,7 @@ impl SessionStore for SqlStore {
         for w in &c.sessions {
             match w {
                 Write::Insert(s) => {
-                    let (scripted, scripted_at) = scripted_json(s)?;
+                    let (scripted, scripted_at) = scripted_columns(s.scripted.as_ref())?;
                     let (flow, psc_id) = s.flow.to_columns();
                     sqlx::query(
                         "INSERT INTO idv_sessions (id, client_id, user_id, status, hosted_token, return_url, tag, created_at, updated_at, checks, \
@@ -77,7 +77,7 @@ impl SessionStore for SqlStore {
                     .await?;
                 }
                 Write::Update(s) => {
-                    let (scripted, scripted_at) = scripted_json(s)?;
+                    let (scripted, scripted_at) = scripted_columns(s.scripted.as_ref())?;
                     expect_one(
                         sqlx::query(
                             "UPDATE idv_sessions SET status = $1, updated_at = $2, checks = $3, scripted_outcome = $4, scripted_at = $5, \

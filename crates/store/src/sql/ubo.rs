@@ -19,33 +19,22 @@ fn aad(id: &str) -> String {
 }
 
 fn seal(sealer: &Sealer, d: &UboDeclaration) -> StoreResult<String> {
-    let json = serde_json::to_string(&Sealed {
-        processed_at: d.processed_at,
-        reason: d.reason.clone(),
-        message: d.message.clone(),
-        ubos: d.ubos.clone(),
-    })
-    .map_err(|e| corrupt("ubo declaration", e))?;
-    Ok(sealer.seal_text(&json, &aad(&d.id)))
-}
-
-fn scripted(d: &UboDeclaration) -> StoreResult<(Option<String>, Option<i64>)> {
-    match &d.scripted {
-        Some((o, at)) => Ok((
-            Some(serde_json::to_string(o).map_err(|e| corrupt("ubo scripted outcome", e))?),
-            Some(*at),
-        )),
-        None => Ok((None, None)),
-    }
+    seal_json(
+        sealer,
+        &Sealed {
+            processed_at: d.processed_at,
+            reason: d.reason.clone(),
+            message: d.message.clone(),
+            ubos: d.ubos.clone(),
+        },
+        &aad(&d.id),
+    )
 }
 
 fn from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<UboDeclaration> {
     let id: String = row.try_get("id")?;
     let status: String = row.try_get("status")?;
-    let data = sealer
-        .open_text(&row.try_get::<String, _>("data")?, &aad(&id))
-        .map_err(|e| corrupt("ubo declaration", e))?;
-    let sealed: Sealed = serde_json::from_str(&data).map_err(|e| corrupt("ubo declaration", e))?;
+    let sealed: Sealed = open_json(sealer, &row.try_get::<String, _>("data")?, &aad(&id))?;
     Ok(UboDeclaration {
         client_id: ClientId::from_raw(row.try_get::<String, _>("client_id")?),
         user_id: UserId::from_raw(row.try_get::<String, _>("user_id")?),
@@ -55,16 +44,7 @@ fn from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<UboDeclaration> {
         ubos: sealed.ubos,
         created_at: row.try_get("created_at")?,
         processed_at: sealed.processed_at,
-        scripted: match (
-            row.try_get::<Option<String>, _>("scripted_outcome")?,
-            row.try_get::<Option<i64>, _>("scripted_at")?,
-        ) {
-            (Some(o), Some(at)) => Some((
-                serde_json::from_str::<UboOutcome>(&o).map_err(|e| corrupt("ubo scripted outcome", e))?,
-                at,
-            )),
-            _ => None,
-        },
+        scripted: scripted_from_row::<UboOutcome>(row)?,
         version: row.try_get("version")?,
         id,
     })
@@ -74,7 +54,7 @@ fn from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<UboDeclaration> {
 pub(super) async fn write(sealer: &Sealer, tx: &mut WriteTx, w: &Write<UboDeclaration>) -> StoreResult<()> {
     match w {
         Write::Insert(d) => {
-            let (outcome, at) = scripted(d)?;
+            let (outcome, at) = scripted_columns(d.scripted.as_ref())?;
             sqlx::query(
                 "INSERT INTO ubo_declarations (id, client_id, user_id, status, created_at, data, scripted_outcome, \
                  scripted_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)",
@@ -91,7 +71,7 @@ pub(super) async fn write(sealer: &Sealer, tx: &mut WriteTx, w: &Write<UboDeclar
             .await?;
         }
         Write::Update(d) => {
-            let (outcome, at) = scripted(d)?;
+            let (outcome, at) = scripted_columns(d.scripted.as_ref())?;
             expect_one(
                 sqlx::query(
                     "UPDATE ubo_declarations SET status = $1, data = $2, scripted_outcome = $3, scripted_at = $4, \
