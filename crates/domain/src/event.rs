@@ -103,3 +103,22 @@ mod tests {
         assert_eq!(hook_event_type("NOPE"), None);
     }
 }
+
+/// An event type in plain words, for the console's timeline.
+pub fn describe(event_type: &str) -> String {
+    let words = match event_type {
+        IDV_PENDING => "submitted: checks started (IDENTITY_VERIFICATION_PENDING)",
+        IDV_VALIDATED => "validated (IDENTITY_VERIFICATION_VALIDATED)",
+        IDV_FAILED => "refused (IDENTITY_VERIFICATION_FAILED)",
+        IDV_INCONCLUSIVE => "inconclusive: sent to review (IDENTITY_VERIFICATION_INCONCLUSIVE)",
+        IDV_EXPIRED => "expired before it was finished (IDENTITY_VERIFICATION_EXPIRED)",
+        IDV_OUTDATED => "no longer current (IDENTITY_VERIFICATION_OUTDATED)",
+        IDV_PENDING_PSC_ACTION => {
+            "waiting for its persons of significant control (IDENTITY_VERIFICATION_PENDING_PSC_ACTION)"
+        }
+        USER_KYC_REGULAR => "the user became KYC REGULAR (USER_KYC_REGULAR)",
+        USER_KYC_LIGHT => "the user went back to KYC LIGHT (USER_KYC_LIGHT)",
+        other => return other.to_owned(),
+    };
+    words.to_owned()
+}

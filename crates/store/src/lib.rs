@@ -11,6 +11,7 @@ pub mod s3;
 pub mod sealing;
 mod sql;
 mod verification;
+mod workspace;
 
 use async_trait::async_trait;
 use verity_domain::Branding;
@@ -29,6 +30,7 @@ pub use s3::{S3Blobs, S3Config};
 pub use sealing::{MasterKey, Sealer};
 pub use sql::{Dialect, SqlStore, redact_url};
 pub use verification::{KycFilter, KycStore, PscStore, UboStore};
+pub use workspace::{Claim, Note, QueueEntry, QueueFilter, WorkspaceStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -430,17 +432,16 @@ pub trait BackOfficeStore: Send + Sync + 'static {
     async fn delete_staff_session(&self, token_hash: &str) -> StoreResult<()>;
     /// Ends every session of a staff member (disabled, password reset).
     async fn delete_staff_sessions_of(&self, staff_id: &str) -> StoreResult<()>;
-    /// Claims a session for review unless someone else claimed it after `fresh_after`; returns
-    /// the staff id holding the claim.
+    /// Claims a session for review until `until` unless someone else holds a live claim (one
+    /// of one's own is extended, an assignment's longer term kept); returns the staff id
+    /// holding the claim.
     async fn claim_review(
         &self,
         session: &SessionId,
         staff_id: &str,
         now: UnixTime,
-        fresh_after: UnixTime,
+        until: UnixTime,
     ) -> StoreResult<String>;
-    /// Sessions in REVIEW, oldest first, optionally of one client.
-    async fn review_queue(&self, client: Option<&ClientId>, limit: u32) -> StoreResult<Vec<IdvSession>>;
     async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()>;
     /// Forgets a session's files (their records and fingerprints) and returns the blob ids to
     /// delete; with `data`, marks its data redacted too. Idempotent.
@@ -466,6 +467,7 @@ pub trait Store:
     + HostedStore
     + EngineStore
     + BackOfficeStore
+    + WorkspaceStore
 {
 }
 
@@ -480,6 +482,7 @@ impl<T> Store for T where
         + HostedStore
         + EngineStore
         + BackOfficeStore
+        + WorkspaceStore
 {
 }
 
@@ -487,7 +490,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         BackOfficeStore, ClientStore, EngineStore, HostedStore, KycStore, MailStore, PscStore, SessionStore, Store,
-        UboStore, WebhookStore,
+        UboStore, WebhookStore, WorkspaceStore,
     };
 }
 
@@ -553,7 +556,7 @@ pub struct StaffRecord {
     pub id: String,
     pub username: String,
     pub display_name: String,
-    /// `reviewer`, `operator` or `auditor`.
+    /// `reviewer`, `lead`, `operator` or `auditor`.
     pub role: String,
     /// Argon2id PHC string.
     pub password_hash: String,

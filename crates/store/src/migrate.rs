@@ -95,6 +95,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0012_ubo.sql"),
         postgres: include_str!("../migrations/0012_ubo.sql"),
     },
+    Migration {
+        version: 13,
+        name: "workspace",
+        sqlite: include_str!("../migrations/0013_workspace.sql"),
+        postgres: include_str!("../migrations/0013_workspace.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

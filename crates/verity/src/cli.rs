@@ -142,7 +142,7 @@ pub(crate) enum StaffCommand {
         /// Name shown in the console and written on the images they view.
         #[arg(long)]
         name: String,
-        /// reviewer (decides sessions), operator or auditor (read-only).
+        /// reviewer (decides sessions), lead (decides and assigns), operator or auditor (read-only).
         #[arg(long)]
         role: String,
         /// Require an authenticator code at sign-in; prints the secret and its otpauth URI.

@@ -39,6 +39,10 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
             Err(e) => return Err(e.into()),
         }
     }
+    let indexed = services.index_users_for_search().await?;
+    if indexed > 0 {
+        tracing::info!(users = indexed, "indexed users written before search existed");
+    }
     let production = services
         .platforms()
         .await?

@@ -16,8 +16,10 @@ mod files;
 mod platform;
 mod pscs;
 mod reviews;
+mod session_page;
 mod session_view;
 mod sign_in;
+mod staff;
 mod users;
 mod view;
 
@@ -108,12 +110,23 @@ pub fn routes() -> Router<AppState> {
         .route("/console", get(|| async { Redirect::to("/console/reviews") }))
         .merge(sign_in::routes())
         .merge(reviews::routes())
+        .merge(session_page::routes())
+        .merge(staff::routes())
         .merge(pscs::routes())
         .merge(documents::routes())
         .merge(files::routes())
         .merge(platform::routes())
         .merge(users::routes())
         .merge(audit::routes())
+        .route(
+            "/console/static/console.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    include_str!("../../static/console.js"),
+                )
+            }),
+        )
         .route(
             "/console/static/console.css",
             get(|| async {
@@ -178,11 +191,23 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
+const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 /// Security headers on every console response.
 pub async fn headers(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
+    // A response that set its own framing rules (a PDF the session page previews) keeps them.
+    let own = response.headers().get("content-security-policy").cloned();
+    let own_frame = response.headers().get("x-frame-options").cloned();
     let h = response.headers_mut();
     crate::security_headers(h);
+    // Console pages run the console's own script and frame its own PDFs; nothing else.
+    h.insert("content-security-policy", HeaderValue::from_static(CONSOLE_CSP));
+    if let (Some(csp), Some(frame)) = (own, own_frame) {
+        h.insert("content-security-policy", csp);
+        h.insert("x-frame-options", frame);
+    }
     h.insert("cache-control", HeaderValue::from_static("no-store, private"));
     h.insert("pragma", HeaderValue::from_static("no-cache"));
     response

@@ -1,334 +1,327 @@
-//! The review queue, a session's page, and what staff do to a session: decide it (reviewers) or
-//! redact it (operators).
+//! The review queue: sessions waiting for a decision (or any session, searched), with filters,
+//! counts and pages, how long each has waited against the SLA, who holds it, and "work next".
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
-use verity_domain::session::SessionStatus;
-use verity_domain::{ClientId, SessionId};
-use verity_service::back_office::{Decided, ReviewChoice};
-use verity_store::InvalidHook;
+use verity_domain::ClientId;
+use verity_domain::hosted::parse_date;
+use verity_service::Services;
+use verity_store::{InvalidHook, QueueEntry, QueueFilter};
 
-use super::pscs::{PscOf, PscRow};
-use super::session_view::{self, CheckRow, Entered, EvidenceCheck, FileLink, RegistryView};
-use super::view::{Fact, Frame, date, error_page, forbidden, message, render, unavailable, user_facts};
+use super::view::{Frame, duration, render, time_of_day, unavailable};
 use super::{CsrfForm, Staff};
 use crate::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/console/reviews", get(queue))
-        .route("/console/clients/{client}/sessions/{id}", get(session_page))
-        .route("/console/clients/{client}/sessions/{id}/decide", post(decide))
-        .route("/console/clients/{client}/sessions/{id}/redact", post(redact))
+        .route("/console/next", post(next))
 }
 
-/// The user types the queue filters on; "" is all of them.
-const USER_TYPES: [&str; 5] = ["", "NATURAL", "SOLETRADER", "BUSINESS", "ORGANIZATION"];
+/// Sessions a queue page lists.
+const PER_PAGE: u32 = 50;
+/// A session waiting longer than this is due soon (amber), in seconds.
+pub(super) const SLA_DUE: i64 = 4 * 3600;
+/// A session waiting longer than this is over the SLA (red), in seconds.
+pub(super) const SLA_LATE: i64 = 24 * 3600;
 
-#[derive(Deserialize, Default)]
+const STATUSES: [&str; 7] = ["REVIEW", "", "PENDING", "VALIDATED", "REFUSED", "OUTDATED", "TIMEOUT"];
+const USER_TYPES: [&str; 5] = ["", "NATURAL", "SOLETRADER", "BUSINESS", "ORGANIZATION"];
+const ENVIRONMENTS: [&str; 3] = ["", "SANDBOX", "PRODUCTION"];
+
+#[derive(Deserialize, Default, Clone)]
 #[serde(default)]
-struct QueueQuery {
-    client: Option<String>,
+pub(super) struct QueueQuery {
+    q: String,
+    status: Option<String>,
+    client: String,
+    env: String,
     #[serde(rename = "type")]
-    user_type: Option<String>,
+    user_type: String,
+    check: String,
+    reason: String,
+    from: String,
+    to: String,
+    mine: String,
+    page: Option<u32>,
+}
+
+impl QueueQuery {
+    fn status(&self) -> &str {
+        self.status.as_deref().unwrap_or("REVIEW")
+    }
+
+    /// The query string of this filter on another page.
+    fn with_page(&self, page: u32) -> String {
+        let pairs = [
+            ("q", self.q.as_str()),
+            ("status", self.status()),
+            ("client", &self.client),
+            ("env", &self.env),
+            ("type", &self.user_type),
+            ("check", &self.check),
+            ("reason", &self.reason),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("mine", &self.mine),
+        ];
+        let mut out = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            if !v.is_empty() || k == "status" {
+                out.append_pair(k, v);
+            }
+        }
+        out.append_pair("page", &page.to_string());
+        format!("?{}", out.finish())
+    }
+}
+
+/// An option of a filter's `<select>`.
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+fn choices(values: impl IntoIterator<Item = (String, String)>, current: &str) -> Vec<Choice> {
+    values
+        .into_iter()
+        .map(|(value, label)| Choice {
+            selected: value == current,
+            value,
+            label,
+        })
+        .collect()
+}
+
+/// The options of a fixed list whose empty value reads `all`.
+fn fixed(values: &[&str], all: &str, current: &str) -> Vec<Choice> {
+    choices(
+        values.iter().map(|v| {
+            let label = if v.is_empty() { all.to_owned() } else { (*v).to_owned() };
+            ((*v).to_owned(), label)
+        }),
+        current,
+    )
 }
 
 #[derive(Template)]
 #[template(path = "console/queue.html", config = "templates/console/askama.toml")]
 struct QueuePage {
     page: Frame,
+    csrf: String,
     invalid_hooks: Vec<InvalidHook>,
+    q: String,
     client: String,
-    types: Vec<TypeOption>,
+    from: String,
+    to: String,
+    mine: bool,
+    statuses: Vec<Choice>,
+    types: Vec<Choice>,
+    environments: Vec<Choice>,
+    checks: Vec<Choice>,
+    reasons: Vec<Choice>,
+    /// "12 sessions in review", with the filter's words.
+    summary: String,
     rows: Vec<QueueRow>,
+    previous: Option<String>,
+    next: Option<String>,
+    /// "Page 2 of 7".
+    position: String,
+    /// A date the reviewer typed that is not one.
+    problem: Option<String>,
 }
 
-struct TypeOption {
-    value: &'static str,
-    label: &'static str,
-    selected: bool,
+pub(super) struct QueueRow {
+    pub id: String,
+    pub client: String,
+    pub sandbox: bool,
+    pub name: String,
+    pub user_type: String,
+    pub status: String,
+    /// The checks that were not passed, as codes.
+    pub open_checks: Vec<String>,
+    pub waiting: String,
+    /// `ok`, `due` or `late`.
+    pub sla: &'static str,
+    pub sla_words: &'static str,
+    /// "Rita Reviewer until 14:05 UTC (assigned by lena)".
+    pub claim: Option<String>,
 }
 
-struct QueueRow {
-    id: String,
-    client: String,
-    user_type: &'static str,
-    since: String,
+/// What a queue row shows of a session.
+pub(super) fn row(e: &QueueEntry, now: i64) -> QueueRow {
+    let since = e.session.updated_at.unwrap_or(e.session.created_at);
+    let waited = now - since;
+    let (sla, sla_words) = if waited >= SLA_LATE {
+        ("late", "over SLA")
+    } else if waited >= SLA_DUE {
+        ("due", "due soon")
+    } else {
+        ("ok", "within SLA")
+    };
+    let name = match &e.user.person {
+        verity_domain::user::Person::Natural(n) => format!("{} {}", n.first_name, n.last_name),
+        verity_domain::user::Person::Legal(l) => l.name.clone(),
+    };
+    QueueRow {
+        id: e.session.id.to_string(),
+        client: e.session.client_id.to_string(),
+        sandbox: e.environment == "SANDBOX",
+        name,
+        user_type: e.user_type.clone(),
+        status: e.session.status.as_str().to_owned(),
+        open_checks: e
+            .session
+            .checks
+            .iter()
+            .filter(|c| c.status != "VALIDATED")
+            .map(|c| format!("{} {}", c.kind, c.status))
+            .collect(),
+        waiting: duration(waited),
+        sla,
+        sla_words,
+        claim: e.claim.as_ref().map(|c| {
+            let by = c
+                .assigned_by
+                .as_ref()
+                .map(|l| format!(" (assigned by {l})"))
+                .unwrap_or_default();
+            format!("{} until {}{by}", c.display_name, time_of_day(c.until, now))
+        }),
+    }
+}
+
+fn check_choices(current: &str) -> Vec<Choice> {
+    let mut kinds: Vec<&str> = verity_domain::sandbox::REASONS.iter().map(|(k, _)| *k).collect();
+    kinds.extend([
+        verity_domain::psc::PSC_CONSISTENCY_CHECK,
+        verity_domain::psc::PSC_ROLE_CHECK,
+    ]);
+    let mut values = vec![(String::new(), "Any check".to_owned())];
+    for kind in kinds {
+        values.push((format!("{kind}:REVIEW"), format!("{kind} to review")));
+        values.push((format!("{kind}:REFUSED"), format!("{kind} refused")));
+    }
+    choices(values, current)
+}
+
+fn reason_choices(current: &str) -> Vec<Choice> {
+    let mut reasons: Vec<&str> = verity_domain::sandbox::REASONS
+        .iter()
+        .flat_map(|(_, rs)| rs.iter().copied())
+        .collect();
+    reasons.sort();
+    reasons.dedup();
+    let mut values = vec![(String::new(), "Any reason".to_owned())];
+    values.extend(
+        reasons
+            .into_iter()
+            .map(|r| (r.to_owned(), format!("{r}: {}", verity_domain::explain::reason(r)))),
+    );
+    choices(values, current)
 }
 
 async fn queue(State(state): State<AppState>, staff: Staff, Query(q): Query<QueueQuery>) -> Response {
-    let client = q.client.filter(|c| !c.is_empty());
-    let user_type = q.user_type.filter(|t| !t.is_empty());
-    let queued = match state
-        .services
-        .review_queue(client.clone().map(ClientId::from_raw).as_ref(), user_type.as_deref())
-        .await
-    {
-        Ok(q) => q,
+    let now = verity_service::now();
+    let date = |raw: &str, end: bool| -> Result<Option<i64>, String> {
+        if raw.trim().is_empty() {
+            return Ok(None);
+        }
+        parse_date(raw)
+            .map(|d| Some(if end { d + 86_400 } else { d }))
+            .ok_or_else(|| format!("{raw} is not a date: write it as YYYY-MM-DD."))
+    };
+    let (since, before) = match (date(&q.from, false), date(&q.to, true)) {
+        (Ok(s), Ok(b)) => (s, b),
+        (Err(e), _) | (_, Err(e)) => return render_queue(&state, &staff, &q, Vec::new(), 0, 1, Some(e)).await,
+    };
+    let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+    let filter = QueueFilter {
+        status: some(q.status()),
+        client: some(&q.client).map(ClientId::from_raw),
+        environment: some(&q.env),
+        user_type: some(&q.user_type),
+        codes: [some(&q.check), some(&q.reason)].into_iter().flatten().collect(),
+        since,
+        before,
+        claimed_by: (!q.mine.is_empty()).then(|| staff.record.id.clone()),
+        search: Services::search_query(&q.q),
+    };
+    let page = q.page.unwrap_or(1).clamp(1, 100_000);
+    let found = match state.services.workspace_queue(&staff, &filter, page, PER_PAGE).await {
+        Ok(f) => f,
         Err(e) => return unavailable(e),
     };
-    let rows = queued
-        .into_iter()
-        .map(|q| QueueRow {
-            id: q.session.id.to_string(),
-            client: q.session.client_id.to_string(),
-            user_type: q.user_type,
-            since: date(q.session.updated_at.unwrap_or(q.session.created_at)),
-        })
-        .collect();
-    let types = USER_TYPES
-        .iter()
-        .map(|&t| TypeOption {
-            value: t,
-            label: if t.is_empty() { "All user types" } else { t },
-            selected: user_type.as_deref().unwrap_or("") == t,
-        })
-        .collect();
-    let page = QueuePage {
-        page: Frame::of(&staff, "Review queue"),
+    let rows = found.entries.iter().map(|e| row(e, now)).collect();
+    render_queue(&state, &staff, &q, rows, found.total, page, None).await
+}
+
+async fn render_queue(
+    state: &AppState,
+    staff: &Staff,
+    q: &QueueQuery,
+    rows: Vec<QueueRow>,
+    total: u64,
+    page: u32,
+    problem: Option<String>,
+) -> Response {
+    let pages = total.div_ceil(u64::from(PER_PAGE)).max(1) as u32;
+    let status = q.status();
+    let what = if status.is_empty() {
+        "sessions".to_owned()
+    } else {
+        format!("sessions {status}")
+    };
+    let summary = match (total, q.q.trim().is_empty()) {
+        (1, true) => format!("1 of the {what}"),
+        (n, true) => format!("{n} {what}"),
+        (n, false) => format!("{n} {what} found"),
+    };
+    let title = if status == "REVIEW" { "Review queue" } else { "Sessions" };
+    let view = QueuePage {
+        page: Frame::of(staff, title),
+        csrf: staff.csrf.clone(),
         // The banner is a warning: without it the queue still works.
         invalid_hooks: state.services.invalid_hooks().await.unwrap_or_default(),
-        client: client.unwrap_or_default(),
-        types,
+        q: q.q.clone(),
+        client: q.client.clone(),
+        from: q.from.clone(),
+        to: q.to.clone(),
+        mine: !q.mine.is_empty(),
+        statuses: fixed(&STATUSES, "Any status", status),
+        types: fixed(&USER_TYPES, "All user types", &q.user_type),
+        environments: fixed(&ENVIRONMENTS, "Both environments", &q.env),
+        checks: check_choices(&q.check),
+        reasons: reason_choices(&q.reason),
+        summary,
         rows,
+        previous: (page > 1).then(|| q.with_page(page - 1)),
+        next: (page < pages).then(|| q.with_page(page + 1)),
+        position: format!("Page {page} of {pages}"),
+        problem,
     };
-    render(StatusCode::OK, &page)
-}
-
-/// What the decision section offers.
-enum Decision {
-    /// The session is not in REVIEW: its status.
-    Closed(&'static str),
-    /// The staff member's role cannot decide.
-    ReadOnly,
-    ClaimedByOther,
-    /// The reviewer holds the claim: the forms, with the session's version.
-    Open(i64),
-}
-
-#[derive(Template)]
-#[template(path = "console/session.html", config = "templates/console/askama.toml")]
-struct SessionPage {
-    page: Frame,
-    csrf: String,
-    /// `/console/clients/{client}/sessions/{id}`.
-    base: String,
-    status: &'static str,
-    client: String,
-    user_id: String,
-    decision: Decision,
-    /// Refusal reasons: (check, reason).
-    reasons: Vec<(&'static str, &'static str)>,
-    can_redact: bool,
-    user: Vec<Fact>,
-    entered: Option<Entered>,
-    registry: Option<RegistryView>,
-    checks: Vec<CheckRow>,
-    evidence: Option<Vec<EvidenceCheck>>,
-    history: Vec<(String, String)>,
-    files: Vec<FileLink>,
-    /// The PSC flow: the persons a main session declared, and their own sessions.
-    pscs: Vec<PscRow>,
-    /// The PSC flow: the person a PSC's own session verifies.
-    psc_of: Option<PscOf>,
-    can_operate: bool,
-}
-
-async fn session_page(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path((client, id)): Path<(String, String)>,
-) -> Response {
-    let record = match state
-        .services
-        .session_record(&ClientId::from_raw(client.clone()), &SessionId::from_raw(id.clone()))
-        .await
-    {
-        Ok(Some(r)) => r,
-        Ok(None) => return error_page(StatusCode::NOT_FOUND, "No such session."),
-        Err(e) => return unavailable(e),
-    };
-    if let Err(r) = staff
-        .audit(&state, "view_session", Some(&client), Some(&id), serde_json::json!({}))
-        .await
-    {
-        return r;
-    }
-    let session = &record.session;
-    let decision = if session.status != SessionStatus::Review {
-        Decision::Closed(session.status.as_str())
-    } else if !staff.role.can_decide() {
-        Decision::ReadOnly
+    let status = if view.problem.is_some() {
+        StatusCode::BAD_REQUEST
     } else {
-        match state.services.claim_review(&staff, &session.id).await {
-            Ok(true) => Decision::Open(session.version),
-            Ok(false) => Decision::ClaimedByOther,
-            Err(e) => return unavailable(e),
-        }
+        StatusCode::OK
     };
-    let reasons = verity_domain::sandbox::REASONS
-        .iter()
-        .flat_map(|(check, rs)| rs.iter().map(move |r| (*check, *r)))
-        .collect();
-    let (progress, evidence) = (record.progress.as_ref(), record.evidence.as_ref());
-    let client_id = ClientId::from_raw(client.clone());
-    let pscs = match super::pscs::rows(&state, &client_id, &session.id).await {
-        Ok(rows) => rows,
-        Err(e) => return unavailable(e),
-    };
-    let psc_of = match super::pscs::psc_of(&state, session).await {
-        Ok(p) => p,
-        Err(e) => return unavailable(e),
-    };
-    let page = SessionPage {
-        page: Frame::of(&staff, format!("Session {id}")),
-        csrf: staff.csrf.clone(),
-        base: format!("/console/clients/{client}/sessions/{id}"),
-        status: session.status.as_str(),
-        user_id: record.user.id.to_string(),
-        client,
-        decision,
-        reasons,
-        can_redact: staff.role.can_operate(),
-        user: user_facts(&record.user),
-        entered: session_view::entered(progress),
-        registry: session_view::registry(progress, &record.user, evidence),
-        checks: session_view::checks(session),
-        evidence: session_view::evidence(evidence),
-        history: session_view::history(&record),
-        files: session_view::files(progress),
-        pscs,
-        psc_of,
-        can_operate: staff.role.can_operate(),
-    };
-    render(StatusCode::OK, &page)
+    render(status, &view)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct DecideForm {
-    csrf: String,
-    action: String,
-    reason: String,
-    comment: String,
-}
-
-async fn decide(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path((client, id)): Path<(String, String)>,
-    Form(form): Form<DecideForm>,
-) -> Response {
+/// "Work next": the reviewer's own claims first, then the oldest unclaimed session.
+async fn next(State(state): State<AppState>, staff: Staff, axum::Form(form): axum::Form<CsrfForm>) -> Response {
     if !staff.sent(&form.csrf) {
-        return staff.forged(&state, "decide", &client, &id).await;
+        return staff.forged(&state, "next", "", "").await;
     }
-    let choice = ReviewChoice {
-        action: &form.action,
-        reason: &form.reason,
-        comment: &form.comment,
-    };
-    let decided = state
-        .services
-        .decide_review(
-            &staff,
-            &ClientId::from_raw(client.clone()),
-            &SessionId::from_raw(id.clone()),
-            choice,
-        )
-        .await;
-    let not_decided = |status, text: &str| message(status, Some(&staff), "Not decided", text);
-    match decided {
-        Ok(Decided::Done) => Redirect::to(&format!("/console/clients/{client}/sessions/{id}")).into_response(),
-        Ok(Decided::NotAllowed) => forbidden(&staff, "Your role cannot decide sessions."),
-        Ok(Decided::ClaimedByOther) => not_decided(
-            StatusCode::CONFLICT,
-            "Another reviewer is deciding this session. Nothing was done.",
-        ),
-        Ok(Decided::NeedsComment) => not_decided(
-            StatusCode::BAD_REQUEST,
-            "A refusal needs a comment: the platform sees it as the reason's value.",
-        ),
-        Ok(Decided::UnknownAction) => error_page(StatusCode::BAD_REQUEST, "Unknown action."),
-        Ok(Decided::Rejected(e)) => not_decided(StatusCode::CONFLICT, &e.to_string()),
-        Ok(Decided::Unrecorded) => super::view::unrecorded(),
+    match state.services.next_in_queue(&staff, None).await {
+        Ok(Some((client, id))) => Redirect::to(&format!("/console/clients/{client}/sessions/{id}")).into_response(),
+        Ok(None) => Redirect::to("/console/reviews?empty=1").into_response(),
         Err(e) => unavailable(e),
-    }
-}
-
-async fn redact(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path((client, id)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if !staff.sent(&form.csrf) {
-        return staff.forged(&state, "redact", &client, &id).await;
-    }
-    if !staff.role.can_operate() {
-        return forbidden(&staff, "Only operators redact sessions.");
-    }
-    // Recorded first: no redaction without its audit entry.
-    if let Err(r) = staff
-        .audit(
-            &state,
-            "redact",
-            Some(&client),
-            Some(&id),
-            serde_json::json!({"scope": "all"}),
-        )
-        .await
-    {
-        return r;
-    }
-    let redacted = state
-        .services
-        .redact_session(&ClientId::from_raw(client.clone()), &SessionId::from_raw(id.clone()))
-        .await;
-    match redacted {
-        Ok(_) => Redirect::to(&format!("/console/clients/{client}/sessions/{id}")).into_response(),
-        Err(e) => unavailable(e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Stored values are escaped, in text and attributes, as the console always did.
-    #[test]
-    fn the_queue_escapes_what_it_shows() {
-        let nasty = "<b>\"x\" & 'y'</b>";
-        let page = QueuePage {
-            page: Frame::anonymous(nasty),
-            invalid_hooks: vec![InvalidHook {
-                hook_id: "hook_1".into(),
-                client_id: ClientId::from_raw(nasty.to_owned()),
-                event_type: "IDENTITY_VERIFICATION_VALIDATED".into(),
-                url: nasty.into(),
-                failed_events: 3,
-                failing_since: None,
-                paused: 2,
-            }],
-            client: nasty.into(),
-            types: Vec::new(),
-            rows: Vec::new(),
-        };
-        let html = page.render().unwrap();
-        let escaped = "&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;";
-        assert!(!html.contains(nasty), "{html}");
-        assert!(
-            html.contains(&format!("<title>{escaped} · Verity console</title>")),
-            "{html}"
-        );
-        assert!(html.contains(&format!("<input id=\"client\" name=\"client\" value=\"{escaped}\">")));
-        assert!(html.contains(&format!(
-            "<li><a href=\"/console/clients/{escaped}\">{escaped}</a>: IDENTITY_VERIFICATION_VALIDATED to {escaped}, 3 failed events, 2 deliveries waiting</li>"
-        )));
-        assert!(html.contains("<p>No session is waiting for review.</p>"));
     }
 }

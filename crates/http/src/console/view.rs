@@ -51,6 +51,8 @@ pub(super) struct Nav {
     pub role: &'static str,
     pub csrf: String,
     pub reads_audit: bool,
+    /// Operators manage staff.
+    pub manages_staff: bool,
 }
 
 impl Frame {
@@ -63,6 +65,7 @@ impl Frame {
                 role: staff.role.as_str(),
                 csrf: staff.csrf.clone(),
                 reads_audit: staff.role.can_read_audit(),
+                manages_staff: staff.role.can_operate(),
             }),
         }
     }
@@ -130,6 +133,46 @@ pub(super) fn unrecorded() -> Response {
 
 pub(super) fn date(ts: i64) -> String {
     format_date(ts)
+}
+
+/// A date and time of day, UTC: `2026-11-30 14:05 UTC`.
+pub(super) fn date_time(ts: i64) -> String {
+    let secs = ts.rem_euclid(86_400);
+    format!("{} {:02}:{:02} UTC", format_date(ts), secs / 3600, secs % 3600 / 60)
+}
+
+/// A time of day, UTC, with the date when it is not today: `14:05 UTC` or `2026-12-01 14:05 UTC`.
+pub(super) fn time_of_day(ts: i64, now: i64) -> String {
+    if ts.div_euclid(86_400) == now.div_euclid(86_400) {
+        let secs = ts.rem_euclid(86_400);
+        format!("{:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
+    } else {
+        date_time(ts)
+    }
+}
+
+/// A duration as people say it: `45 min`, `3 h 05 min`, `2 d 4 h`.
+pub(super) fn duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..3600 => format!("{} min", s / 60),
+        3600..86_400 => format!("{} h {:02} min", s / 3600, s % 3600 / 60),
+        _ => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_read_as_people_say_them() {
+        let t = 1_796_000_000; // 2026-11-30 00:53:20 UTC
+        assert_eq!(super::date_time(t), "2026-11-30 00:53 UTC");
+        assert_eq!(super::time_of_day(t, t + 60), "00:53 UTC");
+        assert_eq!(super::time_of_day(t, t + 86_400), "2026-11-30 00:53 UTC");
+        assert_eq!(super::duration(59 * 60), "59 min");
+        assert_eq!(super::duration(3 * 3600 + 5 * 60), "3 h 05 min");
+        assert_eq!(super::duration(2 * 86_400 + 4 * 3600), "2 d 4 h");
+    }
 }
 
 /// A term and its description, in a `<dl>`.

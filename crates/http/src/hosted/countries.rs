@@ -40,6 +40,31 @@ pub fn name(code: &str, lang: &str) -> Option<&'static str> {
     table().iter().find(|c| c.code == code).map(|c| c.names[column])
 }
 
+/// The alpha-2 code of an alpha-3 code as machine-readable zones write it (`FRA`, and `D` or
+/// `D<<` for Germany).
+pub fn alpha2_of(alpha3: &str) -> Option<&'static str> {
+    static ALPHA3: &str = include_str!("../../assets/alpha3.tsv");
+    let code = alpha3.trim_end_matches('<');
+    if code == "D" {
+        return Some("DE");
+    }
+    ALPHA3
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .find(|(a3, _)| *a3 == code)
+        .map(|(_, a2)| a2)
+}
+
+/// A country's English name, from an alpha-2 or alpha-3 code, followed by the code; the code
+/// alone when it names no country (an empty string stays empty).
+pub fn label(code: &str) -> String {
+    let alpha2 = if code.len() == 2 { Some(code) } else { alpha2_of(code) };
+    match alpha2.and_then(|c| name(c, "en")) {
+        Some(n) => format!("{n} ({code})"),
+        None => code.to_owned(),
+    }
+}
+
 /// A key that sorts names as a reader expects: accents and case do not count.
 pub fn sort_key(name: &str) -> String {
     verity_domain::matching::readings(name)[0].join(" ")
@@ -58,6 +83,10 @@ mod tests {
             }
         }
         assert_eq!(name("DE", "fr"), Some("Allemagne"));
+        assert_eq!(label("FRA"), "France (FRA)");
+        assert_eq!(label("D<<"), "Germany (D<<)");
+        assert_eq!(label("GB"), "United Kingdom (GB)");
+        assert_eq!(label("XXA"), "XXA");
         assert_eq!(name("DE", "xx"), Some("Germany"));
         assert_eq!(name("ZZ", "en"), None);
     }

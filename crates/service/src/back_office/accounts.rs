@@ -76,3 +76,62 @@ impl Services {
         Ok(self.store.delete_staff_sessions_of(&s.id).await?)
     }
 }
+
+/// How a password change ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PasswordChange {
+    Done,
+    /// The current password given is wrong.
+    WrongPassword,
+    /// The new password is refused: why.
+    Weak(String),
+}
+
+impl Services {
+    /// Enables a disabled account again.
+    pub async fn enable_staff(&self, username: &str) -> Result<(), ServiceError> {
+        let mut s = self.staff_member(username).await?;
+        s.disabled = false;
+        Ok(self.store.update_staff(&s).await?)
+    }
+
+    /// Gives an account another role; its console sessions end so the new role applies at once.
+    pub async fn set_staff_role(&self, username: &str, role: Role) -> Result<(), ServiceError> {
+        let mut s = self.staff_member(username).await?;
+        s.role = role.as_str().into();
+        self.store.update_staff(&s).await?;
+        Ok(self.store.delete_staff_sessions_of(&s.id).await?)
+    }
+
+    /// A staff member changes their own password, proving the current one; their other
+    /// console sessions end.
+    pub async fn change_own_password(
+        &self,
+        me: &StaffMember,
+        current: &str,
+        new: &str,
+    ) -> Result<PasswordChange, ServiceError> {
+        let mut s = self.staff_member(&me.record.username).await?;
+        if !verify_off_runtime(current, &s.password_hash).await {
+            return Ok(PasswordChange::WrongPassword);
+        }
+        if let Some(problem) = verity_common::secrets::password_problem(new) {
+            return Ok(PasswordChange::Weak(problem.to_owned()));
+        }
+        s.password_hash = hash_password(new).map_err(ServiceError::Invalid)?;
+        self.store.update_staff(&s).await?;
+        Ok(PasswordChange::Done)
+    }
+
+    /// Turns on authenticator codes for a staff member once they prove their app holds the
+    /// secret (a code it computed); whether the code was right.
+    pub async fn enrol_totp(&self, me: &StaffMember, secret: &str, code: &str) -> Result<bool, ServiceError> {
+        if totp::base32_decode(secret).is_none_or(|k| k.len() < 10) || !totp::verify(secret, code, now()) {
+            return Ok(false);
+        }
+        let mut s = self.staff_member(&me.record.username).await?;
+        s.totp_secret = Some(secret.to_owned());
+        self.store.update_staff(&s).await?;
+        Ok(true)
+    }
+}

@@ -10,21 +10,22 @@ mod accounts;
 mod platforms;
 mod reviews;
 mod staff;
+mod workspace;
 
 use SortDirection::{Asc, Desc};
-pub use accounts::NewStaff;
+pub use accounts::{NewStaff, PasswordChange};
 use verity_common::hashing::sha256_hex;
 use verity_common::secrets::{hash_password, password_matches, random_token};
 use verity_common::totp;
 use verity_domain::event::Event;
 use verity_domain::hook::Hook;
 use verity_domain::hosted::{FileRef, Progress};
-use verity_domain::user::Person;
 use verity_domain::{Client, ClientId, IdvSession, SessionId, User, UserId};
 use verity_store::{
     AttemptRecord, AuditEntry, BlobMeta, DeliverySummary, EventFilter, InvalidHook, Page, PageRequest, SortDirection,
     StaffRecord, StaffSession,
 };
+pub use workspace::{ASSIGNMENT_SECONDS, Assigned, NOTE_LENGTH, NoteAdded, QueuePage, TimelineEntry, TimelineKind};
 
 use crate::lifecycle::Verdict;
 use crate::redaction::{Redacted, Scope};
@@ -40,13 +41,13 @@ pub const MAX_FAILURES: i64 = 5;
 pub const LOCK_SECONDS: i64 = 15 * 60;
 /// How long a reviewer's claim on a session keeps others from deciding it, in seconds.
 pub const CLAIM_SECONDS: i64 = 15 * 60;
-/// Sessions the review queue shows at most.
-const QUEUE_LENGTH: u32 = 200;
 
 /// What a staff member may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     Reviewer,
+    /// A reviewer who also hands sessions to other reviewers.
+    Lead,
     Operator,
     Auditor,
 }
@@ -55,6 +56,7 @@ impl Role {
     pub fn parse(raw: &str) -> Option<Role> {
         match raw {
             "reviewer" => Some(Role::Reviewer),
+            "lead" => Some(Role::Lead),
             "operator" => Some(Role::Operator),
             "auditor" => Some(Role::Auditor),
             _ => None,
@@ -64,14 +66,32 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Reviewer => "reviewer",
+            Role::Lead => "lead",
             Role::Operator => "operator",
             Role::Auditor => "auditor",
         }
     }
 
-    /// Only reviewers decide sessions.
+    pub const ALL: [Role; 4] = [Role::Reviewer, Role::Lead, Role::Operator, Role::Auditor];
+
+    /// Reviewers and leads decide sessions.
     pub fn can_decide(self) -> bool {
-        self == Role::Reviewer
+        matches!(self, Role::Reviewer | Role::Lead)
+    }
+
+    /// Leads assign sessions to reviewers.
+    pub fn can_assign(self) -> bool {
+        self == Role::Lead
+    }
+
+    /// What the role may do, for the staff page.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Role::Reviewer => "decides sessions in review",
+            Role::Lead => "decides sessions and assigns them to reviewers",
+            Role::Operator => "manages platforms, staff and redaction; reads the audit log",
+            Role::Auditor => "reads sessions and the audit log; changes nothing",
+        }
     }
 
     /// Operators and auditors read the audit log.
@@ -143,14 +163,6 @@ pub enum Decided {
     Unrecorded,
 }
 
-/// A session waiting for review, with its user's type.
-#[derive(Clone, Debug)]
-pub struct QueuedSession {
-    pub session: IdvSession,
-    /// `NATURAL`, or the legal user's type.
-    pub user_type: &'static str,
-}
-
 /// Everything the console shows of a session.
 #[derive(Clone, Debug)]
 pub struct SessionRecord {
@@ -158,8 +170,8 @@ pub struct SessionRecord {
     pub user: User,
     /// What was entered in the hosted pages.
     pub progress: Option<Progress>,
-    /// The engine's evidence, as stored.
-    pub evidence: Option<serde_json::Value>,
+    /// The engine's evidence record.
+    pub evidence: Option<verity_domain::engine::EvidenceRecord>,
     /// The session's events, oldest first.
     pub history: Vec<Event>,
 }
@@ -188,13 +200,7 @@ pub struct UserRecord {
     pub sessions: Vec<IdvSession>,
 }
 
-/// `NATURAL`, or the legal user's type.
-pub fn user_type(user: &User) -> &'static str {
-    match &user.person {
-        Person::Natural(_) => "NATURAL",
-        Person::Legal(l) => l.legal_person_type.as_str(),
-    }
-}
+pub use verity_domain::search::user_type;
 
 /// The first `n` items, in `direction` of their creation.
 fn first(n: u32, direction: SortDirection) -> PageRequest {

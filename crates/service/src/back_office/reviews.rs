@@ -3,28 +3,6 @@
 use super::*;
 
 impl Services {
-    /// Sessions in REVIEW, oldest first, optionally of one client and one user type.
-    pub async fn review_queue(
-        &self,
-        client: Option<&ClientId>,
-        user_type_filter: Option<&str>,
-    ) -> Result<Vec<QueuedSession>, ServiceError> {
-        let mut queue = Vec::new();
-        for session in self.store.review_queue(client, QUEUE_LENGTH).await? {
-            let Ok(Some(user)) = self.store.user(&session.client_id, &session.user_id).await else {
-                continue;
-            };
-            let kind = user_type(&user);
-            if user_type_filter.is_none_or(|want| want == kind) {
-                queue.push(QueuedSession {
-                    session,
-                    user_type: kind,
-                });
-            }
-        }
-        Ok(queue)
-    }
-
     /// A session with its user, what was entered, its evidence and its history; `None` when
     /// the session or its user is unknown.
     pub async fn session_record(
@@ -39,11 +17,11 @@ impl Services {
             return Ok(None);
         };
         let progress = self.store.progress(&session.id).await?;
-        let evidence = self
-            .store
-            .evidence(&session.id)
-            .await?
-            .and_then(|e| serde_json::from_str(&e).ok());
+        // A record that cannot be read shows as none: the page still lets a reviewer decide.
+        let evidence = self.evidence(&session.id).await.unwrap_or_else(|e| {
+            tracing::error!(session = %session.id, error = %e, "cannot read a session's evidence");
+            None
+        });
         let filter = EventFilter {
             resource: Some(session.id.to_string()),
             ..Default::default()
@@ -65,7 +43,7 @@ impl Services {
         let now = now();
         let holder = self
             .store
-            .claim_review(session, &reviewer.record.id, now, now - CLAIM_SECONDS)
+            .claim_review(session, &reviewer.record.id, now, now + CLAIM_SECONDS)
             .await?;
         Ok(holder == reviewer.record.id)
     }
@@ -117,6 +95,10 @@ impl Services {
             Err(e) => return Ok(Decided::Rejected(e)),
         };
         let recorded = self.audit(reviewer, "decide", Some(client_s), Some(id_s), detail).await;
+        // The claim is spent: the queue shows nobody holding a decided session.
+        if let Err(e) = self.store.release_review(id, &reviewer.record.id).await {
+            tracing::warn!(session = %id, error = %e, "cannot release a decided session's claim");
+        }
         if recorded.is_err() {
             return Ok(Decided::Unrecorded);
         }

@@ -31,6 +31,8 @@ use crate::{LifecycleError, ServiceError, Services, new_id, now, now_millis};
 const NEAR_DUPLICATE_BITS: u32 = 12;
 /// Runs after which a session whose provider stays down goes ahead without it.
 const MAX_ATTEMPTS: i64 = 5;
+/// The fingerprint kind of a document number without its issuing state (the console's search).
+pub const DOCUMENT_SEARCH: &str = "document_search";
 
 pub struct Engine {
     services: Services,
@@ -210,6 +212,9 @@ impl Engine {
         if let Some(mrz) = page_readings.iter().find_map(|p| p.mrz.as_ref().filter(|m| m.valid())) {
             let number = format!("{}:{}", mrz.issuing_state, mrz.document_number);
             fingerprints.push(("document_number".to_owned(), self.sealer.fingerprint(&number)));
+            // Without the issuing state: what the console's search box looks a number up by.
+            let term = verity_domain::search::document_number_term(&mrz.document_number);
+            fingerprints.push((DOCUMENT_SEARCH.to_owned(), self.sealer.fingerprint(&term)));
         }
         let hashes: Vec<&str> = images
             .iter()
@@ -229,6 +234,9 @@ impl Engine {
         let mut signals = FraudSignals::default();
         let mut candidates: Vec<String> = Vec::new();
         for m in matches {
+            if m.kind == DOCUMENT_SEARCH {
+                continue;
+            }
             if m.kind == "document_number" {
                 if !signals.document_number_used_by.contains(&m.user) {
                     signals.document_number_used_by.push(m.user);

@@ -175,19 +175,24 @@ impl BackOfficeStore for SqlStore {
         session: &SessionId,
         staff_id: &str,
         now: UnixTime,
-        fresh_after: UnixTime,
+        until: UnixTime,
     ) -> StoreResult<String> {
         let mut tx = self.begin_write().await?;
-        // Take the claim when it is free, stale or already ours; then read who holds it.
+        // Take the claim when it is free, expired or already ours (an assignment's longer
+        // term is kept); then read who holds it.
         sqlx::query(
-            "INSERT INTO review_claims (session_id, staff_id, claimed_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (session_id) DO UPDATE SET staff_id = excluded.staff_id, claimed_at = excluded.claimed_at \
-             WHERE review_claims.claimed_at < $4 OR review_claims.staff_id = excluded.staff_id",
+            "INSERT INTO review_claims (session_id, staff_id, claimed_at, expires_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (session_id) DO UPDATE SET claimed_at = excluded.claimed_at, \
+             expires_at = CASE WHEN review_claims.staff_id = excluded.staff_id AND review_claims.expires_at > excluded.expires_at \
+                          THEN review_claims.expires_at ELSE excluded.expires_at END, \
+             assigned_by = CASE WHEN review_claims.staff_id = excluded.staff_id THEN review_claims.assigned_by ELSE NULL END, \
+             staff_id = excluded.staff_id \
+             WHERE review_claims.expires_at <= $3 OR review_claims.staff_id = excluded.staff_id",
         )
         .bind(session.as_str())
         .bind(staff_id)
         .bind(now)
-        .bind(fresh_after)
+        .bind(until)
         .execute(&mut **tx)
         .await?;
         let holder: String = sqlx::query("SELECT staff_id FROM review_claims WHERE session_id = $1")
@@ -197,28 +202,6 @@ impl BackOfficeStore for SqlStore {
             .try_get("staff_id")?;
         tx.commit().await?;
         Ok(holder)
-    }
-
-    async fn review_queue(&self, client: Option<&ClientId>, limit: u32) -> StoreResult<Vec<IdvSession>> {
-        let rows = match client {
-            Some(c) => {
-                sqlx::query(
-                    "SELECT * FROM idv_sessions WHERE status = 'REVIEW' AND client_id = $1 \
-                     ORDER BY COALESCE(updated_at, created_at), id LIMIT $2",
-                )
-                .bind(c.as_str())
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query("SELECT * FROM idv_sessions WHERE status = 'REVIEW' ORDER BY COALESCE(updated_at, created_at), id LIMIT $1")
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-        };
-        rows.iter().map(|r| session_from_row(&self.sealer, r)).collect()
     }
 
     async fn redact_session_files(&self, session: &SessionId, data: bool, now: UnixTime) -> StoreResult<Vec<String>> {
@@ -332,20 +315,20 @@ impl BackOfficeStore for SqlStore {
                     .await?
             }
         };
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    staff_id: r.try_get("staff_id")?,
-                    username: r.try_get("username")?,
-                    action: r.try_get("action")?,
-                    client_id: r.try_get("client_id")?,
-                    target: r.try_get("target")?,
-                    detail: r.try_get("detail")?,
-                    address: r.try_get("address")?,
-                })
-            })
-            .collect()
+        rows.iter().map(audit_from_row).collect()
     }
+}
+
+pub(super) fn audit_from_row(r: &AnyRow) -> StoreResult<AuditEntry> {
+    Ok(AuditEntry {
+        id: r.try_get("id")?,
+        at: r.try_get("at")?,
+        staff_id: r.try_get("staff_id")?,
+        username: r.try_get("username")?,
+        action: r.try_get("action")?,
+        client_id: r.try_get("client_id")?,
+        target: r.try_get("target")?,
+        detail: r.try_get("detail")?,
+        address: r.try_get("address")?,
+    })
 }

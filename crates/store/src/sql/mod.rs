@@ -31,6 +31,7 @@ mod rows;
 mod sessions;
 mod ubo;
 mod webhooks;
+mod workspace;
 
 use rows::*;
 

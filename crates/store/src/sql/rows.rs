@@ -31,12 +31,23 @@ pub(super) fn client_from_row(row: &AnyRow) -> StoreResult<ClientCredentials> {
 }
 
 pub(super) fn user_from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<User> {
-    let id: String = row.try_get("id")?;
+    user_from_columns(sealer, row, "id", "data", "version")
+}
+
+/// A user from a row whose user columns carry other names (a join).
+pub(super) fn user_from_columns(
+    sealer: &Sealer,
+    row: &AnyRow,
+    id: &str,
+    data: &str,
+    version: &str,
+) -> StoreResult<User> {
+    let id: String = row.try_get(id)?;
     let data = sealer
-        .open_text(&row.try_get::<String, _>("data")?, &format!("users:{id}"))
+        .open_text(&row.try_get::<String, _>(data)?, &format!("users:{id}"))
         .map_err(|e| corrupt("user record", e))?;
     let mut user: User = serde_json::from_str(&data).map_err(|e| corrupt("user record", e))?;
-    user.version = row.try_get("version")?;
+    user.version = row.try_get(version)?;
     Ok(user)
 }
 

@@ -1,7 +1,8 @@
 //! Users and IDV sessions, the changeset commit that writes them with their events and outbox rows, and idempotent responses.
 
 use super::*;
-use super::{kyc, mail, pscs, ubo};
+use super::{kyc, mail, pscs, ubo, workspace};
+use verity_domain::search::review_codes;
 
 #[async_trait]
 impl SessionStore for SqlStore {
@@ -28,8 +29,10 @@ impl SessionStore for SqlStore {
                     .bind(user_json(&self.sealer, u)?)
                     .execute(&mut **tx)
                     .await?;
+                    workspace::index_user(&self.sealer, &mut tx, u).await?;
                 }
-                Write::Update(u) => expect_one(
+                Write::Update(u) => {
+                    expect_one(
                     sqlx::query(
                         "UPDATE users SET category = $1, status = $2, kyc_level = $3, sca_token = $4, data = $5, version = version + 1 \
                          WHERE id = $6 AND client_id = $7 AND version = $8",
@@ -44,7 +47,9 @@ impl SessionStore for SqlStore {
                     .bind(u.version)
                     .execute(&mut **tx)
                     .await?,
-                )?,
+                    )?;
+                    workspace::index_user(&self.sealer, &mut tx, u).await?;
+                }
             }
         }
         for w in &c.sessions {
@@ -54,8 +59,8 @@ impl SessionStore for SqlStore {
                     let (flow, psc_id) = s.flow.to_columns();
                     sqlx::query(
                         "INSERT INTO idv_sessions (id, client_id, user_id, status, hosted_token, return_url, tag, created_at, updated_at, checks, \
-                         expires_at, scripted_outcome, scripted_at, flow, psc_id, language, version) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0)",
+                         expires_at, scripted_outcome, scripted_at, flow, psc_id, language, review_codes, version) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0)",
                     )
                     .bind(s.id.as_str())
                     .bind(s.client_id.as_str())
@@ -73,6 +78,7 @@ impl SessionStore for SqlStore {
                     .bind(flow)
                     .bind(psc_id)
                     .bind(s.language.map(|l| l.as_str()))
+                    .bind(review_codes(s))
                     .execute(&mut **tx)
                     .await?;
                 }
@@ -81,7 +87,7 @@ impl SessionStore for SqlStore {
                     expect_one(
                         sqlx::query(
                             "UPDATE idv_sessions SET status = $1, updated_at = $2, checks = $3, scripted_outcome = $4, scripted_at = $5, \
-                             expires_at = $9, version = version + 1 WHERE id = $6 AND client_id = $7 AND version = $8",
+                             expires_at = $9, review_codes = $10, version = version + 1 WHERE id = $6 AND client_id = $7 AND version = $8",
                         )
                         .bind(s.status.as_str())
                         .bind(s.updated_at)
@@ -92,6 +98,7 @@ impl SessionStore for SqlStore {
                         .bind(s.client_id.as_str())
                         .bind(s.version)
                         .bind(s.expires_at)
+                        .bind(review_codes(s))
                         .execute(&mut **tx)
                         .await?,
                     )?;

@@ -33,7 +33,7 @@ pub(super) async fn staff(command: StaffCommand, services: Services) -> Result<(
             role,
             totp: with_totp,
         } => {
-            let role = Role::parse(&role).ok_or("--role must be reviewer, operator or auditor")?;
+            let role = Role::parse(&role).ok_or("--role must be reviewer, lead, operator or auditor")?;
             let (password, generated) = password_from_stdin()?;
             let secret = services
                 .add_staff(NewStaff {

@@ -107,7 +107,7 @@ async fn operators_manage_platforms_in_the_console() {
         .get(&format!("/console/clients/{client}/sessions/{s}"))
         .await
         .text();
-    let at = history.find("id=\"h-history\"").expect("a history section");
+    let at = history.find("id=\"timeline\"").expect("a timeline section");
     assert!(
         history[at..].contains("IDENTITY_VERIFICATION_PENDING")
             && history[at..].contains("IDENTITY_VERIFICATION_OUTDATED"),

@@ -174,12 +174,30 @@ async fn console_flow(backend: Backend) {
         "VALIDATED"
     );
     rita.get(&session_url(&sessions[1])).await;
-    let refusal = [
+    let mut refusal = vec![
         ("csrf", csrf.as_str()),
         ("action", "refuse"),
         ("reason", "BUSINESS_INSIGHTS_MATCH_FAILED@BUSINESS_INSIGHTS_MATCH"),
         ("comment", "The representative is not a director of record"),
     ];
+    // Without its confirmation a refusal only shows what the platform will see.
+    let unconfirmed = rita
+        .post(&format!("{}/decide", session_url(&sessions[1])), &refusal)
+        .await;
+    assert_eq!(unconfirmed.status, 200);
+    assert!(unconfirmed.text().contains("The platform will see this refusal"));
+    assert!(
+        unconfirmed
+            .text()
+            .contains("The representative or owners are not those the registry lists")
+    );
+    assert_eq!(
+        api.get(&format!("/identity-verifications/{}", sessions[1]))
+            .await
+            .json()["Status"],
+        "REVIEW"
+    );
+    refusal.push(("confirm", "yes"));
     assert_eq!(
         rita.post(&format!("{}/decide", session_url(&sessions[1])), &refusal)
             .await
@@ -216,6 +234,7 @@ async fn console_flow(backend: Backend) {
         ("action", "refuse"),
         ("reason", "DOCUMENT_NOT_ACCEPTED@BUSINESS_VERIFICATION"),
         ("comment", "Extract too old"),
+        ("confirm", "yes"),
     ];
     let (a, b) = tokio::join!(rita.post(&target, &approve), rita.post(&target, &refuse));
     let mut statuses = [a.status, b.status];
