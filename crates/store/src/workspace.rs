@@ -13,7 +13,7 @@ pub struct QueueFilter {
     /// `REVIEW` for the review queue; any status for a search.
     pub status: Option<String>,
     pub client: Option<ClientId>,
-    /// `SANDBOX` or `PRODUCTION`.
+    /// `sandbox` or `production`.
     pub environment: Option<String>,
     /// `NATURAL`, `SOLETRADER`, `BUSINESS` or `ORGANIZATION`.
     pub user_type: Option<String>,

@@ -32,7 +32,7 @@ pub(super) const SLA_LATE: i64 = 24 * 3600;
 
 const STATUSES: [&str; 7] = ["REVIEW", "", "PENDING", "VALIDATED", "REFUSED", "OUTDATED", "TIMEOUT"];
 const USER_TYPES: [&str; 5] = ["", "NATURAL", "SOLETRADER", "BUSINESS", "ORGANIZATION"];
-const ENVIRONMENTS: [&str; 3] = ["", "SANDBOX", "PRODUCTION"];
+const ENVIRONMENTS: [&str; 3] = ["", "sandbox", "production"];
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
@@ -172,7 +172,7 @@ pub(super) fn row(e: &QueueEntry, now: i64) -> QueueRow {
     QueueRow {
         id: e.session.id.to_string(),
         client: e.session.client_id.to_string(),
-        sandbox: e.environment == "SANDBOX",
+        sandbox: e.environment == "sandbox",
         name,
         user_type: e.user_type.clone(),
         status: e.session.status.as_str().to_owned(),

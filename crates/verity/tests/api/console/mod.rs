@@ -14,3 +14,4 @@ mod platforms;
 mod pscs;
 mod redaction;
 mod review;
+mod workspace;
