@@ -174,6 +174,8 @@ export class Api {
 export const VIEWPORTS = {
   phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
   desktop: { viewport: { width: 1280, height: 800 } },
+  // The console's screenshots: a reviewer's laptop or office screen.
+  console: { viewport: { width: 1440, height: 900 } },
 };
 
 /** Starts Chromium on a fresh, throw-away user-data-dir (with `extraArgs`, e.g. a fake camera). */

@@ -13,15 +13,31 @@ async fn console_in_chromium() {
     let (app, api, client, receiver, _face, sessions) = platform_with_reviews(
         Backend::Sqlite,
         &[],
-        &[(100, "55555555"), (101, "55555555"), (102, "55555555")],
+        &[
+            (100, "55555555"),
+            (101, "55555556"),
+            (102, "55555557"),
+            (103, "55555558"),
+        ],
     )
     .await;
-    for (user, role) in [("rita", "reviewer"), ("rob", "reviewer"), ("aude", "auditor")] {
+    let staff = [
+        ("rita", "reviewer"),
+        ("rob", "reviewer"),
+        ("lena", "lead"),
+        ("olga", "operator"),
+        ("aude", "auditor"),
+    ];
+    let mut passwords = serde_json::Map::new();
+    for (user, role) in staff {
         add_staff(&app, user, &format!("{user} of the console"), role, &[]).await;
+        passwords.insert(user.into(), password(user).into());
     }
+    // Rob and Rita race on the last session first; then Rita works the three others from the
+    // queue with the keyboard alone: approve, refuse, approve.
     let config = serde_json::json!({
-        "client": client, "approve": sessions[0], "refuse": sessions[1], "race": sessions[2],
-        "passwords": {"rita": password("rita"), "rob": password("rob"), "aude": password("aude")},
+        "client": client, "work": [sessions[0], sessions[1], sessions[2]], "race": sessions[3],
+        "passwords": passwords,
     });
     let out = tokio::process::Command::new("node")
         .args(["--test", "--test-concurrency=1", "console/console.mjs"])
@@ -37,15 +53,25 @@ async fn console_in_chromium() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    // What the platform saw: the right webhooks and bodies.
-    receiver.expect("IDENTITY_VERIFICATION_VALIDATED", &sessions[0]).await;
-    receiver.expect("IDENTITY_VERIFICATION_FAILED", &sessions[1]).await;
-    receiver.expect("IDENTITY_VERIFICATION_VALIDATED", &sessions[2]).await;
-    let refused = api
-        .get(&format!("/identity-verifications/{}", sessions[1]))
-        .await
-        .json();
-    let reason = refused["Checks"]
+    // What the platform saw: two of the three worked sessions validated, one refused with the
+    // reviewer's reason and comment (the queue chose the order), and the raced one validated once.
+    let mut refused = Vec::new();
+    for s in &sessions[..3] {
+        let body = api.get(&format!("/identity-verifications/{s}")).await.json();
+        match body["Status"].as_str() {
+            Some("VALIDATED") => {
+                receiver.expect("IDENTITY_VERIFICATION_VALIDATED", s).await;
+            }
+            Some("REFUSED") => {
+                receiver.expect("IDENTITY_VERIFICATION_FAILED", s).await;
+                refused.push(body);
+            }
+            other => panic!("{s} is {other:?}"),
+        }
+    }
+    receiver.expect("IDENTITY_VERIFICATION_VALIDATED", &sessions[3]).await;
+    assert_eq!(refused.len(), 1);
+    let reason = refused[0]["Checks"]
         .as_array()
         .unwrap()
         .iter()
@@ -58,7 +84,7 @@ async fn console_in_chromium() {
     let decided: Vec<_> = receiver
         .all()
         .into_iter()
-        .filter(|r| r.resource() == sessions[2] && r.event() != "IDENTITY_VERIFICATION_INCONCLUSIVE")
+        .filter(|r| r.resource() == sessions[3] && r.event() != "IDENTITY_VERIFICATION_INCONCLUSIVE")
         .collect();
     assert_eq!(decided.len(), 1, "one decision on the raced session");
 }
