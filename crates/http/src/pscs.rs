@@ -91,7 +91,7 @@ pub fn psc_view(state: &AppState, psc: &Psc, session: Option<&IdvSession>) -> Ps
 pub async fn psc_views(state: &AppState, client: &ClientId, pscs: &[Psc]) -> Result<Vec<PscView>, ApiError> {
     let mut views = Vec::with_capacity(pscs.len());
     for p in pscs {
-        let session = state.services.store.session(client, &p.session_id).await?;
+        let session = state.services.find_session(client, &p.session_id).await?;
         views.push(psc_view(state, p, session.as_ref()));
     }
     Ok(views)

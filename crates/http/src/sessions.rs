@@ -156,7 +156,7 @@ fn check_view(c: &Check) -> CheckView {
 
 /// The full session object, with the PSCs it declared.
 pub async fn session_body(state: &AppState, s: &IdvSession) -> Result<SessionView, ApiError> {
-    let pscs = state.services.store.pscs_of_session(&s.client_id, &s.id).await?;
+    let pscs = state.services.pscs_declared_in(&s.client_id, &s.id).await?;
     let pscs = crate::pscs::psc_views(state, &s.client_id, &pscs).await?;
     Ok(session_view(state, s, pscs))
 }

@@ -19,6 +19,16 @@ fn kyc_error(e: KycError) -> ServiceError {
 }
 
 impl Services {
+    /// KYC documents waiting for a reviewer, oldest first, of every client.
+    pub async fn kyc_review_queue(&self, limit: u32) -> Result<Vec<KycDocument>, ServiceError> {
+        Ok(self.store.kyc_review_queue(None, limit).await?)
+    }
+
+    /// UBO declarations waiting for a reviewer, oldest first, of every client.
+    pub async fn ubo_review_queue(&self, limit: u32) -> Result<Vec<verity_domain::ubo::UboDeclaration>, ServiceError> {
+        Ok(self.store.ubo_review_queue(None, limit).await?)
+    }
+
     /// Creates a document for a user; the document, its `KYC_CREATED` event and the idempotent
     /// response commit together.
     pub async fn create_kyc_document(

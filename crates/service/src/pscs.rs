@@ -3,7 +3,7 @@
 
 use verity_domain::psc::{self, NewPscSession, Psc, PscCorrection, PscId, Retry};
 use verity_domain::session::SessionFlow;
-use verity_domain::{Client, IdvSession, SessionId, SessionStatus, UserId};
+use verity_domain::{Client, ClientId, IdvSession, SessionId, SessionStatus, UserId};
 use verity_store::{Changeset, Page, PageRequest, StoreError, Write};
 
 use crate::{ServiceError, Services, now, now_millis, record};
@@ -13,7 +13,17 @@ const MAX_ATTEMPTS: usize = 8;
 impl Services {
     /// The PSCs a session declared (none outside the PSC flow).
     pub async fn pscs_of_session(&self, client: &Client, session: &SessionId) -> Result<Vec<Psc>, ServiceError> {
-        Ok(self.store.pscs_of_session(&client.id, session).await?)
+        self.pscs_declared_in(&client.id, session).await
+    }
+
+    /// The PSCs a session of a client declared.
+    pub async fn pscs_declared_in(&self, client: &ClientId, session: &SessionId) -> Result<Vec<Psc>, ServiceError> {
+        Ok(self.store.pscs_of_session(client, session).await?)
+    }
+
+    /// A session of a client, or `None`.
+    pub async fn find_session(&self, client: &ClientId, id: &SessionId) -> Result<Option<IdvSession>, ServiceError> {
+        Ok(self.store.session(client, id).await?)
     }
 
     /// Every PSC declared for a user, across its sessions.

@@ -45,12 +45,11 @@ struct QueuePage {
 }
 
 async fn queue(State(state): State<AppState>, staff: Staff) -> Response {
-    let store = &state.services.store;
-    let documents = match store.kyc_review_queue(None, 200).await {
+    let documents = match state.services.kyc_review_queue(200).await {
         Ok(d) => d,
         Err(e) => return unavailable(e),
     };
-    let declarations = match store.ubo_review_queue(None, 200).await {
+    let declarations = match state.services.ubo_review_queue(200).await {
         Ok(d) => d,
         Err(e) => return unavailable(e),
     };

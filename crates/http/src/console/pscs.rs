@@ -159,10 +159,10 @@ async fn abandon(
         Ok(back) => back,
         Err(page) => return page,
     };
-    let Ok(Some(owner)) = state.services.store.client(&ClientId::from_raw(client.clone())).await else {
+    let Ok(owner) = state.services.platform(&ClientId::from_raw(client.clone())).await else {
         return message(StatusCode::NOT_FOUND, Some(&staff), "Not found", "No such client.");
     };
-    match state.services.abandon_psc(&owner.client, &PscId::from_raw(psc)).await {
+    match state.services.abandon_psc(&owner, &PscId::from_raw(psc)).await {
         Ok(_) => Redirect::to(&back).into_response(),
         Err(ServiceError::Invalid(why)) => message(StatusCode::CONFLICT, Some(&staff), "Not possible", &why),
         Err(e) => unavailable(e),

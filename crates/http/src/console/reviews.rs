@@ -154,17 +154,22 @@ pub(super) struct QueueRow {
     pub claim: Option<String>,
 }
 
-/// What a queue row shows of a session.
-pub(super) fn row(e: &QueueEntry, now: i64) -> QueueRow {
-    let since = e.session.updated_at.unwrap_or(e.session.created_at);
-    let waited = now - since;
-    let (sla, sla_words) = if waited >= SLA_LATE {
+/// The SLA colour and its words for a session that has waited `waited` seconds.
+fn row_sla(waited: i64) -> (&'static str, &'static str) {
+    if waited >= SLA_LATE {
         ("late", "over SLA")
     } else if waited >= SLA_DUE {
         ("due", "due soon")
     } else {
         ("ok", "within SLA")
-    };
+    }
+}
+
+/// What a queue row shows of a session.
+pub(super) fn row(e: &QueueEntry, now: i64) -> QueueRow {
+    let since = e.session.updated_at.unwrap_or(e.session.created_at);
+    let waited = now - since;
+    let (sla, sla_words) = row_sla(waited);
     let name = match &e.user.person {
         verity_domain::user::Person::Natural(n) => format!("{} {}", n.first_name, n.last_name),
         verity_domain::user::Person::Legal(l) => l.name.clone(),
@@ -323,5 +328,65 @@ async fn next(State(state): State<AppState>, staff: Staff, axum::Form(form): axu
         Ok(Some((client, id))) => Redirect::to(&format!("/console/clients/{client}/sessions/{id}")).into_response(),
         Ok(None) => Redirect::to("/console/reviews?empty=1").into_response(),
         Err(e) => unavailable(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stored values are escaped, in text and attributes: a name, a search, a client id.
+    #[test]
+    fn the_queue_escapes_what_it_shows() {
+        let nasty = "<b>\"x\" & 'y'</b>";
+        let row = QueueRow {
+            id: "idnver_1".into(),
+            client: nasty.into(),
+            sandbox: true,
+            name: nasty.into(),
+            user_type: "NATURAL".into(),
+            status: "REVIEW".into(),
+            open_checks: vec![nasty.into()],
+            waiting: "5 min".into(),
+            sla: "ok",
+            sla_words: "within SLA",
+            claim: Some(nasty.into()),
+        };
+        let page = QueuePage {
+            page: Frame::anonymous(nasty),
+            csrf: "t".into(),
+            invalid_hooks: Vec::new(),
+            q: nasty.into(),
+            client: nasty.into(),
+            from: String::new(),
+            to: String::new(),
+            mine: false,
+            statuses: Vec::new(),
+            types: Vec::new(),
+            environments: Vec::new(),
+            checks: Vec::new(),
+            reasons: Vec::new(),
+            summary: "1 of the sessions".into(),
+            rows: vec![row],
+            previous: None,
+            next: Some("?page=2".into()),
+            position: "Page 1 of 2".into(),
+            problem: Some(nasty.into()),
+        };
+        let html = page.render().unwrap();
+        let escaped = "&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;";
+        assert!(!html.contains(nasty), "{html}");
+        assert!(html.contains(&format!("value=\"{escaped}\"")));
+        assert!(html.contains(&format!("<td>{escaped}</td>")));
+        assert!(html.contains("<span class=\"badge sandbox\">Sandbox</span>"));
+        assert!(html.contains("href=\"/console/reviews?page=2\" rel=\"next\""));
+    }
+
+    #[test]
+    fn waiting_time_gets_its_sla_colour_and_words() {
+        assert_eq!(row_sla(60), ("ok", "within SLA"));
+        assert_eq!(row_sla(SLA_DUE - 1), ("ok", "within SLA"));
+        assert_eq!(row_sla(SLA_DUE), ("due", "due soon"));
+        assert_eq!(row_sla(SLA_LATE + 1), ("late", "over SLA"));
     }
 }
