@@ -192,7 +192,10 @@ pub(super) fn user_facts(user: &User) -> Vec<Fact> {
             ("First name", n.first_name.clone()),
             ("Last name", n.last_name.clone()),
             ("Birthday", birthday(n.birthday)),
-            ("Nationality", n.nationality.clone().unwrap_or_default()),
+            (
+                "Nationality",
+                crate::hosted::countries::label(n.nationality.as_deref().unwrap_or("")),
+            ),
             ("Email", n.email.clone()),
             ("KYC level", user.kyc_level.as_str().into()),
         ],

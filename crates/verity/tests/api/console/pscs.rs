@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use super::setup::*;
-use crate::engine::psc::{MARIE, declare_company, psc_links, psc_platform};
+use crate::engine::psc::{MARIE, declare_company, psc_platform};
+use crate::engine::psc_timers::psc_links;
 use crate::engine::*;
 use crate::helpers::*;
 use crate::smtp::SmtpServer;

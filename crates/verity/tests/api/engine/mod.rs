@@ -17,6 +17,7 @@ mod legal;
 mod natural;
 mod policies;
 pub mod psc;
+pub mod psc_timers;
 mod restart;
 mod sandbox;
 
