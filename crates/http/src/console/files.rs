@@ -1,5 +1,5 @@
 //! A session's uploaded files: recorded in the audit log before anything is decrypted, decrypted
-//! on the fly, and images watermarked with the viewer's name and the time.
+//! on the fly, and images and PDFs watermarked with the viewer's name and the time.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -11,7 +11,7 @@ use verity_service::back_office::SessionFile;
 use verity_service::files::Opened;
 
 use super::Staff;
-use super::view::{error_page, unavailable};
+use super::view::{date_time, error_page, unavailable};
 use crate::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -54,7 +54,8 @@ async fn file(
 }
 
 /// A stored file, decrypted, for a staff member who was already recorded in the audit log as
-/// viewing it: images are watermarked with the viewer's name, the time and `about`.
+/// viewing it: images and PDFs are watermarked with the viewer's name, the time and `about`
+/// (a PDF that cannot be watermarked is not shown).
 pub(super) async fn sealed_file(
     state: &AppState,
     staff: &Staff,
@@ -76,11 +77,23 @@ pub(super) async fn sealed_file(
         }
         Err(e) => return unavailable(e),
     };
+    let mark = format!(
+        "{} · {} · {}",
+        staff.record.display_name,
+        date_time(verity_service::now()),
+        about
+    );
+    let pdf = is_pdf(content_type);
     let (body, content_type) = if content_type.starts_with("image/") {
-        let mark = format!("{} · {} · {}", staff.record.display_name, verity_service::now(), about);
         match tokio::task::spawn_blocking(move || verity_service::files::watermark(&bytes, &mark)).await {
             Ok(Some(jpeg)) => (jpeg, "image/jpeg".to_owned()),
             _ => return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The image cannot be shown."),
+        }
+    } else if pdf {
+        // Never served without its watermark: a PDF that cannot be marked is not shown.
+        match tokio::task::spawn_blocking(move || verity_service::files::watermark_pdf(&bytes, &mark)).await {
+            Ok(Some(marked)) => (marked, "application/pdf".to_owned()),
+            _ => return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The PDF cannot be shown."),
         }
     } else {
         (bytes, content_type.to_owned())
@@ -91,7 +104,39 @@ pub(super) async fn sealed_file(
         header::CONTENT_TYPE,
         HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
+    if pdf {
+        // Shown in an <iframe> of the console's own pages, and only theirs (the console's headers
+        // middleware keeps these two). Nothing more: Chromium's PDF viewer is an <embed> in a
+        // document of the PDF's own origin, which `object-src` (and so `default-src 'none'`) or a
+        // CSP sandbox would block. `nosniff` and the exact content type keep it a PDF.
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'self'"),
+        );
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    }
     h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// Whether a stored content type is a PDF's (parameters and case aside).
+fn is_pdf(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/pdf"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdfs_are_recognised_by_their_content_type() {
+        assert!(is_pdf("application/pdf"));
+        assert!(is_pdf("Application/PDF; name=x.pdf"));
+        assert!(!is_pdf("image/png"));
+        assert!(!is_pdf("application/pdfx"));
+    }
 }

@@ -161,20 +161,6 @@ pub(super) fn duration(seconds: i64) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn times_read_as_people_say_them() {
-        let t = 1_796_000_000; // 2026-11-30 00:53:20 UTC
-        assert_eq!(super::date_time(t), "2026-11-30 00:53 UTC");
-        assert_eq!(super::time_of_day(t, t + 60), "00:53 UTC");
-        assert_eq!(super::time_of_day(t, t + 86_400), "2026-11-30 00:53 UTC");
-        assert_eq!(super::duration(59 * 60), "59 min");
-        assert_eq!(super::duration(3 * 3600 + 5 * 60), "3 h 05 min");
-        assert_eq!(super::duration(2 * 86_400 + 4 * 3600), "2 d 4 h");
-    }
-}
-
 /// A term and its description, in a `<dl>`.
 pub(super) type Fact = (&'static str, String);
 
@@ -215,4 +201,18 @@ pub(super) fn user_facts(user: &User) -> Vec<Fact> {
             ("KYC level", user.kyc_level.as_str().into()),
         ],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_read_as_people_say_them() {
+        let t = 1_796_000_000; // 2026-11-30 00:53:20 UTC
+        assert_eq!(super::date_time(t), "2026-11-30 00:53 UTC");
+        assert_eq!(super::time_of_day(t, t + 60), "00:53 UTC");
+        assert_eq!(super::time_of_day(t, t + 86_400), "2026-11-30 00:53 UTC");
+        assert_eq!(super::duration(59 * 60), "59 min");
+        assert_eq!(super::duration(3 * 3600 + 5 * 60), "3 h 05 min");
+        assert_eq!(super::duration(2 * 86_400 + 4 * 3600), "2 d 4 h");
+    }
 }

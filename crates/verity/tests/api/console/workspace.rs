@@ -202,6 +202,19 @@ async fn workspace(backend: Backend) {
     assert!(page.contains("Verity could not conclude"));
     assert!(page.contains("France (FRA)"), "country names, not codes");
 
+    // PDFs are previewed inline, framed by the console only, and watermarked like images.
+    assert!(page.contains("<iframe src=\"/console/clients/"), "a PDF preview");
+    let pdf = rita.get(&format!("{}/files/articles_of_association", url(0))).await;
+    assert_eq!(pdf.status, 200);
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    assert_eq!(pdf.headers["x-frame-options"], "SAMEORIGIN");
+    assert!(pdf.body.starts_with(b"%PDF"));
+    let marked = String::from_utf8_lossy(&pdf.body);
+    assert!(
+        marked.contains("Rita Reviewer") && marked.contains(" UTC"),
+        "the viewer's name and the time on the PDF"
+    );
+
     // Deciding leads to the next session, which says what was decided.
     let approved = rita
         .post(

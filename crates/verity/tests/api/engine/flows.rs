@@ -213,9 +213,13 @@ pub async fn submit_legal(
         &["registration_proof", "articles_of_association"]
     };
     for slot in slots {
-        let (status, body) = hosted
-            .upload("company-documents", slot, png(600, 800), "registration.png")
-            .await;
+        // The articles as a PDF, the registration proof as a photo: both kinds reviewers see.
+        let (bytes, name) = if *slot == "articles_of_association" {
+            (crate::hosted::pdf("Articles of association"), "articles.pdf")
+        } else {
+            (png(600, 800), "registration.png")
+        };
+        let (status, body) = hosted.upload("company-documents", slot, bytes, name).await;
         assert_eq!(status, 303, "{slot}: {body}");
     }
     let personal = [

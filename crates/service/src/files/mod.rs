@@ -97,17 +97,6 @@ impl Services {
     }
 }
 
-/// The image with the viewer's name and the time written across it, as JPEG.
-pub fn watermark(bytes: &[u8], mark: &str) -> Option<Vec<u8>> {
-    let mut image = image::load_from_memory(bytes).ok()?.to_rgb8();
-    // The font is parsed once, not on every image view.
-    static PAINTER: std::sync::OnceLock<verity_corpus::Painter> = std::sync::OnceLock::new();
-    let painter = PAINTER.get_or_init(verity_corpus::Painter::new);
-    let (w, h) = (image.width() as f32, image.height() as f32);
-    let size = (h / 28.0).max(10.0);
-    for row in 1..4 {
-        let y = h * row as f32 / 4.0;
-        painter.text(&mut image, mark, w * 0.04, y, size, [220, 40, 40], None);
-    }
-    Some(verity_corpus::photo::jpeg(&image, 88))
-}
+mod watermark;
+
+pub use watermark::{watermark, watermark_pdf};
