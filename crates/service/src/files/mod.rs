@@ -97,6 +97,8 @@ impl Services {
     }
 }
 
+mod pdf_mark;
 mod watermark;
 
-pub use watermark::{watermark, watermark_pdf};
+pub use pdf_mark::watermark_pdf;
+pub use watermark::watermark;
