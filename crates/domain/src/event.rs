@@ -92,18 +92,6 @@ impl Happened {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn psc_failed_is_a_hook_type_of_its_own_name() {
-        assert_eq!(hook_event_type(PSC_FAILED_ALIAS), Some(PSC_FAILED_ALIAS));
-        assert_eq!(hook_event_type(IDV_VALIDATED), Some(IDV_VALIDATED));
-        assert_eq!(hook_event_type("NOPE"), None);
-    }
-}
-
 /// An event type in plain words, for the console's timeline.
 pub fn describe(event_type: &str) -> String {
     let words = match event_type {
@@ -121,4 +109,16 @@ pub fn describe(event_type: &str) -> String {
         other => return other.to_owned(),
     };
     words.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn psc_failed_is_a_hook_type_of_its_own_name() {
+        assert_eq!(hook_event_type(PSC_FAILED_ALIAS), Some(PSC_FAILED_ALIAS));
+        assert_eq!(hook_event_type(IDV_VALIDATED), Some(IDV_VALIDATED));
+        assert_eq!(hook_event_type("NOPE"), None);
+    }
 }
