@@ -41,5 +41,9 @@ CREATE TABLE session_notes (
 CREATE INDEX session_notes_by_session ON session_notes (session_id, at);
 
 CREATE INDEX audit_log_by_target ON audit_log (target, at);
-CREATE INDEX events_by_resource ON events (resource_id, date);
+-- A session page lists the session's events (client and resource, in date order): without
+-- this index SQLite walks every event of the client in date order.
+CREATE INDEX events_by_client_resource ON events (client_id, resource_id, date, id);
+-- A search over every status finds sessions by their user.
+CREATE INDEX idv_sessions_by_user_id ON idv_sessions (user_id);
 CREATE INDEX document_fingerprints_by_value ON document_fingerprints (kind, value);

@@ -130,6 +130,30 @@ pub(crate) enum Command {
     /// Staff accounts of the console (/console).
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Benchmarking tool: write made-up users and IDV sessions, sealed and indexed as production
+    /// writes them (bench/console/run.sh measures the console on them). Runs only on a database
+    /// whose clients are all sandbox clients, unless --yes-fill-this-database is given.
+    Fill {
+        /// Sessions to write.
+        #[arg(long)]
+        sessions: u64,
+        /// How many of them wait in REVIEW (spread evenly; the rest are VALIDATED, REFUSED,
+        /// PENDING, EXPIRED or OUT_OF_DATE).
+        #[arg(long, default_value_t = 0)]
+        review: u64,
+        /// Users to spread the sessions over [default: four in five sessions have their own user].
+        #[arg(long)]
+        users: Option<u64>,
+        /// The client to fill (created as a sandbox client if missing).
+        #[arg(long, default_value = "sandbox")]
+        client: String,
+        /// Users and sessions written per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: u64,
+        /// Fill even though the database has production clients.
+        #[arg(long)]
+        yes_fill_this_database: bool,
+    },
 }
 
 #[derive(Subcommand)]

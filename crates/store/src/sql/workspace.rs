@@ -63,36 +63,38 @@ impl Clause {
 
 impl SqlStore {
     /// The condition a search puts on a session: its id, its user's id, its user's terms, or a
-    /// document number read in it.
+    /// document number read in it. One `IN (... UNION ...)` rather than ORs, so each arm uses its
+    /// own index on both databases.
     fn search_condition(&self, clause: &mut Clause, query: &SearchQuery) {
-        let mut any = Vec::new();
+        let mut arms = Vec::new();
         let id = clause.bind(Value::Text(query.id.clone()));
-        any.push(format!("s.id = {id} OR s.user_id = {id}"));
+        arms.push(format!("SELECT id FROM idv_sessions WHERE id = {id}"));
+        arms.push(format!("SELECT id FROM idv_sessions WHERE user_id = {id}"));
         if !query.name_terms.is_empty() {
             let hashed: Vec<String> = query.name_terms.iter().map(|t| self.sealer.fingerprint(t)).collect();
             let n = hashed.len() as i64;
             let list = clause.list(&hashed);
             let count = clause.bind(Value::Int(n));
             let cap = clause.bind(Value::Int(NAME_MATCHES));
-            any.push(format!(
-                "s.user_id IN (SELECT user_id FROM search_terms WHERE term IN ({list}) \
+            arms.push(format!(
+                "SELECT id FROM idv_sessions WHERE user_id IN (SELECT user_id FROM search_terms WHERE term IN ({list}) \
                  GROUP BY user_id HAVING COUNT(*) = {count} LIMIT {cap})"
             ));
         }
         if !query.exact_terms.is_empty() {
             let hashed: Vec<String> = query.exact_terms.iter().map(|t| self.sealer.fingerprint(t)).collect();
             let list = clause.list(&hashed);
-            any.push(format!(
-                "s.user_id IN (SELECT user_id FROM search_terms WHERE term IN ({list}))"
+            arms.push(format!(
+                "SELECT id FROM idv_sessions WHERE user_id IN (SELECT user_id FROM search_terms WHERE term IN ({list}))"
             ));
         }
         if let Some(number) = &query.document_number {
             let value = clause.bind(Value::Text(self.sealer.fingerprint(&document_number_term(number))));
-            any.push(format!(
-                "s.id IN (SELECT session_id FROM document_fingerprints WHERE kind = 'document_search' AND value = {value})"
+            arms.push(format!(
+                "SELECT session_id FROM document_fingerprints WHERE kind = 'document_search' AND value = {value}"
             ));
         }
-        clause.sql.push(format!("({})", any.join(" OR ")));
+        clause.sql.push(format!("s.id IN ({})", arms.join(" UNION ")));
     }
 
     fn queue_clause(&self, filter: &QueueFilter, now: UnixTime) -> Clause {

@@ -1,6 +1,7 @@
 //! The operator's commands: the dispatcher and the helpers they share.
 
 pub(crate) mod clients;
+mod fill;
 mod inspect;
 mod registry;
 mod review;
@@ -57,6 +58,24 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> Result<(), 
         Command::Registry(c) => registry::registry(c, existing(&settings).await?).await,
         Command::Staff(c) => staff::staff(c, existing(&settings).await?).await,
         Command::Sessions(c) => sessions::sessions(c, &settings).await,
+        Command::Fill {
+            sessions,
+            review,
+            users,
+            client,
+            batch,
+            yes_fill_this_database,
+        } => {
+            let args = fill::FillArgs {
+                sessions,
+                review,
+                users,
+                client,
+                batch,
+                yes: yes_fill_this_database,
+            };
+            fill::fill(args, &settings).await
+        }
     }
 }
 
