@@ -174,13 +174,15 @@ impl WorkspaceStore for SqlStore {
             n + 1,
             n + 2
         );
+        // Not prepared for reuse: PostgreSQL then plans each search with its values (a generic
+        // plan of this query, shaped by the filters, costs hundreds of milliseconds).
         let total: i64 = clause
-            .apply(sqlx::query(sqlx::AssertSqlSafe(count_sql)))
+            .apply(sqlx::query(sqlx::AssertSqlSafe(count_sql)).persistent(false))
             .fetch_one(&self.pool)
             .await?
             .try_get("n")?;
         let rows = clause
-            .apply(sqlx::query(sqlx::AssertSqlSafe(list_sql)))
+            .apply(sqlx::query(sqlx::AssertSqlSafe(list_sql)).persistent(false))
             .bind(i64::from(limit))
             .bind(offset as i64)
             .fetch_all(&self.pool)
