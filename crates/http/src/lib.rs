@@ -126,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .route("/openapi.json", get(openapi::document))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .route("/", get(home))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
@@ -193,6 +194,39 @@ async fn not_found(req: Request) -> error::ApiError {
 }
 
 pub use listener::{ListenerLimits, serve};
+
+/// Readiness: 200 when the database answers, its schema is this binary's and the blob store
+/// answers; 503 with what is not ready otherwise (details go to the log, not to the caller).
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let readiness = state.services.readiness().await;
+    let checks: serde_json::Map<String, serde_json::Value> = readiness
+        .checks
+        .iter()
+        .map(|(name, r)| {
+            let value = match r {
+                Ok(()) => "ok".to_owned(),
+                Err(why) => why.clone(),
+            };
+            ((*name).to_owned(), serde_json::Value::String(value))
+        })
+        .collect();
+    let (status, word) = if readiness.ready() {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+    };
+    let mut response = (
+        status,
+        axum::Json(serde_json::json!({ "status": word, "checks": checks })),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert("cache-control", HeaderValue::from_static("no-store"));
+    response
+}
 
 /// Headers of every HTML page: no framing by default, no sniffing, no referrer leaks of tokens.
 pub fn security_headers(headers: &mut axum::http::HeaderMap) {

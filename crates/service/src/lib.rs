@@ -9,6 +9,7 @@ pub mod clients;
 pub mod engine;
 mod error;
 pub mod files;
+pub mod health;
 pub mod hooks;
 pub mod hosted;
 pub mod kyc;

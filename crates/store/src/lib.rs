@@ -5,6 +5,7 @@
 //! migration locking).
 
 pub mod blobs;
+mod health;
 mod mail;
 mod migrate;
 pub mod s3;
@@ -25,6 +26,7 @@ use verity_domain::ubo::UboDeclaration;
 use verity_domain::{Client, ClientId, IdvSession, SessionId, UnixTime, User, UserId};
 
 pub use blobs::{BlobStore, LocalBlobs};
+pub use health::HealthStore;
 pub use mail::{MailJob, MailKind, MailOutcome, MailRecord, MailStore};
 pub use s3::{S3Blobs, S3Config};
 pub use sealing::{MasterKey, Sealer};
@@ -468,6 +470,7 @@ pub trait Store:
     + EngineStore
     + BackOfficeStore
     + WorkspaceStore
+    + HealthStore
 {
 }
 
@@ -483,14 +486,15 @@ impl<T> Store for T where
         + EngineStore
         + BackOfficeStore
         + WorkspaceStore
+        + HealthStore
 {
 }
 
 /// The storage traits, for `use verity_store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        BackOfficeStore, ClientStore, EngineStore, HostedStore, KycStore, MailStore, PscStore, SessionStore, Store,
-        UboStore, WebhookStore, WorkspaceStore,
+        BackOfficeStore, ClientStore, EngineStore, HealthStore, HostedStore, KycStore, MailStore, PscStore,
+        SessionStore, Store, UboStore, WebhookStore, WorkspaceStore,
     };
 }
 

@@ -23,6 +23,7 @@ use verity_domain::{Client, ClientId, Environment, IdvSession, SessionId, UnixTi
 mod back_office;
 mod clients;
 mod engine;
+mod health;
 mod hosted;
 mod kyc;
 mod mail;

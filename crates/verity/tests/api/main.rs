@@ -17,6 +17,7 @@ mod idv_sessions;
 mod kyc;
 mod lifecycle;
 mod openapi_conformance;
+mod readiness;
 mod readme;
 mod sdk;
 mod ubo;
