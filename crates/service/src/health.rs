@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use verity_store::HealthStore as _;
-
 use crate::Services;
 
 /// How long each dependency has to answer.
