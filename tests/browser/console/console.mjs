@@ -65,6 +65,10 @@ async function imagesLoaded(page) {
 test('two reviewers on one session: the second sees the first at work, and only one decides', { timeout: TIMEOUT }, async () => {
   const b = await launch();
   try {
+    // Lena holds the fifth session (opening it claims it), so Rita's queue work leaves it alone.
+    const lena = await signIn(b, 'lena');
+    await lena.goto(sessionUrl(cfg.confirm));
+    assert.match(await lena.textContent('main'), /held by lena of the console until/);
     const rob = await signIn(b, 'rob');
     const rita = await signIn(b, 'rita');
     await rob.goto(sessionUrl(cfg.race));
@@ -135,7 +139,10 @@ test('a reviewer works three sessions from the queue to decisions with the keybo
     // The third: approved; the queue is then empty.
     await tabTo(page, 'form[action$="/decide"]:not(.refuse) button');
     await Promise.all([page.waitForURL(/\/console\/reviews\?decided=/), page.keyboard.press('Enter')]);
-    assert.match(await page.textContent('main'), /No session is waiting for review\./);
+    // What is left is the session Lena holds.
+    const left = await page.textContent('main');
+    assert.match(left, new RegExp(`${cfg.confirm}[\\s\\S]*lena of the console until`));
+    for (const id of cfg.work) assert.doesNotMatch(left, new RegExp(id));
     assert.deepEqual([...worked].sort(), [...cfg.work].sort(), 'the three sessions, each once');
     await noIssues(page, 'keyboard flow');
 
@@ -174,7 +181,7 @@ test('every console page, photographed at 1440x900, has no axe violation', { tim
     // A lead: every session, searched and filtered; the assignment form on a session page.
     const lena = await signIn(b, 'lena');
     await lena.goto(`${base}/console/reviews?status=&q=Dubois`);
-    assert.match(await lena.textContent('.count'), /4 sessions found/);
+    assert.match(await lena.textContent('.count'), /5 sessions found/);
     await shots.page(lena, 'search');
     await lena.goto(`${base}/console/reviews?status=&type=BUSINESS&env=production&from=2000-01-01`);
     await shots.page(lena, 'filters');
@@ -182,7 +189,26 @@ test('every console page, photographed at 1440x900, has no axe violation', { tim
     assert.match(await lena.textContent('[role=alert]'), /not a date/);
     await shots.page(lena, 'filters-error');
     await lena.goto(`${base}/console/documents`);
+    assert.match(await lena.textContent('main'), new RegExp(cfg.kyc));
     await shots.page(lena, 'documents');
+    await lena.goto(`${base}/console/clients/${cfg.client}/kyc/${cfg.kyc}`);
+    await shots.page(lena, 'kyc-document');
+    await lena.goto(`${base}/console/clients/${cfg.client}/ubo/${cfg.ubo}`);
+    assert.match(await lena.textContent('main'), /Zoe/);
+    await shots.page(lena, 'ubo-declaration');
+    // A refusal sent without its confirmation shows what the platform would see, and decides nothing.
+    await lena.goto(sessionUrl(cfg.confirm));
+    await lena.selectOption('#reason', 'DOCUMENT_UNREADABLE@IDENTITY_DOCUMENT_VERIFICATION');
+    await lena.fill('#comment', 'The photo of the passport is blurred');
+    await Promise.all([lena.waitForURL(/\/decide$/), lena.click('form.refuse button[type=submit]')]);
+    assert.match(await lena.textContent('main'), /The platform will see this refusal/);
+    assert.match(await lena.textContent('main'), /The document cannot be read/);
+    await shots.page(lena, 'confirm-refusal');
+    await lena.click('a:has-text("Back to the session, nothing decided")');
+    assert.match(await lena.textContent('main'), /Status REVIEW/);
+    await lena.goto(`${base}/console/staff`);
+    assert.match(await lena.textContent('main'), /Only operators manage staff\./);
+    await shots.page(lena, 'not-allowed');
     await lena.goto(`${base}/console/account`);
     await shots.page(lena, 'account');
 
