@@ -278,15 +278,16 @@ async fn render_queue(
 ) -> Response {
     let pages = total.div_ceil(u64::from(PER_PAGE)).max(1) as u32;
     let status = q.status();
-    let what = if status.is_empty() {
-        "sessions".to_owned()
-    } else {
-        format!("sessions {status}")
+    let noun = if total == 1 { "session" } else { "sessions" };
+    let what = match status {
+        "" => noun.to_owned(),
+        "REVIEW" => format!("{noun} in review"),
+        other => format!("{noun} {other}"),
     };
-    let summary = match (total, q.q.trim().is_empty()) {
-        (1, true) => format!("1 of the {what}"),
-        (n, true) => format!("{n} {what}"),
-        (n, false) => format!("{n} {what} found"),
+    let summary = if q.q.trim().is_empty() {
+        format!("{total} {what}")
+    } else {
+        format!("{total} {what} found")
     };
     let title = if status == "REVIEW" { "Review queue" } else { "Sessions" };
     let view = QueuePage {
@@ -366,7 +367,7 @@ mod tests {
             environments: Vec::new(),
             checks: Vec::new(),
             reasons: Vec::new(),
-            summary: "1 of the sessions".into(),
+            summary: "1 session in review".into(),
             rows: vec![row],
             previous: None,
             next: Some("?page=2".into()),

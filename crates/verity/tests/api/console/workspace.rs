@@ -36,7 +36,7 @@ async fn workspace(backend: Backend) {
     // document number read from the passport, an e-mail changed after creation, and ids.
     let all = rita.get(&search("marie DUBOIS")).await.text();
     assert_eq!(listed(&all), sessions, "{all}");
-    assert_eq!(count(&all), "3 sessions REVIEW found");
+    assert_eq!(count(&all), "3 sessions in review found");
     assert_eq!(
         listed(&rita.get(&search("22222222")).await.text()),
         [sessions[1].clone()]
@@ -76,7 +76,7 @@ async fn workspace(backend: Backend) {
         [sessions[2].clone()]
     );
     let nobody = rita.get(&search("Zebulon Nobody")).await.text();
-    assert!(listed(&nobody).is_empty() && count(&nobody) == "0 sessions REVIEW found");
+    assert!(listed(&nobody).is_empty() && count(&nobody) == "0 sessions in review found");
     // Parts of words find nothing: only keyed hashes of whole words are stored.
     assert!(listed(&rita.get(&search("Dubo")).await.text()).is_empty());
 
