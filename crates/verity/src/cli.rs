@@ -72,6 +72,19 @@ pub(crate) enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Copy the database (SQLite: an online, consistent snapshot) and the blob folder into a new
+    /// folder, while Verity runs. The master key is not copied: keep it apart.
+    Backup {
+        /// A folder that does not exist yet.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put a backup made by `verity backup` into an empty data folder (VERITY_DATA_DIR); the
+    /// master key that sealed it must be configured.
+    Restore {
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Manage API clients (platforms).
     #[command(subcommand)]
     Clients(ClientsCommand),

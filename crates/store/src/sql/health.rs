@@ -1,7 +1,25 @@
-//! The readiness probe's question to the database.
+//! The readiness probe's question to the database, and SQLite's online snapshot for backups.
 
 use super::*;
 use crate::HealthStore;
+
+impl SqlStore {
+    /// Writes a consistent copy of an SQLite database to `path` while it stays in use
+    /// (`VACUUM INTO`: one read transaction, so the copy is one moment of the database). Not
+    /// for PostgreSQL, whose own tools (`pg_dump`) do this.
+    pub async fn snapshot_into(&self, path: &std::path::Path) -> StoreResult<()> {
+        if self.dialect != Dialect::Sqlite {
+            return Err(StoreError::Corrupt(
+                "snapshots are for SQLite; use pg_dump for PostgreSQL".into(),
+            ));
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
 
 #[async_trait]
 impl HealthStore for SqlStore {

@@ -1,5 +1,6 @@
 //! The operator's commands: the dispatcher and the helpers they share.
 
+mod backup;
 pub(crate) mod clients;
 mod fill;
 mod inspect;
@@ -42,6 +43,8 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> Result<(), 
             );
             Ok(())
         }
+        Command::Backup { to } => backup::backup(&settings, &to).await,
+        Command::Restore { from } => backup::restore(&settings, &from).await,
         Command::Clients(c) => clients::clients(c, existing(&settings).await?).await,
         Command::Review(c) => review::review(c, existing(&settings).await?).await,
         Command::Users(c) => users::users(c, existing(&settings).await?).await,

@@ -13,5 +13,6 @@ mod lockout;
 mod platforms;
 mod pscs;
 mod redaction;
+mod restored;
 mod review;
 mod workspace;

@@ -113,6 +113,7 @@ pub(super) async fn add_staff(app: &TestApp, username: &str, name: &str, role: &
         .args(extra)
         .env("VERITY_DATABASE_URL", &app.db.url)
         .env("VERITY_DATA_DIR", app.db.data_dir.path())
+        .envs(app.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

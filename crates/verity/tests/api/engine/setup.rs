@@ -16,7 +16,7 @@ pub const TODAY: Date = Date {
     month: 11,
     day: 25,
 };
-pub(super) const DECIDED: [&str; 3] = [
+pub const DECIDED: [&str; 3] = [
     "IDENTITY_VERIFICATION_VALIDATED",
     "IDENTITY_VERIFICATION_FAILED",
     "IDENTITY_VERIFICATION_INCONCLUSIVE",

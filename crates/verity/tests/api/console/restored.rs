@@ -1,0 +1,110 @@
+//! `verity backup` while the server runs, `verity restore` into an empty folder, and a server on
+//! the restored folder: every session reads back through the API and every document through the
+//! console, decrypted with the master key the operator kept apart.
+
+use std::sync::Arc;
+
+use super::setup::*;
+use crate::engine::*;
+use crate::helpers::*;
+use crate::receiver::Receiver;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_serving_restores_every_session_and_document() {
+    let receiver = Receiver::ok().await;
+    let env = [("VERITY_WEBHOOK_ALLOW_PRIVATE", "true")];
+    let app = TestApp::spawn(Backend::Sqlite, &env).await;
+    let (client, secret) = create_client(&app.db, &app.env, "Live platform", &["--environment", "production"]).await;
+    let api = Api {
+        http: app.http.clone(),
+        token: app.token_for(&client, &secret).await,
+        prefix: app.url(&format!("/v2.01/{client}")),
+    };
+    for event in DECIDED {
+        let hook = api
+            .post("/hooks", serde_json::json!({"EventType": event, "Url": receiver.url}))
+            .await;
+        assert_eq!(hook.status, 200, "{}", hook.text);
+    }
+    let mut sessions = Vec::new();
+    for seed in [3, 4] {
+        let s = submit_natural_with_selfie(
+            &app,
+            &api,
+            &ALEX,
+            ("PASSPORT", "GB"),
+            &alex_passport(),
+            verity_corpus::selfie(seed),
+        )
+        .await;
+        let decided = decision(&api, &receiver, &s).await;
+        sessions.push((s, decided));
+    }
+
+    // The backup, taken while the server serves; never over an existing folder; no key in it.
+    let folder = tempfile::tempdir().unwrap();
+    let to = folder.path().join("backup");
+    let to_arg = to.to_string_lossy().into_owned();
+    let (ok, out, err) = cli(&app, &["backup", "--to", &to_arg]).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("the master key is not in the backup"), "{out}");
+    assert!(to.join("verity.db").is_file());
+    assert!(!to.join("master.key").exists());
+    let (again, _, err) = cli(&app, &["backup", "--to", &to_arg]).await;
+    assert!(!again && err.contains("already exists"), "{err}");
+
+    // The restore: into an empty folder only, with the key kept apart.
+    let key = app.db.data_dir.path().join("master.key");
+    let restored_dir = tempfile::tempdir().unwrap();
+    let restore = |dir: &std::path::Path| {
+        let mut c = verity();
+        c.args(["restore", "--from", &to_arg])
+            .env("VERITY_DATA_DIR", dir)
+            .env("VERITY_MASTER_KEY_FILE", &key);
+        c
+    };
+    let out = restore(restored_dir.path()).output().await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let twice = restore(restored_dir.path()).output().await.unwrap();
+    assert!(!twice.status.success());
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("restore only into an empty data folder"));
+
+    // A server on the restored folder: the sessions as they were, the documents readable.
+    let (client_id, api_key) = (app.client_id.clone(), app.api_key.clone());
+    let key_env = key.to_string_lossy().into_owned();
+    let restored_db = Arc::new(Database {
+        url: format!("sqlite://{}", restored_dir.path().join("verity.db").display()),
+        data_dir: restored_dir,
+    });
+    let restored_env = vec![
+        ("VERITY_WEBHOOK_ALLOW_PRIVATE".to_owned(), "true".to_owned()),
+        ("VERITY_MASTER_KEY_FILE".to_owned(), key_env),
+    ];
+    let restored = TestApp::start(restored_db, restored_env, client_id, api_key).await;
+    let api = Api {
+        http: restored.http.clone(),
+        token: restored.token_for(&client, &secret).await,
+        prefix: restored.url(&format!("/v2.01/{client}")),
+    };
+    for (id, decided) in &sessions {
+        let read = api.get(&format!("/identity-verifications/{id}")).await.json();
+        assert_eq!(
+            (&read["Status"], &read["Checks"]),
+            (&decided["Status"], &decided["Checks"])
+        );
+    }
+    add_staff(&restored, "rita", "Rita Reviewer", "reviewer", &[]).await;
+    let rita = Browser::new(&restored);
+    rita.sign_in("rita", &password("rita"), "").await;
+    for (id, decided) in &sessions {
+        let url = format!("/console/clients/{client}/sessions/{id}");
+        let page = rita.get(&url).await;
+        assert_eq!(page.status, 200);
+        assert!(page.text().contains(decided["Status"].as_str().unwrap()));
+        for slot in ["front", "selfie"] {
+            let file = rita.get(&format!("{url}/files/{slot}")).await;
+            assert_eq!(file.status, 200, "{id} {slot}");
+            assert!(image::load_from_memory(&file.body).is_ok(), "{id} {slot} decrypts");
+        }
+    }
+}
