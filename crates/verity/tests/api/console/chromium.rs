@@ -1,62 +1,7 @@
 //! The console driven in a real browser (Chromium through Playwright).
 
-use base64::Engine as _;
-use serde_json::json;
-
 use super::setup::*;
 use crate::helpers::*;
-use crate::hosted::png;
-
-/// A KYC document and a UBO declaration of `user`, submitted, waiting for a reviewer.
-async fn documents_for_review(api: &Api, user: &str) -> (String, String) {
-    let doc = api
-        .post(
-            &format!("/users/{user}/kyc/documents"),
-            json!({"Type": "REGISTRATION_PROOF"}),
-        )
-        .await
-        .json()["Id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let page = base64::engine::general_purpose::STANDARD.encode(png(600, 800));
-    let added = api
-        .post(
-            &format!("/users/{user}/kyc/documents/{doc}/pages"),
-            json!({"File": page}),
-        )
-        .await;
-    assert_eq!(added.status, 204);
-    let submitted = api
-        .put(
-            &format!("/users/{user}/kyc/documents/{doc}"),
-            json!({"Status": "VALIDATION_ASKED"}),
-        )
-        .await;
-    assert_eq!(submitted.json()["Status"], "VALIDATION_ASKED");
-    let decl = api
-        .post(&format!("/users/{user}/kyc/ubodeclarations"), json!({}))
-        .await
-        .json()["Id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let ubo = json!({
-        "FirstName": "Zoe", "LastName": "Unlisted",
-        "Address": {"AddressLine1": "1 rue de la Paix", "City": "Paris", "PostalCode": "75002", "Country": "FR"},
-        "Nationality": "FR", "Birthday": 188_301_600, "Birthplace": {"City": "Paris", "Country": "FR"}
-    });
-    let added = api
-        .post(&format!("/users/{user}/kyc/ubodeclarations/{decl}/ubos"), ubo)
-        .await;
-    assert_eq!(added.status, 200);
-    api.put(
-        &format!("/users/{user}/kyc/ubodeclarations/{decl}"),
-        json!({"Status": "VALIDATION_ASKED"}),
-    )
-    .await;
-    (doc, decl)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_in_chromium() {

@@ -3,13 +3,11 @@
 //! a declaration's UBOs are shown, and a reviewer's decision reaches the platform by webhook;
 //! a read-only role cannot decide.
 
-use base64::Engine as _;
 use serde_json::json;
 
 use super::setup::*;
 use crate::engine::cli;
 use crate::helpers::*;
-use crate::hosted::png;
 use crate::receiver::Receiver;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -30,52 +28,7 @@ async fn reviewers_decide_kyc_documents_and_ubo_declarations() {
     }
     let r = api.post("/users/legal", legal_owner_body("BUSINESS")).await;
     let user = r.json()["Id"].as_str().unwrap().to_owned();
-    let doc = api
-        .post(
-            &format!("/users/{user}/kyc/documents"),
-            json!({"Type": "REGISTRATION_PROOF"}),
-        )
-        .await
-        .json();
-    let doc = doc["Id"].as_str().unwrap().to_owned();
-    let page = base64::engine::general_purpose::STANDARD.encode(png(600, 800));
-    assert_eq!(
-        api.post(
-            &format!("/users/{user}/kyc/documents/{doc}/pages"),
-            json!({"File": page})
-        )
-        .await
-        .status,
-        204
-    );
-    let submitted = api
-        .put(
-            &format!("/users/{user}/kyc/documents/{doc}"),
-            json!({"Status": "VALIDATION_ASKED"}),
-        )
-        .await;
-    assert_eq!(submitted.json()["Status"], "VALIDATION_ASKED");
-    let decl = api
-        .post(&format!("/users/{user}/kyc/ubodeclarations"), json!({}))
-        .await
-        .json();
-    let decl = decl["Id"].as_str().unwrap().to_owned();
-    let ubo = json!({
-        "FirstName": "Zoe", "LastName": "Unlisted",
-        "Address": {"AddressLine1": "1 rue de la Paix", "City": "Paris", "PostalCode": "75002", "Country": "FR"},
-        "Nationality": "FR", "Birthday": 188_301_600, "Birthplace": {"City": "Paris", "Country": "FR"}
-    });
-    assert_eq!(
-        api.post(&format!("/users/{user}/kyc/ubodeclarations/{decl}/ubos"), ubo)
-            .await
-            .status,
-        200
-    );
-    api.put(
-        &format!("/users/{user}/kyc/ubodeclarations/{decl}"),
-        json!({"Status": "VALIDATION_ASKED"}),
-    )
-    .await;
+    let (doc, decl) = documents_for_review(&api, &user).await;
 
     // The operator's view from the command line.
     let (ok, out, err) = cli(&app, &["review", "documents"]).await;

@@ -3,10 +3,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use base64::Engine as _;
+use serde_json::json;
 use verity_corpus::{Date, Flaw, Kind};
 
 use crate::engine::*;
 use crate::helpers::*;
+use crate::hosted::png;
 use crate::receiver::Receiver;
 
 /// A browser-like client of the console: keeps its cookies, follows nothing.
@@ -186,4 +189,55 @@ pub(super) async fn platform_with_reviews(
 
 pub(super) fn password(username: &str) -> String {
     format!("{username} has a long password")
+}
+
+/// A KYC document and a UBO declaration of `user`, submitted, waiting for a reviewer.
+pub(super) async fn documents_for_review(api: &Api, user: &str) -> (String, String) {
+    let doc = api
+        .post(
+            &format!("/users/{user}/kyc/documents"),
+            json!({"Type": "REGISTRATION_PROOF"}),
+        )
+        .await
+        .json()["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = base64::engine::general_purpose::STANDARD.encode(png(600, 800));
+    let added = api
+        .post(
+            &format!("/users/{user}/kyc/documents/{doc}/pages"),
+            json!({"File": page}),
+        )
+        .await;
+    assert_eq!(added.status, 204);
+    let submitted = api
+        .put(
+            &format!("/users/{user}/kyc/documents/{doc}"),
+            json!({"Status": "VALIDATION_ASKED"}),
+        )
+        .await;
+    assert_eq!(submitted.json()["Status"], "VALIDATION_ASKED");
+    let decl = api
+        .post(&format!("/users/{user}/kyc/ubodeclarations"), json!({}))
+        .await
+        .json()["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ubo = json!({
+        "FirstName": "Zoe", "LastName": "Unlisted",
+        "Address": {"AddressLine1": "1 rue de la Paix", "City": "Paris", "PostalCode": "75002", "Country": "FR"},
+        "Nationality": "FR", "Birthday": 188_301_600, "Birthplace": {"City": "Paris", "Country": "FR"}
+    });
+    let added = api
+        .post(&format!("/users/{user}/kyc/ubodeclarations/{decl}/ubos"), ubo)
+        .await;
+    assert_eq!(added.status, 200);
+    api.put(
+        &format!("/users/{user}/kyc/ubodeclarations/{decl}"),
+        json!({"Status": "VALIDATION_ASKED"}),
+    )
+    .await;
+    (doc, decl)
 }
