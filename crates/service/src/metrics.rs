@@ -36,6 +36,22 @@ pub async fn render(store: &dyn Store) -> StoreResult<String> {
         "Webhook deliveries waiting for an INVALID hook to be re-validated.",
         paused as u64,
     );
+    let (waiting, oldest) = store.review_backlog().await?;
+    metric(
+        "verity_review_queue_sessions",
+        "gauge",
+        "Sessions waiting in REVIEW for a reviewer.",
+        waiting,
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    metric(
+        "verity_review_oldest_waiting_seconds",
+        "gauge",
+        "How long the oldest session in REVIEW has waited (0 when none waits).",
+        oldest.map_or(0, |since| (now - since).max(0) as u64),
+    );
     let counter = |c: &AtomicU64| c.load(Ordering::Relaxed);
     metric(
         "verity_webhook_hooks_invalidated_total",

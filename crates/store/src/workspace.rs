@@ -99,6 +99,8 @@ pub trait WorkspaceStore: Send + Sync + 'static {
     async fn notes(&self, session: &SessionId) -> StoreResult<Vec<Note>>;
     /// The audit entries about a session, oldest first.
     async fn audit_of(&self, target: &str, limit: u32) -> StoreResult<Vec<AuditEntry>>;
+    /// How many sessions wait in REVIEW, and since when the oldest has waited.
+    async fn review_backlog(&self) -> StoreResult<(u64, Option<UnixTime>)>;
     /// Indexes up to `limit` users written before search existed; how many were indexed.
     async fn index_pending_users(&self, limit: u32) -> StoreResult<u64>;
 }

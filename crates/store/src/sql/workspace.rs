@@ -330,6 +330,15 @@ impl WorkspaceStore for SqlStore {
         rows.iter().map(audit_from_row).collect()
     }
 
+    async fn review_backlog(&self) -> StoreResult<(u64, Option<UnixTime>)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(COALESCE(updated_at, created_at)) AS oldest FROM idv_sessions WHERE status = 'REVIEW'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get::<i64, _>("n")? as u64, row.try_get("oldest")?))
+    }
+
     async fn index_pending_users(&self, limit: u32) -> StoreResult<u64> {
         let rows = sqlx::query("SELECT id, data, version FROM users WHERE search_version < 1 LIMIT $1")
             .bind(i64::from(limit))

@@ -23,7 +23,28 @@ fn count(html: &str) -> String {
 
 async fn workspace(backend: Backend) {
     let numbers = [(110, "11111111"), (111, "22222222"), (112, "33333333")];
-    let (app, api, client, _receiver, _face, sessions) = platform_with_reviews(backend, &[], &numbers).await;
+    let admin = "an operator's metrics token, long enough";
+    let env = [("VERITY_ADMIN_TOKEN", admin)];
+    let (app, api, client, _receiver, _face, sessions) = platform_with_reviews(backend, &env, &numbers).await;
+    // The review backlog, for an operator's alerts.
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("\nverity_review_queue_sessions 3\n"), "{metrics}");
+    let oldest: i64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("verity_review_oldest_waiting_seconds "))
+        .expect("the oldest waiting session")
+        .parse()
+        .unwrap();
+    assert!((0..600).contains(&oldest), "{oldest}");
     add_staff(&app, "rita", "Rita Reviewer", "reviewer", &[]).await;
     add_staff(&app, "rob", "Rob Reviewer", "reviewer", &[]).await;
     add_staff(&app, "lena", "Lena Lead", "lead", &[]).await;
