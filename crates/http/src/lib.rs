@@ -133,9 +133,15 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(error::ApiError::Internal("handler panicked".into()))
         }))
-        .layer(TraceLayer::new_for_http().make_span_with(
-            |req: &Request| tracing::info_span!("http", method = %req.method(), path = %req.uri().path()),
-        ))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(axum::middleware::from_fn(request_id))
         .layer(SetSensitiveRequestHeadersLayer::new([
             axum::http::header::AUTHORIZATION,
             axum::http::header::COOKIE,
@@ -194,6 +200,29 @@ async fn not_found(req: Request) -> error::ApiError {
 }
 
 pub use listener::{ListenerLimits, serve};
+
+/// The header that names a request in the logs and in its answer.
+const REQUEST_ID: &str = "x-request-id";
+
+/// Names every request: a caller's `X-Request-Id` is kept when it is a plain token (letters,
+/// digits, `-`, `_`, `.`, at most 64), so a platform can follow its call into Verity's logs;
+/// anything else is replaced, so that no caller writes what it likes into the logs.
+async fn request_id(mut req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let given = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        })
+        .map(str::to_owned);
+    let id = given.unwrap_or_else(|| verity_service::new_id("req_"));
+    let value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("req_unnamed"));
+    req.headers_mut().insert(REQUEST_ID, value.clone());
+    let mut response = next.run(req).await;
+    response.headers_mut().insert(REQUEST_ID, value);
+    response
+}
 
 /// Readiness: 200 when the database answers, its schema is this binary's and the blob store
 /// answers; 503 with what is not ready otherwise (details go to the log, not to the caller).

@@ -90,3 +90,34 @@ async fn readiness_fails_while_the_database_is_down() {
         .unwrap();
     assert_eq!(until(&app, 200).await, all_ok());
 }
+
+/// Every answer names its request (`X-Request-Id`, in the logs' `request_id` too): a platform's
+/// own plain id is kept so it can follow its call; anything else is replaced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_names_its_request() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await;
+    let id_of = |r: &reqwest::Response| r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let plain = app.http.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    let first = id_of(&plain);
+    assert!(first.starts_with("req_") && first.len() == 30, "{first}");
+    let again = id_of(&app.http.get(format!("{}/healthz", app.base)).send().await.unwrap());
+    assert_ne!(first, again, "each request its own id");
+    let kept = app
+        .http
+        .get(format!("{}/v2.01/nobody/users/nothing", app.base))
+        .header("x-request-id", "platform-call-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(id_of(&kept), "platform-call-42");
+    for hostile in ["a".repeat(65), "two words".to_owned(), "{\"json\":1}".to_owned()] {
+        let r = app
+            .http
+            .get(format!("{}/healthz", app.base))
+            .header("x-request-id", hostile.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert!(id_of(&r).starts_with("req_"), "{hostile} replaced");
+    }
+}
