@@ -212,10 +212,7 @@ impl Mailer {
             .user(&job.client, &psc.user_id)
             .await
             .map_err(e)?
-            .map(|u| match u.person {
-                verity_domain::user::Person::Legal(l) => l.name,
-                verity_domain::user::Person::Natural(n) => format!("{} {}", n.first_name, n.last_name),
-            })
+            .map(|u| u.display_name())
             .unwrap_or_default();
         let language = session
             .language

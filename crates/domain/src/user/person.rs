@@ -104,6 +104,14 @@ pub struct User {
 }
 
 impl User {
+    /// How people name the user: a person's first and last names, or a company's name.
+    pub fn display_name(&self) -> String {
+        match &self.person {
+            Person::Natural(n) => format!("{} {}", n.first_name, n.last_name),
+            Person::Legal(l) => l.name.clone(),
+        }
+    }
+
     pub fn person_type(&self) -> PersonType {
         match self.person {
             Person::Natural(_) => PersonType::Natural,

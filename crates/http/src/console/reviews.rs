@@ -170,15 +170,11 @@ pub(super) fn row(e: &QueueEntry, now: i64) -> QueueRow {
     let since = e.session.updated_at.unwrap_or(e.session.created_at);
     let waited = now - since;
     let (sla, sla_words) = row_sla(waited);
-    let name = match &e.user.person {
-        verity_domain::user::Person::Natural(n) => format!("{} {}", n.first_name, n.last_name),
-        verity_domain::user::Person::Legal(l) => l.name.clone(),
-    };
     QueueRow {
         id: e.session.id.to_string(),
         client: e.session.client_id.to_string(),
         sandbox: e.environment == "sandbox",
-        name,
+        name: e.user.display_name(),
         user_type: e.user_type.clone(),
         status: e.session.status.as_str().to_owned(),
         open_checks: e

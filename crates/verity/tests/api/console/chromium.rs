@@ -34,13 +34,7 @@ async fn console_in_chromium() {
         add_staff(&app, user, &format!("{user} of the console"), role, &[]).await;
         passwords.insert(user.into(), password(user).into());
     }
-    let user = api
-        .get(&format!("/identity-verifications/{}", sessions[0]))
-        .await
-        .json()["UserId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let user = user_of(&api, &sessions[0]).await;
     let (kyc, ubo) = documents_for_review(&api, &user).await;
     // Rob and Rita race on one session first; then Rita works three others from the queue with
     // the keyboard alone: approve, refuse, approve. Lena holds the fifth, where a refusal is

@@ -241,3 +241,11 @@ pub(super) async fn documents_for_review(api: &Api, user: &str) -> (String, Stri
     .await;
     (doc, decl)
 }
+
+/// The id of the user a session verifies.
+pub(super) async fn user_of(api: &Api, session: &str) -> String {
+    api.get(&format!("/identity-verifications/{session}")).await.json()["UserId"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}

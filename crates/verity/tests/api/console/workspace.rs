@@ -73,13 +73,7 @@ async fn workspace(backend: Backend) {
         [sessions[2].clone()],
         "document number {document_number}"
     );
-    let user0 = api
-        .get(&format!("/identity-verifications/{}", sessions[0]))
-        .await
-        .json()["UserId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let user0 = user_of(&api, &sessions[0]).await;
     let changed = api
         .put(
             &format!("/users/legal/{user0}"),
