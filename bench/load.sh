@@ -61,6 +61,7 @@ for backend in $backends; do
     export VERITY_DATABASE_URL="$db_url" VERITY_DATA_DIR="$work/$backend" VERITY_LISTEN=127.0.0.1:0 \
         VERITY_RATE_LIMITS="1h=1000000000" RUST_LOG=warn
     mkdir -p "$work/$backend"
+    "$bin" migrate > /dev/null
     creds="$("$bin" clients create --name bench --id "bench-$backend" --json)"
     client="$(echo "$creds" | python3 -c 'import sys,json; print(json.load(sys.stdin)["ClientId"])')"
     key="$(echo "$creds" | python3 -c 'import sys,json; print(json.load(sys.stdin)["ApiKey"])')"

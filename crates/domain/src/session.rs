@@ -125,6 +125,11 @@ pub enum SessionFlow {
 }
 
 impl SessionFlow {
+    /// Only a PSC flow's main session declares PSCs.
+    pub fn declares_pscs(&self) -> bool {
+        matches!(self, SessionFlow::PscMain)
+    }
+
     /// Storage form: the flow's name, and the PSC's id for a PSC session.
     pub fn to_columns(&self) -> (&'static str, Option<&str>) {
         match self {

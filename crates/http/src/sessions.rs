@@ -156,8 +156,13 @@ fn check_view(c: &Check) -> CheckView {
 
 /// The full session object, with the PSCs it declared.
 pub async fn session_body(state: &AppState, s: &IdvSession) -> Result<SessionView, ApiError> {
-    let pscs = state.services.pscs_declared_in(&s.client_id, &s.id).await?;
-    let pscs = crate::pscs::psc_views(state, &s.client_id, &pscs).await?;
+    // Other sessions have none: no need to ask the database.
+    let pscs = if s.flow.declares_pscs() {
+        let declared = state.services.pscs_declared_in(&s.client_id, &s.id).await?;
+        crate::pscs::psc_views(state, &s.client_id, &declared).await?
+    } else {
+        Vec::new()
+    };
     Ok(session_view(state, s, pscs))
 }
 

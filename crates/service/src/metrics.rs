@@ -16,6 +16,55 @@ pub static CONNECTION_LIMIT_REACHED: AtomicU64 = AtomicU64::new(0);
 /// Requests that ran past the request timeout.
 pub static REQUESTS_TIMED_OUT: AtomicU64 = AtomicU64::new(0);
 
+/// A latency histogram with fixed buckets (seconds), updated without locks.
+pub struct Histogram {
+    bounds: &'static [f64],
+    /// One count per bound, then the overflow (+Inf).
+    counts: [AtomicU64; 16],
+    /// Sum of the observations, in microseconds.
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    pub const fn new(bounds: &'static [f64]) -> Histogram {
+        assert!(bounds.len() < 16);
+        Histogram {
+            bounds,
+            counts: [const { AtomicU64::new(0) }; 16],
+            sum_micros: AtomicU64::new(0),
+        }
+    }
+
+    pub fn observe(&self, seconds: f64) {
+        let bucket = self
+            .bounds
+            .iter()
+            .position(|b| seconds <= *b)
+            .unwrap_or(self.bounds.len());
+        self.counts[bucket].fetch_add(1, Ordering::Relaxed);
+        self.sum_micros
+            .fetch_add((seconds * 1e6).max(0.0) as u64, Ordering::Relaxed);
+    }
+
+    /// Prometheus' cumulative `_bucket` lines, `_sum` and `_count`.
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut cumulative = 0;
+        for (i, bound) in self.bounds.iter().enumerate() {
+            cumulative += self.counts[i].load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+        }
+        cumulative += self.counts[self.bounds.len()].load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cumulative}");
+        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {cumulative}");
+    }
+}
+
+/// How long the engine took to decide a session's checks, from its stored images to the
+/// committed result (one job at a time per process).
+pub static ENGINE_JOB_SECONDS: Histogram = Histogram::new(&[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]);
+
 /// The exposition text.
 pub async fn render(store: &dyn Store) -> StoreResult<String> {
     let invalid = store.invalid_hooks(None).await?;
@@ -76,6 +125,11 @@ pub async fn render(store: &dyn Store) -> StoreResult<String> {
         "counter",
         "Requests answered 503 because they ran past the request timeout.",
         counter(&REQUESTS_TIMED_OUT),
+    );
+    ENGINE_JOB_SECONDS.render(
+        &mut out,
+        "verity_engine_job_seconds",
+        "Time the engine took per check job, from stored images to the committed decision.",
     );
     Ok(out)
 }

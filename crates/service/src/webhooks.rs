@@ -11,14 +11,19 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use hmac::{KeyInit, Mac};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use verity_domain::hook::is_public_ip;
-use verity_store::{AttemptRecord, DeliveryJob, NextStep};
+use verity_store::{AttemptRecord, DeliveryJob, FinishedAttempt, NextStep};
 
 use crate::{Services, metrics, now};
 
-/// Deliveries taken per round.
-const BATCH: u32 = 32;
+/// Deliveries claimed per query at most.
+const BATCH: u32 = 64;
+/// Attempts in flight at most (each holds a connection to a receiver).
+const IN_FLIGHT: usize = 256;
+/// Finished attempts recorded per transaction at most.
+const RECORD_BATCH: usize = 256;
 /// How often the worker looks for due deliveries when nothing woke it.
 const POLL: Duration = Duration::from_millis(250);
 
@@ -62,47 +67,97 @@ impl Deliverer {
         })
     }
 
-    /// Claims due deliveries and attempts them concurrently until `stop` is set; a round in
-    /// flight then finishes (each attempt is bounded by the webhook timeout) and is recorded.
+    /// Claims due deliveries and attempts them concurrently (up to [`IN_FLIGHT`] at once) until
+    /// `stop` is set, recording finished attempts in batches. On stop, the attempts in flight
+    /// finish (each is bounded by the webhook timeout) and are recorded before it returns.
     pub async fn run(self: Arc<Self>, mut stop: crate::StopSignal) {
+        let (finished, to_record) = mpsc::channel(IN_FLIGHT);
+        let recorder = tokio::spawn(self.clone().record(to_record));
+        let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+        let mut attempts = JoinSet::new();
+        let elsewhere = self.services.store.outbox_wakeup();
         while !*stop.borrow() {
-            let claimed = self.round().await;
-            if claimed == 0 {
-                tokio::select! {
-                    _ = self.services.outbox.notified() => {}
-                    _ = tokio::time::sleep(POLL) => {}
-                    _ = crate::stopped(&mut stop) => {}
-                }
+            while attempts.try_join_next().is_some() {}
+            let free = slots.available_permits().min(BATCH as usize) as u32;
+            let jobs = if free == 0 { Vec::new() } else { self.claim(free).await };
+            let more = jobs.len() as u32 == free && free > 0;
+            for job in jobs {
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                let (me, finished) = (self.clone(), finished.clone());
+                attempts.spawn(async move {
+                    let _ = finished.send(me.attempt(job).await).await;
+                    drop(slot);
+                });
+            }
+            if more {
+                continue;
+            }
+            tokio::select! {
+                _ = self.services.outbox.notified(), if free > 0 => {}
+                _ = elsewhere.notified(), if free > 0 => {}
+                _ = slots.acquire(), if free == 0 => {}
+                _ = tokio::time::sleep(POLL) => {}
+                _ = crate::stopped(&mut stop) => {}
             }
         }
+        while attempts.join_next().await.is_some() {}
+        drop(finished);
+        let _ = recorder.await;
         tracing::info!("webhook worker stopped");
     }
 
-    /// One round: returns how many deliveries were attempted.
-    pub async fn round(self: &Arc<Self>) -> usize {
+    /// Claims up to `limit` due deliveries.
+    async fn claim(&self, limit: u32) -> Vec<DeliveryJob> {
         let now = crate::now_millis() as i64;
-        // The lease outlives the longest attempt (the timeout bounds the whole request), so a live
-        // worker never loses its claim, while a dead worker's claim soon lapses.
+        // The lease outlives the longest attempt (the timeout bounds the whole request) and its
+        // recording, so a live worker never loses its claim, while a dead worker's soon lapses.
         let lease = now + 2 * self.services.config.webhook_timeout.as_millis() as i64 + 1000;
-        let jobs = match self.services.store.claim_deliveries(now, lease, BATCH).await {
+        match self.services.store.claim_deliveries(now, lease, limit).await {
             Ok(jobs) => jobs,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot claim webhook deliveries");
                 tokio::time::sleep(POLL).await;
-                return 0;
+                Vec::new()
             }
-        };
-        let count = jobs.len();
-        let mut set = JoinSet::new();
-        for job in jobs {
-            let me = self.clone();
-            set.spawn(async move { me.attempt(job).await });
         }
-        while set.join_next().await.is_some() {}
-        count
     }
 
-    async fn attempt(&self, job: DeliveryJob) {
+    /// Records finished attempts, everything waiting in one transaction.
+    async fn record(self: Arc<Self>, mut finished: mpsc::Receiver<FinishedAttempt>) {
+        let rule = self.services.config.invalidation;
+        while let Some(first) = finished.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < RECORD_BATCH {
+                match finished.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            match self.services.store.finish_attempts(&batch, rule).await {
+                Ok(turned_invalid) => {
+                    for (f, _) in batch.iter().zip(turned_invalid).filter(|(_, turned)| *turned) {
+                        metrics::HOOKS_INVALIDATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        // Operators must hear of this: the platform gets nothing more until it acts.
+                        tracing::error!(
+                            hook = %f.job.hook_id,
+                            client = %f.job.client_id,
+                            event_type = %f.job.event_type,
+                            failed_events = rule.failed_events,
+                            failing_for_seconds = rule.failing_for,
+                            "webhook hook turned INVALID: its deliveries are paused, not dropped, until it is re-validated (PUT /hooks/{{Id}} with Validity VALID, or the console)"
+                        );
+                    }
+                }
+                // Their leases will lapse and the deliveries will be attempted again.
+                Err(e) => tracing::warn!(attempts = batch.len(), error = %e, "cannot record webhook attempts"),
+            }
+        }
+    }
+
+    /// One attempt of a claimed delivery, and what follows from it.
+    async fn attempt(&self, job: DeliveryJob) -> FinishedAttempt {
         let config = &self.services.config;
         if !job.hook_valid {
             // The hook turned INVALID after this delivery was claimed: hand it back untried.
@@ -114,15 +169,11 @@ impl Deliverer {
                 http_status: None,
                 error: None,
             };
-            if let Err(e) = self
-                .services
-                .store
-                .finish_attempt(&job, &record, NextStep::Pause, config.invalidation)
-                .await
-            {
-                tracing::warn!(delivery = %job.id, error = %e, "cannot pause webhook delivery");
-            }
-            return;
+            return FinishedAttempt {
+                job,
+                record,
+                next: NextStep::Pause,
+            };
         }
         let started_at = now();
         let clock = Instant::now();
@@ -156,28 +207,7 @@ impl Deliverer {
             http_status,
             error,
         };
-        match self
-            .services
-            .store
-            .finish_attempt(&job, &record, next, config.invalidation)
-            .await
-        {
-            Ok(true) => {
-                metrics::HOOKS_INVALIDATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                // Operators must hear of this: the platform gets nothing more until it acts.
-                tracing::error!(
-                    hook = %job.hook_id,
-                    client = %job.client_id,
-                    event_type = %job.event_type,
-                    failed_events = config.invalidation.failed_events,
-                    failing_for_seconds = config.invalidation.failing_for,
-                    "webhook hook turned INVALID: its deliveries are paused, not dropped, until it is re-validated (PUT /hooks/{{Id}} with Validity VALID, or the console)"
-                );
-            }
-            Ok(false) => {}
-            // The lease will expire and the delivery will be attempted again.
-            Err(e) => tracing::warn!(delivery = %job.id, error = %e, "cannot record webhook attempt"),
-        }
+        FinishedAttempt { job, record, next }
     }
 
     async fn send(&self, job: &DeliveryJob) -> Result<u16, String> {

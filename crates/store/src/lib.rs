@@ -156,6 +156,14 @@ pub struct EventFilter {
     pub after: Option<UnixTime>,
 }
 
+/// An attempt made, to be recorded with what follows from it.
+#[derive(Clone, Debug)]
+pub struct FinishedAttempt {
+    pub job: DeliveryJob,
+    pub record: AttemptRecord,
+    pub next: NextStep,
+}
+
 /// A webhook delivery claimed by a worker for one attempt.
 #[derive(Clone, Debug)]
 pub struct DeliveryJob {
@@ -329,16 +337,14 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// Claims deliveries due at `now_ms` until `lease_until_ms` (Unix milliseconds), counting the
     /// attempt.
     async fn claim_deliveries(&self, now_ms: i64, lease_until_ms: i64, limit: u32) -> StoreResult<Vec<DeliveryJob>>;
-    /// Records an attempt and its consequence. A delivery's first failure counts one failed
-    /// event for its hook, and any success ends the run; when the run meets `rule` the hook
-    /// becomes INVALID, and the result is true for the attempt that made it so.
-    async fn finish_attempt(
-        &self,
-        job: &DeliveryJob,
-        attempt: &AttemptRecord,
-        next: NextStep,
-        rule: InvalidationRule,
-    ) -> StoreResult<bool>;
+    /// Records finished attempts and their consequences in one transaction. A delivery's first
+    /// failure counts one failed event for its hook, and any success ends the run; when the run
+    /// meets `rule` the hook becomes INVALID, and the result is true for the attempt that made it
+    /// so (one per attempt, in order).
+    async fn finish_attempts(&self, finished: &[FinishedAttempt], rule: InvalidationRule) -> StoreResult<Vec<bool>>;
+    /// Woken when another process queued deliveries (PostgreSQL; on SQLite the worker's poll
+    /// finds them). Call from within the runtime: the first call starts listening.
+    fn outbox_wakeup(&self) -> std::sync::Arc<tokio::sync::Notify>;
     /// INVALID hooks of every client (or of one), with how many deliveries wait for them.
     async fn invalid_hooks(&self, client: Option<&ClientId>) -> StoreResult<Vec<InvalidHook>>;
     async fn deliveries(

@@ -26,6 +26,7 @@ Configuration (a TOML file given with --config, overridden by environment variab
   VERITY_WEBHOOK_INVALID_AFTER   consecutive failed events before a hook may turn INVALID [default: 100]
   VERITY_WEBHOOK_INVALID_AFTER_FAILING_FOR  ...and how long it must have failed without a success [default: 24h]
   VERITY_WEBHOOK_ALLOW_PRIVATE   let production webhooks reach private addresses [default: false]
+  VERITY_ENGINE                  run the check engine in this process [default: true]
   VERITY_ADMIN_TOKEN             bearer token of the /admin/v1 API (off when unset; 24+ chars)
   VERITY_BLOB_STORE              where documents go: local (DATA_DIR/blobs) or s3 [default: local]
   VERITY_S3_ENDPOINT, VERITY_S3_BUCKET, VERITY_S3_REGION [us-east-1], VERITY_S3_ACCESS_KEY,
@@ -166,6 +167,16 @@ pub(crate) enum Command {
         /// Fill even though the database has production clients.
         #[arg(long)]
         yes_fill_this_database: bool,
+    },
+    /// Benchmarking tool: times the fraud-fingerprint lookup and the retention scan N times on a
+    /// sandbox-only database and prints the milliseconds as JSON (bench/scale/run.sh).
+    Probe {
+        /// Times each query is run.
+        #[arg(long, default_value_t = 200)]
+        n: u32,
+        /// JSON file: {"client", "review_sessions": [ids], "probe": [user id, session id]}.
+        #[arg(long)]
+        samples: std::path::PathBuf,
     },
 }
 

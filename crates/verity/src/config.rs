@@ -75,6 +75,9 @@ pub struct Config {
     pub master_key_file: Option<PathBuf>,
     /// Let production clients' webhooks reach private and loopback addresses (`VERITY_WEBHOOK_ALLOW_PRIVATE`).
     pub webhook_allow_private: bool,
+    /// Run the check engine in this process (`VERITY_ENGINE`, default true); with several
+    /// processes, keep it where the CPU is and turn it off on API-only ones.
+    pub engine: bool,
     /// Bearer token of the admin API (`VERITY_ADMIN_TOKEN`); the admin API is off when unset.
     #[serde(default, deserialize_with = "lenient_option")]
     pub admin_token: Option<String>,
@@ -166,6 +169,7 @@ impl Default for Config {
             max_connections: 0,
             master_key_file: None,
             webhook_allow_private: false,
+            engine: true,
             admin_token: None,
             master_key: None,
             blob_store: "local".into(),
@@ -218,6 +222,7 @@ pub struct Settings {
     pub max_connections: u32,
     pub master_key_file: Option<PathBuf>,
     pub webhook_allow_private: bool,
+    pub engine: bool,
     pub admin_token: Option<String>,
     pub master_key: Option<String>,
     /// `None` for the local folder.
@@ -384,6 +389,7 @@ impl Config {
             "max_connections",
             "master_key_file",
             "webhook_allow_private",
+            "engine",
             "admin_token",
             "master_key",
             "blob_store",
@@ -475,6 +481,7 @@ impl Config {
             max_connections: self.max_connections,
             master_key_file: self.master_key_file.clone(),
             webhook_allow_private: self.webhook_allow_private,
+            engine: self.engine,
             admin_token: match &self.admin_token {
                 Some(t) if t.len() < 24 => {
                     return Err("admin_token must be at least 24 characters".into());

@@ -89,7 +89,11 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         tracing::info!(smtp = %verity_store::redact_url(&smtp.url), from = %smtp.from, "e-mails to end users are on");
         workers.spawn(Arc::new(mailer).run(stopping.clone()));
     }
-    workers.spawn(engine.clone().run(stopping));
+    if settings.engine {
+        workers.spawn(engine.clone().run(stopping));
+    } else {
+        tracing::info!("the check engine is off in this process (VERITY_ENGINE=false)");
+    }
     let state = AppState::new(services.with_files(blobs, sealer), config);
     let limits = verity_http::ListenerLimits {
         header_timeout: std::time::Duration::from_secs(settings.header_timeout as u64),

@@ -143,7 +143,9 @@ impl Engine {
                 }
                 continue;
             }
+            let clock = std::time::Instant::now();
             let outcome = self.run_job(job).await;
+            crate::metrics::ENGINE_JOB_SECONDS.observe(clock.elapsed().as_secs_f64());
             let finish = match &outcome {
                 Ok(()) => JobOutcome::Done,
                 Err(RunError::Transient(e)) if job.attempts < MAX_ATTEMPTS => JobOutcome::Retry {

@@ -54,6 +54,7 @@ impl ClientStore for SqlStore {
             .execute(&mut **tx)
             .await?;
         tx.commit().await?;
+        self.access_changed().await?;
         Ok(updated == 1)
     }
 
@@ -64,6 +65,7 @@ impl ClientStore for SqlStore {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        self.access_changed().await?;
         Ok(updated == 1)
     }
 
@@ -74,6 +76,7 @@ impl ClientStore for SqlStore {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        self.access_changed().await?;
         Ok(updated == 1)
     }
 
@@ -84,6 +87,7 @@ impl ClientStore for SqlStore {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        self.access_changed().await?;
         Ok(updated == 1)
     }
 
@@ -98,16 +102,27 @@ impl ClientStore for SqlStore {
     }
 
     async fn client_for_token(&self, token_hash: &str, now: UnixTime) -> StoreResult<Option<Client>> {
-        sqlx::query(
-            "SELECT c.* FROM access_tokens t JOIN clients c ON c.id = t.client_id WHERE t.token_hash = $1 AND t.expires_at > $2",
+        if let Some(client) = self.signals.get(token_hash, now) {
+            return Ok(Some(client));
+        }
+        let read_at = self.signals.epoch();
+        let Some(row) = sqlx::query(
+            "SELECT c.*, t.expires_at AS token_expires_at FROM access_tokens t JOIN clients c ON c.id = t.client_id \
+             WHERE t.token_hash = $1 AND t.expires_at > $2",
         )
         .bind(token_hash)
         .bind(now)
         .fetch_optional(&self.pool)
         .await?
-        .as_ref()
-        .map(|r| client_from_row(r).map(|c| c.client))
-        .transpose()
+        else {
+            return Ok(None);
+        };
+        let client = client_from_row(&row)?.client;
+        if let Some(read_at) = read_at {
+            self.signals
+                .put(read_at, token_hash, &client, row.try_get("token_expires_at")?);
+        }
+        Ok(Some(client))
     }
 
     async fn purge_expired_tokens(&self, now: UnixTime) -> StoreResult<u64> {
@@ -126,6 +141,7 @@ impl ClientStore for SqlStore {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        self.access_changed().await?;
         Ok(updated == 1)
     }
 
@@ -219,5 +235,19 @@ impl ClientStore for SqlStore {
         .rows_affected();
         tx.commit().await?;
         Ok(done)
+    }
+}
+
+impl SqlStore {
+    /// Tells every process that API access changed (after the change is committed): on
+    /// PostgreSQL with `NOTIFY`, on SQLite through the cache's shared file.
+    async fn access_changed(&self) -> StoreResult<()> {
+        self.signals.changed();
+        if self.signals.notifies() {
+            sqlx::query("SELECT pg_notify('verity_access', '')")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 }

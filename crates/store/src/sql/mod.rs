@@ -23,6 +23,7 @@ use verity_domain::{Client, ClientId, Environment, IdvSession, SessionId, UnixTi
 mod back_office;
 mod clients;
 mod engine;
+mod group_commit;
 mod health;
 mod hosted;
 mod kyc;
@@ -30,6 +31,7 @@ mod mail;
 mod pscs;
 mod rows;
 mod sessions;
+mod signals;
 mod ubo;
 mod webhooks;
 mod workspace;
@@ -41,9 +43,9 @@ use crate::prelude::*;
 use crate::sealing::Sealer;
 use crate::{
     AttemptRecord, AuditEntry, BlobMeta, BlobOwner, Changeset, CheckJob, ClientCredentials, ClientPolicy, DeliveryJob,
-    DeliverySummary, EventFilter, FingerprintMatch, InvalidHook, InvalidationRule, JobOutcome, KycFilter, MailJob,
-    MailKind, MailOutcome, MailRecord, NextStep, Page, PageRequest, SortDirection, StaffRecord, StaffSession,
-    StoreError, StoreResult, StoredResponse, Write,
+    DeliverySummary, EventFilter, FingerprintMatch, FinishedAttempt, InvalidHook, InvalidationRule, JobOutcome,
+    KycFilter, MailJob, MailKind, MailOutcome, MailRecord, NextStep, Page, PageRequest, SortDirection, StaffRecord,
+    StaffSession, StoreError, StoreResult, StoredResponse, Write,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +76,10 @@ pub struct SqlStore {
     write_lock: Arc<tokio::sync::Mutex<()>>,
     /// Seals personal data before it reaches the database.
     sealer: Sealer,
+    /// Where changesets queue to be committed together; `None` inside the committers themselves.
+    group: Option<group_commit::GroupCommit>,
+    /// Verified access tokens, dropped as soon as any process changes API access.
+    signals: Arc<signals::Signals>,
 }
 
 /// A write transaction, holding the process-wide SQLite write slot for its whole life.
@@ -85,6 +91,11 @@ pub(crate) struct WriteTx {
 impl WriteTx {
     pub(crate) async fn commit(self) -> StoreResult<()> {
         self.tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn rollback(self) -> StoreResult<()> {
+        self.tx.rollback().await?;
         Ok(())
     }
 }
@@ -149,12 +160,21 @@ impl SqlStore {
                     .await?
             }
         };
-        Ok(SqlStore {
+        let signals = Arc::new(signals::Signals::new(dialect, &url)?);
+        let mut store = SqlStore {
             pool,
             dialect,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             sealer,
-        })
+            group: None,
+            signals,
+        };
+        let committers = match dialect {
+            Dialect::Sqlite => 1,
+            Dialect::Postgres => 4,
+        };
+        store.group = Some(group_commit::GroupCommit::start(store.clone(), committers));
+        Ok(store)
     }
 
     pub fn sealer(&self) -> &Sealer {
@@ -309,6 +329,7 @@ impl SqlStore {
     }
 
     pub async fn close(&self) {
+        self.signals.stop();
         self.pool.close().await;
     }
 }

@@ -177,90 +177,16 @@ impl WebhookStore for SqlStore {
         Ok(jobs)
     }
 
-    async fn finish_attempt(
-        &self,
-        job: &DeliveryJob,
-        a: &AttemptRecord,
-        next: NextStep,
-        rule: InvalidationRule,
-    ) -> StoreResult<bool> {
+    fn outbox_wakeup(&self) -> Arc<tokio::sync::Notify> {
+        self.signals.follow();
+        self.signals.outbox.clone()
+    }
+
+    async fn finish_attempts(&self, finished: &[FinishedAttempt], rule: InvalidationRule) -> StoreResult<Vec<bool>> {
         let mut tx = self.begin_write().await?;
-        if next == NextStep::Pause {
-            // Not attempted: the claim is handed back as if it never happened.
-            sqlx::query(
-                "UPDATE webhook_deliveries SET attempts = attempts - 1, locked_until_ms = NULL WHERE id = $1 AND attempts = $2",
-            )
-            .bind(&job.id)
-            .bind(i64::from(job.attempt))
-            .execute(&mut **tx)
-            .await?;
-            tx.commit().await?;
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, http_status, error) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-        )
-        .bind(&a.delivery_id)
-        .bind(i64::from(a.attempt))
-        .bind(a.started_at)
-        .bind(a.duration_ms as i64)
-        .bind(a.http_status.map(i64::from))
-        .bind(a.error.as_deref())
-        .execute(&mut **tx)
-        .await?;
-        let (state, next_at) = match next {
-            NextStep::RetryAt(at_ms) => ("pending", at_ms),
-            NextStep::Delivered => ("delivered", a.started_at * 1000),
-            NextStep::GiveUp => ("failed", a.started_at * 1000),
-            NextStep::Cancel | NextStep::Pause => ("cancelled", a.started_at * 1000),
-        };
-        // Only the worker holding the latest claim decides the delivery's fate.
-        let current = sqlx::query(
-            "UPDATE webhook_deliveries SET state = $1, next_attempt_ms = $2, locked_until_ms = NULL WHERE id = $3 AND attempts = $4",
-        )
-        .bind(state)
-        .bind(next_at)
-        .bind(&job.id)
-        .bind(i64::from(job.attempt))
-        .execute(&mut **tx)
-        .await?
-        .rows_affected()
-            == 1;
-        let mut turned_invalid = false;
-        if current && next == NextStep::Delivered {
-            sqlx::query("UPDATE hooks SET consecutive_failures = 0, failing_since = NULL WHERE id = $1")
-                .bind(&job.hook_id)
-                .execute(&mut **tx)
-                .await?;
-        } else if current && matches!(next, NextStep::RetryAt(_) | NextStep::GiveUp) {
-            // One event counts once, however many times its delivery is retried.
-            let first_failure =
-                sqlx::query("UPDATE webhook_deliveries SET counted_failure = 1 WHERE id = $1 AND counted_failure = 0")
-                    .bind(&job.id)
-                    .execute(&mut **tx)
-                    .await?
-                    .rows_affected();
-            sqlx::query(
-                "UPDATE hooks SET consecutive_failures = consecutive_failures + $1, \
-                 failing_since = COALESCE(failing_since, $2) WHERE id = $3",
-            )
-            .bind(first_failure as i64)
-            .bind(a.started_at)
-            .bind(&job.hook_id)
-            .execute(&mut **tx)
-            .await?;
-            turned_invalid = sqlx::query(
-                "UPDATE hooks SET validity = 'INVALID' WHERE id = $1 AND validity = 'VALID' \
-                 AND consecutive_failures >= $2 AND failing_since <= $3",
-            )
-            .bind(&job.hook_id)
-            .bind(i64::from(rule.failed_events))
-            .bind(a.started_at - rule.failing_for)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected()
-                == 1;
+        let mut turned_invalid = Vec::with_capacity(finished.len());
+        for f in finished {
+            turned_invalid.push(finish_one(&mut tx, &f.job, &f.record, f.next, rule).await?);
         }
         tx.commit().await?;
         Ok(turned_invalid)
@@ -357,4 +283,91 @@ impl WebhookStore for SqlStore {
             .rows_affected();
         Ok(updated == 1)
     }
+}
+
+/// Records one attempt and its consequence inside `tx`; `true` when it turned the hook INVALID.
+async fn finish_one(
+    tx: &mut WriteTx,
+    job: &DeliveryJob,
+    a: &AttemptRecord,
+    next: NextStep,
+    rule: InvalidationRule,
+) -> StoreResult<bool> {
+    if next == NextStep::Pause {
+        // Not attempted: the claim is handed back as if it never happened.
+        sqlx::query(
+                "UPDATE webhook_deliveries SET attempts = attempts - 1, locked_until_ms = NULL WHERE id = $1 AND attempts = $2",
+            )
+            .bind(&job.id)
+            .bind(i64::from(job.attempt))
+            .execute(&mut ***tx)
+            .await?;
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, http_status, error) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(&a.delivery_id)
+    .bind(i64::from(a.attempt))
+    .bind(a.started_at)
+    .bind(a.duration_ms as i64)
+    .bind(a.http_status.map(i64::from))
+    .bind(a.error.as_deref())
+    .execute(&mut ***tx)
+    .await?;
+    let (state, next_at) = match next {
+        NextStep::RetryAt(at_ms) => ("pending", at_ms),
+        NextStep::Delivered => ("delivered", a.started_at * 1000),
+        NextStep::GiveUp => ("failed", a.started_at * 1000),
+        NextStep::Cancel | NextStep::Pause => ("cancelled", a.started_at * 1000),
+    };
+    // Only the worker holding the latest claim decides the delivery's fate.
+    let current = sqlx::query(
+            "UPDATE webhook_deliveries SET state = $1, next_attempt_ms = $2, locked_until_ms = NULL WHERE id = $3 AND attempts = $4",
+        )
+        .bind(state)
+        .bind(next_at)
+        .bind(&job.id)
+        .bind(i64::from(job.attempt))
+        .execute(&mut ***tx)
+        .await?
+        .rows_affected()
+            == 1;
+    let mut turned_invalid = false;
+    if current && next == NextStep::Delivered {
+        sqlx::query("UPDATE hooks SET consecutive_failures = 0, failing_since = NULL WHERE id = $1")
+            .bind(&job.hook_id)
+            .execute(&mut ***tx)
+            .await?;
+    } else if current && matches!(next, NextStep::RetryAt(_) | NextStep::GiveUp) {
+        // One event counts once, however many times its delivery is retried.
+        let first_failure =
+            sqlx::query("UPDATE webhook_deliveries SET counted_failure = 1 WHERE id = $1 AND counted_failure = 0")
+                .bind(&job.id)
+                .execute(&mut ***tx)
+                .await?
+                .rows_affected();
+        sqlx::query(
+            "UPDATE hooks SET consecutive_failures = consecutive_failures + $1, \
+                 failing_since = COALESCE(failing_since, $2) WHERE id = $3",
+        )
+        .bind(first_failure as i64)
+        .bind(a.started_at)
+        .bind(&job.hook_id)
+        .execute(&mut ***tx)
+        .await?;
+        turned_invalid = sqlx::query(
+            "UPDATE hooks SET validity = 'INVALID' WHERE id = $1 AND validity = 'VALID' \
+                 AND consecutive_failures >= $2 AND failing_since <= $3",
+        )
+        .bind(&job.hook_id)
+        .bind(i64::from(rule.failed_events))
+        .bind(a.started_at - rule.failing_for)
+        .execute(&mut ***tx)
+        .await?
+        .rows_affected()
+            == 1;
+    }
+    Ok(turned_invalid)
 }

@@ -79,6 +79,7 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> Result<(), 
             };
             fill::fill(args, &settings).await
         }
+        Command::Probe { n, samples } => fill::probe(n, &samples, &settings).await,
     }
 }
 

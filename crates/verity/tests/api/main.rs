@@ -19,6 +19,7 @@ mod lifecycle;
 mod openapi_conformance;
 mod readiness;
 mod readme;
+mod scale;
 mod sdk;
 mod ubo;
 mod users;

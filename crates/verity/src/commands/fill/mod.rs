@@ -10,7 +10,10 @@
 //! shape: user `j` is the same person every time, session `i` belongs to user `i % users`, and
 //! exactly `--review` sessions, spread evenly, wait in REVIEW.
 
+mod probe;
 mod words;
+
+pub(crate) use probe::probe;
 
 use words::*;
 

@@ -20,6 +20,7 @@ pub mod psc;
 pub mod psc_timers;
 mod restart;
 mod sandbox;
+mod throughput;
 
 pub use documents::*;
 pub use flows::*;

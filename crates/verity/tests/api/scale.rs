@@ -1,0 +1,228 @@
+//! What speed must never cost: cached tokens that stop working at once when access changes (on
+//! every process), group commit that never acknowledges a write a crash then loses, and
+//! `Idempotency-Key`s that stay exactly-once when many requests race.
+
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use tokio::task::JoinSet;
+
+use crate::both_backends;
+use crate::helpers::*;
+
+async fn cli(app: &TestApp, args: &[&str]) -> Vec<u8> {
+    let out = verity()
+        .args(args)
+        .env("VERITY_DATABASE_URL", &app.db.url)
+        .env("VERITY_DATA_DIR", app.db.data_dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn on(app: &TestApp, token: &str) -> Api {
+    Api {
+        http: app.http.clone(),
+        token: token.to_owned(),
+        prefix: app.api(""),
+    }
+}
+
+both_backends!(
+    access_changes_reach_every_process_at_once,
+    env = [("VERITY_RATE_LIMITS", "1h=1000000000")],
+    |first| {
+        let second = TestApp::start(
+            first.db.clone(),
+            first.env.clone(),
+            first.client_id.clone(),
+            first.api_key.clone(),
+        )
+        .await;
+        let token = first.token().await;
+        let (a, b) = (on(&first, &token), on(&second, &token));
+        let user = a.natural_owner().await;
+        // Used twice on each process, so each has it cached.
+        for api in [&a, &b, &a, &b] {
+            assert_eq!(api.get(&format!("/users/{user}")).await.status, 200);
+        }
+
+        // A client change made by a third process (the CLI) is seen by both at once: with hosted
+        // IDV deactivated, a create is refused with Mangopay's 403.
+        cli(&first, &["clients", "set-idv", &first.client_id, "--enabled", "false"]).await;
+        for api in [&a, &b] {
+            let r = api
+                .post(
+                    &format!("/users/{user}/identity-verifications"),
+                    json!({"ReturnUrl": "https://example.com"}),
+                )
+                .await;
+            assert_eq!(r.status, 403, "the cached client kept IDV on: {}", r.text);
+        }
+        cli(&first, &["clients", "set-idv", &first.client_id, "--enabled", "true"]).await;
+        for api in [&a, &b] {
+            let r = api
+                .post(
+                    &format!("/users/{user}/identity-verifications"),
+                    json!({"ReturnUrl": "https://example.com"}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+
+        // Rotating the key revokes the token on both processes before the command has returned.
+        let out = cli(&first, &["clients", "rotate-key", &first.client_id, "--json"]).await;
+        for api in [&a, &b] {
+            let r = api.get(&format!("/users/{user}")).await;
+            assert_eq!(r.status, 401, "a revoked token still worked: {}", r.text);
+        }
+        let new_key = serde_json::from_slice::<Value>(&out).unwrap()["ApiKey"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let fresh = second.token_for(&second.client_id, &new_key).await;
+        assert_eq!(on(&first, &fresh).get(&format!("/users/{user}")).await.status, 200);
+    }
+);
+
+/// Creates sessions for `user` from `workers` loops until `stop`, sending every acknowledged Id.
+fn create_until_stopped(
+    api: &Api,
+    user: &str,
+    workers: usize,
+    acknowledged: &tokio::sync::mpsc::UnboundedSender<String>,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> JoinSet<()> {
+    let mut set = JoinSet::new();
+    for _ in 0..workers {
+        let (api, user, acknowledged, stop) = (api.clone(), user.to_owned(), acknowledged.clone(), stop.clone());
+        set.spawn(async move {
+            while !*stop.borrow() {
+                let sent = api
+                    .http
+                    .post(format!("{}/users/{user}/identity-verifications", api.prefix))
+                    .bearer_auth(&api.token)
+                    .header("content-type", "application/json")
+                    .body(r#"{"ReturnUrl":"https://example.com/back"}"#)
+                    .send()
+                    .await;
+                // A request cut by the crash was never acknowledged.
+                let Ok(r) = sent else { return };
+                if r.status() != 200 {
+                    return;
+                }
+                let Ok(body) = r.json::<Value>().await else { return };
+                let _ = acknowledged.send(body["Id"].as_str().unwrap().to_owned());
+            }
+        });
+    }
+    set
+}
+
+both_backends!(
+    a_crash_under_load_loses_no_acknowledged_create,
+    env = [("VERITY_RATE_LIMITS", "1h=1000000000")],
+    |app| {
+        let api = app.client().await;
+        let user = api.natural_owner().await;
+        let (sender, mut answers) = tokio::sync::mpsc::unbounded_channel();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut load = create_until_stopped(&api, &user, 24, &sender, &stopped);
+        drop(sender);
+        // Let the load build up, then kill the server (SIGKILL: no shutdown, no flush) mid-load.
+        let mut acknowledged = Vec::new();
+        while acknowledged.len() < 300 {
+            acknowledged.push(answers.recv().await.expect("the load runs"));
+        }
+        let (db, env, client_id, api_key) = app.stop().await;
+        stop.send(true).unwrap();
+        while load.join_next().await.is_some() {}
+        while let Some(id) = answers.recv().await {
+            acknowledged.push(id);
+        }
+
+        let restarted = TestApp::start(db, env, client_id, api_key).await;
+        let api = restarted.client().await;
+        let mut missing = Vec::new();
+        for id in &acknowledged {
+            let r = api.get(&format!("/identity-verifications/{id}")).await;
+            if r.status != 200 {
+                missing.push(id.clone());
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "{} of {} acknowledged sessions lost: {missing:?}",
+            missing.len(),
+            acknowledged.len()
+        );
+    }
+);
+
+both_backends!(
+    idempotency_keys_stay_exactly_once_under_load,
+    env = [("VERITY_RATE_LIMITS", "1h=1000000000")],
+    |app| {
+        let api = app.client().await;
+        let user = api.natural_owner().await;
+        // 20 keys, each sent by 12 requests at once: 240 concurrent creates.
+        let keys: Vec<String> = (0..20).map(|i| format!("exactly-once-key-{i:04}")).collect();
+        let mut set = JoinSet::new();
+        for round in 0..12 {
+            for key in &keys {
+                let (api, user, key) = (api.clone(), user.clone(), key.clone());
+                set.spawn(async move {
+                    let r = api
+                        .send(
+                            reqwest::Method::POST,
+                            &format!("/users/{user}/identity-verifications"),
+                            Some(json!({"ReturnUrl": "https://example.com/back", "Tag": format!("round {round}")})),
+                            &[("Idempotency-Key", &key)],
+                        )
+                        .await;
+                    (key, r.status, r.text)
+                });
+            }
+        }
+        let mut created: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        while let Some(done) = set.join_next().await {
+            let (key, status, text) = done.unwrap();
+            match status {
+                200 => created.entry(key).or_default().push(
+                    serde_json::from_str::<Value>(&text).unwrap()["Id"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                ),
+                409 => {}
+                other => panic!("unexpected {other}: {text}"),
+            }
+        }
+        assert_eq!(created.len(), keys.len(), "every key created its session once");
+        for (key, ids) in &created {
+            assert_eq!(ids.len(), 1, "{key} created {ids:?}");
+            // The stored response is the one that was answered.
+            let stored = api.get(&format!("/responses/{key}")).await;
+            assert_eq!(stored.status, 200);
+            assert_eq!(stored.json()["Resource"]["Id"], ids[0].as_str());
+        }
+        // And the user has exactly those sessions.
+        let listed = api
+            .get(&format!("/users/{user}/identity-verifications?per_page=100"))
+            .await
+            .json();
+        let listed: BTreeSet<String> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Id"].as_str().unwrap().to_owned())
+            .collect();
+        let answered: BTreeSet<String> = created.values().flatten().cloned().collect();
+        assert_eq!(listed, answered);
+    }
+);
