@@ -258,6 +258,7 @@ async fn issue_token(state: &AppState, ip: IpAddr, headers: &HeaderMap, now: Uni
     };
     let Some(client) = verified else {
         if attempt.failed(now) {
+            verity_service::metrics::LOCKOUTS.add("api");
             let until = now + state.logins.lock_seconds();
             tracing::warn!(
                 client = %key.0,

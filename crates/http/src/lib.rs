@@ -130,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn(count_request))
         .layer(CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(error::ApiError::Internal("handler panicked".into()))
         }))
@@ -221,6 +222,35 @@ async fn request_id(mut req: Request, next: axum::middleware::Next) -> axum::res
     req.headers_mut().insert(REQUEST_ID, value.clone());
     let mut response = next.run(req).await;
     response.headers_mut().insert(REQUEST_ID, value);
+    response
+}
+
+/// Counts the request under its route's pattern (`/v2.01/{client_id}/users/{user_id}`), so the
+/// metric's size stays bounded whatever paths callers send.
+async fn count_request(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::Method;
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = match *req.method() {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    };
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    verity_service::metrics::REQUESTS.observe(
+        &route,
+        method,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
 

@@ -2,8 +2,10 @@
 //! this process saw since it started; gauges are read from the database, so every process
 //! reports the same values for them.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use verity_store::{Store, StoreResult};
 
@@ -46,20 +48,124 @@ impl Histogram {
             .fetch_add((seconds * 1e6).max(0.0) as u64, Ordering::Relaxed);
     }
 
-    /// Prometheus' cumulative `_bucket` lines, `_sum` and `_count`.
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    /// Prometheus' cumulative `_bucket` lines, `_sum` and `_count`, with `labels` (`a="b",...`
+    /// or empty) on each.
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        let sep = if labels.is_empty() { "" } else { "," };
         let mut cumulative = 0;
         for (i, bound) in self.bounds.iter().enumerate() {
             cumulative += self.counts[i].load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}");
         }
         cumulative += self.counts[self.bounds.len()].load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cumulative}");
+        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {cumulative}");
         let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {cumulative}");
+        let braces = |l: &str| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("{{{l}}}")
+            }
+        };
+        let _ = writeln!(
+            out,
+            "{name}_sum{} {sum}\n{name}_count{} {cumulative}",
+            braces(labels),
+            braces(labels)
+        );
     }
 }
+
+/// One route's histograms, by method and status.
+type ByMethodAndStatus = BTreeMap<(&'static str, u16), Arc<Histogram>>;
+
+/// Requests answered, by route (the router's pattern, never the raw path: bounded), method and
+/// status, each with its latency histogram.
+pub struct RequestMetrics {
+    routes: RwLock<BTreeMap<String, ByMethodAndStatus>>,
+}
+
+const REQUEST_BOUNDS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+impl RequestMetrics {
+    const fn new() -> RequestMetrics {
+        RequestMetrics {
+            routes: RwLock::new(BTreeMap::new()),
+        }
+    }
+
+    pub fn observe(&self, route: &str, method: &'static str, status: u16, seconds: f64) {
+        let found = {
+            let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
+            routes.get(route).and_then(|r| r.get(&(method, status))).cloned()
+        };
+        let histogram = found.unwrap_or_else(|| {
+            let mut routes = self.routes.write().unwrap_or_else(|p| p.into_inner());
+            routes
+                .entry(route.to_owned())
+                .or_default()
+                .entry((method, status))
+                .or_insert_with(|| Arc::new(Histogram::new(REQUEST_BOUNDS)))
+                .clone()
+        });
+        histogram.observe(seconds);
+    }
+
+    fn render(&self, out: &mut String) {
+        let name = "verity_http_request_duration_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Requests answered, by route pattern, method and status, and how long they took.\n# TYPE {name} histogram"
+        );
+        let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
+        for (route, by_status) in routes.iter() {
+            for ((method, status), histogram) in by_status {
+                let route = route.replace('\\', "\\\\").replace('"', "\\\"");
+                histogram.render(
+                    out,
+                    name,
+                    &format!("route=\"{route}\",method=\"{method}\",status=\"{status}\""),
+                );
+            }
+        }
+    }
+}
+
+pub static REQUESTS: RequestMetrics = RequestMetrics::new();
+
+/// A counter per reason (a fixed set of names chosen by the code).
+pub struct Reasons(Mutex<BTreeMap<&'static str, u64>>);
+
+impl Reasons {
+    const fn new() -> Reasons {
+        Reasons(Mutex::new(BTreeMap::new()))
+    }
+
+    pub fn add(&self, reason: &'static str) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(reason)
+            .or_default() += 1;
+    }
+
+    fn render(&self, out: &mut String, name: &str, label: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for (reason, n) in self.0.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(out, "{name}{{{label}=\"{reason}\"}} {n}");
+        }
+    }
+}
+
+/// Uploads refused before storage, by reason (too large, not an image, unreadable, blank,
+/// active PDF...).
+pub static UPLOADS_REFUSED: Reasons = Reasons::new();
+/// Lockouts after repeated failed sign-ins: `api` (token requests of a client from an
+/// address) and `console` (a staff account).
+pub static LOCKOUTS: Reasons = Reasons::new();
 
 /// How long the engine took to decide a session's checks, from its stored images to the
 /// committed result (one job at a time per process).
@@ -126,10 +232,43 @@ pub async fn render(store: &dyn Store) -> StoreResult<String> {
         "Requests answered 503 because they ran past the request timeout.",
         counter(&REQUESTS_TIMED_OUT),
     );
-    ENGINE_JOB_SECONDS.render(
-        &mut out,
-        "verity_engine_job_seconds",
-        "Time the engine took per check job, from stored images to the committed decision.",
+    let backlog = store.work_backlog().await?;
+    metric(
+        "verity_webhook_deliveries_pending",
+        "gauge",
+        "Webhook deliveries not yet delivered: due, waiting for a retry, or paused.",
+        backlog.deliveries_pending,
     );
+    metric(
+        "verity_webhook_oldest_pending_seconds",
+        "gauge",
+        "How long the oldest undelivered webhook has waited (0 when none waits).",
+        backlog.oldest_delivery_at.map_or(0, |at| (now - at).max(0) as u64),
+    );
+    metric(
+        "verity_engine_jobs_pending",
+        "gauge",
+        "Sessions whose checks wait for the engine (queued or in progress).",
+        backlog.checks_pending,
+    );
+    let name = "verity_engine_job_seconds";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Time the engine took per check job, from stored images to the committed decision.\n# TYPE {name} histogram"
+    );
+    ENGINE_JOB_SECONDS.render(&mut out, name, "");
+    UPLOADS_REFUSED.render(
+        &mut out,
+        "verity_uploads_refused_total",
+        "reason",
+        "Uploads refused before storage, by reason.",
+    );
+    LOCKOUTS.render(
+        &mut out,
+        "verity_login_lockouts_total",
+        "kind",
+        "Lockouts after repeated failed sign-ins: api (a client's token requests from an address), console (a staff account).",
+    );
+    REQUESTS.render(&mut out);
     Ok(out)
 }

@@ -26,7 +26,7 @@ use verity_domain::ubo::UboDeclaration;
 use verity_domain::{Client, ClientId, IdvSession, SessionId, UnixTime, User, UserId};
 
 pub use blobs::{BlobStore, LocalBlobs};
-pub use health::HealthStore;
+pub use health::{HealthStore, WorkBacklog};
 pub use mail::{MailJob, MailKind, MailOutcome, MailRecord, MailStore};
 pub use s3::{S3Blobs, S3Config};
 pub use sealing::{MasterKey, Sealer};

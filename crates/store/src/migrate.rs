@@ -101,6 +101,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0013_workspace.sql"),
         postgres: include_str!("../migrations/0013_workspace.sql"),
     },
+    Migration {
+        version: 14,
+        name: "scale",
+        sqlite: include_str!("../migrations/0014_scale.sql"),
+        postgres: include_str!("../migrations/0014_scale.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

@@ -79,6 +79,18 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// Its name in `verity_uploads_refused_total`.
+    pub fn metric_label(self) -> &'static str {
+        match self {
+            Rejection::TooLarge => "too_large",
+            Rejection::UnsupportedType => "unsupported_type",
+            Rejection::ImageOnly => "pdf_not_allowed",
+            Rejection::Unreadable => "unreadable",
+            Rejection::Blank => "blank",
+            Rejection::ActivePdf => "active_pdf",
+        }
+    }
+
     /// The translation key of the message shown to the user.
     pub fn message_key(self) -> &'static str {
         match self {
@@ -118,6 +130,14 @@ fn sniff(bytes: &[u8]) -> Option<Sniffed> {
 /// Checks and cleans an upload off the async runtime, within the process's decode budget.
 /// `allow_pdf` is false for photos of identity documents and selfies.
 pub async fn clean_async(bytes: axum::body::Bytes, allow_pdf: bool) -> Result<Cleaned, Rejection> {
+    let cleaned = clean_within_budget(bytes, allow_pdf).await;
+    if let Err(rejection) = &cleaned {
+        verity_service::metrics::UPLOADS_REFUSED.add(rejection.metric_label());
+    }
+    cleaned
+}
+
+async fn clean_within_budget(bytes: axum::body::Bytes, allow_pdf: bool) -> Result<Cleaned, Rejection> {
     let cost = cost_mib(&bytes, allow_pdf)?;
     let _permit = DECODE_BUDGET
         .acquire_many(cost)

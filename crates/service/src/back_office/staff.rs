@@ -84,6 +84,10 @@ impl Services {
             && verify_off_runtime(password, &staff.password_hash).await
             && staff.totp_secret.as_deref().is_none_or(|s| totp::verify(s, code, now));
         if !ok {
+            if locked_until > now {
+                // This failure is the one that locked the account.
+                crate::metrics::LOCKOUTS.add("console");
+            }
             let detail = serde_json::json!({"locked": locked_until > now});
             let _ = self.append_audit(who, "login_failed", None, None, detail).await;
             return Ok(if locked_until > now {

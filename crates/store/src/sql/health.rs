@@ -1,7 +1,7 @@
 //! The readiness probe's question to the database, and SQLite's online snapshot for backups.
 
 use super::*;
-use crate::HealthStore;
+use crate::{HealthStore, WorkBacklog};
 
 impl SqlStore {
     /// Writes a consistent copy of an SQLite database to `path` while it stays in use
@@ -30,5 +30,22 @@ impl HealthStore for SqlStore {
             .await?
             .try_get("v")?;
         Ok((applied, crate::migrate::latest_version()))
+    }
+
+    async fn work_backlog(&self) -> StoreResult<WorkBacklog> {
+        // Both read through their (state, ...) indexes: the pending rows only.
+        let deliveries = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM webhook_deliveries WHERE state = 'pending'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let checks = sqlx::query("SELECT COUNT(*) AS n FROM check_jobs WHERE state = 'pending'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(WorkBacklog {
+            deliveries_pending: deliveries.try_get::<i64, _>("n")?.max(0) as u64,
+            oldest_delivery_at: deliveries.try_get("oldest")?,
+            checks_pending: checks.try_get::<i64, _>("n")?.max(0) as u64,
+        })
     }
 }

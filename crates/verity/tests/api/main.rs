@@ -16,6 +16,7 @@ mod hosted;
 mod idv_sessions;
 mod kyc;
 mod lifecycle;
+mod metrics;
 mod openapi_conformance;
 mod readiness;
 mod readme;
