@@ -14,6 +14,14 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 echo "browser: $(/usr/bin/chromium --version 2>/dev/null || echo 'chromium missing')"
 
+# systemd-analyze checks the server packaging's unit (packaging/verity.service).
+if ! command -v systemd-analyze >/dev/null; then
+    echo "packaging: installing Debian's systemd (for systemd-analyze)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq systemd >/dev/null
+fi
+
 # A Python tool in a venv of its own, reinstalled when its requirements change.
 venv_tool() {
     local dir="$1" name="$2" bin="$3"

@@ -18,6 +18,7 @@ mod kyc;
 mod lifecycle;
 mod metrics;
 mod openapi_conformance;
+mod packaging;
 mod readiness;
 mod readme;
 mod scale;
