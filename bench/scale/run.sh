@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Flat at scale (issue #17): the reads that must not slow down as the data grows, on an empty
-# database and on a full one (1,000,000 sessions, 300,000 users, their events and webhook
+# Flat at scale (issue #17): the reads that must not slow down as the data grows, on an
+# "empty" database (50 sessions, 30 of them in review: the queue's first page is as full as on a
+# large one) and on a full one (1,000,000 sessions, 300,000 users, their events and webhook
 # deliveries by default), each p95 against the empty database's.
 #
 #   bash bench/scale/run.sh [--sessions 1000000] [--users 300000] [--review 1000] [--n 200]
-#                           [--max-ratio 2] [--keep]
+#                           [--max-ratio 2] [--keep] [--reuse DIR]
 #
 # For each database: `verity migrate`, a sandbox client with hooks on the session events (so the
 # fill queues a delivery per event; they are then marked delivered, as a live system's would be),
@@ -17,7 +18,8 @@
 #
 # SQLite by default (in a temporary folder); PostgreSQL when VERITY_BENCH_DATABASE_URL names an
 # administrative connection (postgres://postgres@127.0.0.1:5432/postgres). Needs python3, curl;
-# psql for PostgreSQL. A 1,000,000-session fill takes about 15 minutes on SQLite here.
+# psql for PostgreSQL. A 1,000,000-session fill takes about 15 minutes on SQLite here: --keep keeps
+# the databases, and --reuse DIR (the folder --keep printed) measures them again without filling.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -27,6 +29,7 @@ review=1000
 n=200
 max_ratio=2
 keep=""
+reuse=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --sessions) sessions="$2"; shift 2 ;;
@@ -35,6 +38,7 @@ while [ $# -gt 0 ]; do
         --n) n="$2"; shift 2 ;;
         --max-ratio) max_ratio="$2"; shift 2 ;;
         --keep) keep=1; shift ;;
+        --reuse) reuse="$(realpath "$2")"; keep=1; shift 2 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -43,7 +47,7 @@ export PGOPTIONS="${PGOPTIONS:-} --client-min-messages=warning"
 
 cargo build --release -q -p verity --bin verity
 bin="$PWD/target/release/verity"
-work="$(mktemp -d)"
+work="${reuse:-$(mktemp -d)}"
 server_pid=""
 databases=()
 cleanup() {
@@ -52,8 +56,7 @@ cleanup() {
     if [ -n "$keep" ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-password="bench-scale-password-$RANDOM$RANDOM"
-printf '%s\n' "$password" > "$work/password"
+[ -f "$work/password" ] || printf '%s\n' "bench-scale-password-$RANDOM$RANDOM" > "$work/password"
 
 start_server() {
     "$bin" serve > "$1/serve.out" 2> "$1/serve.err" &
@@ -73,17 +76,26 @@ measure() {
     dir="$work/$label"
     mkdir -p "$dir"
     export VERITY_DATA_DIR="$dir" VERITY_LISTEN=127.0.0.1:0 RUST_LOG=warn VERITY_RATE_LIMITS="1h=1000000000"
+    local db="verity_scale_bench_$$_$label"
+    if [ -n "$reuse" ] && [ -f "$dir/samples.json" ]; then
+        db="$(cat "$dir/database" 2>/dev/null || echo "$db")"
+        [ -n "$pg_admin" ] && export VERITY_DATABASE_URL="${pg_admin%/*}/$db" || export VERITY_DATABASE_URL="sqlite://$dir/verity.db"
+        echo "== $label: measuring again ($(echo "$VERITY_DATABASE_URL" | sed 's|//[^@/]*@|//|'))"
+        "$bin" migrate > /dev/null
+        key="$("$bin" clients rotate-key sandbox --json 2>/dev/null | python3 -c 'import sys,json; print(json.load(sys.stdin)["ApiKey"])')"
+        measure_run "$label" "$count"
+        return
+    fi
     if [ -n "$pg_admin" ]; then
-        local db="verity_scale_bench_$$_$label"
         psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
-        databases+=("$db")
+        [ -n "$keep" ] || databases+=("$db")
+        echo "$db" > "$dir/database"
         export VERITY_DATABASE_URL="${pg_admin%/*}/$db"
     else
         export VERITY_DATABASE_URL="sqlite://$dir/verity.db"
     fi
     echo "== $label: $count sessions, $people users, $in_review in review ($(echo "$VERITY_DATABASE_URL" | sed 's|//[^@/]*@|//|'))"
     "$bin" migrate > /dev/null
-    local key
     key="$("$bin" clients create --name Bench --id sandbox --json 2>/dev/null | python3 -c 'import sys,json; print(json.load(sys.stdin)["ApiKey"])')"
     "$bin" clients set-policy sandbox --retention-files-days 1 > /dev/null 2>&1
     start_server "$dir"
@@ -100,12 +112,19 @@ measure() {
     if [ -n "$pg_admin" ]; then psql -q "$VERITY_DATABASE_URL" -c "ANALYZE"; fi
     "$bin" staff add --username bench --name Bench --role reviewer < "$work/password" > /dev/null
     python3 bench/scale/measure.py samples --database-url "$VERITY_DATABASE_URL" --n "$n" --out "$dir/samples.json"
+    measure_run "$label" "$count"
+}
+
+# Times one filled database: the store probe, then the HTTP cases through a fresh server.
+measure_run() {
+    local label="$1" count="$2"
     "$bin" probe --n "$n" --samples "$dir/samples.json" 2>/dev/null > "$dir/probe.json"
     start_server "$dir"
     python3 bench/scale/measure.py run --base "$base" --client sandbox --key "$key" --samples "$dir/samples.json" \
         --username bench --password-file "$work/password" --probe "$dir/probe.json" --n "$n" --label "$label" \
         --out "$work/$label.json"
-    local hwm size bytes
+    local hwm size bytes db
+    db="$(cat "$dir/database" 2>/dev/null || true)"
     hwm="$(awk '/^VmHWM/ {printf "%.0f MiB", $2/1024}' "/proc/$server_pid/status")"
     if [ -n "$pg_admin" ]; then
         bytes="$(psql -qtA "$pg_admin" -c "SELECT pg_database_size('$db')")"
@@ -118,7 +137,9 @@ measure() {
     echo
 }
 
+key=""
+dir=""
 if [ "$sessions" -ge 1000 ]; then full="$((sessions / 1000))k"; else full="$sessions"; fi
-measure empty 20 10 10
+measure empty 50 25 30
 measure "$full" "$sessions" "$users" "$review"
 python3 bench/scale/measure.py compare "$work/empty.json" "$work/$full.json" --max-ratio "$max_ratio"

@@ -214,7 +214,10 @@ pub async fn token(
     headers: HeaderMap,
 ) -> Response {
     let now = now();
-    let usage = state.limiter.hit(&format!("ip:{}", peer.ip()), now);
+    let usage = state
+        .limiter
+        .hit_shared(&state.services, &format!("ip:{}", peer.ip()), now)
+        .await;
     let mut response = if !usage.allowed {
         ApiError::RateLimited.into_response()
     } else {
@@ -312,7 +315,7 @@ pub async fn api_guard(
         Some(c) => format!("client:{}", c.id),
         None => format!("ip:{}", peer.ip()),
     };
-    let usage = state.limiter.hit(&key, now);
+    let usage = state.limiter.hit_shared(&state.services, &key, now).await;
     let mut response = match client {
         _ if !usage.allowed => ApiError::RateLimited.into_response(),
         None => ApiError::InvalidCredentials.into_response(),

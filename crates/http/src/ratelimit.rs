@@ -1,7 +1,9 @@
 //! API rate limits: several windows per caller (15 min, 30 min, 1 h, 24 h by default), reported
 //! on every response with one header line per window (the only format every SDK parses) and
-//! enforced with the `rate_limit` 429. Counters live in this process's memory: with several
-//! server processes each enforces its own share.
+//! enforced with the `rate_limit` 429. On PostgreSQL the API's counters are shared by every
+//! process (one round trip per call, see `verity_count_call`), so three processes allow what
+//! one does; on SQLite, and for the hosted pages' upload limit, they live in this process's
+//! memory.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -73,6 +75,29 @@ impl RateLimiter {
         RateLimiter {
             windows,
             counters: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one call by `key` at `now` in the counters all processes share when the database
+    /// keeps them, in this process's otherwise (or when the database cannot be reached: the
+    /// request will say so itself).
+    pub async fn hit_shared(&self, services: &verity_service::Services, key: &str, now: UnixTime) -> Usage {
+        let windows: Vec<(i64, u64)> = self.windows.iter().map(|w| (w.seconds, w.limit)).collect();
+        match services.count_api_call(key, now, &windows).await {
+            Ok(Some(counted)) => Usage {
+                windows: counted
+                    .windows
+                    .iter()
+                    .zip(&self.windows)
+                    .map(|((count, started), w)| (*count, w.limit.saturating_sub(*count), started + w.seconds))
+                    .collect(),
+                allowed: counted.allowed,
+            },
+            Ok(None) => self.hit(key, now),
+            Err(e) => {
+                tracing::warn!(error = %e, "shared rate-limit counters unavailable; counting in this process");
+                self.hit(key, now)
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 
 use verity_common::hashing::sha256_hex;
 use verity_domain::{Client, ClientId, UnixTime};
-use verity_store::StoredResponse;
+use verity_store::{SharedCount, StoredResponse};
 
 use crate::{ServiceError, Services, now};
 
@@ -56,6 +56,17 @@ impl Services {
     /// The client an unexpired access token was issued to.
     pub async fn client_for_token(&self, token: &str, at: UnixTime) -> Result<Option<Client>, ServiceError> {
         Ok(self.store.client_for_token(&sha256_hex(token), at).await?)
+    }
+
+    /// Counts one API call in the counters every process shares (PostgreSQL); `None` when each
+    /// process counts its own (SQLite).
+    pub async fn count_api_call(
+        &self,
+        key: &str,
+        at: UnixTime,
+        windows: &[(i64, u64)],
+    ) -> Result<Option<SharedCount>, ServiceError> {
+        Ok(self.store.count_call(key, at, windows).await?)
     }
 
     /// The response kept for a key, while the key lives.

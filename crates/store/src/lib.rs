@@ -101,6 +101,14 @@ pub struct Page<T> {
     pub total_items: u64,
 }
 
+/// A call counted in shared rate-limit counters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharedCount {
+    /// Per window, in the order asked: calls counted and when the window started.
+    pub windows: Vec<(u64, UnixTime)>,
+    pub allowed: bool,
+}
+
 /// A client together with the hash of its API key, for authentication.
 #[derive(Clone, Debug)]
 pub struct ClientCredentials {
@@ -285,6 +293,11 @@ pub trait ClientStore: Send + Sync + 'static {
     /// The client an unexpired token was issued to.
     async fn client_for_token(&self, token_hash: &str, now: UnixTime) -> StoreResult<Option<Client>>;
     async fn purge_expired_tokens(&self, now: UnixTime) -> StoreResult<u64>;
+    /// Counts one API call of `key` at `now` against `windows` (`(seconds, limit)`), in counters
+    /// every process shares, all windows or none (a refused call is not counted): each window's
+    /// `(count, started)` and whether the call is allowed. `None` when this database keeps no
+    /// shared counters (SQLite: each process counts its own).
+    async fn count_call(&self, key: &str, now: UnixTime, windows: &[(i64, u64)]) -> StoreResult<Option<SharedCount>>;
     async fn set_branding(&self, id: &ClientId, branding: &Branding) -> StoreResult<bool>;
     async fn client_policy(&self, client: &ClientId) -> StoreResult<ClientPolicy>;
     async fn set_client_policy(&self, client: &ClientId, policy: &ClientPolicy) -> StoreResult<()>;

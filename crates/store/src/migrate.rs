@@ -104,8 +104,12 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 14,
         name: "scale",
+        // Shared rate-limit counters exist on PostgreSQL only: SQLite is one machine's.
         sqlite: include_str!("../migrations/0014_scale.sql"),
-        postgres: include_str!("../migrations/0014_scale.sql"),
+        postgres: concat!(
+            include_str!("../migrations/0014_scale.sql"),
+            include_str!("../migrations/0014_scale_postgres.sql")
+        ),
     },
 ];
 

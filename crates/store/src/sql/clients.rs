@@ -1,5 +1,6 @@
 //! Clients (platforms), their settings and policies, and OAuth access tokens.
 
+use super::signals;
 use super::*;
 
 #[async_trait]
@@ -42,53 +43,37 @@ impl ClientStore for SqlStore {
     }
 
     async fn rotate_api_key(&self, id: &ClientId, api_key_hash: &str) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        let updated = sqlx::query("UPDATE clients SET api_key_hash = $1 WHERE id = $2")
-            .bind(api_key_hash)
-            .bind(id.as_str())
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-        sqlx::query("DELETE FROM access_tokens WHERE client_id = $1")
-            .bind(id.as_str())
-            .execute(&mut **tx)
+        let updated = self
+            .change_access(&[
+                (
+                    "UPDATE clients SET api_key_hash = $1 WHERE id = $2",
+                    &[Bind::Text(api_key_hash), Bind::Text(id.as_str())],
+                ),
+                (
+                    "DELETE FROM access_tokens WHERE client_id = $1",
+                    &[Bind::Text(id.as_str())],
+                ),
+            ])
             .await?;
-        tx.commit().await?;
-        self.access_changed().await?;
         Ok(updated == 1)
     }
 
     async fn set_idv_enabled(&self, id: &ClientId, enabled: bool) -> StoreResult<bool> {
-        let updated = sqlx::query("UPDATE clients SET idv_enabled = $1 WHERE id = $2")
-            .bind(i64::from(enabled))
-            .bind(id.as_str())
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        self.access_changed().await?;
-        Ok(updated == 1)
+        let sql = "UPDATE clients SET idv_enabled = $1 WHERE id = $2";
+        let binds = [Bind::Int(i64::from(enabled)), Bind::Text(id.as_str())];
+        Ok(self.change_access(&[(sql, &binds)]).await? == 1)
     }
 
     async fn set_natural_review(&self, id: &ClientId, enabled: bool) -> StoreResult<bool> {
-        let updated = sqlx::query("UPDATE clients SET natural_review = $1 WHERE id = $2")
-            .bind(i64::from(enabled))
-            .bind(id.as_str())
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        self.access_changed().await?;
-        Ok(updated == 1)
+        let sql = "UPDATE clients SET natural_review = $1 WHERE id = $2";
+        let binds = [Bind::Int(i64::from(enabled)), Bind::Text(id.as_str())];
+        Ok(self.change_access(&[(sql, &binds)]).await? == 1)
     }
 
     async fn set_webhook_secret(&self, id: &ClientId, secret: Option<&str>) -> StoreResult<bool> {
-        let updated = sqlx::query("UPDATE clients SET webhook_secret = $1 WHERE id = $2")
-            .bind(secret)
-            .bind(id.as_str())
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        self.access_changed().await?;
-        Ok(updated == 1)
+        let sql = "UPDATE clients SET webhook_secret = $1 WHERE id = $2";
+        let binds = [Bind::OptText(secret), Bind::Text(id.as_str())];
+        Ok(self.change_access(&[(sql, &binds)]).await? == 1)
     }
 
     async fn insert_token(&self, token_hash: &str, client: &ClientId, expires_at: UnixTime) -> StoreResult<()> {
@@ -102,10 +87,12 @@ impl ClientStore for SqlStore {
     }
 
     async fn client_for_token(&self, token_hash: &str, now: UnixTime) -> StoreResult<Option<Client>> {
-        if let Some(client) = self.signals.get(token_hash, now) {
+        let epoch = self.access_epoch().await?;
+        if let Some(epoch) = epoch
+            && let Some(client) = self.signals.get(epoch, token_hash, now)
+        {
             return Ok(Some(client));
         }
-        let read_at = self.signals.epoch();
         let Some(row) = sqlx::query(
             "SELECT c.*, t.expires_at AS token_expires_at FROM access_tokens t JOIN clients c ON c.id = t.client_id \
              WHERE t.token_hash = $1 AND t.expires_at > $2",
@@ -118,14 +105,47 @@ impl ClientStore for SqlStore {
             return Ok(None);
         };
         let client = client_from_row(&row)?.client;
-        if let Some(read_at) = read_at {
+        if let Some(epoch) = epoch {
             self.signals
-                .put(read_at, token_hash, &client, row.try_get("token_expires_at")?);
+                .put(epoch, token_hash, &client, row.try_get("token_expires_at")?);
         }
         Ok(Some(client))
     }
 
+    async fn count_call(&self, key: &str, now: UnixTime, windows: &[(i64, u64)]) -> StoreResult<Option<SharedCount>> {
+        if self.dialect != Dialect::Postgres {
+            return Ok(None);
+        }
+        let join = |f: &dyn Fn(&(i64, u64)) -> String| windows.iter().map(f).collect::<Vec<_>>().join(",");
+        let rows = sqlx::query("SELECT * FROM verity_count_call($1, $2, $3, $4)")
+            .bind(key)
+            .bind(now)
+            .bind(join(&|w| w.0.to_string()))
+            .bind(join(&|w| w.1.to_string()))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut counted = SharedCount {
+            windows: Vec::with_capacity(rows.len()),
+            allowed: false,
+        };
+        for r in &rows {
+            counted.allowed = r.try_get("allowed")?;
+            counted.windows.push((
+                r.try_get::<i64, _>("window_count")?.max(0) as u64,
+                r.try_get("window_started")?,
+            ));
+        }
+        Ok(Some(counted))
+    }
+
     async fn purge_expired_tokens(&self, now: UnixTime) -> StoreResult<u64> {
+        if self.dialect == Dialect::Postgres {
+            // Counters of callers gone quiet for a day.
+            sqlx::query("DELETE FROM rate_counters WHERE started + seconds < $1")
+                .bind(now - 86_400)
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1")
             .bind(now)
             .execute(&self.pool)
@@ -135,14 +155,11 @@ impl ClientStore for SqlStore {
 
     async fn set_branding(&self, id: &ClientId, branding: &Branding) -> StoreResult<bool> {
         let json = serde_json::to_string(branding).map_err(|e| corrupt("client branding", e))?;
-        let updated = sqlx::query("UPDATE clients SET branding = $1 WHERE id = $2")
-            .bind(json)
-            .bind(id.as_str())
-            .execute(&self.pool)
+        let sql = "UPDATE clients SET branding = $1 WHERE id = $2";
+        Ok(self
+            .change_access(&[(sql, &[Bind::Text(&json), Bind::Text(id.as_str())])])
             .await?
-            .rows_affected();
-        self.access_changed().await?;
-        Ok(updated == 1)
+            == 1)
     }
 
     async fn client_policy(&self, client: &ClientId) -> StoreResult<ClientPolicy> {
@@ -239,15 +256,38 @@ impl ClientStore for SqlStore {
 }
 
 impl SqlStore {
-    /// Tells every process that API access changed (after the change is committed): on
-    /// PostgreSQL with `NOTIFY`, on SQLite through the cache's shared file.
-    async fn access_changed(&self) -> StoreResult<()> {
-        self.signals.changed();
-        if self.signals.notifies() {
-            sqlx::query("SELECT pg_notify('verity_access', '')")
-                .execute(&self.pool)
+    /// The access epoch cached tokens are checked against; `None` when nothing may be cached.
+    async fn access_epoch(&self) -> StoreResult<Option<signals::Epoch>> {
+        if !self.signals.in_database() {
+            return Ok(self.signals.local_epoch());
+        }
+        let shared: i64 = sqlx::query("SELECT epoch FROM access_epoch WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("epoch")?;
+        Ok(Some(self.signals.with_shared(shared)))
+    }
+
+    /// Runs a change of API access (its statements in one transaction) and moves the access
+    /// epoch with it: in the same transaction on PostgreSQL, through the shared file once
+    /// committed on SQLite. Returns the rows the first statement changed.
+    async fn change_access(&self, statements: &[(&'static str, &[Bind<'_>])]) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let mut changed = None;
+        for (sql, binds) in statements {
+            let rows = bind_all(sqlx::query(*sql), binds)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+            changed.get_or_insert(rows);
+        }
+        if self.signals.in_database() {
+            sqlx::query("UPDATE access_epoch SET epoch = epoch + 1 WHERE id = 1")
+                .execute(&mut **tx)
                 .await?;
         }
-        Ok(())
+        tx.commit().await?;
+        self.signals.changed();
+        Ok(changed.unwrap_or(0))
     }
 }

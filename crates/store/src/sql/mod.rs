@@ -44,8 +44,8 @@ use crate::sealing::Sealer;
 use crate::{
     AttemptRecord, AuditEntry, BlobMeta, BlobOwner, Changeset, CheckJob, ClientCredentials, ClientPolicy, DeliveryJob,
     DeliverySummary, EventFilter, FingerprintMatch, FinishedAttempt, InvalidHook, InvalidationRule, JobOutcome,
-    KycFilter, MailJob, MailKind, MailOutcome, MailRecord, NextStep, Page, PageRequest, SortDirection, StaffRecord,
-    StaffSession, StoreError, StoreResult, StoredResponse, Write,
+    KycFilter, MailJob, MailKind, MailOutcome, MailRecord, NextStep, Page, PageRequest, SharedCount, SortDirection,
+    StaffRecord, StaffSession, StoreError, StoreResult, StoredResponse, Write,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -244,14 +244,7 @@ impl SqlStore {
     /// Runs one statement in a write transaction of its own.
     async fn write_one(&self, sql: &'static str, binds: &[Bind<'_>]) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let mut query = sqlx::query(sql);
-        for bind in binds {
-            query = match bind {
-                Bind::Text(t) => query.bind(t.to_string()),
-                Bind::Int(i) => query.bind(*i),
-            };
-        }
-        query.execute(&mut **tx).await?;
+        bind_all(sqlx::query(sql), binds).execute(&mut **tx).await?;
         tx.commit().await
     }
 
@@ -272,22 +265,16 @@ impl SqlStore {
             SortDirection::Desc => "DESC",
         };
         let (limit, offset) = (binds.len() + 1, binds.len() + 2);
-        let mut count = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {from_where}")));
-        let mut list = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {columns} FROM {from_where} ORDER BY {sort_column} {direction}, id {direction} LIMIT ${limit} OFFSET ${offset}"
-        )));
-        for bind in binds {
-            match bind {
-                Bind::Text(t) => {
-                    count = count.bind(t.to_string());
-                    list = list.bind(t.to_string());
-                }
-                Bind::Int(i) => {
-                    count = count.bind(*i);
-                    list = list.bind(*i);
-                }
-            }
-        }
+        let count = bind_all(
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {from_where}"))),
+            binds,
+        );
+        let list = bind_all(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {columns} FROM {from_where} ORDER BY {sort_column} {direction}, id {direction} LIMIT ${limit} OFFSET ${offset}"
+            ))),
+            binds,
+        );
         let total: i64 = count.fetch_one(&self.pool).await?.try_get("n")?;
         let rows = list
             .bind(i64::from(page.per_page))
@@ -349,8 +336,24 @@ pub fn redact_url(url: &str) -> String {
 const ENQUEUE_CHECKS: &str = "INSERT INTO check_jobs (session_id, client_id, state, attempts, run_after_ms, locked_until_ms) \
      VALUES ($1, $2, 'pending', 0, $3, 0) ON CONFLICT (session_id) DO NOTHING";
 
-/// A value bound to a list query's filter.
+/// A value bound to a statement built at run time.
 enum Bind<'a> {
     Text(&'a str),
+    OptText(Option<&'a str>),
     Int(i64),
+}
+
+/// Binds `binds` to `query`, in order.
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    binds: &[Bind<'_>],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for bind in binds {
+        query = match bind {
+            Bind::Text(t) => query.bind(t.to_string()),
+            Bind::OptText(t) => query.bind(t.map(str::to_owned)),
+            Bind::Int(i) => query.bind(*i),
+        };
+    }
+    query
 }

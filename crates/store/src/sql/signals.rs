@@ -1,26 +1,27 @@
 //! What other processes sharing the database must learn at once.
 //!
-//! Verified access tokens are kept in memory, so an API request does not read the database to
-//! know its client. A change to API access (a key rotated, a client's settings changed) made by any
-//! process drops every process's entries before that change's command returns or, on
-//! PostgreSQL, as soon as the notification arrives:
+//! Verified access tokens are kept in memory, so an API request does not read the token and its
+//! client from the database. Every change to API access (a key rotated, a client's settings
+//! changed), whichever process makes it, moves an *access epoch*, and a cached entry is used only
+//! while the epoch is the one it was cached under:
 //!
-//! - SQLite: 8 bytes in a file beside the database (`verity.db-access`) are rewritten after
-//!   every such change; every lookup reads them (one `pread` from the page cache) and an entry is
-//!   only used while they are what they were when it was cached.
-//! - PostgreSQL: the change sends `NOTIFY verity_access`; a listener connection of each process
-//!   bumps its epoch on arrival. While that connection is down, nothing is cached.
+//! - SQLite: the epoch is 8 bytes in a file beside the database (`verity.db-access`), rewritten
+//!   after every change; a lookup reads them (one `pread` from the page cache).
+//! - PostgreSQL: the epoch is a one-row table bumped in the changing transaction; a lookup reads
+//!   it (a primary-key read of one row instead of the token and client join), so a change is
+//!   seen by the next request of every process once it is committed. (Notifications would be
+//!   cheaper but arrive later than the changing command returns.)
 //!
 //! An entry filled from a read that raced a change is never kept: the epoch is taken before the
-//! read and checked again before the entry goes in.
+//! read, and an entry is only used under that epoch.
 //!
-//! On PostgreSQL the same listener wakes this process's webhook worker when another process
-//! queues deliveries (`NOTIFY verity_outbox`, sent by the committing transaction).
+//! On PostgreSQL a listener connection also wakes this process's webhook worker when another
+//! process queues deliveries (`NOTIFY verity_outbox`, sent by the committing transaction).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
@@ -29,30 +30,28 @@ use verity_domain::{Client, UnixTime};
 use super::Dialect;
 use crate::{StoreError, StoreResult};
 
-/// The PostgreSQL channel that carries "API access changed".
-const ACCESS: &str = "verity_access";
 /// The PostgreSQL channel that carries "webhook deliveries queued".
 pub(crate) const OUTBOX: &str = "verity_outbox";
 
 /// Tokens kept at most; past it the cache starts again empty (bounded memory).
 const MAX_ENTRIES: usize = 100_000;
 
-/// What an entry's validity is checked against: this process's own counter (changes made here,
-/// notifications received) and the shared file's bytes on SQLite.
+/// An access epoch: this process's own counter of changes it made, and the shared value (the
+/// SQLite file's bytes, or PostgreSQL's `access_epoch`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Epoch(u64, u64);
 
-enum Signal {
+enum Shared {
     /// An in-memory database: no other process can see it.
-    Local,
+    Memory,
     /// SQLite on a file: the bytes of `<database>-access`.
     File(File),
-    /// PostgreSQL: `live` while the listener is connected.
-    Notify { url: String, live: AtomicBool },
+    /// PostgreSQL: read from the database by the caller.
+    Database { url: String },
 }
 
 pub(crate) struct Signals {
-    signal: Signal,
+    shared: Shared,
     counter: AtomicU64,
     entries: Mutex<Entries>,
     listener: OnceLock<tokio::task::JoinHandle<()>>,
@@ -74,7 +73,7 @@ fn sqlite_path(url: &str) -> Option<&str> {
 
 impl Signals {
     pub(crate) fn new(dialect: Dialect, url: &str) -> StoreResult<Signals> {
-        let signal = match dialect {
+        let shared = match dialect {
             Dialect::Sqlite => match sqlite_path(url) {
                 Some(path) => {
                     let side = format!("{path}-access");
@@ -88,17 +87,14 @@ impl Signals {
                     if file.metadata().map(|m| m.len() < 8).unwrap_or(true) {
                         let _ = file.write_all_at(&0u64.to_le_bytes(), 0);
                     }
-                    Signal::File(file)
+                    Shared::File(file)
                 }
-                None => Signal::Local,
+                None => Shared::Memory,
             },
-            Dialect::Postgres => Signal::Notify {
-                url: url.to_owned(),
-                live: AtomicBool::new(false),
-            },
+            Dialect::Postgres => Shared::Database { url: url.to_owned() },
         };
         Ok(Signals {
-            signal,
+            shared,
             counter: AtomicU64::new(0),
             entries: Mutex::new(Entries {
                 epoch: None,
@@ -109,34 +105,34 @@ impl Signals {
         })
     }
 
-    /// The current epoch; `None` when nothing may be cached (the listener is not connected).
-    pub(crate) fn epoch(self: &Arc<Self>) -> Option<Epoch> {
+    /// The epoch when it needs no database read; `None` on PostgreSQL (the caller reads
+    /// `access_epoch` and calls [`Signals::with_shared`]) or when the SQLite file is unreadable
+    /// (nothing is cached then).
+    pub(crate) fn local_epoch(&self) -> Option<Epoch> {
         let counter = self.counter.load(Ordering::Acquire);
-        match &self.signal {
-            Signal::Local => Some(Epoch(counter, 0)),
-            Signal::File(file) => {
+        match &self.shared {
+            Shared::Memory => Some(Epoch(counter, 0)),
+            Shared::File(file) => {
                 let mut bytes = [0u8; 8];
                 file.read_exact_at(&mut bytes, 0).ok()?;
                 Some(Epoch(counter, u64::from_le_bytes(bytes)))
             }
-            Signal::Notify { live, .. } => {
-                self.follow();
-                live.load(Ordering::Acquire).then_some(Epoch(counter, 0))
-            }
+            Shared::Database { .. } => None,
         }
     }
 
-    /// Starts following the other processes' notifications (PostgreSQL), once.
-    pub(crate) fn follow(self: &Arc<Self>) {
-        if let Signal::Notify { url, .. } = &self.signal {
-            self.listener
-                .get_or_init(|| tokio::spawn(listen(Arc::downgrade(self), url.clone())));
-        }
+    /// Whether the epoch is read from the database.
+    pub(crate) fn in_database(&self) -> bool {
+        matches!(self.shared, Shared::Database { .. })
     }
 
-    /// The client of a cached, unexpired token.
-    pub(crate) fn get(self: &Arc<Self>, token_hash: &str, now: UnixTime) -> Option<Client> {
-        let epoch = self.epoch()?;
+    /// The epoch with the shared value read from the database.
+    pub(crate) fn with_shared(&self, shared: i64) -> Epoch {
+        Epoch(self.counter.load(Ordering::Acquire), shared as u64)
+    }
+
+    /// The client of a token cached under `epoch` and not expired.
+    pub(crate) fn get(&self, epoch: Epoch, token_hash: &str, now: UnixTime) -> Option<Client> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.epoch != Some(epoch) {
             entries.tokens.clear();
@@ -149,15 +145,14 @@ impl Signals {
         }
     }
 
-    /// Keeps a token read from the database while the epoch is still `read_at`, the epoch taken
-    /// before the read.
-    pub(crate) fn put(self: &Arc<Self>, read_at: Epoch, token_hash: &str, client: &Client, expires_at: UnixTime) {
-        if self.epoch() != Some(read_at) {
-            return;
-        }
+    /// Keeps a token read from the database under `read_at`, the epoch taken before the read.
+    pub(crate) fn put(&self, read_at: Epoch, token_hash: &str, client: &Client, expires_at: UnixTime) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.epoch != Some(read_at) {
-            entries.tokens.clear();
+            // A newer epoch was seen meanwhile (this read may be stale), or none yet.
+            if entries.epoch.is_some() {
+                return;
+            }
             entries.epoch = Some(read_at);
         }
         if entries.tokens.len() >= MAX_ENTRIES {
@@ -168,11 +163,12 @@ impl Signals {
             .insert(token_hash.to_owned(), (client.clone(), expires_at));
     }
 
-    /// Drops this process's entries, and tells the other processes on SQLite (PostgreSQL's are
-    /// told by the caller's `NOTIFY`). Called after the change is committed.
+    /// Drops this process's entries and, on SQLite, tells the other processes (PostgreSQL's
+    /// learn it from `access_epoch`, bumped by the change's transaction). Called once the change
+    /// is committed.
     pub(crate) fn changed(&self) {
         self.counter.fetch_add(1, Ordering::AcqRel);
-        if let Signal::File(file) = &self.signal
+        if let Shared::File(file) = &self.shared
             && let Err(e) = file.write_all_at(&rand::random::<u64>().to_le_bytes(), 0)
         {
             // Other processes would keep stale entries: say so loudly.
@@ -180,17 +176,17 @@ impl Signals {
         }
     }
 
-    /// Whether changes must also be announced with `NOTIFY`.
-    pub(crate) fn notifies(&self) -> bool {
-        matches!(self.signal, Signal::Notify { .. })
+    /// Starts following the other processes' outbox notifications (PostgreSQL), once.
+    pub(crate) fn follow(self: &Arc<Self>) {
+        if let Shared::Database { url } = &self.shared {
+            self.listener
+                .get_or_init(|| tokio::spawn(listen(Arc::downgrade(self), url.clone())));
+        }
     }
 
     pub(crate) fn stop(&self) {
         if let Some(task) = self.listener.get() {
             task.abort();
-        }
-        if let Signal::Notify { live, .. } = &self.signal {
-            live.store(false, Ordering::Release);
         }
     }
 }
@@ -201,40 +197,25 @@ impl Drop for Signals {
     }
 }
 
-/// Follows `verity_access` and `verity_outbox` on a connection of its own; reconnects after a
-/// second when it is lost, and drops the cache and wakes the webhook worker on every
-/// (re)connection, since notifications may have been missed.
-async fn listen(cache: Weak<Signals>, url: String) {
+/// Follows `verity_outbox` on a connection of its own; reconnects after a second when it is
+/// lost, and wakes the webhook worker on every (re)connection, since notifications may have
+/// been missed meanwhile (the worker's poll finds them anyway).
+async fn listen(signals: Weak<Signals>, url: String) {
     loop {
         if let Ok(mut listener) = sqlx::postgres::PgListener::connect(&url).await
-            && listener.listen_all([ACCESS, OUTBOX]).await.is_ok()
+            && listener.listen(OUTBOX).await.is_ok()
         {
-            let Some(c) = cache.upgrade() else { return };
-            c.counter.fetch_add(1, Ordering::AcqRel);
-            c.outbox.notify_one();
-            if let Signal::Notify { live, .. } = &c.signal {
-                live.store(true, Ordering::Release);
-            }
-            drop(c);
-            while let Ok(Some(notification)) = listener.try_recv().await {
-                let Some(c) = cache.upgrade() else { return };
-                if notification.channel() == OUTBOX {
-                    c.outbox.notify_one();
-                } else {
-                    c.counter.fetch_add(1, Ordering::AcqRel);
-                }
+            let Some(s) = signals.upgrade() else { return };
+            s.outbox.notify_one();
+            drop(s);
+            while let Ok(Some(_)) = listener.try_recv().await {
+                let Some(s) = signals.upgrade() else { return };
+                s.outbox.notify_one();
             }
         }
-        let Some(c) = cache.upgrade() else { return };
-        if let Signal::Notify { live, .. } = &c.signal
-            && live.swap(false, Ordering::AcqRel)
-        {
-            tracing::warn!(
-                "lost the connection that follows API access changes; tokens are not cached until it is back"
-            );
+        if signals.upgrade().is_none() {
+            return;
         }
-        c.counter.fetch_add(1, Ordering::AcqRel);
-        drop(c);
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }

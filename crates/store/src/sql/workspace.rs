@@ -166,7 +166,14 @@ impl WorkspaceStore for SqlStore {
             format!(" WHERE {}", clause.sql.join(" AND "))
         };
         let n = clause.binds.len();
-        let count_sql = format!("SELECT COUNT(*) AS n FROM {QUEUE_FROM}{where_sql}");
+        // Every session has its client and its user: the count needs the joins only when a
+        // filter reads them (without them it counts index entries, not joined rows).
+        let joined = clause
+            .sql
+            .iter()
+            .any(|c| c.starts_with("cl.") || c.starts_with("u.") || c.starts_with("rc."));
+        let count_from = if joined { QUEUE_FROM } else { "idv_sessions s" };
+        let count_sql = format!("SELECT COUNT(*) AS n FROM {count_from}{where_sql}");
         let list_sql = format!(
             "SELECT s.*, cl.environment AS environment, u.user_type AS user_type, u.id AS u_id, u.data AS u_data, u.version AS u_version, rc.staff_id AS claim_staff, \
              st.display_name AS claim_name, rc.expires_at AS claim_until, rc.assigned_by AS claim_assigned_by \

@@ -147,6 +147,60 @@ async fn rate_limits_are_reported_per_window_and_enforced() {
     assert!(api.get("/users/nope").await.headers.contains_key("x-ratelimit"));
 }
 
+/// On PostgreSQL every process counts in the same counters: two processes allow what one
+/// does, even when their calls race.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_shared_by_every_process_on_postgres() {
+    if postgres_admin_url().is_none() {
+        eprintln!("VERITY_TEST_DATABASE_URL=none: skipped");
+        return;
+    }
+    let first = TestApp::spawn(Backend::Postgres, &[("VERITY_RATE_LIMITS", "1m=10,1h=100")]).await;
+    let second = TestApp::start(
+        first.db.clone(),
+        first.env.clone(),
+        first.client_id.clone(),
+        first.api_key.clone(),
+    )
+    .await;
+    let token = first.token().await;
+    let on = |app: &TestApp| Api {
+        http: app.http.clone(),
+        token: token.clone(),
+        prefix: app.api(""),
+    };
+    let (a, b) = (on(&first), on(&second));
+    // Alternating: the second process's answer counts the first's calls.
+    assert_eq!(a.get("/users").await.header("x-ratelimit"), Some("1"));
+    let r = b.get("/users").await;
+    assert_eq!(r.headers.get_all("x-ratelimit").iter().collect::<Vec<_>>(), ["2", "2"]);
+    assert_eq!(
+        r.headers.get_all("x-ratelimit-remaining").iter().collect::<Vec<_>>(),
+        ["8", "98"]
+    );
+    // 24 calls at once over both processes: exactly the 8 places left are taken.
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let api = if i % 2 == 0 { a.clone() } else { b.clone() };
+        set.spawn(async move { api.get("/users").await.status });
+    }
+    let mut statuses = Vec::new();
+    while let Some(s) = set.join_next().await {
+        statuses.push(s.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 8, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 16, "{statuses:?}");
+    let limited = b.get("/users").await;
+    assert_error(
+        &limited,
+        429,
+        "Rate limit exceeded. Please contact support for more assistance",
+        "rate_limit",
+        Value::Null,
+    );
+    assert_eq!(limited.header("x-ratelimit-remaining"), Some("0"));
+}
+
 both_backends!(idempotency_keys_block_reuse_and_keep_the_response, |app| {
     let api = app.client().await;
     let user = api.natural_owner().await;
