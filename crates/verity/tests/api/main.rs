@@ -22,6 +22,7 @@ mod packaging;
 mod readiness;
 mod readme;
 mod scale;
+mod scale_out;
 mod sdk;
 mod ubo;
 mod users;

@@ -10,11 +10,11 @@ use crate::helpers::*;
 use crate::hosted::{Hosted, natural_user, png};
 
 /// The running moto server, killed when dropped.
-struct Moto {
+pub(crate) struct Moto {
     _server: tokio::process::Child,
 }
 
-async fn start_moto() -> (Moto, String) {
+pub(crate) async fn start_moto() -> (Moto, String) {
     let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/s3/.venv/bin/moto_server");
     assert!(bin.exists(), "moto missing: run tests/setup.sh first");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -36,6 +36,35 @@ async fn start_moto() -> (Moto, String) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     (Moto { _server: child }, endpoint)
+}
+
+/// Moto with an empty bucket, and the settings of a server storing its documents there.
+pub(crate) async fn moto_bucket() -> (Moto, Vec<(String, String)>) {
+    let (moto, endpoint) = start_moto().await;
+    let _ = http_client();
+    let s3 = S3Blobs::new(S3Config {
+        endpoint: endpoint.clone(),
+        bucket: "verity-docs".into(),
+        region: "us-east-1".into(),
+        access_key: "test-access".into(),
+        secret_key: "test-secret".into(),
+        prefix: String::new(),
+    })
+    .unwrap();
+    let created = s3
+        .signed(reqwest::Method::PUT, "/verity-docs", Vec::new(), now())
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success(), "create bucket: {}", created.status());
+    let env = [
+        ("VERITY_BLOB_STORE", "s3"),
+        ("VERITY_S3_ENDPOINT", endpoint.as_str()),
+        ("VERITY_S3_BUCKET", "verity-docs"),
+        ("VERITY_S3_ACCESS_KEY", "test-access"),
+        ("VERITY_S3_SECRET_KEY", "test-secret"),
+    ];
+    (moto, env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
