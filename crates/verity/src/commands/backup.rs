@@ -48,7 +48,7 @@ pub(super) async fn backup(settings: &Settings, to: &Path) -> Result<(), Failure
         println!("database: {}", to.join(DATABASE_FILE).display());
     } else {
         println!(
-            "database: PostgreSQL is backed up with its own tools, e.g. pg_dump --format=custom --file={} '{}'",
+            "database: PostgreSQL is backed up with its own tools: pg_dump --format=custom --file={} '{}'",
             to.join("verity.pgdump").display(),
             verity_store::redact_url(&settings.database_url)
         );
@@ -70,15 +70,16 @@ pub(super) async fn backup(settings: &Settings, to: &Path) -> Result<(), Failure
 
 pub(super) async fn restore(settings: &Settings, from: &Path) -> Result<(), Failure> {
     let database = from.join(DATABASE_FILE);
-    if !database.is_file() {
+    let postgres = verity_store::Dialect::from_url(&settings.database_url) == Some(verity_store::Dialect::Postgres);
+    if !postgres && !database.is_file() {
         return Err(Failure(format!(
-            "{} holds no {DATABASE_FILE}: restore takes a folder written by `verity backup` from SQLite",
+            "{} holds no {DATABASE_FILE}: restore takes a folder written by `verity backup`",
             from.display()
         )));
     }
-    if settings.database_url_configured {
+    if !postgres && settings.database_url_configured {
         return Err(Failure(
-            "restore puts an SQLite backup into the data folder; unset VERITY_DATABASE_URL (PostgreSQL restores with pg_restore)".into(),
+            "restore puts an SQLite backup into the data folder; unset VERITY_DATABASE_URL".into(),
         ));
     }
     let target = settings.data_dir.join(DATABASE_FILE);
@@ -87,15 +88,28 @@ pub(super) async fn restore(settings: &Settings, from: &Path) -> Result<(), Fail
         && std::fs::read_dir(&blobs)
             .map(|mut d| d.next().is_some())
             .unwrap_or(true);
-    if target.exists() || has_blobs {
+    if (!postgres && target.exists()) || has_blobs {
         return Err(Failure(format!(
             "{} already holds Verity data: restore only into an empty data folder",
             settings.data_dir.display()
         )));
     }
+    if postgres {
+        // The database comes back with PostgreSQL's own tool first; this checks it opens with
+        // the key, then brings the documents back.
+        open_store(settings, Opening::Existing).await.map_err(|e| {
+            format!(
+                "{} (restore the database first: pg_restore --no-owner --dbname=URL {}/verity.pgdump)",
+                e.0,
+                from.display()
+            )
+        })?;
+    }
     std::fs::create_dir_all(&settings.data_dir)
         .map_err(|e| format!("cannot create {}: {e}", settings.data_dir.display()))?;
-    std::fs::copy(&database, &target).map_err(|e| format!("cannot copy the database: {e}"))?;
+    if !postgres {
+        std::fs::copy(&database, &target).map_err(|e| format!("cannot copy the database: {e}"))?;
+    }
     let copied = if from.join(BLOBS).exists() {
         copy_folder(&from.join(BLOBS), &blobs).map_err(|e| format!("cannot copy the documents: {e}"))?
     } else {
@@ -104,9 +118,7 @@ pub(super) async fn restore(settings: &Settings, from: &Path) -> Result<(), Fail
     // Opening checks the master key against the restored database (and migrates it when the
     // backup came from an older version).
     open_store(settings, Opening::Existing).await?;
-    println!(
-        "restored the database and {copied} documents into {}",
-        settings.data_dir.display()
-    );
+    let what = if postgres { "" } else { "the database and " };
+    println!("restored {what}{copied} documents into {}", settings.data_dir.display());
     Ok(())
 }
