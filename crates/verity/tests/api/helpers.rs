@@ -167,6 +167,17 @@ impl TestApp {
         }
     }
 
+    /// Another server process on the same database, with the same settings.
+    pub async fn another(&self) -> TestApp {
+        Self::start(
+            self.db.clone(),
+            self.env.clone(),
+            self.client_id.clone(),
+            self.api_key.clone(),
+        )
+        .await
+    }
+
     pub async fn stop(mut self) -> (std::sync::Arc<Database>, Vec<(String, String)>, String, String) {
         let _ = self.child.kill().await;
         let _ = self.child.wait().await;

@@ -434,13 +434,7 @@ crate::both_backends!(
     pending_sessions_expire_exactly_once_with_two_processes,
     env = [("VERITY_SESSION_TTL", "1s")],
     |app| {
-        let second = TestApp::start(
-            app.db.clone(),
-            app.env.clone(),
-            app.client_id.clone(),
-            app.api_key.clone(),
-        )
-        .await;
+        let second = app.another().await;
         let api = app.client().await;
         let rx = Receiver::ok().await;
         hook_all(&api, &rx.url).await;

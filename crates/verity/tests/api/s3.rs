@@ -38,25 +38,31 @@ pub(crate) async fn start_moto() -> (Moto, String) {
     (Moto { _server: child }, endpoint)
 }
 
-/// Moto with an empty bucket, and the settings of a server storing its documents there.
-pub(crate) async fn moto_bucket() -> (Moto, Vec<(String, String)>) {
-    let (moto, endpoint) = start_moto().await;
-    let _ = http_client();
-    let s3 = S3Blobs::new(S3Config {
-        endpoint: endpoint.clone(),
+/// A store on moto's `verity-docs` bucket under `prefix`, the bucket created.
+async fn bucket(endpoint: &str, prefix: &str) -> S3Blobs {
+    let config = S3Config {
+        endpoint: endpoint.to_owned(),
         bucket: "verity-docs".into(),
         region: "us-east-1".into(),
         access_key: "test-access".into(),
         secret_key: "test-secret".into(),
-        prefix: String::new(),
-    })
-    .unwrap();
+        prefix: prefix.into(),
+    };
+    let _ = http_client();
+    let s3 = S3Blobs::new(config).unwrap();
     let created = s3
         .signed(reqwest::Method::PUT, "/verity-docs", Vec::new(), now())
         .send()
         .await
         .unwrap();
     assert!(created.status().is_success(), "create bucket: {}", created.status());
+    s3
+}
+
+/// Moto with an empty bucket, and the settings of a server storing its documents there.
+pub(crate) async fn moto_bucket() -> (Moto, Vec<(String, String)>) {
+    let (moto, endpoint) = start_moto().await;
+    bucket(&endpoint, "").await;
     let env = [
         ("VERITY_BLOB_STORE", "s3"),
         ("VERITY_S3_ENDPOINT", endpoint.as_str()),
@@ -70,22 +76,7 @@ pub(crate) async fn moto_bucket() -> (Moto, Vec<(String, String)>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_go_to_the_s3_bucket_sealed() {
     let (_moto, endpoint) = start_moto().await;
-    let config = S3Config {
-        endpoint: endpoint.clone(),
-        bucket: "verity-docs".into(),
-        region: "us-east-1".into(),
-        access_key: "test-access".into(),
-        secret_key: "test-secret".into(),
-        prefix: "tenant-a/".into(),
-    };
-    let _ = http_client();
-    let s3 = S3Blobs::new(config.clone()).unwrap();
-    let created = s3
-        .signed(reqwest::Method::PUT, "/verity-docs", Vec::new(), now())
-        .send()
-        .await
-        .unwrap();
-    assert!(created.status().is_success(), "create bucket: {}", created.status());
+    let s3 = bucket(&endpoint, "tenant-a/").await;
     // The store on its own: put, get, delete.
     s3.put("blob_probe", b"sealed bytes".to_vec()).await.unwrap();
     assert_eq!(

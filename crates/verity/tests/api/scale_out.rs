@@ -75,15 +75,7 @@ async fn three_processes_on_one_postgres_and_s3_survive_a_crash() {
         receiver,
         face: _face,
     } = live_platform(Backend::Postgres, &env).await;
-    let start = |app: &TestApp| {
-        TestApp::start(
-            app.db.clone(),
-            app.env.clone(),
-            app.client_id.clone(),
-            app.api_key.clone(),
-        )
-    };
-    let (second, third) = (start(&first).await, start(&first).await);
+    let (second, third) = (first.another().await, first.another().await);
     let on = |app: &TestApp| Api {
         http: app.http.clone(),
         token: api.token.clone(),

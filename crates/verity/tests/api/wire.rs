@@ -156,13 +156,7 @@ async fn rate_limits_are_shared_by_every_process_on_postgres() {
         return;
     }
     let first = TestApp::spawn(Backend::Postgres, &[("VERITY_RATE_LIMITS", "1m=10,1h=100")]).await;
-    let second = TestApp::start(
-        first.db.clone(),
-        first.env.clone(),
-        first.client_id.clone(),
-        first.api_key.clone(),
-    )
-    .await;
+    let second = first.another().await;
     let token = first.token().await;
     let on = |app: &TestApp| Api {
         http: app.http.clone(),
