@@ -46,10 +46,17 @@ async fn engine_throughput() {
     let Live {
         app,
         api,
-        client: _,
+        client,
         receiver,
         face: _face,
-    } = live_platform(backend, &[("VERITY_ENGINE", "false")]).await;
+    } = live_platform(
+        backend,
+        &[
+            ("VERITY_ENGINE", "false"),
+            ("VERITY_ADMIN_TOKEN", crate::lifecycle::ADMIN_TOKEN),
+        ],
+    )
+    .await;
     let surnames = [
         ("DUBOIS", "Dubois"),
         ("MARTIN", "Martin"),
@@ -86,6 +93,11 @@ async fn engine_throughput() {
     let (db, mut env, client_id, api_key) = app.stop().await;
     env.retain(|(k, _)| k != "VERITY_ENGINE");
     let engine = TestApp::start(db, env, client_id, api_key).await;
+    let api = Api {
+        http: engine.http.clone(),
+        token: api.token.clone(),
+        prefix: engine.url(&format!("/v2.01/{client}")),
+    };
     let started = Instant::now();
     let cpu_before = cpu_seconds(engine.pid());
     let mut statuses = std::collections::BTreeMap::<String, u32>::new();
@@ -98,6 +110,7 @@ async fn engine_throughput() {
     let metrics = engine
         .http
         .get(engine.url("/metrics"))
+        .bearer_auth(crate::lifecycle::ADMIN_TOKEN)
         .send()
         .await
         .unwrap()
