@@ -19,10 +19,9 @@ use crate::network::FaceNet;
 /// image's long side (the detector's cost grows with the square of its inverse).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Photo {
-    /// A document's portrait is about a fifth of the card's width: 6% of the photo's long side
-    /// is a card filling under a third of the frame, whose portrait is too small to compare.
+    /// A photo of a document ([`verity_reader::face::DOCUMENT_FACE_SHARE`]).
     Document,
-    /// A selfie's face spans a third of the frame or more; 12% leaves room for a step back.
+    /// A selfie ([`verity_reader::face::SELFIE_FACE_SHARE`]).
     Selfie,
 }
 
@@ -30,8 +29,8 @@ impl Photo {
     /// The smallest face looked for, as a share of the image's long side.
     fn smallest_face(self) -> f64 {
         match self {
-            Photo::Document => 0.06,
-            Photo::Selfie => 0.12,
+            Photo::Document => verity_reader::face::DOCUMENT_FACE_SHARE,
+            Photo::Selfie => verity_reader::face::SELFIE_FACE_SHARE,
         }
     }
 }

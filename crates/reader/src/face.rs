@@ -36,6 +36,14 @@ pub fn detect(image: &Gray) -> Option<Vec<Face>> {
 /// in a small image, asking for smaller faces changes nothing.
 pub const SMALLEST_FACE: usize = 20;
 
+/// The smallest face worth looking for on a photo of a document, as a share of its long side:
+/// a document's portrait is about a fifth of the card's width, so 6% is a card filling under a
+/// third of the frame, whose portrait is too small to compare.
+pub const DOCUMENT_FACE_SHARE: f64 = 0.06;
+/// ... and on a selfie: the face spans a third of the frame or more; 12% leaves room for a
+/// step back.
+pub const SELFIE_FACE_SHARE: f64 = 0.12;
+
 pub fn detect_large(image: &Gray, smallest: f64) -> Option<Vec<Face>> {
     detect_from(image, Some(smallest))
 }

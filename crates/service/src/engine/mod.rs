@@ -435,7 +435,16 @@ impl Engine {
             let scanned = if scan { biometrics::scan(&image, side) } else { None };
             let faces = match &scanned {
                 Some(s) => Some(s.detected),
-                None => verity_reader::face::detect(&gray).map(|f| f.len()),
+                // Counted at the sizes the built-in matcher looks at: a face smaller than that
+                // is no one's to compare (and a search for small faces costs quadratically more).
+                None => {
+                    let share = if is_selfie {
+                        verity_reader::face::SELFIE_FACE_SHARE
+                    } else {
+                        verity_reader::face::DOCUMENT_FACE_SHARE
+                    };
+                    verity_reader::face::detect_large(&gray, share).map(|f| f.len())
+                }
             };
             (bytes, Some(reading), faces, scanned)
         })
