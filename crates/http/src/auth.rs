@@ -304,18 +304,33 @@ pub async fn api_guard(
 ) -> Response {
     let now = now();
     let path_client = req.uri().path().split('/').nth(2).unwrap_or("").to_owned();
-    let client = match bearer(req.headers()) {
-        Some(token) => match state.services.client_for_token(token, now).await {
-            Ok(found) => found.filter(|c| c.id.as_str() == path_client),
+    let anonymous = format!("ip:{}", peer.ip());
+    let (client, counted) = match bearer(req.headers()) {
+        Some(token) => {
+            let windows = state.limiter.spec();
+            match state
+                .services
+                .authenticate_call(token, &path_client, &anonymous, now, &windows)
+                .await
+            {
+                Ok(found) => found,
+                Err(e) => return ApiError::from(e).into_response(),
+            }
+        }
+        None => match state
+            .services
+            .count_api_call(&anonymous, now, &state.limiter.spec())
+            .await
+        {
+            Ok(counted) => (None, counted),
             Err(e) => return ApiError::from(e).into_response(),
         },
-        None => None,
     };
     let key = match &client {
         Some(c) => format!("client:{}", c.id),
-        None => format!("ip:{}", peer.ip()),
+        None => anonymous,
     };
-    let usage = state.limiter.hit_shared(&state.services, &key, now).await;
+    let usage = state.limiter.usage(counted, &key, now);
     let mut response = match client {
         _ if !usage.allowed => ApiError::RateLimited.into_response(),
         None => ApiError::InvalidCredentials.into_response(),

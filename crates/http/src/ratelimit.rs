@@ -82,22 +82,34 @@ impl RateLimiter {
     /// keeps them, in this process's otherwise (or when the database cannot be reached: the
     /// request will say so itself).
     pub async fn hit_shared(&self, services: &verity_service::Services, key: &str, now: UnixTime) -> Usage {
-        let windows: Vec<(i64, u64)> = self.windows.iter().map(|w| (w.seconds, w.limit)).collect();
-        match services.count_api_call(key, now, &windows).await {
-            Ok(Some(counted)) => Usage {
-                windows: counted
-                    .windows
-                    .iter()
-                    .zip(&self.windows)
-                    .map(|((count, started), w)| (*count, w.limit.saturating_sub(*count), started + w.seconds))
-                    .collect(),
-                allowed: counted.allowed,
-            },
-            Ok(None) => self.hit(key, now),
+        match services.count_api_call(key, now, &self.spec()).await {
+            Ok(counted) => self.usage(counted, key, now),
             Err(e) => {
                 tracing::warn!(error = %e, "shared rate-limit counters unavailable; counting in this process");
                 self.hit(key, now)
             }
+        }
+    }
+
+    /// The windows as `(seconds, limit)`, for the shared counters.
+    pub fn spec(&self) -> Vec<(i64, u64)> {
+        self.windows.iter().map(|w| (w.seconds, w.limit)).collect()
+    }
+
+    /// The usage a call counted in the shared counters reports, or, when they are not kept
+    /// (`None`), the call counted here under `key`.
+    pub fn usage(&self, counted: Option<verity_store::SharedCount>, key: &str, now: UnixTime) -> Usage {
+        let Some(counted) = counted else {
+            return self.hit(key, now);
+        };
+        Usage {
+            windows: counted
+                .windows
+                .iter()
+                .zip(&self.windows)
+                .map(|((count, started), w)| (*count, w.limit.saturating_sub(*count), started + w.seconds))
+                .collect(),
+            allowed: counted.allowed,
         }
     }
 

@@ -53,9 +53,21 @@ impl Services {
         Ok(token)
     }
 
-    /// The client an unexpired access token was issued to.
-    pub async fn client_for_token(&self, token: &str, at: UnixTime) -> Result<Option<Client>, ServiceError> {
-        Ok(self.store.client_for_token(&sha256_hex(token), at).await?)
+    /// One API call with a bearer token: the client it was issued to, if unexpired and the
+    /// path's `ClientId` is that client's, and the call counted in the shared counters (`None`
+    /// on SQLite: the caller counts in its process), under the client or `anonymous_key`.
+    pub async fn authenticate_call(
+        &self,
+        token: &str,
+        path_client: &str,
+        anonymous_key: &str,
+        at: UnixTime,
+        windows: &[(i64, u64)],
+    ) -> Result<(Option<Client>, Option<SharedCount>), ServiceError> {
+        Ok(self
+            .store
+            .authenticate_call(&sha256_hex(token), path_client, anonymous_key, at, windows)
+            .await?)
     }
 
     /// Counts one API call in the counters every process shares (PostgreSQL); `None` when each

@@ -10,11 +10,20 @@ CREATE UNLOGGED TABLE rate_counters (
     PRIMARY KEY (key, seconds)
 );
 
+-- The access epoch: bumped in the transaction of every change to API access (a key rotated, a
+-- client's settings changed); every process checks its cached tokens against it.
+CREATE TABLE access_epoch (
+    id     INTEGER PRIMARY KEY,
+    epoch  BIGINT NOT NULL
+);
+INSERT INTO access_epoch (id, epoch) VALUES (1, 0);
+
 -- Counts one call of p_key at p_now against windows 'seconds,...' / 'limit,...', all or none:
 -- a refused call is not counted. One round trip; concurrent calls of one caller queue on its
--- rows' locks, so no two of them both take the last place.
+-- rows' locks, so no two of them both take the last place. Also returns the access epoch, so
+-- the request checks its cached token in the same round trip.
 CREATE FUNCTION verity_count_call(p_key TEXT, p_now BIGINT, p_seconds TEXT, p_limits TEXT)
-RETURNS TABLE (window_seconds BIGINT, window_started BIGINT, window_count BIGINT, allowed BOOLEAN)
+RETURNS TABLE (window_seconds BIGINT, window_started BIGINT, window_count BIGINT, allowed BOOLEAN, current_epoch BIGINT)
 LANGUAGE plpgsql AS $$
 DECLARE
     secs BIGINT[] := string_to_array(p_seconds, ',')::BIGINT[];
@@ -32,14 +41,6 @@ BEGIN
     IF ok THEN
         UPDATE rate_counters r SET count = r.count + 1 WHERE r.key = p_key AND r.seconds = ANY (secs);
     END IF;
-    RETURN QUERY SELECT r.seconds, r.started, r.count, ok FROM rate_counters r
+    RETURN QUERY SELECT r.seconds, r.started, r.count, ok, (SELECT a.epoch FROM access_epoch a WHERE a.id = 1) FROM rate_counters r
         WHERE r.key = p_key AND r.seconds = ANY (secs) ORDER BY array_position(secs, r.seconds);
 END $$;
-
--- The access epoch: bumped in the transaction of every change to API access (a key rotated, a
--- client's settings changed); every process checks its cached tokens against it.
-CREATE TABLE access_epoch (
-    id     INTEGER PRIMARY KEY,
-    epoch  BIGINT NOT NULL
-);
-INSERT INTO access_epoch (id, epoch) VALUES (1, 0);

@@ -107,6 +107,8 @@ pub struct SharedCount {
     /// Per window, in the order asked: calls counted and when the window started.
     pub windows: Vec<(u64, UnixTime)>,
     pub allowed: bool,
+    /// The access epoch read in the same round trip (cached tokens are checked against it).
+    pub access_epoch: i64,
 }
 
 /// A client together with the hash of its API key, for authentication.
@@ -298,6 +300,18 @@ pub trait ClientStore: Send + Sync + 'static {
     /// `(count, started)` and whether the call is allowed. `None` when this database keeps no
     /// shared counters (SQLite: each process counts its own).
     async fn count_call(&self, key: &str, now: UnixTime, windows: &[(i64, u64)]) -> StoreResult<Option<SharedCount>>;
+    /// One API call: the client of `token_hash` if it is `path_client`'s, and the call counted
+    /// (under the client, or under `anonymous_key` when the token is not the path's client's) as
+    /// [`ClientStore::count_call`] does. On PostgreSQL a cached token costs no round trip of its
+    /// own: the counter call returns the access epoch it is checked against.
+    async fn authenticate_call(
+        &self,
+        token_hash: &str,
+        path_client: &str,
+        anonymous_key: &str,
+        now: UnixTime,
+        windows: &[(i64, u64)],
+    ) -> StoreResult<(Option<Client>, Option<SharedCount>)>;
     async fn set_branding(&self, id: &ClientId, branding: &Branding) -> StoreResult<bool>;
     async fn client_policy(&self, client: &ClientId) -> StoreResult<ClientPolicy>;
     async fn set_client_policy(&self, client: &ClientId, policy: &ClientPolicy) -> StoreResult<()>;

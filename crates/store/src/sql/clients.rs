@@ -1,6 +1,5 @@
 //! Clients (platforms), their settings and policies, and OAuth access tokens.
 
-use super::signals;
 use super::*;
 
 #[async_trait]
@@ -87,24 +86,38 @@ impl ClientStore for SqlStore {
     }
 
     async fn client_for_token(&self, token_hash: &str, now: UnixTime) -> StoreResult<Option<Client>> {
-        let epoch = self.access_epoch().await?;
-        if let Some(epoch) = epoch
+        // SQLite: the epoch from its file, checked before the cache is used. PostgreSQL: the
+        // token is read with the epoch in one query (strict; `authenticate_call` is what saves
+        // the round trip).
+        let local = self.signals.local_epoch();
+        if let Some(epoch) = local
             && let Some(client) = self.signals.get(epoch, token_hash, now)
         {
             return Ok(Some(client));
         }
-        let Some(row) = sqlx::query(
-            "SELECT c.*, t.expires_at AS token_expires_at FROM access_tokens t JOIN clients c ON c.id = t.client_id \
-             WHERE t.token_hash = $1 AND t.expires_at > $2",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?
+        let epoch_column = if self.signals.in_database() {
+            ", (SELECT epoch FROM access_epoch WHERE id = 1) AS access_epoch"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT c.*, t.expires_at AS token_expires_at{epoch_column} FROM access_tokens t \
+             JOIN clients c ON c.id = t.client_id WHERE t.token_hash = $1 AND t.expires_at > $2"
+        );
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?
         else {
             return Ok(None);
         };
         let client = client_from_row(&row)?.client;
+        let epoch = match local {
+            Some(e) => Some(e),
+            None if self.signals.in_database() => Some(self.signals.with_shared(row.try_get("access_epoch")?)),
+            None => None,
+        };
         if let Some(epoch) = epoch {
             self.signals
                 .put(epoch, token_hash, &client, row.try_get("token_expires_at")?);
@@ -127,15 +140,49 @@ impl ClientStore for SqlStore {
         let mut counted = SharedCount {
             windows: Vec::with_capacity(rows.len()),
             allowed: false,
+            access_epoch: 0,
         };
         for r in &rows {
             counted.allowed = r.try_get("allowed")?;
+            counted.access_epoch = r.try_get("current_epoch")?;
             counted.windows.push((
                 r.try_get::<i64, _>("window_count")?.max(0) as u64,
                 r.try_get("window_started")?,
             ));
         }
         Ok(Some(counted))
+    }
+
+    async fn authenticate_call(
+        &self,
+        token_hash: &str,
+        path_client: &str,
+        anonymous_key: &str,
+        now: UnixTime,
+        windows: &[(i64, u64)],
+    ) -> StoreResult<(Option<Client>, Option<SharedCount>)> {
+        let key_of = |client: &Option<Client>| match client {
+            Some(c) => format!("client:{}", c.id),
+            None => anonymous_key.to_owned(),
+        };
+        let ours = |c: Option<Client>| c.filter(|c| c.id.as_str() == path_client);
+        if self.signals.in_database()
+            && let Some((client, seen)) = self.signals.provisional(token_hash, now)
+            && client.id.as_str() == path_client
+        {
+            let counted = self.count_call(&key_of(&Some(client.clone())), now, windows).await?;
+            if counted
+                .as_ref()
+                .is_some_and(|c| self.signals.confirm(seen, c.access_epoch))
+            {
+                return Ok((Some(client), counted));
+            }
+            // Access changed since it was cached: read it again (the call stays counted).
+            return Ok((ours(self.client_for_token(token_hash, now).await?), counted));
+        }
+        let client = ours(self.client_for_token(token_hash, now).await?);
+        let counted = self.count_call(&key_of(&client), now, windows).await?;
+        Ok((client, counted))
     }
 
     async fn purge_expired_tokens(&self, now: UnixTime) -> StoreResult<u64> {
@@ -256,18 +303,6 @@ impl ClientStore for SqlStore {
 }
 
 impl SqlStore {
-    /// The access epoch cached tokens are checked against; `None` when nothing may be cached.
-    async fn access_epoch(&self) -> StoreResult<Option<signals::Epoch>> {
-        if !self.signals.in_database() {
-            return Ok(self.signals.local_epoch());
-        }
-        let shared: i64 = sqlx::query("SELECT epoch FROM access_epoch WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("epoch")?;
-        Ok(Some(self.signals.with_shared(shared)))
-    }
-
     /// Runs a change of API access (its statements in one transaction) and moves the access
     /// epoch with it: in the same transaction on PostgreSQL, through the shared file once
     /// committed on SQLite. Returns the rows the first statement changed.

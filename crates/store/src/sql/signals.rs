@@ -7,10 +7,11 @@
 //!
 //! - SQLite: the epoch is 8 bytes in a file beside the database (`verity.db-access`), rewritten
 //!   after every change; a lookup reads them (one `pread` from the page cache).
-//! - PostgreSQL: the epoch is a one-row table bumped in the changing transaction; a lookup reads
-//!   it (a primary-key read of one row instead of the token and client join), so a change is
-//!   seen by the next request of every process once it is committed. (Notifications would be
-//!   cheaper but arrive later than the changing command returns.)
+//! - PostgreSQL: the epoch is a one-row table bumped in the changing transaction; the API's call
+//!   to the shared rate-limit counters returns it, and a token served from memory is used only
+//!   when that epoch is the one it was cached under (otherwise it is read again), so a change is
+//!   seen by the next request of every process once it is committed, with no extra round trip.
+//!   (Notifications would be cheaper but arrive later than the changing command returns.)
 //!
 //! An entry filled from a read that raced a change is never kept: the epoch is taken before the
 //! read, and an entry is only used under that epoch.
@@ -126,9 +127,33 @@ impl Signals {
         matches!(self.shared, Shared::Database { .. })
     }
 
-    /// The epoch with the shared value read from the database.
+    /// The epoch with the shared value read from the database (PostgreSQL: that value alone,
+    /// which this process's own changes move too).
     pub(crate) fn with_shared(&self, shared: i64) -> Epoch {
-        Epoch(self.counter.load(Ordering::Acquire), shared as u64)
+        Epoch(0, shared as u64)
+    }
+
+    /// PostgreSQL: the client of a token cached under the last epoch seen, and that epoch, to
+    /// be confirmed with [`Signals::confirm`] against the epoch read in the same request.
+    pub(crate) fn provisional(&self, token_hash: &str, now: UnixTime) -> Option<(Client, Epoch)> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let epoch = entries.epoch?;
+        match entries.tokens.get(token_hash) {
+            Some((client, expires_at)) if *expires_at > now => Some((client.clone(), epoch)),
+            _ => None,
+        }
+    }
+
+    /// Whether `seen` (the epoch a provisional entry was cached under) is still the database's
+    /// `shared` epoch; when not, every entry is dropped.
+    pub(crate) fn confirm(&self, seen: Epoch, shared: i64) -> bool {
+        if self.with_shared(shared) == seen {
+            return true;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.tokens.clear();
+        entries.epoch = None;
+        false
     }
 
     /// The client of a token cached under `epoch` and not expired.
@@ -149,10 +174,14 @@ impl Signals {
     pub(crate) fn put(&self, read_at: Epoch, token_hash: &str, client: &Client, expires_at: UnixTime) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.epoch != Some(read_at) {
-            // A newer epoch was seen meanwhile (this read may be stale), or none yet.
-            if entries.epoch.is_some() {
+            // PostgreSQL's epoch only grows: a read under a newer one replaces the entries.
+            // Otherwise a different epoch was seen meanwhile (this read may be stale).
+            let newer =
+                matches!(self.shared, Shared::Database { .. }) && entries.epoch.is_some_and(|e| read_at.1 > e.1);
+            if entries.epoch.is_some() && !newer {
                 return;
             }
+            entries.tokens.clear();
             entries.epoch = Some(read_at);
         }
         if entries.tokens.len() >= MAX_ENTRIES {
@@ -168,6 +197,11 @@ impl Signals {
     /// is committed.
     pub(crate) fn changed(&self) {
         self.counter.fetch_add(1, Ordering::AcqRel);
+        {
+            let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            entries.tokens.clear();
+            entries.epoch = None;
+        }
         if let Shared::File(file) = &self.shared
             && let Err(e) = file.write_all_at(&rand::random::<u64>().to_le_bytes(), 0)
         {
