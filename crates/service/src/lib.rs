@@ -12,6 +12,7 @@ pub mod files;
 pub mod health;
 pub mod hooks;
 pub mod hosted;
+pub mod keys;
 pub mod kyc;
 pub mod lifecycle;
 pub mod mail;

@@ -6,6 +6,7 @@
 
 pub mod blobs;
 mod health;
+pub mod keys;
 mod mail;
 mod migrate;
 pub mod s3;
@@ -27,9 +28,11 @@ use verity_domain::{Client, ClientId, IdvSession, SessionId, UnixTime, User, Use
 
 pub use blobs::{BlobStore, LocalBlobs};
 pub use health::{HealthStore, WorkBacklog};
+pub use keys::{KeyStore, KeyringState, RotationPhase, SweepBatch};
 pub use mail::{MailJob, MailKind, MailOutcome, MailRecord, MailStore};
 pub use s3::{S3Blobs, S3Config};
 pub use sealing::{MasterKey, Sealer};
+pub use sql::keys::sealed_column_names;
 pub use sql::{Dialect, SqlStore, redact_url};
 pub use verification::{KycFilter, KycStore, PscStore, UboStore};
 pub use webhooks::{
@@ -382,6 +385,7 @@ pub trait Store:
     + BackOfficeStore
     + WorkspaceStore
     + HealthStore
+    + KeyStore
 {
 }
 
@@ -398,13 +402,14 @@ impl<T> Store for T where
         + BackOfficeStore
         + WorkspaceStore
         + HealthStore
+        + KeyStore
 {
 }
 
 /// The storage traits, for `use verity_store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        BackOfficeStore, ClientStore, EngineStore, HealthStore, HostedStore, KycStore, MailStore, PscStore,
+        BackOfficeStore, ClientStore, EngineStore, HealthStore, HostedStore, KeyStore, KycStore, MailStore, PscStore,
         SessionStore, Store, UboStore, WebhookStore, WorkspaceStore,
     };
 }

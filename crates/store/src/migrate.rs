@@ -111,6 +111,12 @@ const MIGRATIONS: &[Migration] = &[
             include_str!("../migrations/0014_scale_postgres.sql")
         ),
     },
+    Migration {
+        version: 15,
+        name: "keys",
+        sqlite: include_str!("../migrations/0015_keys.sql"),
+        postgres: include_str!("../migrations/0015_keys.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.
@@ -159,7 +165,9 @@ pub(crate) async fn run(store: &SqlStore) -> StoreResult<Vec<String>> {
             .await?;
         applied.push(format!("{:04}_{}", m.version, m.name));
     }
-    // The master key must be the one the data was sealed with.
+    // The keyring first (it may hold the key the probe is sealed under), then the probe: the
+    // master key must be one the data was sealed with.
+    crate::sql::keys::load_keyring(store, &mut tx, now).await?;
     let probe = sqlx::query("SELECT probe FROM key_check WHERE id = 1")
         .fetch_optional(&mut **tx)
         .await?;
@@ -167,9 +175,7 @@ pub(crate) async fn run(store: &SqlStore) -> StoreResult<Vec<String>> {
         Some(row) => {
             let sealed: String = row.try_get("probe")?;
             if store.sealer().open_text(&sealed, "key-check").is_err() {
-                return Err(crate::StoreError::Corrupt(
-                    "the master key is not the one this database was sealed with (check VERITY_MASTER_KEY)".into(),
-                ));
+                return Err(crate::sql::keys::wrong_key(store.sealer(), &sealed));
             }
         }
         None => {

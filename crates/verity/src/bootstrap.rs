@@ -106,15 +106,8 @@ fn master_key(settings: &Settings) -> Result<MasterKey, Failure> {
                     .map_err(|e| format!("cannot create the folder {}: {e}", folder.display()))?;
             }
             let key = MasterKey::generate();
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            match options.open(&path) {
-                Ok(mut f) => {
-                    std::io::Write::write_all(&mut f, key.to_base64().as_bytes())
-                        .and_then(|_| f.sync_all())
-                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            match write_key_file(&path, &key) {
+                Ok(()) => {
                     tracing::info!(path = %path.display(), "created a master key");
                     Ok(key)
                 }
@@ -125,6 +118,33 @@ fn master_key(settings: &Settings) -> Result<MasterKey, Failure> {
         }
         Err(e) => Err(Failure(format!("cannot read {}: {e}", path.display()))),
     }
+}
+
+/// Writes a new key file, readable by its owner only, and makes it durable (file and folder)
+/// before returning: data is sealed under the key only after this.
+pub(crate) fn write_key_file(path: &std::path::Path, key: &MasterKey) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    std::io::Write::write_all(&mut file, key.to_base64().as_bytes())?;
+    file.sync_all()?;
+    sync_folder_of(path)
+}
+
+/// Makes a file's creation or renaming in its folder durable.
+pub(crate) fn sync_folder_of(path: &std::path::Path) -> std::io::Result<()> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(folder) => std::fs::File::open(folder)?.sync_all(),
+        None => std::fs::File::open(".")?.sync_all(),
+    }
+}
+
+/// Reads a key file.
+pub(crate) fn read_key_file(path: &std::path::Path) -> Result<MasterKey, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    MasterKey::from_base64(&text).map_err(|e| Failure(format!("{}: {e}", path.display())))
 }
 
 /// Whether the master key file sits inside the data folder, where a copy or a backup of the

@@ -86,6 +86,9 @@ pub(crate) enum Command {
         #[arg(long)]
         from: std::path::PathBuf,
     },
+    /// Rotate the master key, or see where a rotation stands.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Manage API clients (platforms).
     #[command(subcommand)]
     Clients(ClientsCommand),
@@ -300,6 +303,24 @@ pub(crate) enum ReviewCommand {
         #[arg(long)]
         message: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Re-seal everything under a new master key while Verity runs; resumes an interrupted
+    /// rotation. With a key file, the file is replaced by the new key at the end; with
+    /// VERITY_MASTER_KEY, the new key is written to --new-key-file for you to configure.
+    Rotate {
+        /// Where the new key is written first (default: the key file's name with `.next`).
+        #[arg(long, value_name = "FILE")]
+        new_key_file: Option<std::path::PathBuf>,
+        /// Values re-sealed per transaction.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        batch: u32,
+    },
+    /// The master key's id, any rotation in progress, the running processes' keyrings and how
+    /// many values are sealed under another key.
+    Status,
 }
 
 #[derive(Subcommand)]

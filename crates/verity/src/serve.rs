@@ -77,6 +77,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     workers.spawn(deliverer.run(stopping.clone()));
     workers.spawn(sweep_sessions(services.clone(), stopping.clone()));
     workers.spawn(housekeeping(services.clone(), blobs.clone(), stopping.clone()));
+    workers.spawn(watch_keyring(services.clone(), stopping.clone()));
     let engine = Arc::new(engine(&settings, services.clone(), blobs.clone(), sealer.clone())?);
     if let Some(smtp) = &settings.smtp {
         let mailer = verity_service::mail::Mailer::new(
@@ -166,6 +167,25 @@ async fn housekeeping(services: Services, blobs: Arc<dyn BlobStore>, mut stop: v
         }
         if let Err(e) = services.purge_expired_access().await {
             tracing::warn!(error = %e, "token and idempotency purge failed");
+        }
+    }
+}
+
+/// Loads the database keyring every second, so a master key rotation reaches this process at
+/// once, and records which version it holds: the rotation waits for every running process.
+async fn watch_keyring(services: Services, mut stop: verity_service::StopSignal) {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let holder = format!("{}:{}:{:04x}", host.trim(), std::process::id(), rand::random::<u16>());
+    let mut tick = tokio::time::interval(verity_service::keys::KEYRING_REFRESH);
+    let mut said = None;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = verity_service::stopped(&mut stop) => return,
+        }
+        match services.refresh_keyring(&holder, said).await {
+            Ok(now_said) => said = Some(now_said),
+            Err(e) => tracing::error!(error = %e, "cannot load the master keyring"),
         }
     }
 }

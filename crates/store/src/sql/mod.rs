@@ -26,6 +26,7 @@ mod engine;
 mod group_commit;
 mod health;
 mod hosted;
+pub(crate) mod keys;
 mod kyc;
 mod mail;
 mod pscs;

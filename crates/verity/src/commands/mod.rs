@@ -4,6 +4,7 @@ mod backup;
 pub(crate) mod clients;
 mod fill;
 mod inspect;
+mod keys;
 mod registry;
 mod review;
 mod sessions;
@@ -45,6 +46,7 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> Result<(), 
         }
         Command::Backup { to } => backup::backup(&settings, &to).await,
         Command::Restore { from } => backup::restore(&settings, &from).await,
+        Command::Keys(c) => keys::keys(c, &settings).await,
         Command::Clients(c) => clients::clients(c, existing(&settings).await?).await,
         Command::Review(c) => review::review(c, existing(&settings).await?).await,
         Command::Users(c) => users::users(c, existing(&settings).await?).await,

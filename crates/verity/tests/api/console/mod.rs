@@ -15,4 +15,5 @@ mod pscs;
 mod redaction;
 mod restored;
 mod review;
+mod rotation;
 mod workspace;

@@ -29,32 +29,7 @@ async fn round_trip(backend: Backend) {
     let receiver = Receiver::ok().await;
     let env = [("VERITY_WEBHOOK_ALLOW_PRIVATE", "true")];
     let app = TestApp::spawn(backend, &env).await;
-    let (client, secret) = create_client(&app.db, &app.env, "Live platform", &["--environment", "production"]).await;
-    let api = Api {
-        http: app.http.clone(),
-        token: app.token_for(&client, &secret).await,
-        prefix: app.url(&format!("/v2.01/{client}")),
-    };
-    for event in DECIDED {
-        let hook = api
-            .post("/hooks", serde_json::json!({"EventType": event, "Url": receiver.url}))
-            .await;
-        assert_eq!(hook.status, 200, "{}", hook.text);
-    }
-    let mut sessions = Vec::new();
-    for seed in [3, 4] {
-        let s = submit_natural_with_selfie(
-            &app,
-            &api,
-            &ALEX,
-            ("PASSPORT", "GB"),
-            &alex_passport(),
-            verity_corpus::selfie(seed),
-        )
-        .await;
-        let decided = decision(&api, &receiver, &s).await;
-        sessions.push((s, decided));
-    }
+    let (client, secret, _, sessions) = live_platform_with_decided_sessions(&app, &receiver, &[3, 4]).await;
 
     // The backup, taken while the server serves; never over an existing folder; no key in it.
     let folder = tempfile::tempdir().unwrap();

@@ -249,3 +249,40 @@ pub(super) async fn user_of(api: &Api, session: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// A live platform on `app` with hooks for the decisions to `receiver`, and one decided natural
+/// session with photos (passport and selfie) per selfie seed: `(client, secret, api, sessions
+/// with their decided view)`.
+pub(super) async fn live_platform_with_decided_sessions(
+    app: &TestApp,
+    receiver: &Receiver,
+    seeds: &[u64],
+) -> (String, String, Api, Vec<(String, serde_json::Value)>) {
+    let (client, secret) = create_client(&app.db, &app.env, "Live platform", &["--environment", "production"]).await;
+    let api = Api {
+        http: app.http.clone(),
+        token: app.token_for(&client, &secret).await,
+        prefix: app.url(&format!("/v2.01/{client}")),
+    };
+    for event in DECIDED {
+        let hook = api
+            .post("/hooks", serde_json::json!({"EventType": event, "Url": receiver.url}))
+            .await;
+        assert_eq!(hook.status, 200, "{}", hook.text);
+    }
+    let mut sessions = Vec::new();
+    for &seed in seeds {
+        let s = submit_natural_with_selfie(
+            app,
+            &api,
+            &ALEX,
+            ("PASSPORT", "GB"),
+            &alex_passport(),
+            verity_corpus::selfie(seed),
+        )
+        .await;
+        let decided = decision(&api, receiver, &s).await;
+        sessions.push((s, decided));
+    }
+    (client, secret, api, sessions)
+}
