@@ -93,6 +93,12 @@ impl Services {
             .ok_or_else(|| ServiceError::not_found("hook", id))
     }
 
+    /// Rolls up the hours of events that are over, so totals over long ranges stay fast; returns
+    /// how many hours were added.
+    pub async fn roll_up_events(&self) -> Result<i64, ServiceError> {
+        Ok(self.store.roll_up_events(crate::now()).await?)
+    }
+
     pub async fn hooks(&self, client: &ClientId, page: PageRequest) -> Result<Page<Hook>, ServiceError> {
         Ok(self.store.hooks(client, page).await?)
     }

@@ -117,6 +117,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0015_keys.sql"),
         postgres: include_str!("../migrations/0015_keys.sql"),
     },
+    Migration {
+        version: 16,
+        name: "event_counts",
+        sqlite: include_str!("../migrations/0016_event_counts.sql"),
+        postgres: include_str!("../migrations/0016_event_counts.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

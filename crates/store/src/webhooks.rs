@@ -108,6 +108,9 @@ pub trait WebhookStore: Send + Sync + 'static {
     async fn hook(&self, client: &ClientId, id: &str) -> StoreResult<Option<Hook>>;
     async fn hooks(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<Hook>>;
     async fn events(&self, client: &ClientId, filter: &EventFilter, page: PageRequest) -> StoreResult<Page<Event>>;
+    /// Adds the hours of events that are over to the hourly counts the events' totals read;
+    /// returns how many hours were added.
+    async fn roll_up_events(&self, now: UnixTime) -> StoreResult<i64>;
     /// Claims deliveries due at `now_ms` until `lease_until_ms` (Unix milliseconds), counting the
     /// attempt.
     async fn claim_deliveries(&self, now_ms: i64, lease_until_ms: i64, limit: u32) -> StoreResult<Vec<DeliveryJob>>;

@@ -152,7 +152,8 @@ async fn sweep_sessions(services: Services, mut stop: verity_service::StopSignal
     }
 }
 
-/// Purges expired access tokens and idempotency responses every ten minutes.
+/// Purges expired access tokens and idempotency responses, and rolls up the hours of events
+/// that are over (for the events' totals), every ten minutes.
 async fn housekeeping(services: Services, blobs: Arc<dyn BlobStore>, mut stop: verity_service::StopSignal) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
@@ -167,6 +168,9 @@ async fn housekeeping(services: Services, blobs: Arc<dyn BlobStore>, mut stop: v
         }
         if let Err(e) = services.purge_expired_access().await {
             tracing::warn!(error = %e, "token and idempotency purge failed");
+        }
+        if let Err(e) = services.roll_up_events().await {
+            tracing::warn!(error = %e, "rolling up event counts failed");
         }
     }
 }

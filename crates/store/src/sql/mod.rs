@@ -23,6 +23,7 @@ use verity_domain::{Client, ClientId, Environment, IdvSession, SessionId, UnixTi
 mod back_office;
 mod clients;
 mod engine;
+mod event_counts;
 mod group_commit;
 mod health;
 mod hosted;
@@ -81,6 +82,9 @@ pub struct SqlStore {
     group: Option<group_commit::GroupCommit>,
     /// Verified access tokens, dropped as soon as any process changes API access.
     signals: Arc<signals::Signals>,
+    /// Every hour of events before this is rolled up (as far as this process knows: a stale
+    /// value only means counting more events one by one).
+    rolled_until: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// A write transaction, holding the process-wide SQLite write slot for its whole life.
@@ -169,6 +173,7 @@ impl SqlStore {
             sealer,
             group: None,
             signals,
+            rolled_until: Arc::default(),
         };
         let committers = match dialect {
             Dialect::Sqlite => 1,
@@ -261,22 +266,38 @@ impl SqlStore {
         page: PageRequest,
         map: impl Fn(&AnyRow) -> StoreResult<T>,
     ) -> StoreResult<Page<T>> {
+        let count = bind_all(
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {from_where}"))),
+            binds,
+        );
+        let total: i64 = count.fetch_one(&self.pool).await?.try_get("n")?;
+        self.page_counted(from_where, binds, columns, sort_column, page, map, total)
+            .await
+    }
+
+    /// One page of rows, the total being counted already.
+    #[allow(clippy::too_many_arguments)]
+    async fn page_counted<T>(
+        &self,
+        from_where: &str,
+        binds: &[Bind<'_>],
+        columns: &str,
+        sort_column: &str,
+        page: PageRequest,
+        map: impl Fn(&AnyRow) -> StoreResult<T>,
+        total: i64,
+    ) -> StoreResult<Page<T>> {
         let direction = match page.direction {
             SortDirection::Asc => "ASC",
             SortDirection::Desc => "DESC",
         };
         let (limit, offset) = (binds.len() + 1, binds.len() + 2);
-        let count = bind_all(
-            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {from_where}"))),
-            binds,
-        );
         let list = bind_all(
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {columns} FROM {from_where} ORDER BY {sort_column} {direction}, id {direction} LIMIT ${limit} OFFSET ${offset}"
             ))),
             binds,
         );
-        let total: i64 = count.fetch_one(&self.pool).await?.try_get("n")?;
         let rows = list
             .bind(i64::from(page.per_page))
             .bind(page.offset())

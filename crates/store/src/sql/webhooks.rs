@@ -107,8 +107,13 @@ impl WebhookStore for SqlStore {
             conditions.push(format!("date <= ${}", binds.len()));
         }
         let from_where = format!("events WHERE {}", conditions.join(" AND "));
-        self.page_of(&from_where, &binds, "*", "date", page, event_from_row)
+        let total = self.count_events(client, f).await?;
+        self.page_counted(&from_where, &binds, "*", "date", page, event_from_row, total)
             .await
+    }
+
+    async fn roll_up_events(&self, now: UnixTime) -> StoreResult<i64> {
+        self.roll_up_event_hours(now).await
     }
 
     async fn claim_deliveries(
@@ -143,8 +148,11 @@ impl WebhookStore for SqlStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // One query for the whole batch; only placeholders are interpolated.
-        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        // One query for the whole batch; only placeholders are interpolated, as many as the next
+        // power of two (the last id repeated), so a few statements serve every batch size and
+        // stay in the connection's prepared-statement cache.
+        let slots = ids.len().next_power_of_two();
+        let placeholders: Vec<String> = (1..=slots).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT d.id, d.client_id, d.hook_id, d.attempts, h.url, h.status, h.validity, \
              CASE WHEN h.event_type = 'IDENTITY_VERIFICATION_PSC_FAILED' THEN h.event_type ELSE e.event_type END AS event_type, \
@@ -154,8 +162,8 @@ impl WebhookStore for SqlStore {
             placeholders.join(", ")
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in &ids {
-            query = query.bind(id);
+        for i in 0..slots {
+            query = query.bind(&ids[i.min(ids.len() - 1)]);
         }
         let mut jobs = Vec::with_capacity(ids.len());
         for row in query.fetch_all(&self.pool).await? {

@@ -212,3 +212,76 @@ both_backends!(
         assert_eq!(listed, answered);
     }
 );
+
+/// Every event matching `query` (paging through them all), and the total the first page claims.
+async fn listed_and_claimed(api: &Api, query: &str) -> (usize, usize) {
+    let mut listed = 0;
+    let mut claimed = None;
+    for page in 1.. {
+        let r = api.get(&format!("/events?{query}&Per_Page=100&Page={page}")).await;
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        claimed.get_or_insert_with(|| r.header("x-number-of-items").unwrap().parse::<usize>().unwrap());
+        let n = r.json().as_array().unwrap().len();
+        listed += n;
+        if n < 100 {
+            break;
+        }
+    }
+    (listed, claimed.unwrap())
+}
+
+both_backends!(event_totals_from_hourly_rollups_match_the_events_listed, |app| {
+    // Events dated over the past weeks (rolled up by the fill), and some of this hour.
+    let out = verity()
+        .args(["fill", "--sessions", "1500", "--client", &app.client_id])
+        .env("VERITY_DATABASE_URL", &app.db.url)
+        .env("VERITY_DATA_DIR", app.db.data_dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stderr);
+    let hours: u64 = said
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("event counts rolled up over "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(hours > 24 * 30, "{said}");
+    let api = app.client().await;
+    let user = api.natural_owner().await;
+    for _ in 0..3 {
+        api.session(&user).await;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let day = 86_400;
+    let midnight = now - now % day;
+    let queries = [
+        // Whole days, ragged ranges, open ends, this hour, one type.
+        format!("AfterDate={}&BeforeDate={}", midnight - 3 * day, midnight - 2 * day - 1),
+        format!("AfterDate={}&BeforeDate={}", now - 20 * day + 1234, now - 2 * day - 777),
+        format!("AfterDate={}", now - 44 * day + 59),
+        format!("BeforeDate={}", now - 3 * day - 1),
+        format!("AfterDate={}", now - 1800),
+        format!(
+            "AfterDate={}&EventType=IDENTITY_VERIFICATION_PENDING",
+            now - 30 * day + 3599
+        ),
+        format!(
+            "AfterDate={}&BeforeDate={}&EventType=IDENTITY_VERIFICATION_VALIDATED",
+            now - 40 * day,
+            now
+        ),
+    ];
+    let mut seen = 0;
+    for query in &queries {
+        let (listed, claimed) = listed_and_claimed(&api, query).await;
+        assert_eq!(claimed, listed, "X-Number-Of-Items for {query}");
+        seen += listed;
+    }
+    assert!(seen > 500, "the ranges hold events ({seen})");
+});

@@ -59,6 +59,7 @@ pub(super) async fn fill(args: FillArgs, settings: &Settings) -> Result<(), Fail
     let store = open_store(settings, Opening::Existing).await?;
     eprintln!("database: {}", verity_store::redact_url(&settings.database_url));
     let sealer = store.sealer().clone();
+    let rollups = store.clone();
     let services = services(settings, store);
     let client_id = ClientId::parse(&args.client).map_err(|e| format!("--client {}: {e}", args.client))?;
 
@@ -164,6 +165,10 @@ pub(super) async fn fill(args: FillArgs, settings: &Settings) -> Result<(), Fail
             );
         }
     }
+    // The events were dated in the past, in hours that may be rolled up already: count again.
+    rollups.reset_event_rollups().await?;
+    let hours = services.roll_up_events().await?;
+    eprintln!("  event counts rolled up over {hours} hours");
     let took = started.elapsed().as_secs_f64();
     tally.print(took);
     samples.print();
