@@ -329,29 +329,29 @@ impl KeyStore for SqlStore {
             return Err(conflict("the new master key is the configured one".into()));
         }
         let mut tx = self.begin_write().await?;
-        let state: Option<String> = sqlx::query("SELECT rotating_to FROM keyring WHERE id = 1")
-            .fetch_one(&mut *tx.tx)
-            .await?
-            .try_get("rotating_to")?;
-        match state {
-            Some(to) if to == id => {
-                tx.rollback().await?;
-                return self.keyring_state().await.map(|s| s.version);
-            }
-            Some(to) => {
-                return Err(conflict(format!(
+        // Claimed with a conditional update, so two operators starting rotations at once cannot
+        // both win (PostgreSQL re-checks the condition once the other's lock is released).
+        let claimed = sqlx::query(
+            "UPDATE keyring SET rotating_to = $1, rotation_phase = $2 WHERE id = 1 AND rotating_to IS NULL",
+        )
+        .bind(&id)
+        .bind(RotationPhase::Published.as_str())
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            tx.rollback().await?;
+            let state = self.keyring_state().await?;
+            return match state.rotation {
+                Some((to, _)) if to == id => Ok(state.version),
+                Some((to, _)) => Err(conflict(format!(
                     "a rotation to the key {to} is in progress: finish it first"
-                )));
-            }
-            None => {}
+                ))),
+                None => Err(conflict("the keyring changed meanwhile: run the command again".into())),
+            };
         }
         self.sealer.learn(key.clone());
         keep_wrapped(&self.sealer, &mut tx, &id, &configured, now).await?;
-        sqlx::query("UPDATE keyring SET rotating_to = $1, rotation_phase = $2 WHERE id = 1")
-            .bind(&id)
-            .bind(RotationPhase::Published.as_str())
-            .execute(&mut *tx.tx)
-            .await?;
         sqlx::query("DELETE FROM key_rotation_progress")
             .execute(&mut *tx.tx)
             .await?;
@@ -378,11 +378,20 @@ impl KeyStore for SqlStore {
         for old in old_keys {
             keep_wrapped(&self.sealer, &mut tx, &old, &to, now).await?;
         }
-        sqlx::query("UPDATE keyring SET sealing_key = $1, rotation_phase = $2 WHERE id = 1")
-            .bind(&to)
-            .bind(RotationPhase::Switched.as_str())
-            .execute(&mut *tx.tx)
-            .await?;
+        let switched = sqlx::query(
+            "UPDATE keyring SET sealing_key = $1, rotation_phase = $2 WHERE id = 1 AND rotating_to = $1 AND rotation_phase = $3",
+        )
+        .bind(&to)
+        .bind(RotationPhase::Switched.as_str())
+        .bind(RotationPhase::Published.as_str())
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+        if switched == 0 {
+            // Another command switched it first.
+            tx.rollback().await?;
+            return self.keyring_state().await.map(|s| s.version);
+        }
         let version = bump_version(&mut tx, now).await?;
         tx.commit().await?;
         Ok(version)
@@ -506,6 +515,18 @@ impl KeyStore for SqlStore {
             return Err(conflict("the rotation has not switched to its new key yet".into()));
         };
         let mut tx = self.begin_write().await?;
+        let finished = sqlx::query(
+            "UPDATE keyring SET rotating_to = NULL, rotation_phase = NULL WHERE id = 1 AND rotating_to = $1 AND rotation_phase = $2",
+        )
+        .bind(&to)
+        .bind(RotationPhase::Switched.as_str())
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+        if finished == 0 {
+            tx.rollback().await?;
+            return self.keyring_state().await.map(|s| s.version);
+        }
         // Nothing sealed under a retired key may open the new one.
         sqlx::query("DELETE FROM master_keys WHERE wrapped_by <> $1")
             .bind(&to)
@@ -514,9 +535,6 @@ impl KeyStore for SqlStore {
         if !keep_retired {
             sqlx::query("DELETE FROM master_keys").execute(&mut *tx.tx).await?;
         }
-        sqlx::query("UPDATE keyring SET rotating_to = NULL, rotation_phase = NULL WHERE id = 1")
-            .execute(&mut *tx.tx)
-            .await?;
         sqlx::query("DELETE FROM key_rotation_progress")
             .execute(&mut *tx.tx)
             .await?;
