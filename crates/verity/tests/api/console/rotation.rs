@@ -205,3 +205,59 @@ fn api_on(server: &TestApp, api: &Api, client: &str) -> Api {
         prefix: server.url(&format!("/v2.01/{client}")),
     }
 }
+
+/// With the key in VERITY_MASTER_KEY, the command cannot replace a file: it asks where to write
+/// the new key, and then says how to configure it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_key_in_the_environment_the_new_key_goes_to_a_named_file() {
+    let key = "Zm9yIHRoZSB0ZXN0IG9ubHk6IG5vdCBhIHJlYWwhISE=";
+    let app = TestApp::spawn(Backend::Sqlite, &[("VERITY_MASTER_KEY", key)]).await;
+    let user = app.client().await.natural_owner().await;
+    let (ok, out, err) = cli(&app, &["keys", "rotate"]).await;
+    assert!(!ok, "{out}");
+    assert!(err.contains("give --new-key-file FILE"), "{err}");
+
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("new.key");
+    let (ok, out, err) = cli(&app, &["keys", "rotate", "--new-key-file", &file.to_string_lossy()]).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("set VERITY_MASTER_KEY to the key in"), "{out}");
+    let new_key = std::fs::read_to_string(&file).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the new key is readable by its owner only");
+    }
+
+    // The running server carries on; restarted with the new key it reads the user; the old key
+    // is refused.
+    let api = app.client().await;
+    assert_eq!(api.get(&format!("/users/{user}")).await.status, 200);
+    let (db, mut env, client_id, api_key) = app.stop().await;
+    let (ok, _, err) = cli_with(&db, &env, &["clients", "list"]).await;
+    assert!(!ok && err.contains("after a rotation, use the new key"), "{err}");
+    env.retain(|(k, _)| k != "VERITY_MASTER_KEY");
+    env.push(("VERITY_MASTER_KEY".into(), new_key.trim().to_owned()));
+    let restarted = TestApp::start(db, env, client_id, api_key).await;
+    assert_eq!(
+        restarted.client().await.get(&format!("/users/{user}")).await.status,
+        200
+    );
+}
+
+async fn cli_with(db: &Database, env: &[(String, String)], args: &[&str]) -> (bool, String, String) {
+    let out = verity()
+        .args(args)
+        .env("VERITY_DATABASE_URL", &db.url)
+        .env("VERITY_DATA_DIR", db.data_dir.path())
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .await
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
