@@ -241,6 +241,30 @@ async fn bump_version(tx: &mut WriteTx, now: UnixTime) -> StoreResult<i64> {
         .try_get("version")?)
 }
 
+/// Moves the rotation from where `expected` says it is to `next` (`None`: no rotation), with a
+/// conditional update: of two commands racing, one moves it and the other gets false
+/// (PostgreSQL re-checks the condition once the winner's row lock is released).
+async fn move_rotation(
+    tx: &mut WriteTx,
+    expected: Option<(&str, RotationPhase)>,
+    next: Option<(&str, RotationPhase)>,
+) -> StoreResult<bool> {
+    let parts = |at: Option<(&str, RotationPhase)>| at.map(|(key, phase)| (key.to_owned(), phase.as_str()));
+    let (expected, next) = (parts(expected), parts(next));
+    let moved = sqlx::query(
+        "UPDATE keyring SET rotating_to = $1, rotation_phase = $2 \
+         WHERE id = 1 AND COALESCE(rotating_to, '') = $3 AND COALESCE(rotation_phase, '') = $4",
+    )
+    .bind(next.as_ref().map(|n| n.0.clone()))
+    .bind(next.as_ref().map(|n| n.1.to_owned()))
+    .bind(expected.as_ref().map_or(String::new(), |e| e.0.clone()))
+    .bind(expected.as_ref().map_or("", |e| e.1))
+    .execute(&mut *tx.tx)
+    .await?
+    .rows_affected();
+    Ok(moved == 1)
+}
+
 /// Keeps the held key `id` in the keyring, sealed under the held key `under`.
 async fn keep_wrapped(sealer: &Sealer, tx: &mut WriteTx, id: &str, under: &str, now: UnixTime) -> StoreResult<()> {
     let sealed = sealer
@@ -329,17 +353,8 @@ impl KeyStore for SqlStore {
             return Err(conflict("the new master key is the configured one".into()));
         }
         let mut tx = self.begin_write().await?;
-        // Claimed with a conditional update, so two operators starting rotations at once cannot
-        // both win (PostgreSQL re-checks the condition once the other's lock is released).
-        let claimed = sqlx::query(
-            "UPDATE keyring SET rotating_to = $1, rotation_phase = $2 WHERE id = 1 AND rotating_to IS NULL",
-        )
-        .bind(&id)
-        .bind(RotationPhase::Published.as_str())
-        .execute(&mut *tx.tx)
-        .await?
-        .rows_affected();
-        if claimed == 0 {
+        let claimed = move_rotation(&mut tx, None, Some((&id, RotationPhase::Published))).await?;
+        if !claimed {
             tx.rollback().await?;
             let state = self.keyring_state().await?;
             return match state.rotation {
@@ -378,20 +393,17 @@ impl KeyStore for SqlStore {
         for old in old_keys {
             keep_wrapped(&self.sealer, &mut tx, &old, &to, now).await?;
         }
-        let switched = sqlx::query(
-            "UPDATE keyring SET sealing_key = $1, rotation_phase = $2 WHERE id = 1 AND rotating_to = $1 AND rotation_phase = $3",
-        )
-        .bind(&to)
-        .bind(RotationPhase::Switched.as_str())
-        .bind(RotationPhase::Published.as_str())
-        .execute(&mut *tx.tx)
-        .await?
-        .rows_affected();
-        if switched == 0 {
+        let published = Some((to.as_str(), RotationPhase::Published));
+        let switched = move_rotation(&mut tx, published, Some((&to, RotationPhase::Switched))).await?;
+        if !switched {
             // Another command switched it first.
             tx.rollback().await?;
             return self.keyring_state().await.map(|s| s.version);
         }
+        sqlx::query("UPDATE keyring SET sealing_key = $1 WHERE id = 1")
+            .bind(&to)
+            .execute(&mut *tx.tx)
+            .await?;
         let version = bump_version(&mut tx, now).await?;
         tx.commit().await?;
         Ok(version)
@@ -515,15 +527,8 @@ impl KeyStore for SqlStore {
             return Err(conflict("the rotation has not switched to its new key yet".into()));
         };
         let mut tx = self.begin_write().await?;
-        let finished = sqlx::query(
-            "UPDATE keyring SET rotating_to = NULL, rotation_phase = NULL WHERE id = 1 AND rotating_to = $1 AND rotation_phase = $2",
-        )
-        .bind(&to)
-        .bind(RotationPhase::Switched.as_str())
-        .execute(&mut *tx.tx)
-        .await?
-        .rows_affected();
-        if finished == 0 {
+        let finished = move_rotation(&mut tx, Some((&to, RotationPhase::Switched)), None).await?;
+        if !finished {
             tx.rollback().await?;
             return self.keyring_state().await.map(|s| s.version);
         }

@@ -245,19 +245,3 @@ async fn with_the_key_in_the_environment_the_new_key_goes_to_a_named_file() {
         200
     );
 }
-
-async fn cli_with(db: &Database, env: &[(String, String)], args: &[&str]) -> (bool, String, String) {
-    let out = verity()
-        .args(args)
-        .env("VERITY_DATABASE_URL", &db.url)
-        .env("VERITY_DATA_DIR", db.data_dir.path())
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .output()
-        .await
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}

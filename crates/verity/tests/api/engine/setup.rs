@@ -143,11 +143,16 @@ pub async fn live_platform(backend: Backend, env: &[(&str, &str)]) -> Live {
 
 /// Runs the `verity` CLI on the app's database.
 pub async fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+    cli_with(&app.db, &app.env, args).await
+}
+
+/// Runs a `verity` command on a database with an environment: (success, stdout, stderr).
+pub async fn cli_with(db: &Database, env: &[(String, String)], args: &[&str]) -> (bool, String, String) {
     let out = verity()
         .args(args)
-        .env("VERITY_DATABASE_URL", &app.db.url)
-        .env("VERITY_DATA_DIR", app.db.data_dir.path())
-        .envs(app.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("VERITY_DATABASE_URL", &db.url)
+        .env("VERITY_DATA_DIR", db.data_dir.path())
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .output()
         .await
         .unwrap();
