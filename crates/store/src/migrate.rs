@@ -123,6 +123,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0016_event_counts.sql"),
         postgres: include_str!("../migrations/0016_event_counts.sql"),
     },
+    Migration {
+        version: 17,
+        name: "count_call",
+        // The shared counters exist on PostgreSQL only.
+        sqlite: "SELECT 1;",
+        postgres: include_str!("../migrations/0017_count_call_postgres.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

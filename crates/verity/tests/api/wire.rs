@@ -195,6 +195,45 @@ async fn rate_limits_are_shared_by_every_process_on_postgres() {
     assert_eq!(limited.header("x-ratelimit-remaining"), Some("0"));
 }
 
+/// On PostgreSQL's shared counters, a window that is over starts again from the next call, and
+/// a refused call is counted in no window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_rate_limit_windows_start_again_once_over() {
+    if postgres_admin_url().is_none() {
+        eprintln!("VERITY_TEST_DATABASE_URL=none: skipped");
+        return;
+    }
+    let app = TestApp::spawn(Backend::Postgres, &[("VERITY_RATE_LIMITS", "2s=2,1h=100")]).await;
+    let api = app.client().await;
+    for _ in 0..2 {
+        assert_eq!(api.get("/users").await.status, 200);
+    }
+    let refused = api.get("/users").await;
+    assert_eq!(refused.status, 429);
+    let resets: Vec<i64> = refused
+        .headers
+        .get_all("x-ratelimit-reset")
+        .iter()
+        .map(|v| v.to_str().unwrap().parse().unwrap())
+        .collect();
+    // The short window ends at a time the answer names: wait for that time.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    tokio::time::sleep(std::time::Duration::from_millis(
+        (resets[0] * 1000 - now).max(0) as u64 + 50,
+    ))
+    .await;
+    let again = api.get("/users").await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(
+        again.headers.get_all("x-ratelimit").iter().collect::<Vec<_>>(),
+        ["1", "3"],
+        "the short window started again; the refused call counted nowhere"
+    );
+}
+
 both_backends!(idempotency_keys_block_reuse_and_keep_the_response, |app| {
     let api = app.client().await;
     let user = api.natural_owner().await;
