@@ -40,17 +40,19 @@ trap cleanup EXIT
 # Total requests/s of wrk runs started together, one per base URL: "rps p99(max of runs)".
 together() {
     local script="$1" path="$2"; shift 2
-    local i=0
+    local i=0 out
+    # A folder of its own: this runs in a process substitution, which may still be finishing when
+    # the next run starts.
+    out="$(mktemp -d "$work/wrk.XXXXXX")"
     for base in "$@"; do
-        wrk --latency -t1 -c"$connections" -d"$duration" -s "$script" "$base$path" > "$work/wrk.$i" &
+        wrk --latency -t1 -c"$connections" -d"$duration" -s "$script" "$base$path" > "$out/$i" &
         i=$((i + 1))
     done
     wait  # this function runs in a subshell: its jobs are the wrk runs only
-    cat "$work"/wrk.* | awk '
+    cat "$out"/* | awk '
         function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
         /Requests\/sec/ { rps += $2 } $1=="99%" { p = ms($2); if (p > p99) p99 = p } /Non-2xx/ { bad += $NF }
         END { printf "%.0f %.2f %d\n", rps, p99, bad }'
-    rm -f "$work"/wrk.*
 }
 
 printf "%-10s %-16s %10s %9s %8s %10s\n" processes endpoint "req/s" "p99 ms" non-2xx "vs 1 proc"
