@@ -122,6 +122,19 @@ impl WebhookStore for SqlStore {
         lease_until: UnixTime,
         limit: u32,
     ) -> StoreResult<Vec<DeliveryJob>> {
+        // Most wake-ups find nothing due (every write that records an event wakes the worker,
+        // hooks or not): a read says so without taking the write lock, which on SQLite the
+        // group commit is waiting for.
+        let due = sqlx::query(
+            "SELECT 1 AS due FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_ms <= $1 \
+             AND (locked_until_ms IS NULL OR locked_until_ms < $1) LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let lock = match self.dialect {
             Dialect::Postgres => " FOR UPDATE OF d SKIP LOCKED",
             Dialect::Sqlite => "",
