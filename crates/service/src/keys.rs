@@ -52,7 +52,7 @@ pub struct SweepSummary {
 impl Services {
     /// Loads the keyring and tells the others this process has; for the server's background
     /// loop. `said` is the version last recorded (recorded again every few seconds regardless).
-    pub async fn refresh_keyring(&self, holder: &str, said: Option<(i64, i64)>) -> ServiceResult<(i64, i64)> {
+    pub async fn keep_keyring_fresh(&self, holder: &str, said: Option<(i64, i64)>) -> ServiceResult<(i64, i64)> {
         let version = self.store.refresh_keyring().await?;
         let at = now();
         match said {
@@ -91,13 +91,11 @@ impl Services {
         }
         report(RotationStep::Published { key: to.clone() });
         self.store.refresh_keyring().await?;
+        self.wait_for_holders(state.version, report).await?;
         if phase == RotationPhase::Published {
-            self.wait_for_holders(state.version, report).await?;
             let version = self.store.switch_sealing_key(now()).await?;
             self.store.refresh_keyring().await?;
             self.wait_for_holders(version, report).await?;
-        } else {
-            self.wait_for_holders(state.version, report).await?;
         }
         report(RotationStep::Switched { key: to.clone() });
         Ok(to)

@@ -187,7 +187,7 @@ async fn watch_keyring(services: Services, mut stop: verity_service::StopSignal)
             _ = tick.tick() => {}
             _ = verity_service::stopped(&mut stop) => return,
         }
-        match services.refresh_keyring(&holder, said).await {
+        match services.keep_keyring_fresh(&holder, said).await {
             Ok(now_said) => said = Some(now_said),
             Err(e) => tracing::error!(error = %e, "cannot load the master keyring"),
         }

@@ -219,16 +219,6 @@ fn column(name: &str) -> StoreResult<&'static SealedColumn> {
         .ok_or_else(|| StoreError::Corrupt(format!("no sealed column {name}")))
 }
 
-/// `(k1, k2) > ($1, $2)` for a column's key.
-fn after_clause(keys: &[&str]) -> String {
-    let params: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
-    if keys.len() == 1 {
-        format!("{} > $1", keys[0])
-    } else {
-        format!("({}) > ({})", keys.join(", "), params.join(", "))
-    }
-}
-
 /// Bumps the keyring's version inside `tx` and returns the new one.
 async fn bump_version(tx: &mut WriteTx, now: UnixTime) -> StoreResult<i64> {
     sqlx::query("UPDATE keyring SET version = version + 1, updated_at = $1 WHERE id = 1")
@@ -269,7 +259,7 @@ async fn move_rotation(
 async fn keep_wrapped(sealer: &Sealer, tx: &mut WriteTx, id: &str, under: &str, now: UnixTime) -> StoreResult<()> {
     let sealed = sealer
         .wrap_key(id, under)
-        .ok_or_else(|| conflict(format!("the key {id} or {under} is not held by this process")))?;
+        .ok_or_else(|| refused(format!("the key {id} or {under} is not held by this process")))?;
     sqlx::query(
         "INSERT INTO master_keys (id, wrapped_by, sealed, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (id, wrapped_by) DO UPDATE SET sealed = excluded.sealed",
@@ -283,8 +273,17 @@ async fn keep_wrapped(sealer: &Sealer, tx: &mut WriteTx, id: &str, under: &str, 
     Ok(())
 }
 
-fn conflict(message: String) -> StoreError {
+/// A rotation step this database's state does not allow (reported to the operator as is).
+fn refused(message: String) -> StoreError {
     StoreError::Corrupt(message)
+}
+
+impl SqlStore {
+    /// Another command moved the rotation first: nothing to write; where it stands now.
+    async fn lost_the_race(&self, tx: WriteTx) -> StoreResult<i64> {
+        tx.rollback().await?;
+        Ok(self.keyring_state().await?.version)
+    }
 }
 
 #[async_trait]
@@ -294,6 +293,15 @@ impl KeyStore for SqlStore {
     }
 
     async fn refresh_keyring(&self) -> StoreResult<i64> {
+        // Every second in every process: one small read unless the keyring changed.
+        let version: Option<i64> = sqlx::query("SELECT version FROM keyring WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get("version"))
+            .transpose()?;
+        if let Some(version) = version.filter(|v| *v == self.sealer.keyring_version()) {
+            return Ok(version);
+        }
         let mut conn = self.pool.acquire().await?;
         let rows = read_keyring(&mut conn)
             .await?
@@ -350,7 +358,7 @@ impl KeyStore for SqlStore {
         let id = key.id();
         let configured = self.sealer.configured_key();
         if id == configured {
-            return Err(conflict("the new master key is the configured one".into()));
+            return Err(refused("the new master key is the configured one".into()));
         }
         let mut tx = self.begin_write().await?;
         let claimed = move_rotation(&mut tx, None, Some((&id, RotationPhase::Published))).await?;
@@ -359,10 +367,10 @@ impl KeyStore for SqlStore {
             let state = self.keyring_state().await?;
             return match state.rotation {
                 Some((to, _)) if to == id => Ok(state.version),
-                Some((to, _)) => Err(conflict(format!(
+                Some((to, _)) => Err(refused(format!(
                     "a rotation to the key {to} is in progress: finish it first"
                 ))),
-                None => Err(conflict("the keyring changed meanwhile: run the command again".into())),
+                None => Err(refused("the keyring changed meanwhile: run the command again".into())),
             };
         }
         self.sealer.learn(key.clone());
@@ -378,27 +386,24 @@ impl KeyStore for SqlStore {
     async fn switch_sealing_key(&self, now: UnixTime) -> StoreResult<i64> {
         let state = self.keyring_state().await?;
         let Some((to, phase)) = state.rotation else {
-            return Err(conflict("no rotation is in progress".into()));
+            return Err(refused("no rotation is in progress".into()));
         };
         if phase == RotationPhase::Switched {
             return Ok(state.version);
         }
         let mut tx = self.begin_write().await?;
-        // Every key held but the new one, sealed under the new one: values still sealed under
-        // them stay readable by processes configured with the new key.
+        let published = Some((to.as_str(), RotationPhase::Published));
+        if !move_rotation(&mut tx, published, Some((&to, RotationPhase::Switched))).await? {
+            return self.lost_the_race(tx).await;
+        }
+        // The configured key (and the one sealing until now), sealed under the new one: values
+        // still sealed under them stay readable by processes configured with the new key.
         let old_keys: Vec<String> = std::iter::once(self.sealer.configured_key())
             .chain(state.sealing_key.clone())
             .filter(|k| *k != to)
             .collect();
         for old in old_keys {
             keep_wrapped(&self.sealer, &mut tx, &old, &to, now).await?;
-        }
-        let published = Some((to.as_str(), RotationPhase::Published));
-        let switched = move_rotation(&mut tx, published, Some((&to, RotationPhase::Switched))).await?;
-        if !switched {
-            // Another command switched it first.
-            tx.rollback().await?;
-            return self.keyring_state().await.map(|s| s.version);
         }
         sqlx::query("UPDATE keyring SET sealing_key = $1 WHERE id = 1")
             .bind(&to)
@@ -427,40 +432,37 @@ impl KeyStore for SqlStore {
             let stored: String = row.try_get("after_key")?;
             after = serde_json::from_str(&stored).map_err(|e| corrupt("rotation progress", e))?;
         }
-        let keys = col
+        let n = col.keys.len();
+        let prefix = sealed_prefix(&sealing);
+        let selected: Vec<String> = col
             .keys
             .iter()
             .enumerate()
             .map(|(i, k)| format!("{k} AS k{i}"))
-            .collect::<Vec<_>>();
-        let order = col.keys.join(", ");
-        let n = col.keys.len();
-        let filter = format!(
-            "{c} IS NOT NULL AND substr({c}, 1, {len}) <> ${p}",
+            .collect();
+        let mut conditions = vec![format!(
+            "{c} IS NOT NULL AND substr({c}, 1, {len}) <> $1",
             c = col.column,
-            len = sealed_prefix(&sealing).len(),
-            p = if after.is_some() { n + 1 } else { 1 },
+            len = prefix.len()
+        )];
+        if after.is_some() {
+            // `(k0, k1) > ($2, $3)`: the rows after the last one done, in key order.
+            let params: Vec<String> = (2..=n + 1).map(|i| format!("${i}")).collect();
+            conditions.push(format!("({}) > ({})", col.keys.join(", "), params.join(", ")));
+        }
+        let sql = format!(
+            "SELECT {}, {c} AS v FROM {t} WHERE {} ORDER BY {} LIMIT {limit}",
+            selected.join(", "),
+            conditions.join(" AND "),
+            col.keys.join(", "),
+            c = col.column,
+            t = col.table
         );
-        let sql = match &after {
-            Some(_) => format!(
-                "SELECT {}, {c} AS v FROM {t} WHERE {} AND {filter} ORDER BY {order} LIMIT {limit}",
-                keys.join(", "),
-                after_clause(col.keys),
-                c = col.column,
-                t = col.table
-            ),
-            None => format!(
-                "SELECT {}, {c} AS v FROM {t} WHERE {filter} ORDER BY {order} LIMIT {limit}",
-                keys.join(", "),
-                c = col.column,
-                t = col.table
-            ),
-        };
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(prefix);
         for k in after.iter().flatten() {
             query = query.bind(k.clone());
         }
-        let rows = query.bind(sealed_prefix(&sealing)).fetch_all(&self.pool).await?;
+        let rows = query.fetch_all(&self.pool).await?;
         let mut batch = SweepBatch {
             done: rows.len() < limit as usize,
             ..SweepBatch::default()
@@ -524,13 +526,11 @@ impl KeyStore for SqlStore {
     async fn finish_rotation(&self, keep_retired: bool, now: UnixTime) -> StoreResult<i64> {
         let state = self.keyring_state().await?;
         let Some((to, RotationPhase::Switched)) = state.rotation else {
-            return Err(conflict("the rotation has not switched to its new key yet".into()));
+            return Err(refused("the rotation has not switched to its new key yet".into()));
         };
         let mut tx = self.begin_write().await?;
-        let finished = move_rotation(&mut tx, Some((&to, RotationPhase::Switched)), None).await?;
-        if !finished {
-            tx.rollback().await?;
-            return self.keyring_state().await.map(|s| s.version);
+        if !move_rotation(&mut tx, Some((&to, RotationPhase::Switched)), None).await? {
+            return self.lost_the_race(tx).await;
         }
         // Nothing sealed under a retired key may open the new one.
         sqlx::query("DELETE FROM master_keys WHERE wrapped_by <> $1")
