@@ -49,6 +49,15 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From SQLite's native connections (see `sql::native`).
+    #[error("database error: {0}")]
+    Sqlite(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(e.to_string())
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -6,11 +6,16 @@
 //! that fails (a stale version, an `Idempotency-Key` already used) is rolled back to its
 //! savepoint and gets its own error; the others still commit. Nobody is answered before the
 //! commit returns, so an acknowledged write is durable; a failed commit fails the whole batch.
+//!
+//! A changeset is planned (sealed, serialised) by its writer before it queues, so the
+//! committers only run statements: sqlx tasks on PostgreSQL, SQLite's native writer thread
+//! ([`super::native`]) on a SQLite file.
 
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use super::plan::Plan;
 use super::*;
 
 /// Changesets committed together at most; bounds a transaction's size and a batch's latency.
@@ -19,9 +24,13 @@ const MAX_BATCH: usize = 256;
 /// Writers waiting at most; beyond it `commit` waits for room (back-pressure, bounded memory).
 const QUEUE: usize = 4096;
 
-struct Queued {
-    changes: Changeset,
-    done: oneshot::Sender<StoreResult<()>>,
+pub(crate) struct Queued {
+    pub(crate) plan: Plan,
+    /// The client and `Idempotency-Key` the changeset stores a response under, if any.
+    idempotency_key: Option<(String, String)>,
+    /// Whether it records events (their webhooks wait on this commit).
+    has_events: bool,
+    pub(crate) done: oneshot::Sender<StoreResult<()>>,
 }
 
 /// The queue in front of the committers.
@@ -31,8 +40,16 @@ pub(crate) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts `committers` tasks writing through `store` (SQLite: one, it has one writer;
-    /// PostgreSQL: several, so round trips overlap). They stop when every sender is dropped.
+    /// Starts SQLite's native writer on the database file at `path`; it stops when every
+    /// sender is dropped.
+    pub(crate) fn start_native(path: std::path::PathBuf, write_lock: Arc<Mutex<()>>) -> StoreResult<GroupCommit> {
+        let (queue, receiver) = mpsc::channel(QUEUE);
+        super::native::start_writer(path, write_lock, receiver)?;
+        Ok(GroupCommit { queue })
+    }
+
+    /// Starts `committers` tasks writing through `store` (PostgreSQL: several, so round trips
+    /// overlap). They stop when every sender is dropped.
     pub(crate) fn start(store: SqlStore, committers: usize) -> GroupCommit {
         let (queue, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
@@ -48,10 +65,15 @@ impl GroupCommit {
     }
 
     /// Commits `changes` with whatever else is waiting; returns once it is durable.
-    pub(crate) async fn commit(&self, changes: &Changeset) -> StoreResult<()> {
+    pub(crate) async fn commit(&self, changes: &Changeset, plan: Plan) -> StoreResult<()> {
         let (done, answer) = oneshot::channel();
         let queued = Queued {
-            changes: changes.clone(),
+            plan,
+            idempotency_key: changes
+                .response
+                .as_ref()
+                .map(|r| (changes.client.as_str().to_owned(), r.key.clone())),
+            has_events: !changes.events.is_empty(),
             done,
         };
         if self.queue.send(queued).await.is_err() {
@@ -61,7 +83,7 @@ impl GroupCommit {
     }
 }
 
-fn stopped() -> StoreError {
+pub(crate) fn stopped() -> StoreError {
     StoreError::Database(sqlx::Error::PoolClosed)
 }
 
@@ -69,6 +91,11 @@ fn stopped() -> StoreError {
 async fn next_batch(receiver: &Mutex<mpsc::Receiver<Queued>>) -> Option<Vec<Queued>> {
     let mut receiver = receiver.lock().await;
     let first = receiver.recv().await?;
+    Some(fill_batch(first, &mut receiver))
+}
+
+/// `first` and whatever else is queued already, up to [`MAX_BATCH`].
+pub(crate) fn fill_batch(first: Queued, receiver: &mut mpsc::Receiver<Queued>) -> Vec<Queued> {
     let mut batch = vec![first];
     while batch.len() < MAX_BATCH {
         match receiver.try_recv() {
@@ -76,12 +103,7 @@ async fn next_batch(receiver: &Mutex<mpsc::Receiver<Queued>>) -> Option<Vec<Queu
             Err(_) => break,
         }
     }
-    Some(batch)
-}
-
-fn idempotency_key(q: &Queued) -> Option<(&str, &str)> {
-    let r = q.changes.response.as_ref()?;
-    Some((q.changes.client.as_str(), r.key.as_str()))
+    batch
 }
 
 /// Times a changeset that lost a deadlock is written again.
@@ -94,7 +116,7 @@ fn lost_a_deadlock(e: &StoreError) -> bool {
 }
 
 /// The same failure for every writer of a batch (sqlx errors cannot be cloned).
-fn batch_failure(e: &StoreError) -> StoreError {
+pub(crate) fn batch_failure(e: &StoreError) -> StoreError {
     match e {
         StoreError::Database(sqlx::Error::PoolTimedOut) => StoreError::Database(sqlx::Error::PoolTimedOut),
         StoreError::Database(sqlx::Error::PoolClosed) => stopped(),
@@ -108,7 +130,7 @@ impl SqlStore {
     async fn commit_batch(&self, mut batch: Vec<Queued>) {
         // Every batch writes its `Idempotency-Key`s in the same order, so two batches holding
         // the same keys wait for each other instead of deadlocking.
-        batch.sort_by(|a, b| idempotency_key(a).cmp(&idempotency_key(b)));
+        batch.sort_by(|a, b| a.idempotency_key.cmp(&b.idempotency_key));
         let mut pending = batch;
         for round in 0..=MAX_RETRIES {
             let outcomes = self.write_batch(&pending).await;
@@ -140,7 +162,7 @@ impl SqlStore {
         // changeset alone needs none: its failure is the batch's).
         let mut outcomes = Vec::with_capacity(batch.len());
         for q in batch {
-            match self.apply_changeset(&mut tx, &q.changes).await {
+            match q.plan.run(&mut tx).await {
                 Ok(()) => outcomes.push(Ok(())),
                 Err(e) if batch.len() == 1 => return vec![Err(e)],
                 Err(_) => break,
@@ -154,10 +176,10 @@ impl SqlStore {
             };
             outcomes.clear();
             for q in batch {
-                outcomes.push(self.apply_in_savepoint(&mut tx, &q.changes).await);
+                outcomes.push(apply_in_savepoint(&mut tx, &q.plan).await);
             }
         }
-        if self.dialect == Dialect::Postgres && batch.iter().any(|q| !q.changes.events.is_empty()) {
+        if self.dialect == Dialect::Postgres && batch.iter().any(|q| q.has_events) {
             // Wakes the other processes' webhook workers when this commits: once per batch, as
             // a notifying commit holds PostgreSQL's notification queue lock. (A failure here
             // aborts the transaction: the commit below then reports it.)
@@ -175,21 +197,21 @@ impl SqlStore {
                 .collect(),
         }
     }
+}
 
-    async fn apply_in_savepoint(&self, tx: &mut WriteTx, changes: &Changeset) -> StoreResult<()> {
-        sqlx::query("SAVEPOINT changeset").execute(&mut ***tx).await?;
-        match self.apply_changeset(tx, changes).await {
-            Ok(()) => {
-                sqlx::query("RELEASE SAVEPOINT changeset").execute(&mut ***tx).await?;
-                Ok(())
-            }
-            Err(e) => {
-                sqlx::query("ROLLBACK TO SAVEPOINT changeset")
-                    .execute(&mut ***tx)
-                    .await?;
-                sqlx::query("RELEASE SAVEPOINT changeset").execute(&mut ***tx).await?;
-                Err(e)
-            }
+async fn apply_in_savepoint(tx: &mut WriteTx, plan: &Plan) -> StoreResult<()> {
+    sqlx::query("SAVEPOINT changeset").execute(&mut ***tx).await?;
+    match plan.run(tx).await {
+        Ok(()) => {
+            sqlx::query("RELEASE SAVEPOINT changeset").execute(&mut ***tx).await?;
+            Ok(())
+        }
+        Err(e) => {
+            sqlx::query("ROLLBACK TO SAVEPOINT changeset")
+                .execute(&mut ***tx)
+                .await?;
+            sqlx::query("RELEASE SAVEPOINT changeset").execute(&mut ***tx).await?;
+            Err(e)
         }
     }
 }

@@ -59,45 +59,43 @@ fn from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<KycDocument> {
 }
 
 /// One document write inside a changeset's transaction; an update checks the version it read.
-pub(super) async fn write(sealer: &Sealer, tx: &mut WriteTx, w: &Write<KycDocument>) -> StoreResult<()> {
+pub(super) fn plan_write(sealer: &Sealer, plan: &mut Plan, w: &Write<KycDocument>) -> StoreResult<()> {
     match w {
         Write::Insert(d) => {
             let (outcome, at) = scripted_columns(d.scripted.as_ref())?;
-            sqlx::query(
+            plan.add(
                 "INSERT INTO kyc_documents (id, client_id, user_id, kind, status, created_at, processed_at, data, \
                  scripted_outcome, scripted_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0)",
-            )
-            .bind(&d.id)
-            .bind(d.client_id.as_str())
-            .bind(d.user_id.as_str())
-            .bind(d.kind.as_str())
-            .bind(d.status.as_str())
-            .bind(d.created_at)
-            .bind(d.processed_at)
-            .bind(seal(sealer, d)?)
-            .bind(outcome)
-            .bind(at)
-            .execute(&mut ***tx)
-            .await?;
+                vec![
+                    (&d.id).into(),
+                    d.client_id.as_str().into(),
+                    d.user_id.as_str().into(),
+                    d.kind.as_str().into(),
+                    d.status.as_str().into(),
+                    d.created_at.into(),
+                    d.processed_at.into(),
+                    seal(sealer, d)?.into(),
+                    outcome.into(),
+                    at.into(),
+                ],
+            );
         }
         Write::Update(d) => {
             let (outcome, at) = scripted_columns(d.scripted.as_ref())?;
-            expect_one(
-                sqlx::query(
-                    "UPDATE kyc_documents SET status = $1, processed_at = $2, data = $3, scripted_outcome = $4, \
-                     scripted_at = $5, version = version + 1 WHERE id = $6 AND client_id = $7 AND version = $8",
-                )
-                .bind(d.status.as_str())
-                .bind(d.processed_at)
-                .bind(seal(sealer, d)?)
-                .bind(outcome)
-                .bind(at)
-                .bind(&d.id)
-                .bind(d.client_id.as_str())
-                .bind(d.version)
-                .execute(&mut ***tx)
-                .await?,
-            )?;
+            plan.add_versioned(
+                "UPDATE kyc_documents SET status = $1, processed_at = $2, data = $3, scripted_outcome = $4, \
+                 scripted_at = $5, version = version + 1 WHERE id = $6 AND client_id = $7 AND version = $8",
+                vec![
+                    d.status.as_str().into(),
+                    d.processed_at.into(),
+                    seal(sealer, d)?.into(),
+                    outcome.into(),
+                    at.into(),
+                    (&d.id).into(),
+                    d.client_id.as_str().into(),
+                    d.version.into(),
+                ],
+            );
         }
     }
     Ok(())

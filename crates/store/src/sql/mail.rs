@@ -2,21 +2,20 @@
 
 use super::*;
 
-pub(super) async fn queue(tx: &mut WriteTx, m: &MailJob) -> StoreResult<()> {
-    sqlx::query(
+pub(super) fn plan_queue(plan: &mut Plan, m: &MailJob) {
+    plan.add(
         "INSERT INTO mail_outbox (id, client_id, psc_id, session_id, kind, due_at, state, attempts, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7)",
-    )
-    .bind(&m.id)
-    .bind(m.client.as_str())
-    .bind(m.psc.as_str())
-    .bind(m.session.as_str())
-    .bind(m.kind.as_str())
-    .bind(m.due_at)
-    .bind(m.created_at)
-    .execute(&mut ***tx)
-    .await?;
-    Ok(())
+        vec![
+            (&m.id).into(),
+            m.client.as_str().into(),
+            m.psc.as_str().into(),
+            m.session.as_str().into(),
+            m.kind.as_str().into(),
+            m.due_at.into(),
+            m.created_at.into(),
+        ],
+    );
 }
 
 fn job_from_row(r: &AnyRow) -> StoreResult<MailJob> {

@@ -30,6 +30,8 @@ mod hosted;
 pub(crate) mod keys;
 mod kyc;
 mod mail;
+mod native;
+mod plan;
 mod pscs;
 mod rows;
 mod sessions;
@@ -38,6 +40,7 @@ mod ubo;
 mod webhooks;
 mod workspace;
 
+use plan::Plan;
 use rows::*;
 
 use crate::Conflict;
@@ -80,6 +83,8 @@ pub struct SqlStore {
     sealer: Sealer,
     /// Where changesets queue to be committed together; `None` inside the committers themselves.
     group: Option<group_commit::GroupCommit>,
+    /// SQLite on a file: native connections for point reads.
+    readers: Option<Arc<native::Readers>>,
     /// Verified access tokens, dropped as soon as any process changes API access.
     signals: Arc<signals::Signals>,
     /// Every hour of events before this is rolled up (as far as this process knows: a stale
@@ -172,14 +177,22 @@ impl SqlStore {
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             sealer,
             group: None,
+            readers: None,
             signals,
             rolled_until: Arc::default(),
         };
-        let committers = match dialect {
-            Dialect::Sqlite => 1,
-            Dialect::Postgres => 4,
-        };
-        store.group = Some(group_commit::GroupCommit::start(store.clone(), committers));
+        store.group = Some(match dialect {
+            // An in-memory database is seen by the pool's one connection alone.
+            Dialect::Sqlite if url.contains(":memory:") => group_commit::GroupCommit::start(store.clone(), 1),
+            Dialect::Sqlite => {
+                let file = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?
+                    .get_filename()
+                    .to_owned();
+                store.readers = Some(Arc::new(native::Readers::new(file.clone())));
+                group_commit::GroupCommit::start_native(file, store.write_lock.clone())?
+            }
+            Dialect::Postgres => group_commit::GroupCommit::start(store.clone(), 4),
+        });
         Ok(store)
     }
 
@@ -245,6 +258,25 @@ impl SqlStore {
             disabled: r.try_get::<i64, _>("disabled")? != 0,
             created_at: r.try_get("created_at")?,
         })
+    }
+
+    /// The one row `sql` finds (or none), mapped by `map`: through SQLite's native readers when
+    /// this store has them, through the pool otherwise. For lookups by key only.
+    async fn fetch_optional<T>(
+        &self,
+        sql: &'static str,
+        values: &[plan::Value],
+        map: impl Fn(&dyn Columns) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        if let Some(readers) = &self.readers {
+            return readers.fetch_optional(sql, values, map);
+        }
+        plan::bind_values(sqlx::query(sql), values)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(|r| map(r))
+            .transpose()
     }
 
     /// Runs one statement in a write transaction of its own.

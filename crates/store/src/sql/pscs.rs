@@ -57,40 +57,38 @@ fn from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<Psc> {
 }
 
 /// One PSC write inside a changeset's transaction; an update checks the version it read.
-pub(super) async fn write(sealer: &Sealer, tx: &mut WriteTx, w: &Write<Psc>) -> StoreResult<()> {
+pub(super) fn plan_write(sealer: &Sealer, plan: &mut Plan, w: &Write<Psc>) -> StoreResult<()> {
     match w {
         Write::Insert(p) => {
-            sqlx::query(
+            plan.add(
                 "INSERT INTO pscs (id, client_id, user_id, main_session_id, session_id, status, created_at, last_update, data, version) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)",
-            )
-            .bind(p.id.as_str())
-            .bind(p.client_id.as_str())
-            .bind(p.user_id.as_str())
-            .bind(p.main_session_id.as_str())
-            .bind(p.session_id.as_str())
-            .bind(p.status.as_str())
-            .bind(p.created_at)
-            .bind(p.last_update)
-            .bind(seal(sealer, p)?)
-            .execute(&mut ***tx)
-            .await?;
+                vec![
+                    p.id.as_str().into(),
+                    p.client_id.as_str().into(),
+                    p.user_id.as_str().into(),
+                    p.main_session_id.as_str().into(),
+                    p.session_id.as_str().into(),
+                    p.status.as_str().into(),
+                    p.created_at.into(),
+                    p.last_update.into(),
+                    seal(sealer, p)?.into(),
+                ],
+            );
         }
-        Write::Update(p) => expect_one(
-            sqlx::query(
-                "UPDATE pscs SET session_id = $1, status = $2, last_update = $3, data = $4, version = version + 1 \
-                 WHERE id = $5 AND client_id = $6 AND version = $7",
-            )
-            .bind(p.session_id.as_str())
-            .bind(p.status.as_str())
-            .bind(p.last_update)
-            .bind(seal(sealer, p)?)
-            .bind(p.id.as_str())
-            .bind(p.client_id.as_str())
-            .bind(p.version)
-            .execute(&mut ***tx)
-            .await?,
-        )?,
+        Write::Update(p) => plan.add_versioned(
+            "UPDATE pscs SET session_id = $1, status = $2, last_update = $3, data = $4, version = version + 1 \
+             WHERE id = $5 AND client_id = $6 AND version = $7",
+            vec![
+                p.session_id.as_str().into(),
+                p.status.as_str().into(),
+                p.last_update.into(),
+                seal(sealer, p)?.into(),
+                p.id.as_str().into(),
+                p.client_id.as_str().into(),
+                p.version.into(),
+            ],
+        ),
     }
     Ok(())
 }

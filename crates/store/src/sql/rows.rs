@@ -11,6 +11,45 @@ pub(super) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
+/// A row of either driver (sqlx's, or SQLite's native reader), read by column name, so one
+/// decoder serves both.
+pub(super) trait Columns {
+    fn text(&self, name: &str) -> StoreResult<String>;
+    fn opt_text(&self, name: &str) -> StoreResult<Option<String>>;
+    fn int(&self, name: &str) -> StoreResult<i64>;
+    fn opt_int(&self, name: &str) -> StoreResult<Option<i64>>;
+}
+
+impl Columns for AnyRow {
+    fn text(&self, name: &str) -> StoreResult<String> {
+        Ok(self.try_get(name)?)
+    }
+    fn opt_text(&self, name: &str) -> StoreResult<Option<String>> {
+        Ok(self.try_get(name)?)
+    }
+    fn int(&self, name: &str) -> StoreResult<i64> {
+        Ok(self.try_get(name)?)
+    }
+    fn opt_int(&self, name: &str) -> StoreResult<Option<i64>> {
+        Ok(self.try_get(name)?)
+    }
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn text(&self, name: &str) -> StoreResult<String> {
+        Ok(self.get(name)?)
+    }
+    fn opt_text(&self, name: &str) -> StoreResult<Option<String>> {
+        Ok(self.get(name)?)
+    }
+    fn int(&self, name: &str) -> StoreResult<i64> {
+        Ok(self.get(name)?)
+    }
+    fn opt_int(&self, name: &str) -> StoreResult<Option<i64>> {
+        Ok(self.get(name)?)
+    }
+}
+
 pub(super) fn client_from_row(row: &AnyRow) -> StoreResult<ClientCredentials> {
     let environment: String = row.try_get("environment")?;
     Ok(ClientCredentials {
@@ -30,54 +69,52 @@ pub(super) fn client_from_row(row: &AnyRow) -> StoreResult<ClientCredentials> {
     })
 }
 
-pub(super) fn user_from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<User> {
+pub(super) fn user_from_row(sealer: &Sealer, row: &dyn Columns) -> StoreResult<User> {
     user_from_columns(sealer, row, "id", "data", "version")
 }
 
 /// A user from a row whose user columns carry other names (a join).
 pub(super) fn user_from_columns(
     sealer: &Sealer,
-    row: &AnyRow,
+    row: &dyn Columns,
     id: &str,
     data: &str,
     version: &str,
 ) -> StoreResult<User> {
-    let id: String = row.try_get(id)?;
+    let id = row.text(id)?;
     let data = sealer
-        .open_text(&row.try_get::<String, _>(data)?, &format!("users:{id}"))
+        .open_text(&row.text(data)?, &format!("users:{id}"))
         .map_err(|e| corrupt("user record", e))?;
     let mut user: User = serde_json::from_str(&data).map_err(|e| corrupt("user record", e))?;
-    user.version = row.try_get(version)?;
+    user.version = row.int(version)?;
     Ok(user)
 }
 
-pub(super) fn session_from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<IdvSession> {
-    let status: String = row.try_get("status")?;
-    let id: String = row.try_get("id")?;
+pub(super) fn session_from_row(sealer: &Sealer, row: &dyn Columns) -> StoreResult<IdvSession> {
+    let status = row.text("status")?;
+    let id = row.text("id")?;
     let checks = sealer
-        .open_text(&row.try_get::<String, _>("checks")?, &format!("idv_sessions:{id}"))
+        .open_text(&row.text("checks")?, &format!("idv_sessions:{id}"))
         .map_err(|e| corrupt("session checks", e))?;
     Ok(IdvSession {
-        id: SessionId::from_raw(row.try_get::<String, _>("id")?),
-        client_id: ClientId::from_raw(row.try_get::<String, _>("client_id")?),
-        user_id: UserId::from_raw(row.try_get::<String, _>("user_id")?),
-        tag: row.try_get("tag")?,
-        return_url: row.try_get("return_url")?,
-        hosted_token: row.try_get("hosted_token")?,
+        id: SessionId::from_raw(id),
+        client_id: ClientId::from_raw(row.text("client_id")?),
+        user_id: UserId::from_raw(row.text("user_id")?),
+        tag: row.opt_text("tag")?,
+        return_url: row.text("return_url")?,
+        hosted_token: row.text("hosted_token")?,
         status: SessionStatus::parse(&status).ok_or_else(|| corrupt("session status", &status))?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        created_at: row.int("created_at")?,
+        updated_at: row.opt_int("updated_at")?,
         checks: serde_json::from_str::<Vec<Check>>(&checks).map_err(|e| corrupt("session checks", e))?,
-        expires_at: row.try_get("expires_at")?,
+        expires_at: row.int("expires_at")?,
         scripted: scripted_from_row::<Directive>(row)?,
         flow: {
-            let flow: String = row.try_get("flow")?;
-            SessionFlow::from_columns(&flow, row.try_get("psc_id")?).ok_or_else(|| corrupt("session flow", &flow))?
+            let flow = row.text("flow")?;
+            SessionFlow::from_columns(&flow, row.opt_text("psc_id")?).ok_or_else(|| corrupt("session flow", &flow))?
         },
-        language: row
-            .try_get::<Option<String>, _>("language")?
-            .and_then(|l| SessionLanguage::parse(&l)),
-        version: row.try_get("version")?,
+        language: row.opt_text("language")?.and_then(|l| SessionLanguage::parse(&l)),
+        version: row.int("version")?,
     })
 }
 
@@ -143,11 +180,8 @@ pub(super) fn scripted_columns<T: serde::Serialize>(
 }
 
 /// A scripted sandbox outcome read back from its columns.
-pub(super) fn scripted_from_row<T: serde::de::DeserializeOwned>(row: &AnyRow) -> StoreResult<Option<(T, i64)>> {
-    match (
-        row.try_get::<Option<String>, _>("scripted_outcome")?,
-        row.try_get::<Option<i64>, _>("scripted_at")?,
-    ) {
+pub(super) fn scripted_from_row<T: serde::de::DeserializeOwned>(row: &dyn Columns) -> StoreResult<Option<(T, i64)>> {
+    match (row.opt_text("scripted_outcome")?, row.opt_int("scripted_at")?) {
         (Some(outcome), Some(at)) => Ok(Some((
             serde_json::from_str::<T>(&outcome).map_err(|e| corrupt("scripted outcome", e))?,
             at,
@@ -175,34 +209,24 @@ pub(super) fn person_type_column(user: &User) -> &'static str {
     }
 }
 
-/// Fails the transaction (it rolls back when dropped) when an update matched no row: the
-/// version read is no longer current.
-pub(super) fn expect_one(result: sqlx::any::AnyQueryResult) -> StoreResult<()> {
-    if result.rows_affected() == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict(Conflict::Stale))
-    }
-}
-
 /// Stored responses may hold a user's data: their bodies are sealed like the user records.
 pub(super) fn response_aad(client: &str, key: &str) -> String {
     format!("idempotency_keys:{client}:{key}")
 }
 
-pub(super) fn response_from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<StoredResponse> {
-    let client: String = row.try_get("client_id")?;
-    let key: String = row.try_get("idem_key")?;
+pub(super) fn response_from_row(sealer: &Sealer, row: &dyn Columns) -> StoreResult<StoredResponse> {
+    let client = row.text("client_id")?;
+    let key = row.text("idem_key")?;
     let body = sealer
-        .open_text(&row.try_get::<String, _>("body")?, &response_aad(&client, &key))
+        .open_text(&row.text("body")?, &response_aad(&client, &key))
         .map_err(|e| corrupt("stored response", e))?;
     Ok(StoredResponse {
-        key: row.try_get("idem_key")?,
-        created_at: row.try_get("created_at")?,
-        status_code: u16::try_from(row.try_get::<i64, _>("status_code")?).map_err(|e| corrupt("status code", e))?,
-        content_type: row.try_get("content_type")?,
+        key,
+        created_at: row.int("created_at")?,
+        status_code: u16::try_from(row.int("status_code")?).map_err(|e| corrupt("status code", e))?,
+        content_type: row.text("content_type")?,
         body,
-        request_url: row.try_get("request_url")?,
+        request_url: row.text("request_url")?,
     })
 }
 
@@ -211,27 +235,20 @@ pub(super) fn user_json(sealer: &Sealer, user: &User) -> StoreResult<String> {
     Ok(sealer.seal_text(&json, &format!("users:{}", user.id)))
 }
 
-pub(super) async fn insert_response(
-    sealer: &Sealer,
-    tx: &mut WriteTx,
-    client: &ClientId,
-    r: &StoredResponse,
-) -> StoreResult<()> {
-    let result = sqlx::query(
+/// Stores an `Idempotency-Key`'s response; a key already stored is [`Conflict::IdempotencyKey`].
+pub(super) fn plan_response(sealer: &Sealer, plan: &mut Plan, client: &ClientId, r: &StoredResponse) {
+    plan.add(
         "INSERT INTO idempotency_keys (client_id, idem_key, created_at, status_code, content_type, body, request_url) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        vec![
+            client.as_str().into(),
+            (&r.key).into(),
+            r.created_at.into(),
+            i64::from(r.status_code).into(),
+            (&r.content_type).into(),
+            sealer.seal_text(&r.body, &response_aad(client.as_str(), &r.key)).into(),
+            (&r.request_url).into(),
+        ],
     )
-    .bind(client.as_str())
-    .bind(&r.key)
-    .bind(r.created_at)
-    .bind(i64::from(r.status_code))
-    .bind(&r.content_type)
-    .bind(sealer.seal_text(&r.body, &response_aad(client.as_str(), &r.key)))
-    .bind(&r.request_url)
-    .execute(&mut ***tx)
-    .await;
-    match result {
-        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(Conflict::IdempotencyKey)),
-        other => other.map(|_| ()).map_err(Into::into),
-    }
+    .on_unique = Some(Conflict::IdempotencyKey);
 }

@@ -7,35 +7,33 @@ use verity_domain::search::review_codes;
 #[async_trait]
 impl SessionStore for SqlStore {
     async fn commit(&self, c: &Changeset) -> StoreResult<()> {
+        let plan = self.plan_changeset(c)?;
         match &self.group {
-            Some(group) => group.commit(c).await,
+            Some(group) => group.commit(c, plan).await,
             None => {
                 let mut tx = self.begin_write().await?;
-                self.apply_changeset(&mut tx, c).await?;
+                plan.run(&mut tx).await?;
                 tx.commit().await
             }
         }
     }
 
     async fn user(&self, client: &ClientId, id: &UserId) -> StoreResult<Option<User>> {
-        sqlx::query("SELECT id, data, version FROM users WHERE client_id = $1 AND id = $2")
-            .bind(client.as_str())
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(|r| user_from_row(&self.sealer, r))
-            .transpose()
+        self.fetch_optional(
+            "SELECT id, data, version FROM users WHERE client_id = $1 AND id = $2",
+            &[client.as_str().into(), id.as_str().into()],
+            |r| user_from_row(&self.sealer, r),
+        )
+        .await
     }
 
     async fn user_by_sca_token(&self, token: &str) -> StoreResult<Option<User>> {
-        sqlx::query("SELECT id, data, version FROM users WHERE sca_token = $1")
-            .bind(token)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(|r| user_from_row(&self.sealer, r))
-            .transpose()
+        self.fetch_optional(
+            "SELECT id, data, version FROM users WHERE sca_token = $1",
+            &[token.into()],
+            |r| user_from_row(&self.sealer, r),
+        )
+        .await
     }
 
     async fn users(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<User>> {
@@ -51,24 +49,21 @@ impl SessionStore for SqlStore {
     }
 
     async fn session(&self, client: &ClientId, id: &SessionId) -> StoreResult<Option<IdvSession>> {
-        sqlx::query("SELECT * FROM idv_sessions WHERE client_id = $1 AND id = $2")
-            .bind(client.as_str())
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(|r| session_from_row(&self.sealer, r))
-            .transpose()
+        self.fetch_optional(
+            "SELECT * FROM idv_sessions WHERE client_id = $1 AND id = $2",
+            &[client.as_str().into(), id.as_str().into()],
+            |r| session_from_row(&self.sealer, r),
+        )
+        .await
     }
 
     async fn session_by_token(&self, token: &str) -> StoreResult<Option<IdvSession>> {
-        sqlx::query("SELECT * FROM idv_sessions WHERE hosted_token = $1")
-            .bind(token)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(|r| session_from_row(&self.sealer, r))
-            .transpose()
+        self.fetch_optional(
+            "SELECT * FROM idv_sessions WHERE hosted_token = $1",
+            &[token.into()],
+            |r| session_from_row(&self.sealer, r),
+        )
+        .await
     }
 
     async fn sessions_of_user(
@@ -90,21 +85,20 @@ impl SessionStore for SqlStore {
     }
 
     async fn stored_response(&self, client: &ClientId, key: &str) -> StoreResult<Option<StoredResponse>> {
-        sqlx::query("SELECT * FROM idempotency_keys WHERE client_id = $1 AND idem_key = $2")
-            .bind(client.as_str())
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(|r| response_from_row(&self.sealer, r))
-            .transpose()
+        self.fetch_optional(
+            "SELECT * FROM idempotency_keys WHERE client_id = $1 AND idem_key = $2",
+            &[client.as_str().into(), key.into()],
+            |r| response_from_row(&self.sealer, r),
+        )
+        .await
     }
 
     async fn insert_stored_response(&self, client: &ClientId, response: &StoredResponse) -> StoreResult<()> {
+        let mut plan = Plan::default();
+        plan_response(&self.sealer, &mut plan, client, response);
         let mut tx = self.begin_write().await?;
-        insert_response(&self.sealer, &mut tx, client, response).await?;
-        tx.commit().await?;
-        Ok(())
+        plan.run(&mut tx).await?;
+        tx.commit().await
     }
 
     async fn purge_stored_responses(&self, created_before: UnixTime) -> StoreResult<u64> {
@@ -147,49 +141,50 @@ impl SessionStore for SqlStore {
 }
 
 impl SqlStore {
-    /// Writes everything of one changeset inside `tx` (the caller commits).
-    pub(crate) async fn apply_changeset(&self, tx: &mut WriteTx, c: &Changeset) -> StoreResult<()> {
+    /// Everything one changeset writes, as a plan: its stored response, users (with their
+    /// search terms), sessions, PSCs, mails, KYC documents, UBO declarations, and each event
+    /// with its outbox rows (so an event and its webhooks commit together or not at all).
+    pub(crate) fn plan_changeset(&self, c: &Changeset) -> StoreResult<Plan> {
+        let mut plan = Plan::default();
         if let Some(r) = &c.response {
-            insert_response(&self.sealer, tx, &c.client, r).await?;
+            plan_response(&self.sealer, &mut plan, &c.client, r);
         }
         for w in &c.users {
             match w {
                 Write::Insert(u) => {
-                    sqlx::query(
+                    plan.add(
                         "INSERT INTO users (id, client_id, person_type, category, status, kyc_level, created_at, sca_token, data, version) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)",
-                    )
-                    .bind(u.id.as_str())
-                    .bind(u.client_id.as_str())
-                    .bind(person_type_column(u))
-                    .bind(u.category.as_str())
-                    .bind(u.status.as_str())
-                    .bind(u.kyc_level.as_str())
-                    .bind(u.created_at)
-                    .bind(u.pending_sca_token.as_deref())
-                    .bind(user_json(&self.sealer, u)?)
-                    .execute(&mut ***tx)
-                    .await?;
-                    workspace::index_user(&self.sealer, tx, u).await?;
+                        vec![
+                            u.id.as_str().into(),
+                            u.client_id.as_str().into(),
+                            person_type_column(u).into(),
+                            u.category.as_str().into(),
+                            u.status.as_str().into(),
+                            u.kyc_level.as_str().into(),
+                            u.created_at.into(),
+                            u.pending_sca_token.as_deref().into(),
+                            user_json(&self.sealer, u)?.into(),
+                        ],
+                    );
+                    workspace::plan_user_index(&self.sealer, &mut plan, u);
                 }
                 Write::Update(u) => {
-                    expect_one(
-                    sqlx::query(
+                    plan.add_versioned(
                         "UPDATE users SET category = $1, status = $2, kyc_level = $3, sca_token = $4, data = $5, version = version + 1 \
                          WHERE id = $6 AND client_id = $7 AND version = $8",
-                    )
-                    .bind(u.category.as_str())
-                    .bind(u.status.as_str())
-                    .bind(u.kyc_level.as_str())
-                    .bind(u.pending_sca_token.as_deref())
-                    .bind(user_json(&self.sealer, u)?)
-                    .bind(u.id.as_str())
-                    .bind(u.client_id.as_str())
-                    .bind(u.version)
-                    .execute(&mut ***tx)
-                    .await?,
-                    )?;
-                    workspace::index_user(&self.sealer, tx, u).await?;
+                        vec![
+                            u.category.as_str().into(),
+                            u.status.as_str().into(),
+                            u.kyc_level.as_str().into(),
+                            u.pending_sca_token.as_deref().into(),
+                            user_json(&self.sealer, u)?.into(),
+                            u.id.as_str().into(),
+                            u.client_id.as_str().into(),
+                            u.version.into(),
+                        ],
+                    );
+                    workspace::plan_user_index(&self.sealer, &mut plan, u);
                 }
             }
         }
@@ -198,95 +193,93 @@ impl SqlStore {
                 Write::Insert(s) => {
                     let (scripted, scripted_at) = scripted_columns(s.scripted.as_ref())?;
                     let (flow, psc_id) = s.flow.to_columns();
-                    sqlx::query(
+                    plan.add(
                         "INSERT INTO idv_sessions (id, client_id, user_id, status, hosted_token, return_url, tag, created_at, updated_at, checks, \
                          expires_at, scripted_outcome, scripted_at, flow, psc_id, language, review_codes, version) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0)",
-                    )
-                    .bind(s.id.as_str())
-                    .bind(s.client_id.as_str())
-                    .bind(s.user_id.as_str())
-                    .bind(s.status.as_str())
-                    .bind(&s.hosted_token)
-                    .bind(&s.return_url)
-                    .bind(s.tag.as_deref())
-                    .bind(s.created_at)
-                    .bind(s.updated_at)
-                    .bind(session_checks_json(&self.sealer, s)?)
-                    .bind(s.expires_at)
-                    .bind(scripted)
-                    .bind(scripted_at)
-                    .bind(flow)
-                    .bind(psc_id)
-                    .bind(s.language.map(|l| l.as_str()))
-                    .bind(review_codes(s))
-                    .execute(&mut ***tx)
-                    .await?;
+                        vec![
+                            s.id.as_str().into(),
+                            s.client_id.as_str().into(),
+                            s.user_id.as_str().into(),
+                            s.status.as_str().into(),
+                            (&s.hosted_token).into(),
+                            (&s.return_url).into(),
+                            s.tag.as_deref().into(),
+                            s.created_at.into(),
+                            s.updated_at.into(),
+                            session_checks_json(&self.sealer, s)?.into(),
+                            s.expires_at.into(),
+                            scripted.into(),
+                            scripted_at.into(),
+                            flow.into(),
+                            psc_id.into(),
+                            s.language.map(|l| l.as_str()).into(),
+                            review_codes(s).into(),
+                        ],
+                    );
                 }
                 Write::Update(s) => {
                     let (scripted, scripted_at) = scripted_columns(s.scripted.as_ref())?;
-                    expect_one(
-                        sqlx::query(
-                            "UPDATE idv_sessions SET status = $1, updated_at = $2, checks = $3, scripted_outcome = $4, scripted_at = $5, \
-                             expires_at = $9, review_codes = $10, version = version + 1 WHERE id = $6 AND client_id = $7 AND version = $8",
-                        )
-                        .bind(s.status.as_str())
-                        .bind(s.updated_at)
-                        .bind(session_checks_json(&self.sealer, s)?)
-                        .bind(scripted)
-                        .bind(scripted_at)
-                        .bind(s.id.as_str())
-                        .bind(s.client_id.as_str())
-                        .bind(s.version)
-                        .bind(s.expires_at)
-                        .bind(review_codes(s))
-                        .execute(&mut ***tx)
-                        .await?,
-                    )?;
+                    plan.add_versioned(
+                        "UPDATE idv_sessions SET status = $1, updated_at = $2, checks = $3, scripted_outcome = $4, scripted_at = $5, \
+                         expires_at = $9, review_codes = $10, version = version + 1 WHERE id = $6 AND client_id = $7 AND version = $8",
+                        vec![
+                            s.status.as_str().into(),
+                            s.updated_at.into(),
+                            session_checks_json(&self.sealer, s)?.into(),
+                            scripted.into(),
+                            scripted_at.into(),
+                            s.id.as_str().into(),
+                            s.client_id.as_str().into(),
+                            s.version.into(),
+                            s.expires_at.into(),
+                            review_codes(s).into(),
+                        ],
+                    );
                 }
             }
         }
         for w in &c.pscs {
-            pscs::write(&self.sealer, tx, w).await?;
+            pscs::plan_write(&self.sealer, &mut plan, w)?;
         }
         for m in &c.mails {
-            mail::queue(tx, m).await?;
+            mail::plan_queue(&mut plan, m);
         }
         for w in &c.kyc_documents {
-            kyc::write(&self.sealer, tx, w).await?;
+            kyc::plan_write(&self.sealer, &mut plan, w)?;
         }
         for w in &c.ubo_declarations {
-            ubo::write(&self.sealer, tx, w).await?;
+            ubo::plan_write(&self.sealer, &mut plan, w)?;
         }
         for e in &c.events {
-            sqlx::query(
+            plan.add(
                 "INSERT INTO events (id, client_id, event_type, resource_id, date) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&e.id)
-            .bind(e.client_id.as_str())
-            .bind(e.event_type)
-            .bind(&e.resource_id)
-            .bind(e.date)
-            .execute(&mut ***tx)
-            .await?;
+                vec![
+                    (&e.id).into(),
+                    e.client_id.as_str().into(),
+                    e.event_type.into(),
+                    (&e.resource_id).into(),
+                    e.date.into(),
+                ],
+            );
             // The outbox row, in the same transaction as its event: at most one hook per type.
             // An INVALID hook gets its rows too: they wait for re-validation, never dropped.
             let delivery_id = format!("whdlv_{}", e.id.trim_start_matches("evt_"));
-            sqlx::query(
+            plan.add(
                 "INSERT INTO webhook_deliveries (id, client_id, event_id, hook_id, state, attempts, next_attempt_ms, created_at) \
                  SELECT $1, client_id, $2, id, 'pending', 0, $3, $6 FROM hooks \
                  WHERE client_id = $4 AND status = 'ENABLED' AND (event_type = $5 \
                  OR (event_type = 'IDENTITY_VERIFICATION_PSC_FAILED' AND $5 = 'IDENTITY_VERIFICATION_PSC_REJECTED'))",
-            )
-            .bind(delivery_id)
-            .bind(&e.id)
-            .bind(e.date * 1000)
-            .bind(e.client_id.as_str())
-            .bind(e.event_type)
-            .bind(e.date)
-            .execute(&mut ***tx)
-            .await?;
+                vec![
+                    delivery_id.into(),
+                    (&e.id).into(),
+                    (e.date * 1000).into(),
+                    e.client_id.as_str().into(),
+                    e.event_type.into(),
+                    e.date.into(),
+                ],
+            );
         }
-        Ok(())
+        Ok(plan)
     }
 }

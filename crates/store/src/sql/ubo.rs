@@ -51,42 +51,40 @@ fn from_row(sealer: &Sealer, row: &AnyRow) -> StoreResult<UboDeclaration> {
 }
 
 /// One declaration write inside a changeset's transaction; an update checks the version it read.
-pub(super) async fn write(sealer: &Sealer, tx: &mut WriteTx, w: &Write<UboDeclaration>) -> StoreResult<()> {
+pub(super) fn plan_write(sealer: &Sealer, plan: &mut Plan, w: &Write<UboDeclaration>) -> StoreResult<()> {
     match w {
         Write::Insert(d) => {
             let (outcome, at) = scripted_columns(d.scripted.as_ref())?;
-            sqlx::query(
+            plan.add(
                 "INSERT INTO ubo_declarations (id, client_id, user_id, status, created_at, data, scripted_outcome, \
                  scripted_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)",
-            )
-            .bind(&d.id)
-            .bind(d.client_id.as_str())
-            .bind(d.user_id.as_str())
-            .bind(d.status.as_str())
-            .bind(d.created_at)
-            .bind(seal(sealer, d)?)
-            .bind(outcome)
-            .bind(at)
-            .execute(&mut ***tx)
-            .await?;
+                vec![
+                    (&d.id).into(),
+                    d.client_id.as_str().into(),
+                    d.user_id.as_str().into(),
+                    d.status.as_str().into(),
+                    d.created_at.into(),
+                    seal(sealer, d)?.into(),
+                    outcome.into(),
+                    at.into(),
+                ],
+            );
         }
         Write::Update(d) => {
             let (outcome, at) = scripted_columns(d.scripted.as_ref())?;
-            expect_one(
-                sqlx::query(
-                    "UPDATE ubo_declarations SET status = $1, data = $2, scripted_outcome = $3, scripted_at = $4, \
-                     version = version + 1 WHERE id = $5 AND client_id = $6 AND version = $7",
-                )
-                .bind(d.status.as_str())
-                .bind(seal(sealer, d)?)
-                .bind(outcome)
-                .bind(at)
-                .bind(&d.id)
-                .bind(d.client_id.as_str())
-                .bind(d.version)
-                .execute(&mut ***tx)
-                .await?,
-            )?;
+            plan.add_versioned(
+                "UPDATE ubo_declarations SET status = $1, data = $2, scripted_outcome = $3, scripted_at = $4, \
+                 version = version + 1 WHERE id = $5 AND client_id = $6 AND version = $7",
+                vec![
+                    d.status.as_str().into(),
+                    seal(sealer, d)?.into(),
+                    outcome.into(),
+                    at.into(),
+                    (&d.id).into(),
+                    d.client_id.as_str().into(),
+                    d.version.into(),
+                ],
+            );
         }
     }
     Ok(())

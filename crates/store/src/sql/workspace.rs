@@ -355,33 +355,35 @@ impl WorkspaceStore for SqlStore {
             .iter()
             .map(|r| user_from_row(&self.sealer, r))
             .collect::<StoreResult<Vec<_>>>()?;
-        let mut tx = self.begin_write().await?;
+        let mut plan = Plan::default();
         for user in &users {
-            index_user(&self.sealer, &mut tx, user).await?;
+            plan_user_index(&self.sealer, &mut plan, user);
         }
+        let mut tx = self.begin_write().await?;
+        plan.run(&mut tx).await?;
         tx.commit().await?;
         Ok(users.len() as u64)
     }
 }
 
-/// Writes a user's search terms (as keyed hashes) and type inside `tx`, replacing earlier ones.
-pub(super) async fn index_user(sealer: &Sealer, tx: &mut WriteTx, user: &User) -> StoreResult<()> {
-    sqlx::query("DELETE FROM search_terms WHERE user_id = $1")
-        .bind(user.id.as_str())
-        .execute(&mut ***tx)
-        .await?;
+/// A user's search terms (as keyed hashes) and type, replacing earlier ones.
+pub(super) fn plan_user_index(sealer: &Sealer, plan: &mut Plan, user: &User) {
+    plan.add(
+        "DELETE FROM search_terms WHERE user_id = $1",
+        vec![user.id.as_str().into()],
+    );
     for term in user_terms(user) {
-        sqlx::query("INSERT INTO search_terms (term, user_id, client_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(sealer.fingerprint(&term))
-            .bind(user.id.as_str())
-            .bind(user.client_id.as_str())
-            .execute(&mut ***tx)
-            .await?;
+        plan.add(
+            "INSERT INTO search_terms (term, user_id, client_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            vec![
+                sealer.fingerprint(&term).into(),
+                user.id.as_str().into(),
+                user.client_id.as_str().into(),
+            ],
+        );
     }
-    sqlx::query("UPDATE users SET user_type = $1, search_version = 1 WHERE id = $2")
-        .bind(user_type(user))
-        .bind(user.id.as_str())
-        .execute(&mut ***tx)
-        .await?;
-    Ok(())
+    plan.add(
+        "UPDATE users SET user_type = $1, search_version = 1 WHERE id = $2",
+        vec![user_type(user).into(), user.id.as_str().into()],
+    );
 }

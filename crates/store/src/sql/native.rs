@@ -1,0 +1,303 @@
+//! SQLite's native writer: one thread holding one connection of its own (rusqlite, on the same
+//! SQLite library sqlx links), which commits each group-commit batch in one transaction.
+//!
+//! Through sqlx every statement is a round trip between the async task and the connection's
+//! worker thread (two context switches); here a batch of planned changesets runs start to
+//! finish on one thread, so a create costs a few microseconds of SQLite instead. The thread
+//! takes the process's SQLite write slot like every other writer, and `busy_timeout` still
+//! arbitrates with other processes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+use tokio::sync::{Mutex, mpsc};
+
+use super::SQLITE_PRAGMAS;
+use super::group_commit::{Queued, fill_batch, stopped};
+use super::plan::{Plan, Statement, Value};
+use crate::{StoreError, StoreResult};
+
+/// Opens the writer's connection and starts its thread.
+pub(crate) fn start_writer(
+    path: PathBuf,
+    write_lock: Arc<Mutex<()>>,
+    mut receiver: mpsc::Receiver<Queued>,
+) -> StoreResult<()> {
+    let conn = open(&path)?;
+    std::thread::Builder::new()
+        .name("verity-sqlite-writer".into())
+        .spawn(move || {
+            while let Some(first) = receiver.blocking_recv() {
+                let batch = fill_batch(first, &mut receiver);
+                let outcomes = {
+                    let _slot = write_lock.blocking_lock();
+                    write_batch(&conn, &batch)
+                };
+                for (q, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = q.done.send(outcome);
+                }
+            }
+        })
+        .map_err(|e| StoreError::Corrupt(format!("cannot start the SQLite writer thread: {e}")))?;
+    Ok(())
+}
+
+/// A connection to the database file with the settings every Verity connection has.
+pub(crate) fn open(path: &std::path::Path) -> StoreResult<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.execute_batch(SQLITE_PRAGMAS)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// Each changeset's outcome once the batch's transaction is committed (or failed): first all
+/// in one go; when one fails, again with each in a savepoint of its own.
+fn write_batch(conn: &Connection, batch: &[Queued]) -> Vec<StoreResult<()>> {
+    let failed = |e: &StoreError| batch.iter().map(|_| Err(batch_failure(e))).collect();
+    if let Err(e) = begin(conn) {
+        return failed(&e);
+    }
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for q in batch {
+        match run(conn, &q.plan) {
+            Ok(()) => outcomes.push(Ok(())),
+            Err(e) if batch.len() == 1 => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return vec![Err(e)];
+            }
+            Err(_) => break,
+        }
+    }
+    if outcomes.len() < batch.len() {
+        let _ = conn.execute_batch("ROLLBACK");
+        if let Err(e) = begin(conn) {
+            return failed(&e);
+        }
+        outcomes = batch.iter().map(|q| run_in_savepoint(conn, &q.plan)).collect();
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => outcomes,
+        Err(e) => {
+            let e = StoreError::from(e);
+            // A failed COMMIT may leave the transaction open; nothing of it may survive.
+            let _ = conn.execute_batch("ROLLBACK");
+            outcomes
+                .into_iter()
+                .map(|o| o.and_then(|()| Err(batch_failure(&e))))
+                .collect()
+        }
+    }
+}
+
+/// The write lock up front, as every Verity writer takes it (see `SqlStore::begin_write`).
+fn begin(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    Ok(())
+}
+
+fn run_in_savepoint(conn: &Connection, plan: &Plan) -> StoreResult<()> {
+    conn.execute_batch("SAVEPOINT changeset")?;
+    let outcome = run(conn, plan);
+    if outcome.is_err() {
+        conn.execute_batch("ROLLBACK TO SAVEPOINT changeset")?;
+    }
+    conn.execute_batch("RELEASE SAVEPOINT changeset")?;
+    outcome
+}
+
+/// Runs a plan's statements in order on `conn`.
+pub(crate) fn run(conn: &Connection, plan: &Plan) -> StoreResult<()> {
+    for s in &plan.statements {
+        let changed = match execute(conn, s) {
+            Ok(n) => n,
+            Err(e) if is_unique_violation(&e) && s.on_unique.is_some() => {
+                return Err(StoreError::Conflict(s.on_unique.expect("checked")));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if s.versioned && changed != 1 {
+            return Err(StoreError::Conflict(crate::Conflict::Stale));
+        }
+    }
+    Ok(())
+}
+
+/// Executes one statement; its `$n` placeholders are SQLite named parameters, bound by number.
+fn execute(conn: &Connection, s: &Statement) -> rusqlite::Result<usize> {
+    let mut stmt = conn.prepare_cached(s.sql)?;
+    bind(&mut stmt, &s.values)?;
+    stmt.raw_execute()
+}
+
+/// Binds `values` to `$1..$n` wherever each appears.
+pub(crate) fn bind(stmt: &mut rusqlite::CachedStatement<'_>, values: &[Value]) -> rusqlite::Result<()> {
+    for index in 1..=stmt.parameter_count() {
+        let number = stmt
+            .parameter_name(index)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| (1..=values.len()).contains(n))
+            .ok_or(rusqlite::Error::InvalidParameterCount(index, values.len()))?;
+        match &values[number - 1] {
+            Value::Text(Some(t)) => stmt.raw_bind_parameter(index, t.as_str())?,
+            Value::Int(Some(i)) => stmt.raw_bind_parameter(index, i)?,
+            Value::Text(None) | Value::Int(None) => stmt.raw_bind_parameter(index, rusqlite::types::Null)?,
+        }
+    }
+    Ok(())
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.code == ErrorCode::ConstraintViolation
+            && matches!(f.extended_code, rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY))
+}
+
+/// The same failure for every writer of a batch.
+fn batch_failure(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Database(sqlx::Error::PoolClosed) => stopped(),
+        other => StoreError::Sqlite(format!("the group commit failed: {other}")),
+    }
+}
+
+/// Connections kept for point reads at most; a burst beyond opens more and closes them after.
+const READERS: usize = 8;
+
+/// Native connections for the API's point reads (a session, a user, a stored response by key).
+///
+/// A read runs on the calling async worker thread itself: a lookup by key is a few
+/// microseconds of B-tree walk in pages SQLite or the OS already caches, less than the two
+/// thread hand-offs sqlx's driver would cost, and WAL readers never wait for the writer.
+/// Scans and anything that may take long stay on sqlx.
+pub(crate) struct Readers {
+    path: PathBuf,
+    idle: std::sync::Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    pub(crate) fn new(path: PathBuf) -> Readers {
+        Readers {
+            path,
+            idle: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The one row `sql` finds with `values` bound (or none), mapped by `map`.
+    pub(crate) fn fetch_optional<T>(
+        &self,
+        sql: &'static str,
+        values: &[Value],
+        map: impl Fn(&dyn super::rows::Columns) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        let taken = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match taken {
+            Some(conn) => conn,
+            None => open(&self.path)?,
+        };
+        let found = (|| -> StoreResult<Option<T>> {
+            let mut stmt = conn.prepare_cached(sql)?;
+            bind(&mut stmt, values)?;
+            let mut rows = stmt.raw_query();
+            match rows.next()? {
+                Some(row) => map(row).map(Some),
+                None => Ok(None),
+            }
+        })();
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < READERS {
+            idle.push(conn);
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Conflict;
+
+    fn table() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (id TEXT PRIMARY KEY, a TEXT, n BIGINT, version BIGINT)")
+            .unwrap();
+        conn
+    }
+
+    fn insert(plan: &mut Plan, id: &str, a: Option<&str>, n: Option<i64>) {
+        plan.add(
+            "INSERT INTO t (id, a, n, version) VALUES ($1, $2, $3, 0)",
+            vec![id.into(), a.into(), n.into()],
+        )
+        .on_unique = Some(Conflict::IdempotencyKey);
+    }
+
+    #[test]
+    fn placeholders_bind_by_number_wherever_they_appear() {
+        let conn = table();
+        let mut plan = Plan::default();
+        insert(&mut plan, "x", None, None);
+        // `$3` first and `$1` twice: a positional binder would put values in the wrong places.
+        plan.add(
+            "UPDATE t SET n = $3, a = $2 || $1 WHERE id = $1",
+            vec!["x".into(), "a-".into(), 42_i64.into()],
+        );
+        run(&conn, &plan).unwrap();
+        let (a, n): (String, i64) = conn
+            .query_row("SELECT a, n FROM t WHERE id = 'x'", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!((a.as_str(), n), ("a-x", 42));
+    }
+
+    #[test]
+    fn typed_nulls_are_stored_as_null() {
+        let conn = table();
+        let mut plan = Plan::default();
+        insert(&mut plan, "x", None, None);
+        run(&conn, &plan).unwrap();
+        let nulls: i64 = conn
+            .query_row("SELECT COUNT(*) FROM t WHERE a IS NULL AND n IS NULL", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(nulls, 1);
+    }
+
+    #[test]
+    fn a_broken_uniqueness_rule_is_the_statements_conflict() {
+        let conn = table();
+        let mut plan = Plan::default();
+        insert(&mut plan, "x", Some("first"), None);
+        run(&conn, &plan).unwrap();
+        let again = run(&conn, &plan).unwrap_err();
+        assert!(
+            matches!(again, StoreError::Conflict(Conflict::IdempotencyKey)),
+            "{again:?}"
+        );
+    }
+
+    #[test]
+    fn a_versioned_update_that_matches_no_row_is_stale() {
+        let conn = table();
+        let mut plan = Plan::default();
+        insert(&mut plan, "x", None, None);
+        run(&conn, &plan).unwrap();
+        let mut update = Plan::default();
+        update.add_versioned(
+            "UPDATE t SET version = version + 1 WHERE id = $1 AND version = $2",
+            vec!["x".into(), 7_i64.into()],
+        );
+        let stale = run(&conn, &update).unwrap_err();
+        assert!(matches!(stale, StoreError::Conflict(Conflict::Stale)), "{stale:?}");
+    }
+
+    #[test]
+    fn a_placeholder_without_a_value_is_an_error_not_a_null() {
+        let conn = table();
+        let mut plan = Plan::default();
+        plan.add("INSERT INTO t (id, a) VALUES ($1, $2)", vec!["x".into()]);
+        assert!(run(&conn, &plan).is_err());
+        let rows: i64 = conn.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(rows, 0);
+    }
+}

@@ -1,0 +1,125 @@
+//! Writes as plans: the statements a change makes, built (sealed, serialised) before any
+//! connection or lock is held, then run by the backend's executor: sqlx inside a transaction
+//! ([`Plan::run`]), or SQLite's native writer ([`super::native`]), which runs a whole group
+//! commit's plans on one thread with no hand-off per statement.
+
+use crate::{Conflict, StoreError, StoreResult};
+
+use super::WriteTx;
+use super::rows::is_unique_violation;
+
+/// A bound value. NULLs keep their type: PostgreSQL refuses a text NULL in a BIGINT column.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Value {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(Some(v.to_owned()))
+    }
+}
+
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(Some(v.clone()))
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(Some(v))
+    }
+}
+
+impl From<Option<&str>> for Value {
+    fn from(v: Option<&str>) -> Self {
+        Value::Text(v.map(str::to_owned))
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        Value::Int(v)
+    }
+}
+
+/// One statement of a plan: SQL with `$1..$n` placeholders and their values, in order.
+#[derive(Clone, Debug)]
+pub(crate) struct Statement {
+    pub(crate) sql: &'static str,
+    pub(crate) values: Vec<Value>,
+    /// An update guarded by the version read: it must change exactly one row, or the object
+    /// moved since ([`Conflict::Stale`]).
+    pub(crate) versioned: bool,
+    /// What breaking a uniqueness rule means here; `None`: a database error.
+    pub(crate) on_unique: Option<Conflict>,
+}
+
+/// The statements of one change, run in order inside one transaction.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Plan {
+    pub(crate) statements: Vec<Statement>,
+}
+
+impl Plan {
+    /// Adds a statement whose outcome needs no check.
+    pub(crate) fn add(&mut self, sql: &'static str, values: Vec<Value>) -> &mut Statement {
+        self.statements.push(Statement {
+            sql,
+            values,
+            versioned: false,
+            on_unique: None,
+        });
+        self.statements.last_mut().expect("just pushed")
+    }
+
+    /// Adds an update that must change exactly one row (see [`Statement::versioned`]).
+    pub(crate) fn add_versioned(&mut self, sql: &'static str, values: Vec<Value>) {
+        self.add(sql, values).versioned = true;
+    }
+
+    /// Runs every statement inside `tx` (the caller commits).
+    pub(crate) async fn run(&self, tx: &mut WriteTx) -> StoreResult<()> {
+        for s in &self.statements {
+            let changed = match bind_values(sqlx::query(s.sql), &s.values).execute(&mut ***tx).await {
+                Ok(done) => done.rows_affected(),
+                Err(e) if is_unique_violation(&e) && s.on_unique.is_some() => {
+                    return Err(StoreError::Conflict(s.on_unique.expect("checked")));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if s.versioned && changed != 1 {
+                return Err(StoreError::Conflict(Conflict::Stale));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Binds `values` to `query`'s `$1..$n`, in order.
+pub(crate) fn bind_values<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    values: &'q [Value],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for v in values {
+        query = match v {
+            Value::Text(t) => query.bind(t.as_deref()),
+            Value::Int(i) => query.bind(*i),
+        };
+    }
+    query
+}
