@@ -8,6 +8,8 @@
 #
 # Needs: wrk (apt-get install wrk), a PostgreSQL at $BENCH_PG_URL
 # (default postgres://postgres@127.0.0.1:5432/postgres) for the postgres backend.
+# BENCH_BIN=path/to/verity measures that binary instead of building this tree's (to compare two
+# versions in the same conditions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,8 +27,12 @@ done
 pg_admin="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 command -v wrk >/dev/null || { echo "error: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
-cargo build --release -q -p verity
-bin="$PWD/target/release/verity"
+if [ -n "${BENCH_BIN:-}" ]; then
+    bin="$(realpath "$BENCH_BIN")"
+else
+    cargo build --release -q -p verity
+    bin="$PWD/target/release/verity"
+fi
 work="$(mktemp -d)"
 server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }

@@ -125,13 +125,14 @@ impl WebhookStore for SqlStore {
         // Most wake-ups find nothing due (every write that records an event wakes the worker,
         // hooks or not): a read says so without taking the write lock, which on SQLite the
         // group commit is waiting for.
-        let due = sqlx::query(
-            "SELECT 1 AS due FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_ms <= $1 \
-             AND (locked_until_ms IS NULL OR locked_until_ms < $1) LIMIT 1",
-        )
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
+        let due = self
+            .fetch_optional(
+                "SELECT 1 AS due FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_ms <= $1 \
+                 AND (locked_until_ms IS NULL OR locked_until_ms < $1) LIMIT 1",
+                &[now.into()],
+                |_| Ok(()),
+            )
+            .await?;
         if due.is_none() {
             return Ok(Vec::new());
         }
