@@ -16,7 +16,8 @@ while [ $# -gt 0 ]; do
 done
 pg_admin="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 cargo build --release -q -p verity --bin verity --example webhook_throughput
-bin="$PWD/target/release/verity"
+# BENCH_BIN=path/to/verity measures that server binary instead (to compare two versions).
+bin="$(realpath "${BENCH_BIN:-$PWD/target/release/verity}")"
 driver="$PWD/target/release/examples/webhook_throughput"
 work="$(mktemp -d)"
 server_pid=""
