@@ -28,7 +28,7 @@ pub struct S3Blobs {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    verity_common::hashing::hex(bytes)
 }
 
 fn hmac(key: &[u8], data: &str) -> Vec<u8> {

@@ -68,7 +68,7 @@ impl MasterKey {
         let mut hash = sha2::Sha256::new();
         hash.update(b"verity master key id\0");
         hash.update(self.0);
-        hash.finalize()[..4].iter().map(|b| format!("{b:02x}")).collect()
+        verity_common::hashing::hex(&hash.finalize()[..4])
     }
 }
 
@@ -264,7 +264,7 @@ impl Sealer {
         let key = self.ring().fingerprint_key;
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).expect("any key length");
         mac.update(text.as_bytes());
-        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+        verity_common::hashing::hex(&mac.finalize().into_bytes())
     }
 
     /// Seals text for a TEXT column, under the sealing key.
