@@ -30,10 +30,19 @@ pub(crate) fn start_writer(
         .spawn(move || {
             while let Some(first) = receiver.blocking_recv() {
                 let batch = fill_batch(first, &mut receiver);
-                let outcomes = {
+                let outcomes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let _slot = write_lock.blocking_lock();
                     write_batch(&conn, &batch)
-                };
+                }))
+                .unwrap_or_else(|_| {
+                    // A bug must cost this batch, not every later write: nothing of it is kept.
+                    let _ = conn.execute_batch("ROLLBACK");
+                    tracing::error!(changesets = batch.len(), "the SQLite writer failed a batch (panic)");
+                    batch
+                        .iter()
+                        .map(|_| Err(StoreError::Sqlite("the SQLite writer failed this batch".into())))
+                        .collect()
+                });
                 for (q, outcome) in batch.into_iter().zip(outcomes) {
                     let _ = q.done.send(outcome);
                 }
