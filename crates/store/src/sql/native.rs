@@ -3,9 +3,10 @@
 //!
 //! Through sqlx every statement is a round trip between the async task and the connection's
 //! worker thread (two context switches); here a batch of planned changesets runs start to
-//! finish on one thread, so a create costs a few microseconds of SQLite instead. The thread
-//! takes the process's SQLite write slot like every other writer, and `busy_timeout` still
-//! arbitrates with other processes.
+//! finish on one thread (about 60 us of the writer per create here, most of it the WAL write
+//! and fsync the batch shares). The thread takes the process's SQLite write slot like every
+//! other writer, and `busy_timeout` still arbitrates with other processes. [`Readers`] serve
+//! the API's point reads the same way.
 
 use std::path::PathBuf;
 use std::sync::Arc;
