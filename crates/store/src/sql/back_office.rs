@@ -149,7 +149,7 @@ impl BackOfficeStore for SqlStore {
     async fn touch_staff_session(&self, token_hash: &str, now: UnixTime) -> StoreResult<()> {
         self.write_one(
             "UPDATE staff_sessions SET last_seen_at = $1 WHERE token_hash = $2",
-            &[Bind::Int(now), Bind::Text(token_hash)],
+            &[Value::from(now), Value::from(token_hash)],
         )
         .await
     }
@@ -157,7 +157,7 @@ impl BackOfficeStore for SqlStore {
     async fn delete_staff_session(&self, token_hash: &str) -> StoreResult<()> {
         self.write_one(
             "DELETE FROM staff_sessions WHERE token_hash = $1",
-            &[Bind::Text(token_hash)],
+            &[Value::from(token_hash)],
         )
         .await
     }
@@ -165,7 +165,7 @@ impl BackOfficeStore for SqlStore {
     async fn delete_staff_sessions_of(&self, staff_id: &str) -> StoreResult<()> {
         self.write_one(
             "DELETE FROM staff_sessions WHERE staff_id = $1",
-            &[Bind::Text(staff_id)],
+            &[Value::from(staff_id)],
         )
         .await
     }

@@ -46,11 +46,11 @@ impl ClientStore for SqlStore {
             .change_access(&[
                 (
                     "UPDATE clients SET api_key_hash = $1 WHERE id = $2",
-                    &[Bind::Text(api_key_hash), Bind::Text(id.as_str())],
+                    &[Value::from(api_key_hash), Value::from(id.as_str())],
                 ),
                 (
                     "DELETE FROM access_tokens WHERE client_id = $1",
-                    &[Bind::Text(id.as_str())],
+                    &[Value::from(id.as_str())],
                 ),
             ])
             .await?;
@@ -59,19 +59,19 @@ impl ClientStore for SqlStore {
 
     async fn set_idv_enabled(&self, id: &ClientId, enabled: bool) -> StoreResult<bool> {
         let sql = "UPDATE clients SET idv_enabled = $1 WHERE id = $2";
-        let binds = [Bind::Int(i64::from(enabled)), Bind::Text(id.as_str())];
+        let binds = [Value::from(i64::from(enabled)), Value::from(id.as_str())];
         Ok(self.change_access(&[(sql, &binds)]).await? == 1)
     }
 
     async fn set_natural_review(&self, id: &ClientId, enabled: bool) -> StoreResult<bool> {
         let sql = "UPDATE clients SET natural_review = $1 WHERE id = $2";
-        let binds = [Bind::Int(i64::from(enabled)), Bind::Text(id.as_str())];
+        let binds = [Value::from(i64::from(enabled)), Value::from(id.as_str())];
         Ok(self.change_access(&[(sql, &binds)]).await? == 1)
     }
 
     async fn set_webhook_secret(&self, id: &ClientId, secret: Option<&str>) -> StoreResult<bool> {
         let sql = "UPDATE clients SET webhook_secret = $1 WHERE id = $2";
-        let binds = [Bind::OptText(secret), Bind::Text(id.as_str())];
+        let binds = [Value::from(secret), Value::from(id.as_str())];
         Ok(self.change_access(&[(sql, &binds)]).await? == 1)
     }
 
@@ -204,7 +204,7 @@ impl ClientStore for SqlStore {
         let json = serde_json::to_string(branding).map_err(|e| corrupt("client branding", e))?;
         let sql = "UPDATE clients SET branding = $1 WHERE id = $2";
         Ok(self
-            .change_access(&[(sql, &[Bind::Text(&json), Bind::Text(id.as_str())])])
+            .change_access(&[(sql, &[Value::from(&json), Value::from(id.as_str())])])
             .await?
             == 1)
     }
@@ -306,11 +306,11 @@ impl SqlStore {
     /// Runs a change of API access (its statements in one transaction) and moves the access
     /// epoch with it: in the same transaction on PostgreSQL, through the shared file once
     /// committed on SQLite. Returns the rows the first statement changed.
-    async fn change_access(&self, statements: &[(&'static str, &[Bind<'_>])]) -> StoreResult<u64> {
+    async fn change_access(&self, statements: &[(&'static str, &[Value])]) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
         let mut changed = None;
         for (sql, binds) in statements {
-            let rows = bind_all(sqlx::query(*sql), binds)
+            let rows = bind_values(sqlx::query(*sql), binds)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected();

@@ -8,9 +8,9 @@ impl EngineStore for SqlStore {
         self.write_one(
             ENQUEUE_CHECKS,
             &[
-                Bind::Text(session.as_str()),
-                Bind::Text(client.as_str()),
-                Bind::Int(now_ms),
+                Value::from(session.as_str()),
+                Value::from(client.as_str()),
+                Value::from(now_ms),
             ],
         )
         .await

@@ -25,18 +25,18 @@ impl SqlStore {
         // Whole hours inside [lo, hi] that are rolled up: [first, last).
         let first = floor_hour(lo + HOUR - 1);
         let last = floor_hour(hi.saturating_add(1)).min(until);
-        let mut binds = vec![Bind::Text(client.as_str())];
+        let mut binds = vec![Value::from(client.as_str())];
         let mut typed = String::new();
         if let Some(t) = &f.event_type {
-            binds.push(Bind::Text(t));
+            binds.push(Value::from(t));
             typed = format!(" AND event_type = ${}", binds.len());
         }
         if let Some(r) = &f.resource {
-            binds.push(Bind::Text(r));
+            binds.push(Value::from(r));
             typed.push_str(&format!(" AND resource_id = ${}", binds.len()));
         }
-        let next = |value: i64, binds: &mut Vec<Bind<'_>>| {
-            binds.push(Bind::Int(value));
+        let next = |value: i64, binds: &mut Vec<Value>| {
+            binds.push(Value::from(value));
             format!("${}", binds.len())
         };
         let sql = if f.resource.is_some() || last - first < 2 * HOUR {
@@ -55,7 +55,7 @@ impl SqlStore {
                  + (SELECT COUNT(*) FROM events WHERE client_id = $1{typed} AND date >= {last} AND date <= {hi}) AS n"
             )
         };
-        Ok(bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds)
+        Ok(bind_values(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds)
             .fetch_one(&self.pool)
             .await?
             .try_get("n")?)

@@ -121,25 +121,25 @@ impl KycStore for SqlStore {
         page: PageRequest,
     ) -> StoreResult<Page<KycDocument>> {
         let mut conditions = vec!["client_id = $1".to_owned()];
-        let mut binds: Vec<Bind<'_>> = vec![Bind::Text(client.as_str())];
+        let mut binds: Vec<Value> = vec![Value::from(client.as_str())];
         if let Some(u) = &f.user {
-            binds.push(Bind::Text(u.as_str()));
+            binds.push(Value::from(u.as_str()));
             conditions.push(format!("user_id = ${}", binds.len()));
         }
         if let Some(s) = f.status {
-            binds.push(Bind::Text(s.as_str()));
+            binds.push(Value::from(s.as_str()));
             conditions.push(format!("status = ${}", binds.len()));
         }
         if let Some(k) = f.kind {
-            binds.push(Bind::Text(k.as_str()));
+            binds.push(Value::from(k.as_str()));
             conditions.push(format!("kind = ${}", binds.len()));
         }
         if let Some(a) = f.after {
-            binds.push(Bind::Int(a));
+            binds.push(Value::from(a));
             conditions.push(format!("created_at >= ${}", binds.len()));
         }
         if let Some(b) = f.before {
-            binds.push(Bind::Int(b));
+            binds.push(Value::from(b));
             conditions.push(format!("created_at <= ${}", binds.len()));
         }
         self.page_of(

@@ -40,7 +40,7 @@ mod ubo;
 mod webhooks;
 mod workspace;
 
-use plan::Plan;
+use plan::{Plan, Value, bind_values};
 use rows::*;
 
 use crate::Conflict;
@@ -280,9 +280,9 @@ impl SqlStore {
     }
 
     /// Runs one statement in a write transaction of its own.
-    async fn write_one(&self, sql: &'static str, binds: &[Bind<'_>]) -> StoreResult<()> {
+    async fn write_one(&self, sql: &'static str, binds: &[Value]) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        bind_all(sqlx::query(sql), binds).execute(&mut **tx).await?;
+        bind_values(sqlx::query(sql), binds).execute(&mut **tx).await?;
         tx.commit().await
     }
 
@@ -292,13 +292,13 @@ impl SqlStore {
     async fn page_of<T>(
         &self,
         from_where: &str,
-        binds: &[Bind<'_>],
+        binds: &[Value],
         columns: &str,
         sort_column: &str,
         page: PageRequest,
         map: impl Fn(&AnyRow) -> StoreResult<T>,
     ) -> StoreResult<Page<T>> {
-        let count = bind_all(
+        let count = bind_values(
             sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {from_where}"))),
             binds,
         );
@@ -312,7 +312,7 @@ impl SqlStore {
     async fn page_counted<T>(
         &self,
         from_where: &str,
-        binds: &[Bind<'_>],
+        binds: &[Value],
         columns: &str,
         sort_column: &str,
         page: PageRequest,
@@ -324,7 +324,7 @@ impl SqlStore {
             SortDirection::Desc => "DESC",
         };
         let (limit, offset) = (binds.len() + 1, binds.len() + 2);
-        let list = bind_all(
+        let list = bind_values(
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {columns} FROM {from_where} ORDER BY {sort_column} {direction}, id {direction} LIMIT ${limit} OFFSET ${offset}"
             ))),
@@ -389,25 +389,3 @@ pub fn redact_url(url: &str) -> String {
 /// Queues a session's check job; a job already queued stays as it is.
 const ENQUEUE_CHECKS: &str = "INSERT INTO check_jobs (session_id, client_id, state, attempts, run_after_ms, locked_until_ms) \
      VALUES ($1, $2, 'pending', 0, $3, 0) ON CONFLICT (session_id) DO NOTHING";
-
-/// A value bound to a statement built at run time.
-enum Bind<'a> {
-    Text(&'a str),
-    OptText(Option<&'a str>),
-    Int(i64),
-}
-
-/// Binds `binds` to `query`, in order.
-fn bind_all<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    binds: &[Bind<'_>],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    for bind in binds {
-        query = match bind {
-            Bind::Text(t) => query.bind(t.to_string()),
-            Bind::OptText(t) => query.bind(t.map(str::to_owned)),
-            Bind::Int(i) => query.bind(*i),
-        };
-    }
-    query
-}

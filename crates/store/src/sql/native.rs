@@ -15,7 +15,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 use tokio::sync::{Mutex, mpsc};
 
 use super::SQLITE_PRAGMAS;
-use super::group_commit::{Queued, fill_batch, stopped};
+use super::group_commit::{Queued, batch_failure, fill_batch};
 use super::plan::{Plan, Statement, Value};
 use crate::{StoreError, StoreResult};
 
@@ -120,16 +120,7 @@ fn run_in_savepoint(conn: &Connection, plan: &Plan) -> StoreResult<()> {
 /// Runs a plan's statements in order on `conn`.
 pub(crate) fn run(conn: &Connection, plan: &Plan) -> StoreResult<()> {
     for s in &plan.statements {
-        let changed = match execute(conn, s) {
-            Ok(n) => n,
-            Err(e) if is_unique_violation(&e) && s.on_unique.is_some() => {
-                return Err(StoreError::Conflict(s.on_unique.expect("checked")));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if s.versioned && changed != 1 {
-            return Err(StoreError::Conflict(crate::Conflict::Stale));
-        }
+        s.settle(execute(conn, s).map(|n| n as u64), is_unique_violation)?;
     }
     Ok(())
 }
@@ -163,14 +154,6 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
         if f.code == ErrorCode::ConstraintViolation
             && matches!(f.extended_code, rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY))
-}
-
-/// The same failure for every writer of a batch.
-fn batch_failure(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Database(sqlx::Error::PoolClosed) => stopped(),
-        other => StoreError::Sqlite(format!("the group commit failed: {other}")),
-    }
 }
 
 /// Connections kept for point reads at most; a burst beyond opens more and closes them after.

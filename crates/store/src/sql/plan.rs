@@ -95,18 +95,29 @@ impl Plan {
     /// Runs every statement inside `tx` (the caller commits).
     pub(crate) async fn run(&self, tx: &mut WriteTx) -> StoreResult<()> {
         for s in &self.statements {
-            let changed = match bind_values(sqlx::query(s.sql), &s.values).execute(&mut ***tx).await {
-                Ok(done) => done.rows_affected(),
-                Err(e) if is_unique_violation(&e) && s.on_unique.is_some() => {
-                    return Err(StoreError::Conflict(s.on_unique.expect("checked")));
-                }
-                Err(e) => return Err(e.into()),
-            };
-            if s.versioned && changed != 1 {
-                return Err(StoreError::Conflict(Conflict::Stale));
-            }
+            let result = bind_values(sqlx::query(s.sql), &s.values).execute(&mut ***tx).await;
+            s.settle(result.map(|done| done.rows_affected()), is_unique_violation)?;
         }
         Ok(())
+    }
+}
+
+impl Statement {
+    /// The statement's outcome under its rules, from the rows it changed or its error (each
+    /// executor says whether its driver's error broke a uniqueness rule).
+    pub(crate) fn settle<E: Into<StoreError>>(
+        &self,
+        result: Result<u64, E>,
+        is_unique_violation: impl Fn(&E) -> bool,
+    ) -> StoreResult<()> {
+        match result {
+            Ok(changed) if self.versioned && changed != 1 => Err(StoreError::Conflict(Conflict::Stale)),
+            Ok(_) => Ok(()),
+            Err(e) => match self.on_unique {
+                Some(conflict) if is_unique_violation(&e) => Err(StoreError::Conflict(conflict)),
+                _ => Err(e.into()),
+            },
+        }
     }
 }
 

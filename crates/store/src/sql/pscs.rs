@@ -120,7 +120,7 @@ impl PscStore for SqlStore {
     async fn pscs_of_user(&self, client: &ClientId, user: &UserId, page: PageRequest) -> StoreResult<Page<Psc>> {
         self.page_of(
             "pscs WHERE client_id = $1 AND user_id = $2",
-            &[Bind::Text(client.as_str()), Bind::Text(user.as_str())],
+            &[Value::from(client.as_str()), Value::from(user.as_str())],
             "*",
             "created_at",
             page,

@@ -39,7 +39,7 @@ impl SessionStore for SqlStore {
     async fn users(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<User>> {
         self.page_of(
             "users WHERE client_id = $1",
-            &[Bind::Text(client.as_str())],
+            &[Value::from(client.as_str())],
             "id, data, version",
             "created_at",
             page,
@@ -75,7 +75,7 @@ impl SessionStore for SqlStore {
         self.page_of(
             // A PSC's own sessions are reached through the PSC, not listed as the user's.
             "idv_sessions WHERE client_id = $1 AND user_id = $2 AND flow <> 'PSC'",
-            &[Bind::Text(client.as_str()), Bind::Text(user.as_str())],
+            &[Value::from(client.as_str()), Value::from(user.as_str())],
             "*",
             "created_at",
             page,

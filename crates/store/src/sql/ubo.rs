@@ -111,7 +111,7 @@ impl UboStore for SqlStore {
     ) -> StoreResult<Page<UboDeclaration>> {
         self.page_of(
             "ubo_declarations WHERE client_id = $1 AND user_id = $2",
-            &[Bind::Text(client.as_str()), Bind::Text(user.as_str())],
+            &[Value::from(client.as_str()), Value::from(user.as_str())],
             "*",
             "created_at",
             page,

@@ -78,7 +78,7 @@ impl WebhookStore for SqlStore {
     async fn hooks(&self, client: &ClientId, page: PageRequest) -> StoreResult<Page<Hook>> {
         self.page_of(
             "hooks WHERE client_id = $1",
-            &[Bind::Text(client.as_str())],
+            &[Value::from(client.as_str())],
             "*",
             "created_at",
             page,
@@ -89,21 +89,21 @@ impl WebhookStore for SqlStore {
 
     async fn events(&self, client: &ClientId, f: &EventFilter, page: PageRequest) -> StoreResult<Page<Event>> {
         let mut conditions = vec!["client_id = $1".to_owned()];
-        let mut binds = vec![Bind::Text(client.as_str())];
+        let mut binds = vec![Value::from(client.as_str())];
         if let Some(t) = &f.event_type {
-            binds.push(Bind::Text(t));
+            binds.push(Value::from(t));
             conditions.push(format!("event_type = ${}", binds.len()));
         }
         if let Some(r) = &f.resource {
-            binds.push(Bind::Text(r));
+            binds.push(Value::from(r));
             conditions.push(format!("resource_id = ${}", binds.len()));
         }
         if let Some(after) = f.after {
-            binds.push(Bind::Int(after));
+            binds.push(Value::from(after));
             conditions.push(format!("date >= ${}", binds.len()));
         }
         if let Some(before) = f.before {
-            binds.push(Bind::Int(before));
+            binds.push(Value::from(before));
             conditions.push(format!("date <= ${}", binds.len()));
         }
         let from_where = format!("events WHERE {}", conditions.join(" AND "));

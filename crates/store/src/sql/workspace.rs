@@ -252,7 +252,7 @@ impl WorkspaceStore for SqlStore {
     async fn release_review(&self, session: &SessionId, staff_id: &str) -> StoreResult<()> {
         self.write_one(
             "DELETE FROM review_claims WHERE session_id = $1 AND staff_id = $2",
-            &[Bind::Text(session.as_str()), Bind::Text(staff_id)],
+            &[plan::Value::from(session.as_str()), plan::Value::from(staff_id)],
         )
         .await
     }
