@@ -122,8 +122,9 @@ pub struct SharedCount {
     /// Per window, in the order asked: calls counted and when the window started.
     pub windows: Vec<(u64, UnixTime)>,
     pub allowed: bool,
-    /// The access epoch read in the same round trip (cached tokens are checked against it).
-    pub access_epoch: i64,
+    /// The access epoch, when the call was counted in the database (cached tokens are checked
+    /// against it); `None` when it was spent from this process's lease.
+    pub access_epoch: Option<i64>,
 }
 
 /// A client together with the hash of its API key, for authentication.

@@ -130,6 +130,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "SELECT 1;",
         postgres: include_str!("../migrations/0017_count_call_postgres.sql"),
     },
+    Migration {
+        version: 18,
+        name: "call_leases",
+        // The shared counters exist on PostgreSQL only.
+        sqlite: "SELECT 1;",
+        postgres: include_str!("../migrations/0018_call_leases_postgres.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

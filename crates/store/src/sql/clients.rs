@@ -129,28 +129,36 @@ impl ClientStore for SqlStore {
         if self.dialect != Dialect::Postgres {
             return Ok(None);
         }
-        let join = |f: &dyn Fn(&(i64, u64)) -> String| windows.iter().map(f).collect::<Vec<_>>().join(",");
-        let rows = sqlx::query("SELECT * FROM verity_count_call($1, $2, $3, $4)")
+        let seconds: Vec<i64> = windows.iter().map(|w| w.0).collect();
+        let take = match self.leases.spend(key, now, &seconds, std::time::Instant::now()) {
+            Ok(spent) => return Ok(Some(spent)),
+            Err(take) => take,
+        };
+        let join = |values: &mut dyn Iterator<Item = String>| values.collect::<Vec<_>>().join(",");
+        let rows = sqlx::query("SELECT * FROM verity_take_calls($1, $2, $3, $4, $5, $6, $7)")
             .bind(key)
             .bind(now)
-            .bind(join(&|w| w.0.to_string()))
-            .bind(join(&|w| w.1.to_string()))
+            .bind(join(&mut seconds.iter().map(|s| s.to_string())))
+            .bind(join(&mut windows.iter().map(|w| w.1.to_string())))
+            .bind(take.want as i64)
+            .bind(take.unused as i64)
+            .bind(join(&mut take.unused_started.iter().map(|s| s.to_string())))
             .fetch_all(&self.pool)
             .await?;
-        let mut counted = SharedCount {
-            windows: Vec::with_capacity(rows.len()),
-            allowed: false,
-            access_epoch: 0,
-        };
+        let (mut counts, mut granted, mut epoch) = (Vec::with_capacity(rows.len()), 0, None);
         for r in &rows {
-            counted.allowed = r.try_get("allowed")?;
-            counted.access_epoch = r.try_get("current_epoch")?;
-            counted.windows.push((
+            granted = r.try_get::<i64, _>("granted")?.max(0) as u64;
+            epoch = Some(r.try_get("current_epoch")?);
+            counts.push((
                 r.try_get::<i64, _>("window_count")?.max(0) as u64,
                 r.try_get("window_started")?,
             ));
         }
-        Ok(Some(counted))
+        let taken_at = std::time::Instant::now();
+        Ok(Some(SharedCount {
+            access_epoch: epoch,
+            ..self.leases.taken(key, &seconds, counts, granted, taken_at)
+        }))
     }
 
     async fn authenticate_call(
@@ -171,10 +179,15 @@ impl ClientStore for SqlStore {
             && client.id.as_str() == path_client
         {
             let counted = self.count_call(&key_of(&Some(client.clone())), now, windows).await?;
-            if counted
-                .as_ref()
-                .is_some_and(|c| self.signals.confirm(seen, c.access_epoch))
-            {
+            // A call spent from this process's lease made no round trip: read the epoch alone.
+            let epoch = match counted.as_ref().and_then(|c| c.access_epoch) {
+                Some(epoch) => epoch,
+                None => sqlx::query("SELECT epoch FROM access_epoch WHERE id = 1")
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get("epoch")?,
+            };
+            if self.signals.confirm(seen, epoch) {
                 return Ok((Some(client), counted));
             }
             // Access changed since it was cached: read it again (the call stays counted).

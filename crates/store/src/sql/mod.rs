@@ -33,6 +33,7 @@ mod mail;
 mod native;
 mod plan;
 mod pscs;
+mod quota;
 mod rows;
 mod sessions;
 mod signals;
@@ -87,6 +88,8 @@ pub struct SqlStore {
     readers: Option<Arc<native::Readers>>,
     /// Verified access tokens, dropped as soon as any process changes API access.
     signals: Arc<signals::Signals>,
+    /// Shared rate-limit calls this process took in blocks (PostgreSQL).
+    leases: Arc<quota::Leases>,
     /// Every hour of events before this is rolled up (as far as this process knows: a stale
     /// value only means counting more events one by one).
     rolled_until: Arc<std::sync::atomic::AtomicI64>,
@@ -134,6 +137,22 @@ impl std::fmt::Debug for SqlStore {
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA journal_size_limit = 67108864;";
 
+/// A pooled connection idle for this long is checked with a ping before it is used again.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// Checks a connection idle for a while (the database may have restarted meanwhile); one used
+/// within the last second is taken as it is. sqlx's own check pings before every use: a second
+/// round trip for every query, which on PostgreSQL was half of a view's round trips.
+async fn ping_if_idle(
+    conn: &mut sqlx::AnyConnection,
+    meta: sqlx::pool::PoolConnectionMetadata,
+) -> Result<bool, sqlx::Error> {
+    if meta.idle_for >= PING_AFTER_IDLE {
+        sqlx::Connection::ping(conn).await?;
+    }
+    Ok(true)
+}
+
 impl SqlStore {
     /// Connects to `url` (`sqlite://PATH` or `postgres://...`). Does not migrate.
     pub async fn connect(url: &str, sealer: Sealer) -> StoreResult<SqlStore> {
@@ -153,6 +172,8 @@ impl SqlStore {
                 AnyPoolOptions::new()
                     .max_connections(if url.contains(":memory:") { 1 } else { 8 })
                     .acquire_timeout(Duration::from_secs(15))
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| Box::pin(ping_if_idle(conn, meta)))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             sqlx::raw_sql(SQLITE_PRAGMAS).execute(conn).await?;
@@ -166,6 +187,8 @@ impl SqlStore {
                 AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(15))
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| Box::pin(ping_if_idle(conn, meta)))
                     .connect_with(options)
                     .await?
             }
@@ -179,6 +202,7 @@ impl SqlStore {
             group: None,
             readers: None,
             signals,
+            leases: Arc::default(),
             rolled_until: Arc::default(),
         };
         store.group = Some(match dialect {

@@ -195,6 +195,52 @@ async fn rate_limits_are_shared_by_every_process_on_postgres() {
     assert_eq!(limited.header("x-ratelimit-remaining"), Some("0"));
 }
 
+/// Processes take calls from the shared counters in blocks (leases) under load, and give back
+/// what a lease did not spend within a second: 80 calls at once over two processes, a pause
+/// longer than a lease lives, then 480 more, against a limit of 300, let exactly 300 through,
+/// and no answer reports more calls than the limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_rate_limits_hold_exactly_under_load_on_postgres() {
+    if postgres_admin_url().is_none() {
+        eprintln!("VERITY_TEST_DATABASE_URL=none: skipped");
+        return;
+    }
+    let first = TestApp::spawn(Backend::Postgres, &[("VERITY_RATE_LIMITS", "1h=300")]).await;
+    let second = first.another().await;
+    let token = first.token().await;
+    let on = |app: &TestApp| Api {
+        http: app.http.clone(),
+        token: token.clone(),
+        prefix: app.api(""),
+    };
+    let (a, b) = (on(&first), on(&second));
+    let burst = |calls_each: usize| {
+        let mut set = tokio::task::JoinSet::new();
+        for worker in 0..16 {
+            let api = if worker % 2 == 0 { a.clone() } else { b.clone() };
+            set.spawn(async move {
+                let mut answers = Vec::new();
+                for _ in 0..calls_each {
+                    let r = api.get("/users").await;
+                    let made: u64 = r.header("x-ratelimit").unwrap().parse().unwrap();
+                    answers.push((r.status, made));
+                }
+                answers
+            });
+        }
+        set.join_all()
+    };
+    let mut answers: Vec<(u16, u64)> = burst(5).await.into_iter().flatten().collect();
+    assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
+    // The leases taken so far go stale: their unspent calls are given back, once.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    answers.extend(burst(30).await.into_iter().flatten());
+    let passed: Vec<u64> = answers.iter().filter(|(s, _)| *s == 200).map(|(_, m)| *m).collect();
+    assert_eq!(passed.len(), 300, "calls let through of {}", answers.len());
+    assert!(answers.iter().all(|(s, _)| *s == 200 || *s == 429), "{answers:?}");
+    assert!(passed.iter().all(|m| (1..=300).contains(m)), "{passed:?}");
+}
+
 /// On PostgreSQL's shared counters, a window that is over starts again from the next call, and
 /// a refused call is counted in no window.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
