@@ -52,7 +52,6 @@ impl Services {
         changes.events = record(&client.id, happened, now);
         changes.kyc_documents.push(Write::Insert(doc.clone()));
         self.store.commit(&changes).await?;
-        self.outbox.notify_one();
         Ok(doc)
     }
 
@@ -245,7 +244,6 @@ impl Services {
             changes.kyc_documents.push(Write::Update(doc.clone()));
             match self.store.commit(&changes).await {
                 Ok(()) => {
-                    self.outbox.notify_one();
                     doc.version += 1;
                     return Ok(doc);
                 }

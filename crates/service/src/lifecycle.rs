@@ -122,7 +122,6 @@ impl Services {
             changes.events = record(&client.id, happened, now);
             match self.store.commit(&changes).await {
                 Ok(()) => {
-                    self.outbox.notify_one();
                     if !changes.mails.is_empty() {
                         self.mail.notify_one();
                     }
@@ -168,7 +167,6 @@ impl Services {
             changes.users.push(Write::Update(user.clone()));
             match self.store.commit(&changes).await {
                 Ok(()) => {
-                    self.outbox.notify_one();
                     user.version += 1;
                     return Ok(user);
                 }
@@ -202,7 +200,6 @@ impl Services {
             changes.events = record(&client.id, happened, now);
             match self.store.commit(&changes).await {
                 Ok(()) => {
-                    self.outbox.notify_one();
                     return Ok(user);
                 }
                 Err(StoreError::Conflict(verity_store::Conflict::Stale)) => continue,

@@ -97,7 +97,6 @@ impl Services {
             changes.events = record(&client.id, happened, now);
             match self.store.commit(&changes).await {
                 Ok(()) => {
-                    self.outbox.notify_one();
                     self.mail.notify_one();
                     psc.version += 1;
                     return Ok((psc, session));
@@ -143,7 +142,6 @@ impl Services {
             changes.events = record(&client.id, happened, now);
             match self.store.commit(&changes).await {
                 Ok(()) => {
-                    self.outbox.notify_one();
                     psc.version += 1;
                     return Ok(psc);
                 }

@@ -104,7 +104,6 @@ impl Services {
         changes.events = record(&client.id, vec![Happened::new(event::IDV_PENDING, &session.id)], now);
         changes.sessions.push(Write::Insert(session.clone()));
         self.store.commit(&changes).await?;
-        self.outbox.notify_one();
         if session.scripted.as_ref().is_some_and(|(_, at)| *at <= now) {
             // A scripted outcome due at once: apply it now rather than at the next sweep.
             let services = self.clone();

@@ -41,7 +41,6 @@ impl Services {
         changes.events = record(&client.id, happened, now);
         changes.ubo_declarations.push(Write::Insert(declaration.clone()));
         self.store.commit(&changes).await?;
-        self.outbox.notify_one();
         Ok(declaration)
     }
 
@@ -87,7 +86,6 @@ impl Services {
             changes.ubo_declarations.push(Write::Update(declaration.clone()));
             match self.store.commit(&changes).await {
                 Ok(()) => {
-                    self.outbox.notify_one();
                     declaration.version += 1;
                     return Ok((declaration, answer));
                 }

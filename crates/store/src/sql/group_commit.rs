@@ -28,8 +28,6 @@ pub(crate) struct Queued {
     pub(crate) plan: Plan,
     /// The client and `Idempotency-Key` the changeset stores a response under, if any.
     idempotency_key: Option<(String, String)>,
-    /// Whether it records events (their webhooks wait on this commit).
-    has_events: bool,
     pub(crate) done: oneshot::Sender<StoreResult<()>>,
 }
 
@@ -41,10 +39,14 @@ pub(crate) struct GroupCommit {
 
 impl GroupCommit {
     /// Starts SQLite's native writer on the database file at `path`; it stops when every
-    /// sender is dropped.
-    pub(crate) fn start_native(path: std::path::PathBuf, write_lock: Arc<Mutex<()>>) -> StoreResult<GroupCommit> {
+    /// sender is dropped. `outbox` is woken when a batch queued webhook deliveries.
+    pub(crate) fn start_native(
+        path: std::path::PathBuf,
+        write_lock: Arc<Mutex<()>>,
+        outbox: Arc<tokio::sync::Notify>,
+    ) -> StoreResult<GroupCommit> {
         let (queue, receiver) = mpsc::channel(QUEUE);
-        super::native::start_writer(path, write_lock, receiver)?;
+        super::native::start_writer(path, write_lock, receiver, outbox)?;
         Ok(GroupCommit { queue })
     }
 
@@ -73,7 +75,6 @@ impl GroupCommit {
                 .response
                 .as_ref()
                 .map(|r| (changes.client.as_str().to_owned(), r.key.clone())),
-            has_events: !changes.events.is_empty(),
             done,
         };
         if self.queue.send(queued).await.is_err() {
@@ -150,7 +151,9 @@ impl SqlStore {
         }
     }
 
-    /// Each changeset's outcome once the batch's transaction is committed (or failed).
+    /// Each changeset's outcome once the batch's transaction is committed (or failed). A batch
+    /// that queued webhook deliveries wakes this process's worker once committed, and on
+    /// PostgreSQL every other process's (a batch that queued none wakes nobody).
     async fn write_batch(&self, batch: &[Queued]) -> Vec<StoreResult<()>> {
         let failed = |e: &StoreError| batch.iter().map(|_| Err(batch_failure(e))).collect();
         let mut tx = match self.begin_write().await {
@@ -160,10 +163,13 @@ impl SqlStore {
         // Optimistically without savepoints (two round trips less per changeset): when one
         // fails, the batch starts again with each changeset in a savepoint of its own (one
         // changeset alone needs none: its failure is the batch's).
-        let mut outcomes = Vec::with_capacity(batch.len());
+        let (mut outcomes, mut queued) = (Vec::with_capacity(batch.len()), false);
         for q in batch {
             match q.plan.run(&mut tx).await {
-                Ok(()) => outcomes.push(Ok(())),
+                Ok(delivers) => {
+                    queued |= delivers;
+                    outcomes.push(Ok(()));
+                }
                 Err(e) if batch.len() == 1 => return vec![Err(e)],
                 Err(_) => break,
             }
@@ -175,11 +181,14 @@ impl SqlStore {
                 Err(e) => return failed(&e),
             };
             outcomes.clear();
+            queued = false;
             for q in batch {
-                outcomes.push(apply_in_savepoint(&mut tx, &q.plan).await);
+                let outcome = apply_in_savepoint(&mut tx, &q.plan).await;
+                queued |= matches!(outcome, Ok(true));
+                outcomes.push(outcome.map(|_| ()));
             }
         }
-        if self.dialect == Dialect::Postgres && batch.iter().any(|q| q.has_events) {
+        if self.dialect == Dialect::Postgres && queued {
             // Wakes the other processes' webhook workers when this commits: once per batch, as
             // a notifying commit holds PostgreSQL's notification queue lock. (A failure here
             // aborts the transaction: the commit below then reports it.)
@@ -189,7 +198,12 @@ impl SqlStore {
                 .await;
         }
         match tx.commit().await {
-            Ok(()) => outcomes,
+            Ok(()) => {
+                if queued {
+                    self.signals.outbox.notify_one();
+                }
+                outcomes
+            }
             // A changeset's own error tells more than the commit's.
             Err(e) => outcomes
                 .into_iter()
@@ -199,12 +213,12 @@ impl SqlStore {
     }
 }
 
-async fn apply_in_savepoint(tx: &mut WriteTx, plan: &Plan) -> StoreResult<()> {
+async fn apply_in_savepoint(tx: &mut WriteTx, plan: &Plan) -> StoreResult<bool> {
     sqlx::query("SAVEPOINT changeset").execute(&mut ***tx).await?;
     match plan.run(tx).await {
-        Ok(()) => {
+        Ok(queued) => {
             sqlx::query("RELEASE SAVEPOINT changeset").execute(&mut ***tx).await?;
-            Ok(())
+            Ok(queued)
         }
         Err(e) => {
             sqlx::query("ROLLBACK TO SAVEPOINT changeset")

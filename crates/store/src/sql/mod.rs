@@ -213,7 +213,7 @@ impl SqlStore {
                     .get_filename()
                     .to_owned();
                 store.readers = Some(Arc::new(native::Readers::new(file.clone())));
-                group_commit::GroupCommit::start_native(file, store.write_lock.clone())?
+                group_commit::GroupCommit::start_native(file, store.write_lock.clone(), store.signals.outbox.clone())?
             }
             Dialect::Postgres => group_commit::GroupCommit::start(store.clone(), 4),
         });

@@ -24,6 +24,7 @@ pub(crate) fn start_writer(
     path: PathBuf,
     write_lock: Arc<Mutex<()>>,
     mut receiver: mpsc::Receiver<Queued>,
+    outbox: Arc<tokio::sync::Notify>,
 ) -> StoreResult<()> {
     let conn = open(&path)?;
     std::thread::Builder::new()
@@ -31,7 +32,7 @@ pub(crate) fn start_writer(
         .spawn(move || {
             while let Some(first) = receiver.blocking_recv() {
                 let batch = fill_batch(first, &mut receiver);
-                let outcomes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let (outcomes, queued) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let _slot = write_lock.blocking_lock();
                     write_batch(&conn, &batch)
                 }))
@@ -39,11 +40,15 @@ pub(crate) fn start_writer(
                     // A bug must cost this batch, not every later write: nothing of it is kept.
                     let _ = conn.execute_batch("ROLLBACK");
                     tracing::error!(changesets = batch.len(), "the SQLite writer failed a batch (panic)");
-                    batch
+                    let failed = batch
                         .iter()
                         .map(|_| Err(StoreError::Sqlite("the SQLite writer failed this batch".into())))
-                        .collect()
+                        .collect();
+                    (failed, false)
                 });
+                if queued {
+                    outbox.notify_one();
+                }
                 for (q, outcome) in batch.into_iter().zip(outcomes) {
                     let _ = q.done.send(outcome);
                 }
@@ -63,19 +68,23 @@ pub(crate) fn open(path: &std::path::Path) -> StoreResult<Connection> {
 }
 
 /// Each changeset's outcome once the batch's transaction is committed (or failed): first all
-/// in one go; when one fails, again with each in a savepoint of its own.
-fn write_batch(conn: &Connection, batch: &[Queued]) -> Vec<StoreResult<()>> {
-    let failed = |e: &StoreError| batch.iter().map(|_| Err(batch_failure(e))).collect();
+/// in one go; when one fails, again with each in a savepoint of its own. Also whether the
+/// committed batch queued webhook deliveries.
+fn write_batch(conn: &Connection, batch: &[Queued]) -> (Vec<StoreResult<()>>, bool) {
+    let failed = |e: &StoreError| (batch.iter().map(|_| Err(batch_failure(e))).collect(), false);
     if let Err(e) = begin(conn) {
         return failed(&e);
     }
-    let mut outcomes = Vec::with_capacity(batch.len());
+    let (mut outcomes, mut queued) = (Vec::with_capacity(batch.len()), false);
     for q in batch {
         match run(conn, &q.plan) {
-            Ok(()) => outcomes.push(Ok(())),
+            Ok(delivers) => {
+                queued |= delivers;
+                outcomes.push(Ok(()));
+            }
             Err(e) if batch.len() == 1 => {
                 let _ = conn.execute_batch("ROLLBACK");
-                return vec![Err(e)];
+                return (vec![Err(e)], false);
             }
             Err(_) => break,
         }
@@ -85,18 +94,27 @@ fn write_batch(conn: &Connection, batch: &[Queued]) -> Vec<StoreResult<()>> {
         if let Err(e) = begin(conn) {
             return failed(&e);
         }
-        outcomes = batch.iter().map(|q| run_in_savepoint(conn, &q.plan)).collect();
+        queued = false;
+        outcomes = batch
+            .iter()
+            .map(|q| {
+                let outcome = run_in_savepoint(conn, &q.plan);
+                queued |= matches!(outcome, Ok(true));
+                outcome.map(|_| ())
+            })
+            .collect();
     }
     match conn.execute_batch("COMMIT") {
-        Ok(()) => outcomes,
+        Ok(()) => (outcomes, queued),
         Err(e) => {
             let e = StoreError::from(e);
             // A failed COMMIT may leave the transaction open; nothing of it may survive.
             let _ = conn.execute_batch("ROLLBACK");
-            outcomes
+            let outcomes = outcomes
                 .into_iter()
                 .map(|o| o.and_then(|()| Err(batch_failure(&e))))
-                .collect()
+                .collect();
+            (outcomes, false)
         }
     }
 }
@@ -107,7 +125,7 @@ fn begin(conn: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
-fn run_in_savepoint(conn: &Connection, plan: &Plan) -> StoreResult<()> {
+fn run_in_savepoint(conn: &Connection, plan: &Plan) -> StoreResult<bool> {
     conn.execute_batch("SAVEPOINT changeset")?;
     let outcome = run(conn, plan);
     if outcome.is_err() {
@@ -117,12 +135,13 @@ fn run_in_savepoint(conn: &Connection, plan: &Plan) -> StoreResult<()> {
     outcome
 }
 
-/// Runs a plan's statements in order on `conn`.
-pub(crate) fn run(conn: &Connection, plan: &Plan) -> StoreResult<()> {
+/// Runs a plan's statements in order on `conn`; whether it queued webhook deliveries.
+pub(crate) fn run(conn: &Connection, plan: &Plan) -> StoreResult<bool> {
+    let mut queued = false;
     for s in &plan.statements {
-        s.settle(execute(conn, s).map(|n| n as u64), is_unique_violation)?;
+        queued |= s.settle(execute(conn, s).map(|n| n as u64), is_unique_violation)?;
     }
-    Ok(())
+    Ok(queued)
 }
 
 /// Executes one statement; its `$n` placeholders are SQLite named parameters, bound by number.
@@ -225,6 +244,27 @@ mod tests {
             vec![id.into(), a.into(), n.into()],
         )
         .on_unique = Some(Conflict::IdempotencyKey);
+    }
+
+    #[test]
+    fn a_plan_says_whether_it_queued_deliveries() {
+        let conn = table();
+        conn.execute_batch("CREATE TABLE outbox (id TEXT)").unwrap();
+        let delivery = |plan: &mut Plan, from: &str| {
+            plan.add_delivery(
+                "INSERT INTO outbox (id) SELECT id FROM t WHERE a = $1",
+                vec![from.into()],
+            )
+        };
+        let mut plan = Plan::default();
+        insert(&mut plan, "x", Some("hooked"), None);
+        assert!(!run(&conn, &plan).unwrap(), "an insert elsewhere queues nothing");
+        let mut none = Plan::default();
+        delivery(&mut none, "nobody");
+        assert!(!run(&conn, &none).unwrap(), "an outbox insert that wrote no row");
+        let mut one = Plan::default();
+        delivery(&mut one, "hooked");
+        assert!(run(&conn, &one).unwrap());
     }
 
     #[test]

@@ -67,6 +67,8 @@ pub(crate) struct Statement {
     pub(crate) versioned: bool,
     /// What breaking a uniqueness rule means here; `None`: a database error.
     pub(crate) on_unique: Option<Conflict>,
+    /// An insert into the webhook outbox: the rows it writes are deliveries to wake a worker for.
+    pub(crate) queues_deliveries: bool,
 }
 
 /// The statements of one change, run in order inside one transaction.
@@ -83,8 +85,14 @@ impl Plan {
             values,
             versioned: false,
             on_unique: None,
+            queues_deliveries: false,
         });
         self.statements.last_mut().expect("just pushed")
+    }
+
+    /// Adds an insert into the webhook outbox (see [`Statement::queues_deliveries`]).
+    pub(crate) fn add_delivery(&mut self, sql: &'static str, values: Vec<Value>) {
+        self.add(sql, values).queues_deliveries = true;
     }
 
     /// Adds an update that must change exactly one row (see [`Statement::versioned`]).
@@ -92,27 +100,30 @@ impl Plan {
         self.add(sql, values).versioned = true;
     }
 
-    /// Runs every statement inside `tx` (the caller commits).
-    pub(crate) async fn run(&self, tx: &mut WriteTx) -> StoreResult<()> {
+    /// Runs every statement inside `tx` (the caller commits); whether it queued webhook
+    /// deliveries.
+    pub(crate) async fn run(&self, tx: &mut WriteTx) -> StoreResult<bool> {
+        let mut queued = false;
         for s in &self.statements {
             let result = bind_values(sqlx::query(s.sql), &s.values).execute(&mut ***tx).await;
-            s.settle(result.map(|done| done.rows_affected()), is_unique_violation)?;
+            queued |= s.settle(result.map(|done| done.rows_affected()), is_unique_violation)?;
         }
-        Ok(())
+        Ok(queued)
     }
 }
 
 impl Statement {
     /// The statement's outcome under its rules, from the rows it changed or its error (each
-    /// executor says whether its driver's error broke a uniqueness rule).
+    /// executor says whether its driver's error broke a uniqueness rule): whether it queued
+    /// webhook deliveries.
     pub(crate) fn settle<E: Into<StoreError>>(
         &self,
         result: Result<u64, E>,
         is_unique_violation: impl Fn(&E) -> bool,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         match result {
             Ok(changed) if self.versioned && changed != 1 => Err(StoreError::Conflict(Conflict::Stale)),
-            Ok(_) => Ok(()),
+            Ok(changed) => Ok(self.queues_deliveries && changed > 0),
             Err(e) => match self.on_unique {
                 Some(conflict) if is_unique_violation(&e) => Err(StoreError::Conflict(conflict)),
                 _ => Err(e.into()),

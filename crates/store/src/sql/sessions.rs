@@ -12,8 +12,18 @@ impl SessionStore for SqlStore {
             Some(group) => group.commit(c, plan).await,
             None => {
                 let mut tx = self.begin_write().await?;
-                plan.run(&mut tx).await?;
-                tx.commit().await
+                let queued = plan.run(&mut tx).await?;
+                if queued && self.dialect == Dialect::Postgres {
+                    sqlx::query("SELECT pg_notify($1, '')")
+                        .bind(super::signals::OUTBOX)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                if queued {
+                    self.signals.outbox.notify_one();
+                }
+                Ok(())
             }
         }
     }
@@ -265,7 +275,7 @@ impl SqlStore {
             // The outbox row, in the same transaction as its event: at most one hook per type.
             // An INVALID hook gets its rows too: they wait for re-validation, never dropped.
             let delivery_id = format!("whdlv_{}", e.id.trim_start_matches("evt_"));
-            plan.add(
+            plan.add_delivery(
                 "INSERT INTO webhook_deliveries (id, client_id, event_id, hook_id, state, attempts, next_attempt_ms, created_at) \
                  SELECT $1, client_id, $2, id, 'pending', 0, $3, $6 FROM hooks \
                  WHERE client_id = $4 AND status = 'ENABLED' AND (event_type = $5 \
