@@ -1,6 +1,7 @@
 //! Hooks, events and the webhook outbox: claims, attempts, invalidation and replays.
 
 use super::*;
+use std::collections::HashSet;
 
 #[async_trait]
 impl WebhookStore for SqlStore {
@@ -207,8 +208,9 @@ impl WebhookStore for SqlStore {
     async fn finish_attempts(&self, finished: &[FinishedAttempt], rule: InvalidationRule) -> StoreResult<Vec<bool>> {
         let mut tx = self.begin_write().await?;
         let mut turned_invalid = Vec::with_capacity(finished.len());
+        let mut reset = HashSet::new();
         for f in finished {
-            turned_invalid.push(finish_one(&mut tx, &f.job, &f.record, f.next, rule).await?);
+            turned_invalid.push(finish_one(&mut tx, self.dialect, f, rule, &mut reset).await?);
         }
         tx.commit().await?;
         Ok(turned_invalid)
@@ -310,11 +312,12 @@ impl WebhookStore for SqlStore {
 /// Records one attempt and its consequence inside `tx`; `true` when it turned the hook INVALID.
 async fn finish_one(
     tx: &mut WriteTx,
-    job: &DeliveryJob,
-    a: &AttemptRecord,
-    next: NextStep,
+    dialect: Dialect,
+    finished: &FinishedAttempt,
     rule: InvalidationRule,
+    reset: &mut HashSet<String>,
 ) -> StoreResult<bool> {
+    let (job, a, next) = (&finished.job, &finished.record, finished.next);
     if next == NextStep::Pause {
         // Not attempted: the claim is handed back as if it never happened.
         sqlx::query(
@@ -326,43 +329,68 @@ async fn finish_one(
             .await?;
         return Ok(false);
     }
-    sqlx::query(
-        "INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, http_status, error) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-    )
-    .bind(&a.delivery_id)
-    .bind(i64::from(a.attempt))
-    .bind(a.started_at)
-    .bind(a.duration_ms as i64)
-    .bind(a.http_status.map(i64::from))
-    .bind(a.error.as_deref())
-    .execute(&mut ***tx)
-    .await?;
+    // Only the worker holding the latest claim decides the delivery's fate ($1..$4); the
+    // attempt's record is $5..$10 (on SQLite, its own statement's $1..$6).
+    const DECIDE: &str = "UPDATE webhook_deliveries SET state = $1, next_attempt_ms = $2, locked_until_ms = NULL \
+         WHERE id = $3 AND attempts = $4";
+    const RECORD: &str = "INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, http_status, error) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+    // PostgreSQL: both in one round trip.
+    const RECORD_AND_DECIDE: &str = "WITH recorded AS (INSERT INTO webhook_attempts \
+         (delivery_id, attempt, started_at, duration_ms, http_status, error) VALUES ($5, $6, $7, $8, $9, $10) \
+         ON CONFLICT DO NOTHING) UPDATE webhook_deliveries SET state = $1, next_attempt_ms = $2, locked_until_ms = NULL \
+         WHERE id = $3 AND attempts = $4";
     let (state, next_at) = match next {
         NextStep::RetryAt(at_ms) => ("pending", at_ms),
         NextStep::Delivered => ("delivered", a.started_at * 1000),
         NextStep::GiveUp => ("failed", a.started_at * 1000),
         NextStep::Cancel | NextStep::Pause => ("cancelled", a.started_at * 1000),
     };
-    // Only the worker holding the latest claim decides the delivery's fate.
-    let current = sqlx::query(
-            "UPDATE webhook_deliveries SET state = $1, next_attempt_ms = $2, locked_until_ms = NULL WHERE id = $3 AND attempts = $4",
-        )
-        .bind(state)
-        .bind(next_at)
-        .bind(&job.id)
-        .bind(i64::from(job.attempt))
-        .execute(&mut ***tx)
-        .await?
-        .rows_affected()
-            == 1;
+    let values = [
+        Value::from(state),
+        Value::from(next_at),
+        Value::from(job.id.as_str()),
+        Value::from(i64::from(job.attempt)),
+        Value::from(a.delivery_id.as_str()),
+        Value::from(i64::from(a.attempt)),
+        Value::from(a.started_at),
+        Value::from(a.duration_ms as i64),
+        Value::Int(a.http_status.map(i64::from)),
+        Value::Text(a.error.clone()),
+    ];
+    let decided = match dialect {
+        Dialect::Postgres => {
+            bind_values(sqlx::query(RECORD_AND_DECIDE), &values)
+                .execute(&mut ***tx)
+                .await?
+        }
+        Dialect::Sqlite => {
+            bind_values(sqlx::query(RECORD), &values[4..])
+                .execute(&mut ***tx)
+                .await?;
+            bind_values(sqlx::query(DECIDE), &values[..4])
+                .execute(&mut ***tx)
+                .await?
+        }
+    };
+    let current = decided.rows_affected() == 1;
     let mut turned_invalid = false;
     if current && next == NextStep::Delivered {
-        sqlx::query("UPDATE hooks SET consecutive_failures = 0, failing_since = NULL WHERE id = $1")
+        // `reset`: hooks whose failures this transaction cleared already, none counted since.
+        // Most deliveries succeed to a hook with nothing to clear: no write, and one statement
+        // per hook and batch rather than per delivery.
+        if !reset.contains(&job.hook_id) {
+            sqlx::query(
+                "UPDATE hooks SET consecutive_failures = 0, failing_since = NULL WHERE id = $1 \
+                 AND (consecutive_failures <> 0 OR failing_since IS NOT NULL)",
+            )
             .bind(&job.hook_id)
             .execute(&mut ***tx)
             .await?;
+            reset.insert(job.hook_id.clone());
+        }
     } else if current && matches!(next, NextStep::RetryAt(_) | NextStep::GiveUp) {
+        reset.remove(&job.hook_id);
         // One event counts once, however many times its delivery is retried.
         let first_failure =
             sqlx::query("UPDATE webhook_deliveries SET counted_failure = 1 WHERE id = $1 AND counted_failure = 0")

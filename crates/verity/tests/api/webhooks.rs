@@ -313,73 +313,77 @@ async fn a_short_outage_under_load_never_invalidates_a_hook() {
     assert_eq!(validity(&api, &hid).await, "VALID");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_invalid_hook_pauses_its_deliveries_until_revalidated() {
-    let app = sandbox_app(&[
+// Both backends: PostgreSQL records an attempt and decides its delivery in one statement.
+crate::both_backends!(
+    an_invalid_hook_pauses_its_deliveries_until_revalidated,
+    env = [
+        ("VERITY_SANDBOX_DELAY", "0s"),
+        ("VERITY_ADMIN_TOKEN", ADMIN_TOKEN),
         (
             "VERITY_WEBHOOK_RETRY_SCHEDULE",
-            "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s",
+            "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s"
         ),
         ("VERITY_WEBHOOK_INVALID_AFTER", "2"),
         ("VERITY_WEBHOOK_INVALID_AFTER_FAILING_FOR", "1s"),
-    ])
-    .await;
-    let (api, rx, down, hid, user) = down_receiver_hooked(&app).await;
-    let first = id(&api.session(&user).await);
-    let second = id(&api.session(&user).await);
-    let mut state = String::new();
-    for _ in 0..200 {
-        state = validity(&api, &hid).await;
-        if state == "INVALID" {
-            break;
+    ],
+    |app| {
+        let (api, rx, down, hid, user) = down_receiver_hooked(&app).await;
+        let first = id(&api.session(&user).await);
+        let second = id(&api.session(&user).await);
+        let mut state = String::new();
+        for _ in 0..200 {
+            state = validity(&api, &hid).await;
+            if state == "INVALID" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(state, "INVALID", "two failed events over more than a second");
+        // An event while the hook is INVALID is kept, not sent.
+        let third = id(&api.session(&user).await);
+        let metrics = app
+            .http
+            .get(app.url("/metrics"))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(metrics.contains("verity_webhook_hooks_invalid 1\n"), "{metrics}");
+        assert!(metrics.contains("verity_webhook_deliveries_paused 3\n"), "{metrics}");
+        let deliveries = admin_get(&app, "/admin/v1/webhook-deliveries").await;
+        let waiting = deliveries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["ResourceId"] == third.as_str())
+            .expect("a delivery is queued for the event")
+            .clone();
+        assert_eq!(
+            (waiting["State"].as_str(), waiting["Attempts"].as_i64()),
+            (Some("pending"), Some(0))
+        );
+        assert!(rx.all().iter().all(|r| r.resource() != third));
+        // Re-validated, the three events are delivered.
+        down.store(false, Ordering::SeqCst);
+        let revalidated_at = std::time::Instant::now();
+        let r = api
+            .put(&format!("/hooks/{hid}"), json!({"Validity": "VALID"}))
+            .await
+            .json();
+        assert_eq!(r["Validity"], "VALID");
+        for s in [&first, &second, &third] {
+            let got = rx
+                .wait_for(1, Duration::from_secs(20), |r| {
+                    r.resource() == s.as_str() && r.at > revalidated_at
+                })
+                .await;
+            assert_eq!(got[0].event(), "IDENTITY_VERIFICATION_PENDING");
+        }
     }
-    assert_eq!(state, "INVALID", "two failed events over more than a second");
-    // An event while the hook is INVALID is kept, not sent.
-    let third = id(&api.session(&user).await);
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(metrics.contains("verity_webhook_hooks_invalid 1\n"), "{metrics}");
-    assert!(metrics.contains("verity_webhook_deliveries_paused 3\n"), "{metrics}");
-    let deliveries = admin_get(&app, "/admin/v1/webhook-deliveries").await;
-    let waiting = deliveries
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["ResourceId"] == third.as_str())
-        .expect("a delivery is queued for the event")
-        .clone();
-    assert_eq!(
-        (waiting["State"].as_str(), waiting["Attempts"].as_i64()),
-        (Some("pending"), Some(0))
-    );
-    assert!(rx.all().iter().all(|r| r.resource() != third));
-    // Re-validated, the three events are delivered.
-    down.store(false, Ordering::SeqCst);
-    let revalidated_at = std::time::Instant::now();
-    let r = api
-        .put(&format!("/hooks/{hid}"), json!({"Validity": "VALID"}))
-        .await
-        .json();
-    assert_eq!(r["Validity"], "VALID");
-    for s in [&first, &second, &third] {
-        let got = rx
-            .wait_for(1, Duration::from_secs(20), |r| {
-                r.resource() == s.as_str() && r.at > revalidated_at
-            })
-            .await;
-        assert_eq!(got[0].event(), "IDENTITY_VERIFICATION_PENDING");
-    }
-}
+);
 
 /// A hook whose receiver holds its first request until `release` is notified (answering the
 /// others at once), and a session whose PENDING webhook is now held in flight.
