@@ -147,15 +147,10 @@ async fn rate_limits_are_reported_per_window_and_enforced() {
     assert!(api.get("/users/nope").await.headers.contains_key("x-ratelimit"));
 }
 
-/// On PostgreSQL every process counts in the same counters: two processes allow what one
-/// does, even when their calls race.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rate_limits_are_shared_by_every_process_on_postgres() {
-    if postgres_admin_url().is_none() {
-        eprintln!("VERITY_TEST_DATABASE_URL=none: skipped");
-        return;
-    }
-    let first = TestApp::spawn(Backend::Postgres, &[("VERITY_RATE_LIMITS", "1m=10,1h=100")]).await;
+/// Two server processes on one PostgreSQL database with rate limits `limits`, and an API client
+/// of each holding the same token.
+async fn two_processes_on_postgres(limits: &str) -> ((TestApp, TestApp), Api, Api) {
+    let first = TestApp::spawn(Backend::Postgres, &[("VERITY_RATE_LIMITS", limits)]).await;
     let second = first.another().await;
     let token = first.token().await;
     let on = |app: &TestApp| Api {
@@ -164,6 +159,18 @@ async fn rate_limits_are_shared_by_every_process_on_postgres() {
         prefix: app.api(""),
     };
     let (a, b) = (on(&first), on(&second));
+    ((first, second), a, b)
+}
+
+/// On PostgreSQL every process counts in the same counters: two processes allow what one
+/// does, even when their calls race.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_shared_by_every_process_on_postgres() {
+    if postgres_admin_url().is_none() {
+        eprintln!("VERITY_TEST_DATABASE_URL=none: skipped");
+        return;
+    }
+    let (_apps, a, b) = two_processes_on_postgres("1m=10,1h=100").await;
     // Alternating: the second process's answer counts the first's calls.
     assert_eq!(a.get("/users").await.header("x-ratelimit"), Some("1"));
     let r = b.get("/users").await;
@@ -205,15 +212,7 @@ async fn shared_rate_limits_hold_exactly_under_load_on_postgres() {
         eprintln!("VERITY_TEST_DATABASE_URL=none: skipped");
         return;
     }
-    let first = TestApp::spawn(Backend::Postgres, &[("VERITY_RATE_LIMITS", "1h=300")]).await;
-    let second = first.another().await;
-    let token = first.token().await;
-    let on = |app: &TestApp| Api {
-        http: app.http.clone(),
-        token: token.clone(),
-        prefix: app.api(""),
-    };
-    let (a, b) = (on(&first), on(&second));
+    let (_apps, a, b) = two_processes_on_postgres("1h=300").await;
     let burst = |calls_each: usize| {
         let mut set = tokio::task::JoinSet::new();
         for worker in 0..16 {
