@@ -134,15 +134,15 @@ impl ClientStore for SqlStore {
             Ok(spent) => return Ok(Some(spent)),
             Err(take) => take,
         };
-        let join = |values: &mut dyn Iterator<Item = String>| values.collect::<Vec<_>>().join(",");
+        let csv = |values: Vec<String>| values.join(",");
         let rows = sqlx::query("SELECT * FROM verity_take_calls($1, $2, $3, $4, $5, $6, $7)")
             .bind(key)
             .bind(now)
-            .bind(join(&mut seconds.iter().map(|s| s.to_string())))
-            .bind(join(&mut windows.iter().map(|w| w.1.to_string())))
+            .bind(csv(seconds.iter().map(i64::to_string).collect()))
+            .bind(csv(windows.iter().map(|w| w.1.to_string()).collect()))
             .bind(take.want as i64)
             .bind(take.unused as i64)
-            .bind(join(&mut take.unused_started.iter().map(|s| s.to_string())))
+            .bind(csv(take.unused_started.iter().map(i64::to_string).collect()))
             .fetch_all(&self.pool)
             .await?;
         let (mut counts, mut granted, mut epoch) = (Vec::with_capacity(rows.len()), 0, None);

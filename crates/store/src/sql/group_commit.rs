@@ -188,14 +188,9 @@ impl SqlStore {
                 outcomes.push(outcome.map(|_| ()));
             }
         }
-        if self.dialect == Dialect::Postgres && queued {
-            // Wakes the other processes' webhook workers when this commits: once per batch, as
-            // a notifying commit holds PostgreSQL's notification queue lock. (A failure here
-            // aborts the transaction: the commit below then reports it.)
-            let _ = sqlx::query("SELECT pg_notify($1, '')")
-                .bind(super::signals::OUTBOX)
-                .execute(&mut **tx)
-                .await;
+        if queued {
+            // (A failure here aborts the transaction: the commit below then reports it.)
+            let _ = self.announce_deliveries(&mut tx).await;
         }
         match tx.commit().await {
             Ok(()) => {
@@ -210,6 +205,21 @@ impl SqlStore {
                 .map(|o| o.and_then(|()| Err(batch_failure(&e))))
                 .collect(),
         }
+    }
+}
+
+impl SqlStore {
+    /// Inside a transaction that queued webhook deliveries: on PostgreSQL, wakes the other
+    /// processes' workers when it commits (once per transaction, as a notifying commit holds
+    /// PostgreSQL's notification queue lock). This process's worker is woken once committed.
+    pub(crate) async fn announce_deliveries(&self, tx: &mut WriteTx) -> StoreResult<()> {
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(super::signals::OUTBOX)
+                .execute(&mut ***tx)
+                .await?;
+        }
+        Ok(())
     }
 }
 

@@ -13,11 +13,8 @@ impl SessionStore for SqlStore {
             None => {
                 let mut tx = self.begin_write().await?;
                 let queued = plan.run(&mut tx).await?;
-                if queued && self.dialect == Dialect::Postgres {
-                    sqlx::query("SELECT pg_notify($1, '')")
-                        .bind(super::signals::OUTBOX)
-                        .execute(&mut **tx)
-                        .await?;
+                if queued {
+                    self.announce_deliveries(&mut tx).await?;
                 }
                 tx.commit().await?;
                 if queued {
