@@ -162,17 +162,24 @@ impl SqlStore {
         };
         // Optimistically without savepoints (two round trips less per changeset): when one
         // fails, the batch starts again with each changeset in a savepoint of its own (one
-        // changeset alone needs none: its failure is the batch's).
+        // changeset alone needs none: its failure is the batch's). On PostgreSQL changesets of
+        // one shape are written together, a statement for all of them ([`super::unnest`]).
         let (mut outcomes, mut queued) = (Vec::with_capacity(batch.len()), false);
-        for q in batch {
-            match q.plan.run(&mut tx).await {
-                Ok(delivers) => {
-                    queued |= delivers;
-                    outcomes.push(Ok(()));
-                }
-                Err(e) if batch.len() == 1 => return vec![Err(e)],
-                Err(_) => break,
+        let attempt = if batch.len() == 1 {
+            batch[0].plan.run(&mut tx).await
+        } else if self.dialect == Dialect::Postgres {
+            let plans: Vec<&Plan> = batch.iter().map(|q| &q.plan).collect();
+            super::unnest::run_grouped(&mut tx, &plans).await
+        } else {
+            run_in_turn(&mut tx, batch).await
+        };
+        match attempt {
+            Ok(delivers) => {
+                queued = delivers;
+                outcomes.extend(batch.iter().map(|_| Ok(())));
             }
+            Err(e) if batch.len() == 1 => return vec![Err(e)],
+            Err(_) => {}
         }
         if outcomes.len() < batch.len() {
             let _ = tx.rollback().await;
@@ -221,6 +228,15 @@ impl SqlStore {
         }
         Ok(())
     }
+}
+
+/// Each plan of `batch` in turn; whether any queued webhook deliveries.
+async fn run_in_turn(tx: &mut WriteTx, batch: &[Queued]) -> StoreResult<bool> {
+    let mut queued = false;
+    for q in batch {
+        queued |= q.plan.run(tx).await?;
+    }
+    Ok(queued)
 }
 
 async fn apply_in_savepoint(tx: &mut WriteTx, plan: &Plan) -> StoreResult<bool> {

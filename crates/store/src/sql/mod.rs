@@ -38,6 +38,7 @@ mod rows;
 mod sessions;
 mod signals;
 mod ubo;
+mod unnest;
 mod webhooks;
 mod workspace;
 
