@@ -137,6 +137,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "SELECT 1;",
         postgres: include_str!("../migrations/0018_call_leases_postgres.sql"),
     },
+    Migration {
+        version: 19,
+        name: "access_holders",
+        // Processes sharing one PostgreSQL; a SQLite file's share its side file instead.
+        sqlite: "SELECT 1;",
+        postgres: include_str!("../migrations/0019_access_holders_postgres.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

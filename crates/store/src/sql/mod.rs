@@ -20,6 +20,7 @@ use verity_domain::sandbox::Directive;
 use verity_domain::session::{Check, SessionFlow, SessionLanguage, SessionStatus};
 use verity_domain::{Client, ClientId, Environment, IdvSession, SessionId, UnixTime, User, UserId};
 
+mod access_lease;
 mod back_office;
 mod clients;
 mod engine;

@@ -7,24 +7,25 @@
 //!
 //! - SQLite: the epoch is 8 bytes in a file beside the database (`verity.db-access`), rewritten
 //!   after every change; a lookup reads them (one `pread` from the page cache).
-//! - PostgreSQL: the epoch is a one-row table bumped in the changing transaction; the API's call
-//!   to the shared rate-limit counters returns it, and a token served from memory is used only
-//!   when that epoch is the one it was cached under (otherwise it is read again), so a change is
-//!   seen by the next request of every process once it is committed, with no extra round trip.
-//!   (Notifications would be cheaper but arrive later than the changing command returns.)
+//! - PostgreSQL: the epoch is a one-row table bumped in the changing transaction. A serving
+//!   process holds a *lease* ([`super::access_lease`]): while it holds one it uses its entries
+//!   with no database read, and every change waits, before it returns, until each process
+//!   holding a lease has dropped its entries and said so (or its lease ran out). Without a lease
+//!   (lost connection, not yet registered) a token served from memory is confirmed against the
+//!   epoch read in the same request, as the rate-limit call returns it or with a read of its own.
 //!
 //! An entry filled from a read that raced a change is never kept: the epoch is taken before the
-//! read, and an entry is only used under that epoch.
+//! read (or with it), and an entry is only used under that epoch.
 //!
-//! On PostgreSQL a listener connection also wakes this process's webhook worker when another
+//! On PostgreSQL the lease's connection also wakes this process's webhook worker when another
 //! process queues deliveries (`NOTIFY verity_outbox`, sent by the committing transaction).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use verity_domain::{Client, UnixTime};
 
@@ -47,7 +48,7 @@ enum Shared {
     Memory,
     /// SQLite on a file: the bytes of `<database>-access`.
     File(File),
-    /// PostgreSQL: read from the database by the caller.
+    /// PostgreSQL: read from the database by the caller, or known from the lease.
     Database { url: String },
 }
 
@@ -58,11 +59,15 @@ pub(crate) struct Signals {
     listener: OnceLock<tokio::task::JoinHandle<()>>,
     /// Woken when another process queued webhook deliveries (PostgreSQL).
     pub(crate) outbox: Arc<tokio::sync::Notify>,
+    /// This process's name among the lease holders (PostgreSQL).
+    pub(crate) holder: String,
 }
 
 struct Entries {
     epoch: Option<Epoch>,
     tokens: HashMap<String, (Client, UnixTime)>,
+    /// PostgreSQL: until when this process holds its lease (entries usable with no read).
+    held_until: Option<Instant>,
 }
 
 /// The database file of a SQLite URL (`sqlite://PATH?options` or `sqlite:PATH`), unless in memory.
@@ -100,9 +105,11 @@ impl Signals {
             entries: Mutex::new(Entries {
                 epoch: None,
                 tokens: HashMap::new(),
+                held_until: None,
             }),
             listener: OnceLock::new(),
             outbox: Arc::new(tokio::sync::Notify::new()),
+            holder: format!("{:032x}", rand::random::<u128>()),
         })
     }
 
@@ -131,6 +138,41 @@ impl Signals {
     /// which this process's own changes move too).
     pub(crate) fn with_shared(&self, shared: i64) -> Epoch {
         Epoch(0, shared as u64)
+    }
+
+    /// PostgreSQL: the client of a token, with no database read, while this process holds its
+    /// lease (every change waits for it to drop its entries, see [`super::access_lease`]).
+    pub(crate) fn leased(&self, token_hash: &str, now: UnixTime) -> Option<Client> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.epoch?;
+        if !entries.held_until.is_some_and(|until| Instant::now() < until) {
+            return None;
+        }
+        match entries.tokens.get(token_hash) {
+            Some((client, expires_at)) if *expires_at > now => Some(client.clone()),
+            _ => None,
+        }
+    }
+
+    /// PostgreSQL: the lease is held until `until`, and the database's epoch is at least `shared`.
+    pub(crate) fn hold(&self, shared: i64, until: Instant) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        advance(&mut entries, shared);
+        entries.held_until = Some(until);
+    }
+
+    /// PostgreSQL: a change moved the epoch to `shared`; entries cached under an older one are
+    /// dropped (before the change is acknowledged).
+    pub(crate) fn advance(&self, shared: i64) {
+        advance(&mut self.entries.lock().unwrap_or_else(|p| p.into_inner()), shared);
+    }
+
+    /// PostgreSQL: the lease is lost (its connection broke): nothing is used unconfirmed.
+    pub(crate) fn release(&self) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.held_until = None;
+        entries.tokens.clear();
+        entries.epoch = None;
     }
 
     /// PostgreSQL: the client of a token cached under the last epoch seen, and that epoch, to
@@ -210,11 +252,12 @@ impl Signals {
         }
     }
 
-    /// Starts following the other processes' outbox notifications (PostgreSQL), once.
+    /// Starts holding a lease and following the other processes' notifications (PostgreSQL),
+    /// once.
     pub(crate) fn follow(self: &Arc<Self>) {
         if let Shared::Database { url } = &self.shared {
             self.listener
-                .get_or_init(|| tokio::spawn(listen(Arc::downgrade(self), url.clone())));
+                .get_or_init(|| tokio::spawn(super::access_lease::listen(Arc::downgrade(self), url.clone())));
         }
     }
 
@@ -231,27 +274,13 @@ impl Drop for Signals {
     }
 }
 
-/// Follows `verity_outbox` on a connection of its own; reconnects after a second when it is
-/// lost, and wakes the webhook worker on every (re)connection, since notifications may have
-/// been missed meanwhile (the worker's poll finds them anyway).
-async fn listen(signals: Weak<Signals>, url: String) {
-    loop {
-        if let Ok(mut listener) = sqlx::postgres::PgListener::connect(&url).await
-            && listener.listen(OUTBOX).await.is_ok()
-        {
-            let Some(s) = signals.upgrade() else { return };
-            s.outbox.notify_one();
-            drop(s);
-            while let Ok(Some(_)) = listener.try_recv().await {
-                let Some(s) = signals.upgrade() else { return };
-                s.outbox.notify_one();
-            }
-        }
-        if signals.upgrade().is_none() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+/// Entries cached under an epoch older than `shared` are dropped (PostgreSQL's epoch only grows).
+fn advance(entries: &mut Entries, shared: i64) {
+    if entries.epoch.is_some_and(|e| e.1 >= shared as u64) {
+        return;
     }
+    entries.tokens.clear();
+    entries.epoch = Some(Epoch(0, shared as u64));
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinSet;
 
 use crate::both_backends;
@@ -25,6 +26,31 @@ async fn cli(app: &TestApp, args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+/// PostgreSQL: waits until `n` processes hold a lease on cached tokens (so the requests that
+/// follow are served from memory with no epoch read: the path under test). SQLite: nothing.
+async fn leases_held(app: &TestApp, n: i64) {
+    if !app.db.url.starts_with("postgres") {
+        return;
+    }
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.db.url)
+        .await
+        .unwrap();
+    let mut changes = 0;
+    loop {
+        let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM access_holders WHERE expires_at > clock_timestamp()")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        if held >= n {
+            return;
+        }
+        // Registration is a few milliseconds after start; a lease is renewed twice a second.
+        changes += 1;
+        assert!(changes < 500, "{held} of {n} processes hold a lease after 5 s");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 fn on(app: &TestApp, token: &str) -> Api {
     Api {
         http: app.http.clone(),
@@ -41,6 +67,7 @@ both_backends!(
         let token = first.token().await;
         let (a, b) = (on(&first, &token), on(&second, &token));
         let user = a.natural_owner().await;
+        leases_held(&first, 2).await;
         // Used twice on each process, so each has it cached.
         for api in [&a, &b, &a, &b] {
             assert_eq!(api.get(&format!("/users/{user}")).await.status, 200);
@@ -75,6 +102,60 @@ both_backends!(
         assert_eq!(on(&first, &fresh).get(&format!("/users/{user}")).await.status, 200);
     }
 );
+
+/// A process that cannot acknowledge a change (stopped with SIGSTOP) holds the change up only
+/// until its lease runs out, and, resumed, no longer uses what it cached: the revoked token is
+/// refused there too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_process_never_serves_a_token_revoked_meanwhile() {
+    if postgres_admin_url().is_none() {
+        return;
+    }
+    let first = TestApp::spawn(Backend::Postgres, &[("VERITY_RATE_LIMITS", "1h=1000000000")]).await;
+    let second = first.another().await;
+    let token = first.token().await;
+    let (a, b) = (on(&first, &token), on(&second, &token));
+    let user = a.natural_owner().await;
+    leases_held(&first, 2).await;
+    for api in [&a, &b, &a, &b] {
+        assert_eq!(api.get(&format!("/users/{user}")).await.status, 200);
+    }
+    let signal = |name: &str, pid: u32| {
+        let status = std::process::Command::new("kill")
+            .args([name, &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    signal("-STOP", second.pid());
+    cli(&first, &["clients", "rotate-key", &first.client_id]).await;
+    // Requests already waiting in its socket when it resumes, racing its news of the change.
+    let url = url::Url::parse(&b.prefix).unwrap();
+    let mut waiting = Vec::new();
+    for _ in 0..8 {
+        let mut stream = tokio::net::TcpStream::connect((url.host_str().unwrap(), url.port().unwrap()))
+            .await
+            .unwrap();
+        let request = format!(
+            "GET {}/users/{user} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n",
+            url.path(),
+            url.authority()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        waiting.push(stream);
+    }
+    signal("-CONT", second.pid());
+    for mut stream in waiting {
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 401"),
+            "a revoked token still worked: {answer}"
+        );
+    }
+    let r = a.get(&format!("/users/{user}")).await;
+    assert_eq!(r.status, 401, "a revoked token still worked: {}", r.text);
+}
 
 /// Creates sessions for `user` from `workers` loops until `stop`, sending every acknowledged Id.
 fn create_until_stopped(
