@@ -145,7 +145,7 @@ impl Signals {
     pub(crate) fn leased(&self, token_hash: &str, now: UnixTime) -> Option<Client> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.epoch?;
-        if !entries.held_until.is_some_and(|until| Instant::now() < until) {
+        if entries.held_until.is_none_or(|until| Instant::now() >= until) {
             return None;
         }
         match entries.tokens.get(token_hash) {
