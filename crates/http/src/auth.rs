@@ -16,6 +16,7 @@ use verity_domain::{Client, UnixTime};
 
 use crate::error::ApiError;
 use crate::wire::json_response;
+use crate::wire::refuse_unread;
 use crate::{AppState, now};
 
 /// The authenticated client of an API request.
@@ -314,7 +315,7 @@ pub async fn api_guard(
                 .await
             {
                 Ok(found) => found,
-                Err(e) => return ApiError::from(e).into_response(),
+                Err(e) => return refuse_unread(req, ApiError::from(e).into_response()).await,
             }
         }
         None => match state
@@ -323,7 +324,7 @@ pub async fn api_guard(
             .await
         {
             Ok(counted) => (None, counted),
-            Err(e) => return ApiError::from(e).into_response(),
+            Err(e) => return refuse_unread(req, ApiError::from(e).into_response()).await,
         },
     };
     let key = match &client {
@@ -332,8 +333,8 @@ pub async fn api_guard(
     };
     let usage = state.limiter.usage(counted, &key, now);
     let mut response = match client {
-        _ if !usage.allowed => ApiError::RateLimited.into_response(),
-        None => ApiError::InvalidCredentials.into_response(),
+        _ if !usage.allowed => refuse_unread(req, ApiError::RateLimited.into_response()).await,
+        None => refuse_unread(req, ApiError::InvalidCredentials.into_response()).await,
         Some(client) => {
             req.extensions_mut().insert(Authed(client));
             next.run(req).await

@@ -80,13 +80,13 @@ pub async fn middleware(
                 "Idempotency-Key",
                 "The Idempotency-Key must be 16 to 36 characters: letters, digits and '-'.",
             );
-            return ApiError::Params(e).into_response();
+            return crate::wire::refuse_unread(req, ApiError::Params(e).into_response()).await;
         }
     };
     match state.services.idempotency_key_in_use(&client.id, &key).await {
-        Ok(true) => return ApiError::IdempotencyConflict.into_response(),
+        Ok(true) => return crate::wire::refuse_unread(req, ApiError::IdempotencyConflict.into_response()).await,
         Ok(false) => {}
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::wire::refuse_unread(req, ApiError::from(e).into_response()).await,
     }
     let request_url = format!(
         "{}{}",

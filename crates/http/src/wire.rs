@@ -18,6 +18,16 @@ use crate::error::ApiError;
 /// Largest JSON body the API accepts.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
+/// Answers `response` to a request refused before its handler read the body (a bad token, a
+/// rate limit, an `Idempotency-Key` in use), reading the body first, up to [`JSON_BODY_LIMIT`]:
+/// with its body unread the connection is closed, and a client that sent its body after its
+/// headers (urllib3 does) and its next request on the same connection sees "connection closed
+/// without response".
+pub async fn refuse_unread(req: Request, response: Response) -> Response {
+    let _ = axum::body::to_bytes(req.into_body(), JSON_BODY_LIMIT).await;
+    response
+}
+
 /// A request body as a JSON object. An empty body reads as `{}` (SDKs send none on some POSTs),
 /// except on a `PUT`: an update without a body is refused with a `param_error`, as Mangopay does.
 pub struct JsonBody(pub Map<String, Value>);
