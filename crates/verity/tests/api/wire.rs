@@ -475,10 +475,9 @@ async fn answer(stream: &mut tokio::net::TcpStream) -> Option<String> {
 }
 
 // A request refused before its handler (an `Idempotency-Key` in use, a bad token) leaves the
-// connection usable even when its body
-// arrives after its headers (urllib3 sends them apart): the SDKs send their next request on it,
-// and the Python SDK failed with "connection closed without response" while the server answered
-// before the body came and then closed the connection.
+// connection usable even when its body arrives after its headers (urllib3 sends them apart): the
+// SDKs send their next request on it, and the Python SDK failed with "connection closed without
+// response" while the server answered before the body came and then closed the connection.
 both_backends!(a_request_refused_before_its_body_keeps_the_connection_open, |app| {
     use tokio::io::AsyncWriteExt;
     let api = app.client().await;
