@@ -8,6 +8,7 @@
 //! other writer, and `busy_timeout` still arbitrates with other processes. [`Readers`] serve
 //! the API's point reads the same way.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -187,6 +188,9 @@ const READERS: usize = 8;
 pub(crate) struct Readers {
     path: PathBuf,
     idle: std::sync::Mutex<Vec<Connection>>,
+    /// Each statement's column names, in order: a column is found by an exact comparison in
+    /// this list instead of rusqlite's, which asks SQLite for every name at every lookup.
+    columns: std::sync::Mutex<HashMap<&'static str, Arc<[String]>>>,
 }
 
 impl Readers {
@@ -194,6 +198,7 @@ impl Readers {
         Readers {
             path,
             idle: std::sync::Mutex::new(Vec::new()),
+            columns: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -211,10 +216,11 @@ impl Readers {
         };
         let found = (|| -> StoreResult<Option<T>> {
             let mut stmt = conn.prepare_cached(sql)?;
+            let names = self.column_names(sql, &stmt);
             bind(&mut stmt, values)?;
             let mut rows = stmt.raw_query();
             match rows.next()? {
-                Some(row) => map(row).map(Some),
+                Some(row) => map(&NamedRow { row, names: &names }).map(Some),
                 None => Ok(None),
             }
         })();
@@ -223,6 +229,46 @@ impl Readers {
             idle.push(conn);
         }
         found
+    }
+
+    fn column_names(&self, sql: &'static str, stmt: &rusqlite::Statement<'_>) -> Arc<[String]> {
+        let mut columns = self.columns.lock().unwrap_or_else(|p| p.into_inner());
+        columns
+            .entry(sql)
+            .or_insert_with(|| stmt.column_names().into_iter().map(str::to_owned).collect())
+            .clone()
+    }
+}
+
+/// A native row whose columns are found by name in its statement's list.
+pub(crate) struct NamedRow<'a> {
+    row: &'a rusqlite::Row<'a>,
+    names: &'a [String],
+}
+
+impl NamedRow<'_> {
+    fn get<T: rusqlite::types::FromSql>(&self, name: &str) -> StoreResult<T> {
+        let index = self
+            .names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| StoreError::Database(sqlx::Error::ColumnNotFound(name.to_owned())))?;
+        Ok(self.row.get(index)?)
+    }
+}
+
+impl super::rows::Columns for NamedRow<'_> {
+    fn text(&self, name: &str) -> StoreResult<String> {
+        self.get(name)
+    }
+    fn opt_text(&self, name: &str) -> StoreResult<Option<String>> {
+        self.get(name)
+    }
+    fn int(&self, name: &str) -> StoreResult<i64> {
+        self.get(name)
+    }
+    fn opt_int(&self, name: &str) -> StoreResult<Option<i64>> {
+        self.get(name)
     }
 }
 

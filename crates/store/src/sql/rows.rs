@@ -11,8 +11,8 @@ pub(super) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
-/// A row of either driver (sqlx's, or SQLite's native reader), read by column name, so one
-/// decoder serves both.
+/// A row of either driver (sqlx's, or SQLite's native reader's [`super::native::NamedRow`]),
+/// read by column name, so one decoder serves both.
 pub(super) trait Columns {
     fn text(&self, name: &str) -> StoreResult<String>;
     fn opt_text(&self, name: &str) -> StoreResult<Option<String>>;
@@ -32,21 +32,6 @@ impl Columns for AnyRow {
     }
     fn opt_int(&self, name: &str) -> StoreResult<Option<i64>> {
         Ok(self.try_get(name)?)
-    }
-}
-
-impl Columns for rusqlite::Row<'_> {
-    fn text(&self, name: &str) -> StoreResult<String> {
-        Ok(self.get(name)?)
-    }
-    fn opt_text(&self, name: &str) -> StoreResult<Option<String>> {
-        Ok(self.get(name)?)
-    }
-    fn int(&self, name: &str) -> StoreResult<i64> {
-        Ok(self.get(name)?)
-    }
-    fn opt_int(&self, name: &str) -> StoreResult<Option<i64>> {
-        Ok(self.get(name)?)
     }
 }
 
