@@ -51,6 +51,20 @@ async fn leases_held(app: &TestApp, n: i64) {
     }
 }
 
+/// A second server on `first`'s database, one token used twice on each (so each has it cached,
+/// under a lease on PostgreSQL): the second, the token on each, and a user to read.
+async fn a_second_process_with_the_token_cached(first: &TestApp) -> (TestApp, Api, Api, String) {
+    let second = first.another().await;
+    let token = first.token().await;
+    let (a, b) = (on(first, &token), on(&second, &token));
+    let user = a.natural_owner().await;
+    leases_held(first, 2).await;
+    for api in [&a, &b, &a, &b] {
+        assert_eq!(api.get(&format!("/users/{user}")).await.status, 200);
+    }
+    (second, a, b, user)
+}
+
 fn on(app: &TestApp, token: &str) -> Api {
     Api {
         http: app.http.clone(),
@@ -63,15 +77,7 @@ both_backends!(
     access_changes_reach_every_process_at_once,
     env = [("VERITY_RATE_LIMITS", "1h=1000000000")],
     |first| {
-        let second = first.another().await;
-        let token = first.token().await;
-        let (a, b) = (on(&first, &token), on(&second, &token));
-        let user = a.natural_owner().await;
-        leases_held(&first, 2).await;
-        // Used twice on each process, so each has it cached.
-        for api in [&a, &b, &a, &b] {
-            assert_eq!(api.get(&format!("/users/{user}")).await.status, 200);
-        }
+        let (second, a, b, user) = a_second_process_with_the_token_cached(&first).await;
 
         // A client change made by a third process (the CLI) is seen by both at once: with hosted
         // IDV deactivated, a create is refused with Mangopay's 403; activated again, it passes.
@@ -112,14 +118,8 @@ async fn a_paused_process_never_serves_a_token_revoked_meanwhile() {
         return;
     }
     let first = TestApp::spawn(Backend::Postgres, &[("VERITY_RATE_LIMITS", "1h=1000000000")]).await;
-    let second = first.another().await;
-    let token = first.token().await;
-    let (a, b) = (on(&first, &token), on(&second, &token));
-    let user = a.natural_owner().await;
-    leases_held(&first, 2).await;
-    for api in [&a, &b, &a, &b] {
-        assert_eq!(api.get(&format!("/users/{user}")).await.status, 200);
-    }
+    let (second, a, b, user) = a_second_process_with_the_token_cached(&first).await;
+    let token = a.token.clone();
     let signal = |name: &str, pid: u32| {
         let status = std::process::Command::new("kill")
             .args([name, &pid.to_string()])
