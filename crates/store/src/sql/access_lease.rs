@@ -65,23 +65,16 @@ pub(crate) async fn listen(signals: Weak<Signals>, url: String) {
 }
 
 /// Registers, then renews and acknowledges until the connection fails (or the store is gone).
+/// If the database refuses the lease (its table missing, say), the process goes on without one
+/// (each request then reads the epoch) and tries again at every renewal; notifications still
+/// wake the webhook worker.
 async fn hold(signals: &Weak<Signals>, listener: &mut PgListener) -> Result<(), sqlx::Error> {
     let Some(s) = signals.upgrade() else { return Ok(()) };
     let holder = s.holder.clone();
+    s.outbox.notify_one();
     drop(s);
-    sqlx::query(FORGET_OLD).execute(&mut *listener).await?;
-    let sent = Instant::now();
-    let epoch: i64 = sqlx::query(REGISTER)
-        .bind(&holder)
-        .fetch_one(&mut *listener)
-        .await?
-        .try_get("epoch")?;
-    {
-        let Some(s) = signals.upgrade() else { return Ok(()) };
-        s.hold(epoch, sent + TRUST);
-        s.outbox.notify_one();
-    }
-    let mut renew = tokio::time::interval_at((sent + RENEW).into(), RENEW);
+    let mut held = register(signals, listener, &holder, true).await?;
+    let mut renew = tokio::time::interval_at((Instant::now() + RENEW).into(), RENEW);
     loop {
         tokio::select! {
             notification = listener.try_recv() => {
@@ -90,16 +83,25 @@ async fn hold(signals: &Weak<Signals>, listener: &mut PgListener) -> Result<(), 
                 if let Some(epoch) = access_change(&notification) {
                     s.advance(epoch);
                     drop(s);
-                    acknowledge(listener, &holder, epoch).await?;
+                    if held {
+                        acknowledge(listener, &holder, epoch).await?;
+                    }
                 } else {
                     s.outbox.notify_one();
                 }
             }
             _ = renew.tick() => {
+                if !held {
+                    held = register(signals, listener, &holder, false).await?;
+                    continue;
+                }
                 let sent = Instant::now();
                 let row = sqlx::query(RENEW_LEASE).bind(&holder).fetch_optional(&mut *listener).await?;
                 // Our row was removed (an operator's cleanup): register again.
-                let Some(row) = row else { return Ok(()) };
+                let Some(row) = row else {
+                    held = register(signals, listener, &holder, false).await?;
+                    continue;
+                };
                 let (acknowledged, current): (i64, i64) = (row.try_get("epoch")?, row.try_get("current")?);
                 let Some(s) = signals.upgrade() else { return Ok(()) };
                 s.hold(current, sent + TRUST);
@@ -111,6 +113,40 @@ async fn hold(signals: &Weak<Signals>, listener: &mut PgListener) -> Result<(), 
                 }
             }
         }
+    }
+}
+
+/// Takes the lease; `Ok(false)` when the database refuses it (said once per connection, when
+/// `first`), an error when the connection failed.
+async fn register(
+    signals: &Weak<Signals>,
+    listener: &mut PgListener,
+    holder: &str,
+    first: bool,
+) -> Result<bool, sqlx::Error> {
+    let sent = Instant::now();
+    let registered = async {
+        sqlx::query(FORGET_OLD).execute(&mut *listener).await?;
+        sqlx::query(REGISTER)
+            .bind(holder)
+            .fetch_one(&mut *listener)
+            .await?
+            .try_get::<i64, _>("epoch")
+    };
+    match registered.await {
+        Ok(epoch) => {
+            if let Some(s) = signals.upgrade() {
+                s.hold(epoch, sent + TRUST);
+            }
+            Ok(true)
+        }
+        Err(sqlx::Error::Database(e)) => {
+            if first {
+                tracing::warn!(error = %e, "cannot hold a lease on cached API tokens: every request reads the access epoch");
+            }
+            Ok(false)
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -157,6 +157,34 @@ async fn a_paused_process_never_serves_a_token_revoked_meanwhile() {
     assert_eq!(r.status, 401, "a revoked token still worked: {}", r.text);
 }
 
+/// Without a lease (the database refuses it: here its table is gone) a process still refuses a
+/// revoked token at once, reading the epoch with each request, and the change still returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_lease_a_revoked_token_is_still_refused_at_once() {
+    if postgres_admin_url().is_none() {
+        return;
+    }
+    let first = TestApp::spawn(Backend::Postgres, &[("VERITY_RATE_LIMITS", "1h=1000000000")]).await;
+    let (_second, a, b, user) = a_second_process_with_the_token_cached(&first).await;
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&first.db.url)
+        .await
+        .unwrap();
+    sqlx::raw_sql("DROP TABLE access_holders")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    // Each process loses its lease at its next renewal: used again, the token is cached anew
+    // under an epoch confirmed per request.
+    for api in [&a, &b, &a, &b] {
+        assert_eq!(api.get(&format!("/users/{user}")).await.status, 200);
+    }
+    cli(&first, &["clients", "rotate-key", &first.client_id]).await;
+    for api in [&a, &b] {
+        let r = api.get(&format!("/users/{user}")).await;
+        assert_eq!(r.status, 401, "a revoked token still worked: {}", r.text);
+    }
+}
+
 /// Creates sessions for `user` from `workers` loops until `stop`, sending every acknowledged Id.
 fn create_until_stopped(
     api: &Api,
