@@ -184,6 +184,7 @@ impl ClientStore for SqlStore {
                 return Ok((Some(client), counted));
             }
         }
+        // Without a lease: a cached token is confirmed against the epoch read in this request.
         if self.signals.in_database()
             && let Some((client, seen)) = self.signals.provisional(token_hash, now)
             && client.id.as_str() == path_client

@@ -21,6 +21,16 @@ pub fn postgres_admin_url() -> Option<String> {
     }
 }
 
+/// A server on a fresh PostgreSQL database, for a test about PostgreSQL alone; `None` (said on
+/// stderr) when `VERITY_TEST_DATABASE_URL=none`.
+pub async fn postgres_app(env: &[(&str, &str)]) -> Option<TestApp> {
+    if postgres_admin_url().is_none() {
+        eprintln!("VERITY_TEST_DATABASE_URL=none: skipped");
+        return None;
+    }
+    Some(TestApp::spawn(Backend::Postgres, env).await)
+}
+
 /// Runs `$body` (an async block using `app`) once per backend, as two tests.
 #[macro_export]
 macro_rules! both_backends {

@@ -7,7 +7,8 @@ use crate::both_backends;
 use crate::helpers::*;
 use crate::lifecycle::ADMIN_TOKEN;
 
-async fn metrics(app: &TestApp) -> String {
+/// The text of `GET /metrics`, asked with the admin token (answered 200).
+pub(crate) async fn metrics(app: &TestApp) -> String {
     let r = app
         .http
         .get(app.url("/metrics"))

@@ -114,10 +114,9 @@ both_backends!(
 /// refused there too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_process_never_serves_a_token_revoked_meanwhile() {
-    if postgres_admin_url().is_none() {
+    let Some(first) = postgres_app(&[("VERITY_RATE_LIMITS", "1h=1000000000")]).await else {
         return;
-    }
-    let first = TestApp::spawn(Backend::Postgres, &[("VERITY_RATE_LIMITS", "1h=1000000000")]).await;
+    };
     let (second, a, b, user) = a_second_process_with_the_token_cached(&first).await;
     let token = a.token.clone();
     let signal = |name: &str, pid: u32| {
@@ -161,10 +160,9 @@ async fn a_paused_process_never_serves_a_token_revoked_meanwhile() {
 /// revoked token at once, reading the epoch with each request, and the change still returns.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_lease_a_revoked_token_is_still_refused_at_once() {
-    if postgres_admin_url().is_none() {
+    let Some(first) = postgres_app(&[("VERITY_RATE_LIMITS", "1h=1000000000")]).await else {
         return;
-    }
-    let first = TestApp::spawn(Backend::Postgres, &[("VERITY_RATE_LIMITS", "1h=1000000000")]).await;
+    };
     let (_second, a, b, user) = a_second_process_with_the_token_cached(&first).await;
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&first.db.url)
         .await

@@ -341,16 +341,7 @@ crate::both_backends!(
         assert_eq!(state, "INVALID", "two failed events over more than a second");
         // An event while the hook is INVALID is kept, not sent.
         let third = id(&api.session(&user).await);
-        let metrics = app
-            .http
-            .get(app.url("/metrics"))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = crate::metrics::metrics(&app).await;
         assert!(metrics.contains("verity_webhook_hooks_invalid 1\n"), "{metrics}");
         assert!(metrics.contains("verity_webhook_deliveries_paused 3\n"), "{metrics}");
         let deliveries = admin_get(&app, "/admin/v1/webhook-deliveries").await;
